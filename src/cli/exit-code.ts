@@ -1,0 +1,18 @@
+/** The one place that decides the exit code (CONTRACT.md). */
+import { isRefusedBeforeSending } from '../errors.js';
+import type { TaskResult } from '../run/run-task.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * 0: every input succeeded, was skipped, or (dry run) passed its checks;
+ * 2: every input was refused before anything was sent; 1: some input failed; 130: interrupted.
+ */
+export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean): number {
+  if (interrupted) return EXIT.interrupted;
+  const failed = results.filter((r) => r.status === 'failed');
+  if (failed.length === 0) return EXIT.ok;
+  const allRefused =
+    failed.length === results.length && failed.every((r) => isRefusedBeforeSending(r.error?.code ?? ''));
+  return allRefused ? EXIT.usage : EXIT.failed;
+}

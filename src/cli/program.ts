@@ -1,0 +1,106 @@
+/**
+ * The commander program. It imports only commander and the pure provider tables, so
+ * `--help` and `--version` stay fast; each command loads its heavy modules when it runs.
+ */
+import { createRequire } from 'node:module';
+import { Command, Option } from 'commander';
+import { PROVIDER_IDS, providers } from '../providers/index.js';
+import type { ParamSpec } from '../providers/types.js';
+import type { Terminal } from './terminal.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+const EXAMPLES = `
+Examples:
+  $ upscale photo.jpg --engine sparkle --scale 4x        # writes photo@4x.<ext> next to photo.jpg
+  $ upscale photo.jpg -o big.png --prompt "a red fox"     # name the output file
+  $ upscale photo.jpg --scale 8x --dry-run                # check limits, print the request, send nothing
+  $ upscale a.jpg b.png -o upscaled/ --json | jq .output  # several inputs into a folder, JSON lines out
+  $ upscale config set freepik.apiKey <key>               # store the key (file mode 0600)
+
+Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config error or every
+input refused before sending, 130 interrupted (run the same command again to resume).`;
+
+/** One option per flag key; a flag several providers share lists them all. */
+function providerOptions(): Option[] {
+  const byKey = new Map<string, { spec: ParamSpec; owners: string[] }>();
+  for (const id of PROVIDER_IDS) {
+    for (const spec of providers[id].params) {
+      const entry = byKey.get(spec.key);
+      if (entry) entry.owners.push(id);
+      else byKey.set(spec.key, { spec, owners: [id] });
+    }
+  }
+  return [...byKey.values()].map(({ spec, owners }) =>
+    new Option(spec.flag, `${spec.description} (${spec.valid})`).helpGroup(
+      `Options for -p ${owners.join(', -p ')}:`,
+    ),
+  );
+}
+
+export type Action = (name: string, args: unknown[]) => Promise<number>;
+
+export function buildProgram(term: Terminal, run: Action): Command {
+  const program = new Command('upscale')
+    .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
+    .version(version, '-V, --version')
+    .argument('[inputs...]', 'image files or https:// URLs')
+    .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, undefined)
+    .option('-o, --output <path>', 'output file (one input, image extension) or folder')
+    .option('--overwrite', 'redo inputs whose output already exists (default: skip them)')
+    .option('--dry-run', 'check everything and print what would be sent; send nothing')
+    .option('--json', 'one JSON result line per input on stdout, nothing else there')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'log every request (keys redacted) and show stack traces')
+    .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
+    .option('--base-url <url>', "the provider's API root")
+    .option(
+      '--key-header <style>',
+      'how the key is sent: x-freepik-api-key, x-magnific-api-key, bearer, x-api-key',
+    )
+    .option('--poll-interval <ms>', 'first wait between status polls; grows with the task age', undefined)
+    .option('--timeout <seconds>', 'longest one task may take (default 1800)')
+    .option('--concurrency <n>', 'tasks in flight at once (default 4)')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(run upscale --help for usage)')
+    .configureOutput({
+      writeOut: (s) => term.stdout.write(s),
+      writeErr: (s) => term.stderr.write(s),
+    })
+    .action(async (inputs: string[], flags: Record<string, unknown>) => {
+      program.setOptionValue('__exit', await run('upscale', [inputs, flags]));
+    });
+  for (const option of providerOptions()) program.addOption(option);
+
+  const config = program
+    .command('config')
+    .description('store API keys and defaults (file mode 0600; UPSCALE_CONFIG_DIR moves it)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale config set freepik.apiKey <key>
+  $ upscale config set freepik.baseUrl https://api.magnific.com
+  $ upscale config get freepik.baseUrl
+  $ upscale config unset freepik.apiKey
+  $ upscale config list          # keys are shown as (set, hidden)
+  $ upscale config path`,
+    );
+  for (const [action, args, what] of [
+    ['set', '<key> <value>', 'store a value'],
+    ['get', '<key>', 'print a value (keys stay hidden)'],
+    ['unset', '<key>', 'remove a value'],
+    ['list', '', 'print every stored value (keys hidden)'],
+    ['path', '', 'print the config file path'],
+  ] as const) {
+    config
+      .command(`${action}${args ? ` ${args}` : ''}`)
+      .description(what)
+      .action(async (...received: unknown[]) => {
+        const positional = received.slice(0, args.split(' ').filter(Boolean).length) as string[];
+        program.setOptionValue('__exit', await run('config', [action, positional]));
+      });
+  }
+  return program;
+}

@@ -1,0 +1,53 @@
+/** Off a TTY (CI, pipes, --quiet): one plain line per event on stderr. */
+import type { RetryEvent } from '../../http/client.js';
+import type { TaskResult } from '../../run/run-task.js';
+import { redactAll } from '../secrets.js';
+import { palette, type Terminal } from '../terminal.js';
+import { describeResult, describeState, seconds } from './describe.js';
+import type { BatchProgress, Reporter } from './types.js';
+
+export interface PlainOptions {
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+}
+
+export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
+  const c = palette(term);
+  const say = (line: string) => term.stderr.write(`${redactAll(line)}\n`);
+  const progressSay = (line: string) => {
+    if (!options.quiet) say(line);
+  };
+  const lastState = new Map<string, string>();
+  return {
+    events: {
+      onStage: (input, stage) => {
+        if (stage !== 'waiting') progressSay(`${input}: ${stage}`);
+      },
+      onSubmitted: (input, taskId, resumed) =>
+        progressSay(`${input}: ${resumed ? 'resuming' : 'submitted'} task ${taskId}`),
+      onStatus: (input, _taskId, state, elapsed) => {
+        // A line per change of state, not per poll, so CI logs stay short.
+        const text = describeState(state);
+        if (lastState.get(input) === text) return;
+        lastState.set(input, text);
+        progressSay(`${input}: ${text} after ${seconds(elapsed)}`);
+      },
+    },
+    retry: (e: RetryEvent) => {
+      if (options.verbose)
+        say(c.dim(`retrying ${e.url} in ${e.delayMs} ms (${e.reason}, attempt ${e.attempt})`));
+    },
+    log: (line) => {
+      if (options.verbose) say(c.dim(line));
+    },
+    warn: (message) => say(`${c.yellow('warning:')} ${message}`),
+    result: (r: TaskResult, progress: BatchProgress) => {
+      const prefix = progress.total > 1 ? `[${progress.done}/${progress.total}] ` : '';
+      if (r.status === 'failed') {
+        say(`${prefix}${c.red('failed:')} ${describeResult(r)}`);
+        if (r.error?.hint) say(`  ${c.dim('hint:')} ${r.error.hint}`);
+      } else progressSay(prefix + describeResult(r));
+    },
+    close: () => undefined,
+  };
+}

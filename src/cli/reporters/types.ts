@@ -1,0 +1,21 @@
+/** A reporter turns the library's callbacks into what a person or a script reads. */
+import type { RetryEvent } from '../../http/client.js';
+import type { TaskEvents, TaskResult } from '../../run/run-task.js';
+
+export interface BatchProgress {
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+}
+
+export interface Reporter {
+  readonly events: TaskEvents;
+  retry(event: RetryEvent): void;
+  /** --verbose request log. */
+  log(line: string): void;
+  warn(message: string): void;
+  /** One input ended (any status). */
+  result(result: TaskResult, progress: BatchProgress): void;
+  /** The run ended: stop spinners and bars. */
+  close(): void;
+}

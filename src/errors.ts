@@ -1,0 +1,104 @@
+/**
+ * Every error the library raises carries a stable `code` (for scripts and `--json`),
+ * a one-line `message` naming the file or flag, and a `hint` saying what to do.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'MISSING_KEY'
+  | 'CONFIG'
+  | 'INPUT_NOT_FOUND'
+  | 'INPUT_UNREADABLE'
+  | 'NOT_AN_IMAGE'
+  | 'IMAGE_TOO_LARGE'
+  | 'IMAGE_TOO_SMALL'
+  | 'UNSUPPORTED_INPUT'
+  | 'OUTPUT_CLASH'
+  | 'OUTPUT_UNWRITABLE'
+  | 'AUTH'
+  | 'PAYMENT_REQUIRED'
+  | 'RATE_LIMITED'
+  | 'REJECTED'
+  | 'HTTP'
+  | 'NETWORK'
+  | 'BAD_RESPONSE'
+  | 'SUBMIT_UNCERTAIN'
+  | 'TASK_FAILED'
+  | 'TASK_NOT_FOUND'
+  | 'TIMEOUT'
+  | 'DOWNLOAD'
+  | 'ABORTED'
+  | 'COST_LIMIT'
+  | 'LOCAL_ENGINE';
+
+/** Codes that mean "the user asked for something impossible": nothing was sent, exit 2. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE',
+  'MISSING_KEY',
+  'CONFIG',
+  'OUTPUT_CLASH',
+  'COST_LIMIT',
+]);
+
+/** Codes raised by the pre-check of one input: that input is refused before any byte is sent. */
+const PRECHECK_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INPUT_NOT_FOUND',
+  'INPUT_UNREADABLE',
+  'NOT_AN_IMAGE',
+  'IMAGE_TOO_LARGE',
+  'IMAGE_TOO_SMALL',
+  'UNSUPPORTED_INPUT',
+]);
+
+export interface UpscaleErrorOptions {
+  hint?: string | undefined;
+  cause?: unknown;
+  status?: number | undefined;
+}
+
+export class UpscaleError extends Error {
+  override readonly name = 'UpscaleError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  /** HTTP status of the provider answer behind this error, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: UpscaleErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.status = options.status;
+  }
+
+  /** True when the error is a usage or configuration problem found before sending anything. */
+  get isUsage(): boolean {
+    return USAGE_CODES.has(this.code);
+  }
+
+  /** True when the error comes from checking an input before it was sent. */
+  get isPrecheck(): boolean {
+    return PRECHECK_CODES.has(this.code);
+  }
+}
+
+/** True when an error with this code means the input was refused before anything was sent. */
+export function isRefusedBeforeSending(code: string): boolean {
+  return USAGE_CODES.has(code as ErrorCode) || PRECHECK_CODES.has(code as ErrorCode);
+}
+
+export function usageError(message: string, hint?: string): UpscaleError {
+  return new UpscaleError('USAGE', message, { hint });
+}
+
+/** True for the error an aborted signal produces, whatever layer threw it. */
+export function isAbortError(error: unknown): boolean {
+  if (error instanceof UpscaleError) return error.code === 'ABORTED';
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/** Wraps anything thrown into an UpscaleError so reporters have a code and a message. */
+export function toUpscaleError(error: unknown, fallback: ErrorCode = 'HTTP'): UpscaleError {
+  if (error instanceof UpscaleError) return error;
+  if (isAbortError(error)) return new UpscaleError('ABORTED', 'interrupted', { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new UpscaleError(fallback, message, { cause: error });
+}

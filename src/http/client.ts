@@ -1,0 +1,186 @@
+/**
+ * The one HTTP layer (undici). Retries follow a RetryPolicy; Retry-After is honoured;
+ * every request and every sleep ends on the caller's AbortSignal; per-request timeouts
+ * (connect, headers, body) are separate from a task's overall deadline.
+ */
+import { Agent, type Dispatcher, request } from 'undici';
+import { UpscaleError } from '../errors.js';
+import type { BodyObject } from '../providers/types.js';
+import { abortReason, delay } from './delay.js';
+import { encodeJsonBody } from './json-body.js';
+import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
+import { RateGate } from './rate-gate.js';
+import { type RetryPolicy, retryDelayMs } from './retry-policy.js';
+
+export interface HttpTimeouts {
+  readonly connectMs: number;
+  readonly headersMs: number;
+  readonly bodyMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000 };
+
+export interface RetryEvent {
+  readonly url: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly reason: string;
+}
+
+export interface HttpClientOptions {
+  readonly dispatcher?: Dispatcher;
+  readonly timeouts?: Partial<HttpTimeouts>;
+  readonly gate?: RateGate;
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Request log for --verbose; secrets are replaced before a line is handed over. */
+  readonly onLog?: (line: string) => void;
+  readonly secrets?: readonly string[];
+  readonly random?: () => number;
+}
+
+export interface JsonRequest {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: BodyObject;
+  readonly policy: RetryPolicy;
+  readonly signal?: AbortSignal;
+}
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
+  /** The parsed body, or undefined when it is not JSON. */
+  readonly json: unknown;
+}
+
+/** Keys never leave through logs or messages. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+  return out;
+}
+
+export class HttpClient {
+  readonly dispatcher: Dispatcher;
+  readonly gate: RateGate;
+  private readonly options: HttpClientOptions;
+
+  constructor(options: HttpClientOptions = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.options = options;
+    this.gate = options.gate ?? new RateGate();
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: timeouts.headersMs,
+        // undici's request() never follows redirects, so a key cannot be re-sent to another host.
+        bodyTimeout: timeouts.bodyMs,
+      });
+  }
+
+  log(line: string): void {
+    this.options.onLog?.(redact(line, this.options.secrets ?? []));
+  }
+
+  /** Sends a JSON request and returns the final answer (any status); retries per policy. */
+  async json(req: JsonRequest): Promise<JsonResponse> {
+    const body = req.body ? encodeJsonBody(req.body) : undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(body.length);
+    }
+    for (let attempt = 1; ; attempt++) {
+      await this.gate.wait(req.signal);
+      if (req.signal?.aborted) throw abortReason(req.signal);
+      const started = Date.now();
+      let response: Dispatcher.ResponseData<unknown>;
+      try {
+        response = await request(req.url, {
+          method: req.method,
+          headers,
+          body: body ? body.chunks() : null,
+          dispatcher: this.dispatcher,
+          signal: req.signal,
+        } as Parameters<typeof request>[1]);
+      } catch (error) {
+        if (req.signal?.aborted) throw abortReason(req.signal);
+        const retryable =
+          isNetworkError(error) && (req.policy.retryNetworkErrors === 'all' || isConnectError(error));
+        this.log(`${req.method} ${req.url} → ${networkErrorCode(error) ?? (error as Error).message}`);
+        if (!retryable || attempt >= req.policy.maxAttempts) throw wrapNetworkError(error, req.url);
+        await this.pauseBeforeRetry(req, attempt, undefined, networkErrorCode(error) ?? 'network error');
+        continue;
+      }
+      const status = response.statusCode;
+      this.log(`${req.method} ${req.url} → ${status} (${Date.now() - started} ms)`);
+      if (req.policy.retryStatuses.includes(status) && attempt < req.policy.maxAttempts) {
+        // Free the socket before sleeping: an unread body keeps the connection busy.
+        await response.body.dump().catch(() => undefined);
+        const retryAfter = response.headers['retry-after'];
+        const waited = await this.pauseBeforeRetry(req, attempt, retryAfter, `HTTP ${status}`);
+        if (status === 429) this.gate.pause(waited);
+        continue;
+      }
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (error) {
+        if (req.signal?.aborted) throw abortReason(req.signal);
+        // The answer broke off: for a read we try again, for a submit the caller decides.
+        if (req.policy.retryNetworkErrors === 'all' && attempt < req.policy.maxAttempts) {
+          await this.pauseBeforeRetry(req, attempt, undefined, 'answer broke off');
+          continue;
+        }
+        throw wrapNetworkError(error, req.url);
+      }
+      return { status, headers: response.headers, text, json: parseJson(text) };
+    }
+  }
+
+  private async pauseBeforeRetry(
+    req: JsonRequest,
+    attempt: number,
+    retryAfter: string | string[] | undefined,
+    reason: string,
+  ): Promise<number> {
+    const delayMs = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
+    this.options.onRetry?.({ url: req.url, attempt, delayMs, reason });
+    await delay(delayMs, req.signal);
+    return delayMs;
+  }
+
+  async close(): Promise<void> {
+    if (!this.options.dispatcher) await this.dispatcher.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A network failure as an UpscaleError; `cause` keeps the undici error for isConnectError. */
+export function wrapNetworkError(error: unknown, url: string): UpscaleError {
+  const host = safeHost(url);
+  const code = networkErrorCode(error);
+  const what = code ?? (error instanceof Error ? error.message : String(error));
+  return new UpscaleError('NETWORK', `could not reach ${host} (${what})`, {
+    cause: error,
+    hint: 'check the network connection and the base URL, then run the same command again',
+  });
+}
+
+export function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

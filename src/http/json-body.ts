@@ -1,0 +1,80 @@
+/**
+ * Streams a JSON body whose image is a local file: prefix, base64 in chunks whose source
+ * size is a multiple of 3 bytes (so chunks concatenate into one valid base64 string), suffix.
+ * A 20 MB image never becomes one 27 MB string in memory.
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { BodyObject, BodyValue, FileImage } from '../providers/types.js';
+
+const MARKER = '\u0000upscale-image\u0000';
+/** 192 KiB: a multiple of 3, so every chunk encodes without padding. */
+const CHUNK_BYTES = 3 * 64 * 1024;
+
+function isFileImage(value: unknown): value is FileImage {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'file';
+}
+
+function isUrlImage(value: unknown): value is { kind: 'url'; url: string } {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'url';
+}
+
+export interface EncodedBody {
+  readonly length: number;
+  /** A fresh stream of the body's bytes (called again for each retry). */
+  chunks(): AsyncIterable<Buffer>;
+}
+
+/** Encodes `body`; at most one file image is supported (every provider sends one image). */
+export function encodeJsonBody(body: BodyObject): EncodedBody {
+  let file: FileImage | undefined;
+  const json = JSON.stringify(body, (_key, value: BodyValue) => {
+    if (isFileImage(value)) {
+      file = value;
+      return MARKER;
+    }
+    if (isUrlImage(value)) return value.url;
+    return value;
+  });
+  const image = file;
+  if (!image) {
+    const bytes = Buffer.from(json);
+    return {
+      length: bytes.length,
+      async *chunks() {
+        yield bytes;
+      },
+    };
+  }
+  const [prefixText, suffixText = ''] = json.split(JSON.stringify(MARKER).slice(1, -1));
+  const prefix = Buffer.from(prefixText ?? '');
+  const suffix = Buffer.from(suffixText);
+  const base64Length = 4 * Math.ceil(image.size / 3);
+  return {
+    length: prefix.length + base64Length + suffix.length,
+    async *chunks() {
+      yield prefix;
+      // Reads are normally whole chunks; a short read leaves a remainder carried to the next one.
+      let carry: Buffer = Buffer.alloc(0);
+      for await (const chunk of createReadStream(image.path, { highWaterMark: CHUNK_BYTES })) {
+        const bytes = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+        const whole = bytes.length - (bytes.length % 3);
+        carry = bytes.subarray(whole);
+        if (whole > 0) yield Buffer.from(bytes.subarray(0, whole).toString('base64'));
+      }
+      if (carry.length > 0) yield Buffer.from(carry.toString('base64'));
+      yield suffix;
+    },
+  };
+}
+
+/** The body as `--dry-run` and `--verbose` show it: the image elided, URLs kept. */
+export function describeBody(body: BodyObject): unknown {
+  return JSON.parse(
+    JSON.stringify(body, (_key, value: BodyValue) => {
+      if (isFileImage(value)) return `<base64 of ${basename(value.path)}, ${value.size} bytes>`;
+      if (isUrlImage(value)) return value.url;
+      return value;
+    }),
+  );
+}

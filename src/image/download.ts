@@ -1,0 +1,180 @@
+/**
+ * Downloads a generated image into a temporary file beside its final name. Only a complete,
+ * verified file is ever renamed into place; the API key is never sent to the download host.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { link, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { request } from 'undici';
+import { UpscaleError } from '../errors.js';
+import type { HttpClient } from '../http/client.js';
+import { abortReason, delay } from '../http/delay.js';
+import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
+import { READ_POLICY, type RetryPolicy, retryDelayMs } from '../http/retry-policy.js';
+import { type ImageFormat, isImageContentType, sniffFormat } from './formats.js';
+
+export interface Downloaded {
+  readonly tempPath: string;
+  readonly format: ImageFormat;
+  readonly bytes: number;
+}
+
+/** A name in `dir` that no other run uses, hidden, and cleaned up by the caller. */
+export function tempPathBeside(finalPath: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}.part`);
+}
+
+class DownloadError extends UpscaleError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    cause?: unknown,
+  ) {
+    super('DOWNLOAD', message, { cause, hint: 'run the same command again to retry the download' });
+  }
+}
+
+function checkUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DownloadError(`the provider gave an invalid image URL`, false);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new DownloadError(`the provider gave a non-HTTP image URL (${parsed.protocol})`, false);
+  }
+  return parsed;
+}
+
+async function attempt(
+  client: HttpClient,
+  url: string,
+  tempPath: string,
+  signal?: AbortSignal,
+): Promise<Downloaded> {
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    // No auth headers here: the download host is not the API host.
+    response = await request(url, { method: 'GET', dispatcher: client.dispatcher, signal });
+  } catch (error) {
+    if (signal?.aborted) throw abortReason(signal);
+    throw new DownloadError(
+      `download failed (${networkErrorCode(error) ?? 'network error'})`,
+      isNetworkError(error),
+      error,
+    );
+  }
+  const status = response.statusCode;
+  client.log(`GET ${url} → ${status}`);
+  if (status !== 200) {
+    await response.body.dump().catch(() => undefined);
+    throw new DownloadError(`download answered HTTP ${status}`, READ_POLICY.retryStatuses.includes(status));
+  }
+  const contentType = headerText(response.headers['content-type']);
+  if (!isImageContentType(contentType)) {
+    await response.body.dump().catch(() => undefined);
+    throw new DownloadError(`download is not an image (content type ${contentType})`, true);
+  }
+  const declared = Number(headerText(response.headers['content-length']) ?? Number.NaN);
+  let head: Buffer = Buffer.alloc(0);
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16 - head.length)]);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(response.body, counter, createWriteStream(tempPath, { flags: 'wx' }), { signal });
+  } catch (error) {
+    if (signal?.aborted) throw abortReason(signal);
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') {
+      throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write ${tempPath} (${code})`, {
+        hint: code === 'ENOSPC' ? 'free some disk space' : 'check the output folder permissions',
+        cause: error,
+      });
+    }
+    throw new DownloadError(
+      `download broke off after ${bytes} bytes (${networkErrorCode(error) ?? code ?? 'error'})`,
+      true,
+      error,
+    );
+  }
+  if (Number.isFinite(declared) && declared !== bytes) {
+    throw new DownloadError(`download is truncated (${bytes} of ${declared} bytes)`, true);
+  }
+  const format = sniffFormat(head);
+  if (!format) throw new DownloadError('download is not an image (unknown file signature)', true);
+  return { tempPath, format, bytes };
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Downloads `url` to a temp file beside `finalPath`, retrying transient failures per READ_POLICY. */
+export async function downloadToTemp(
+  client: HttpClient,
+  url: string,
+  finalPath: string,
+  signal?: AbortSignal,
+  policy: RetryPolicy = READ_POLICY,
+): Promise<Downloaded> {
+  checkUrl(url);
+  for (let n = 1; ; n++) {
+    const tempPath = tempPathBeside(finalPath);
+    try {
+      return await attempt(client, url, tempPath, signal);
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      const retryable = error instanceof DownloadError && error.retryable;
+      if (!retryable || n >= policy.maxAttempts || signal?.aborted) throw error;
+      await delay(retryDelayMs(policy, n), signal);
+    }
+  }
+}
+
+/**
+ * Moves a finished temp file to its final name and returns the name used. Without `overwrite`,
+ * a hard link fails if a file appeared there meanwhile, so nobody's file is clobbered; the paid
+ * result then goes to the next free name (`photo@4x-2.png`) rather than being thrown away.
+ */
+export async function commitFile(tempPath: string, finalPath: string, overwrite: boolean): Promise<string> {
+  try {
+    if (overwrite) {
+      await rename(tempPath, finalPath);
+      return finalPath;
+    }
+    for (let n = 1; n <= 100; n++) {
+      const candidate = n === 1 ? finalPath : numbered(finalPath, n);
+      try {
+        await link(tempPath, candidate);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'EEXIST') continue;
+        throw error;
+      }
+      await unlink(tempPath);
+      return candidate;
+    }
+    throw Object.assign(new Error('no free name'), { code: 'EEXIST' });
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    const code = (error as { code?: string }).code;
+    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write ${finalPath} (${code ?? 'error'})`, {
+      hint: 'check the output folder and its permissions',
+      cause: error,
+    });
+  }
+}
+
+function numbered(path: string, n: number): string {
+  const dot = path.lastIndexOf('.');
+  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return dot > slash ? `${path.slice(0, dot)}-${n}${path.slice(dot)}` : `${path}-${n}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * Checks a local input before any byte is sent: it exists, is a readable file, decodes
+ * as an image, and the requested output fits the provider's limits. Header reads come first,
+ * so a decompression bomb (huge declared size, small file) is refused before its pixels are decoded.
+ */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import type { Metadata } from 'sharp';
+import { UpscaleError } from '../errors.js';
+import type { FileImage, ParamValues, Provider, Size } from '../providers/types.js';
+
+export interface PrecheckInfo extends Size {
+  readonly format: string;
+  readonly bytes: number;
+  readonly hasAlpha: boolean;
+  /** Size after EXIF orientation (what a viewer shows). */
+  readonly displayed: Size;
+}
+
+export interface PrecheckOptions {
+  /** Decode every pixel (catches truncated files). Off for --dry-run scans, which read headers only. */
+  readonly decode: boolean;
+}
+
+async function loadSharp() {
+  return (await import('sharp')).default;
+}
+
+/** Stats and opens the file; throws INPUT_NOT_FOUND / INPUT_UNREADABLE. */
+async function checkFile(path: string): Promise<number> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      throw new UpscaleError('INPUT_NOT_FOUND', `${path} is a folder, not an image file`, {
+        hint: 'pass the image files inside it, or the folder with --recursive',
+      });
+    }
+    if (!info.isFile()) throw new UpscaleError('INPUT_UNREADABLE', `${path} is not a regular file`);
+    size = info.size;
+  } catch (error) {
+    if (error instanceof UpscaleError) throw error;
+    throw new UpscaleError('INPUT_NOT_FOUND', `${path} does not exist`, {
+      hint: 'check the path (quote names with spaces)',
+      cause: error,
+    });
+  }
+  try {
+    await access(path, constants.R_OK);
+  } catch (error) {
+    throw new UpscaleError('INPUT_UNREADABLE', `${path} cannot be read (permission denied)`, {
+      hint: 'check the file permissions',
+      cause: error,
+    });
+  }
+  if (size === 0) {
+    throw new UpscaleError('NOT_AN_IMAGE', `${path} is empty (0 bytes)`, {
+      hint: 'pass a JPEG, PNG or WebP image',
+    });
+  }
+  return size;
+}
+
+function notAnImage(path: string, cause: unknown): UpscaleError {
+  return new UpscaleError('NOT_AN_IMAGE', `${path} is not an image that can be read`, {
+    hint: 'pass a JPEG, PNG or WebP image (the file may be corrupt or not an image at all)',
+    cause,
+  });
+}
+
+/** Largest scale in `scales` whose output stays within the provider's limits, if any. */
+export function largestFittingScale(
+  input: Size,
+  provider: Provider,
+  scales: readonly number[],
+): number | undefined {
+  const fits = scales.filter((s) =>
+    outputFits({ width: input.width * s, height: input.height * s }, provider),
+  );
+  return fits.length > 0 ? Math.max(...fits) : undefined;
+}
+
+function outputFits(output: Size, provider: Provider): boolean {
+  const { maxOutputPixels, maxOutputSide } = provider.limits;
+  if (maxOutputPixels !== undefined && output.width * output.height > maxOutputPixels) return false;
+  if (maxOutputSide !== undefined && Math.max(output.width, output.height) > maxOutputSide) return false;
+  return true;
+}
+
+/** Refuses an output beyond the provider's limits, naming the input's size and the largest scale that fits. */
+export function checkOutputLimits(path: string, input: Size, provider: Provider, params: ParamValues): void {
+  const output = provider.outputSize(input, params);
+  if (!output || outputFits(output, provider)) return;
+  const scale = provider.scaleOf(params);
+  const fitting = largestFittingScale(input, provider, provider.limits.scales);
+  const limit =
+    provider.limits.maxOutputPixels !== undefined &&
+    output.width * output.height > provider.limits.maxOutputPixels
+      ? `the ${(provider.limits.maxOutputPixels / 1e6).toFixed(1)} MP output limit`
+      : `the ${provider.limits.maxOutputSide} px per side output limit`;
+  throw new UpscaleError(
+    'IMAGE_TOO_LARGE',
+    `${path} is ${input.width}×${input.height}: ${scale ? `${scale}x` : 'the requested scale'} gives ${output.width}×${output.height}, over ${limit} of ${provider.id}`,
+    {
+      hint:
+        fitting !== undefined
+          ? `use --scale ${fitting}x or smaller, or downscale the input first`
+          : 'downscale the input first: even the smallest scale is over the limit',
+    },
+  );
+}
+
+/** Runs every local check; returns what the submit needs and what the run reports. */
+export async function precheckFile(
+  path: string,
+  provider: Provider,
+  params: ParamValues,
+  options: PrecheckOptions,
+): Promise<{ image: FileImage; info: PrecheckInfo }> {
+  const bytes = await checkFile(path);
+  const sharp = await loadSharp();
+  let meta: Metadata;
+  try {
+    meta = await sharp(path).metadata();
+  } catch (error) {
+    throw notAnImage(path, error);
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw notAnImage(path, new Error('no dimensions in header'));
+  const input = { width, height };
+  checkOutputLimits(path, input, provider, params);
+  if (options.decode) {
+    try {
+      // Decoding to a thumbnail reads every byte (JPEG shrinks on load, so this stays fast)
+      // and fails on truncated data instead of sending a broken file.
+      await sharp(path, { failOn: 'truncated' }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+    } catch (error) {
+      throw notAnImage(path, error);
+    }
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const info: PrecheckInfo = {
+    width,
+    height,
+    format: meta.format ?? 'unknown',
+    bytes,
+    hasAlpha: meta.hasAlpha ?? false,
+    displayed: rotated ? { width: height, height: width } : input,
+  };
+  return { image: { kind: 'file', path, size: bytes }, info };
+}

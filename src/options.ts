@@ -1,0 +1,167 @@
+/**
+ * Raw command-line flags + environment + stored config → one typed options object. Pure:
+ * the environment and the config are passed in, so every rule here is tested by table.
+ * Precedence: flag > environment > stored config > provider default.
+ */
+import { UpscaleError, usageError } from './errors.js';
+import { getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
+import { type AuthStyle, ParamError, type ParamValue, type Provider } from './providers/types.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Read access to the stored configuration (`upscale config set …`). */
+export interface ConfigReader {
+  get(key: string): unknown;
+}
+
+export interface RawOptions {
+  readonly provider?: string;
+  readonly apiKey?: string;
+  readonly baseUrl?: string;
+  readonly keyHeader?: string;
+  readonly pollInterval?: string;
+  readonly timeout?: string;
+  readonly dryRun?: boolean;
+  readonly [flag: string]: unknown;
+}
+
+export interface ResolvedOptions {
+  readonly provider: Provider;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** Undefined only under --dry-run, which sends nothing. */
+  readonly apiKey: string | undefined;
+  readonly baseUrl: string;
+  readonly authStyle: AuthStyle;
+  readonly pollIntervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 2000;
+export const DEFAULT_TIMEOUT_S = 1800;
+
+/** Every provider-specific flag key, across all providers (commander registers each once). */
+export function allParamKeys(): string[] {
+  return [...new Set(PROVIDER_IDS.flatMap((id) => getProvider(id).params.map((p) => p.key)))];
+}
+
+function flagName(provider: Provider | undefined, key: string): string {
+  const spec = (provider?.params ?? PROVIDER_IDS.flatMap((id) => getProvider(id).params)).find(
+    (p) => p.key === key,
+  );
+  return spec ? spec.flag.split(' ')[0]! : `--${key}`;
+}
+
+function stringConfig(config: ConfigReader, key: string): string | undefined {
+  const value = config.get(key);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function resolveProvider(raw: RawOptions, config: ConfigReader): Provider {
+  const id = (raw.provider ?? stringConfig(config, 'provider') ?? 'freepik').toLowerCase();
+  if (!isProviderId(id)) {
+    throw usageError(
+      `--provider: unknown provider "${id}"`,
+      `use one of ${PROVIDER_IDS.join(', ')} (see \`upscale providers\`)`,
+    );
+  }
+  return getProvider(id);
+}
+
+/** Parses the provider's own flags; a flag that belongs to other providers is refused by name. */
+export function resolveParams(provider: Provider, raw: RawOptions): Record<string, ParamValue> {
+  const params: Record<string, ParamValue> = {};
+  for (const key of allParamKeys()) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const spec = provider.params.find((p) => p.key === key);
+    if (!spec) {
+      const owners = providersWithParam(key);
+      throw usageError(
+        `${flagName(undefined, key)} does not apply to ${provider.id}; it belongs to ${owners.join(', ')}`,
+        `drop ${flagName(undefined, key)}, or choose one of those with -p`,
+      );
+    }
+    try {
+      params[key] = spec.parse(String(value));
+    } catch (error) {
+      if (!(error instanceof ParamError)) throw error;
+      throw usageError(
+        `${flagName(provider, key)} ${JSON.stringify(String(value))} ${error.message} (${provider.id})`,
+        `valid: ${spec.valid}`,
+      );
+    }
+  }
+  return params;
+}
+
+function positiveNumber(raw: string | undefined, flag: string, fallback: number, unit: string): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw usageError(`${flag} "${raw}" must be a positive number of ${unit}`, `e.g. ${flag} ${fallback}`);
+  return value;
+}
+
+function resolveBaseUrl(provider: Provider, raw: RawOptions, env: Env, config: ConfigReader): string {
+  const value =
+    raw.baseUrl ??
+    env[provider.api.baseUrlEnv] ??
+    stringConfig(config, `${provider.id}.baseUrl`) ??
+    provider.api.defaultBaseUrl;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usageError(`--base-url "${value}" is not a URL`, `e.g. ${provider.api.defaultBaseUrl}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw usageError(`--base-url "${value}" must be an http(s) URL`, `e.g. ${provider.api.defaultBaseUrl}`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function resolveAuthStyle(provider: Provider, raw: RawOptions, config: ConfigReader): AuthStyle {
+  const wanted = raw.keyHeader ?? stringConfig(config, `${provider.id}.keyHeader`);
+  if (wanted === undefined) return provider.api.authStyles[0]!;
+  const style = provider.api.authStyles.find((s) => s === wanted.toLowerCase());
+  if (!style)
+    throw usageError(
+      `--key-header "${wanted}" is not accepted by ${provider.id}`,
+      `use one of ${provider.api.authStyles.join(', ')}`,
+    );
+  return style;
+}
+
+/** The API key by precedence, or a MISSING_KEY error that lists the three ways to set one. */
+export function resolveApiKey(
+  provider: Provider,
+  raw: RawOptions,
+  env: Env,
+  config: ConfigReader,
+): string | undefined {
+  const key = raw.apiKey ?? env[provider.api.keyEnv] ?? stringConfig(config, provider.api.configKey);
+  return key?.trim() || undefined;
+}
+
+export function missingKeyError(provider: Provider): UpscaleError {
+  return new UpscaleError('MISSING_KEY', `no API key for ${provider.id}`, {
+    hint: `pass --api-key <key>, set ${provider.api.keyEnv}, or run \`upscale config set ${provider.api.configKey} <key>\``,
+  });
+}
+
+export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader): ResolvedOptions {
+  const provider = resolveProvider(raw, config);
+  const params = resolveParams(provider, raw);
+  const baseUrl = resolveBaseUrl(provider, raw, env, config);
+  const authStyle = resolveAuthStyle(provider, raw, config);
+  const pollIntervalMs = positiveNumber(
+    raw.pollInterval,
+    '--poll-interval',
+    DEFAULT_POLL_INTERVAL_MS,
+    'milliseconds',
+  );
+  const timeoutMs = positiveNumber(raw.timeout, '--timeout', DEFAULT_TIMEOUT_S, 'seconds') * 1000;
+  const apiKey = resolveApiKey(provider, raw, env, config);
+  if (apiKey === undefined && !raw.dryRun) throw missingKeyError(provider);
+  return { provider, params, apiKey, baseUrl, authStyle, pollIntervalMs, timeoutMs };
+}

@@ -1,0 +1,141 @@
+/**
+ * What the three Freepik/Magnific upscalers (and the Comfy proxy of them) share:
+ * the task answer in all its documented and observed shapes, error bodies, auth headers,
+ * and the price tiers used for estimates.
+ */
+import { UpscaleError } from '../errors.js';
+import { asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
+import type { AuthStyle, CostEstimate, ParsedTask, Size, TaskState } from './types.js';
+
+function generatedUrls(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const urls: string[] = [];
+  for (const item of value) {
+    // Some clients saw `generated` items as objects with a `url`.
+    const url = asString(item) ?? asString(asObject(item)?.url);
+    if (url) urls.push(url);
+  }
+  return urls;
+}
+
+function toState(status: string, task: JsonObject): TaskState {
+  switch (status.toUpperCase()) {
+    case 'CREATED':
+      return { status: 'queued' };
+    case 'IN_PROGRESS':
+      return { status: 'running' };
+    case 'COMPLETED': {
+      const urls = generatedUrls(task.generated);
+      if (urls.length === 0)
+        return { status: 'failed', reason: 'the task completed without any generated image' };
+      return { status: 'succeeded', urls };
+    }
+    case 'FAILED':
+      return { status: 'failed', reason: 'the provider reported the task as FAILED (no reason given)' };
+    case 'CANCELLED':
+      return { status: 'failed', reason: 'the task was cancelled' };
+    default:
+      // An unknown state is treated as still working; the poll interval keeps growing, never a busy loop.
+      return { status: 'running' };
+  }
+}
+
+/**
+ * Parses `{"data":{task_id,status,generated}}`, the older unwrapped body, and `task_status`.
+ * `expectedId` is used when a status answer omits the id.
+ */
+export function parseFreepikTask(json: unknown, expectedId?: string): ParsedTask {
+  const root = asObject(json);
+  const task = asObject(root?.data) ?? root;
+  const status = asString(task?.status) ?? asString(task?.task_status);
+  const taskId = asString(task?.task_id) ?? expectedId;
+  if (!task || !status || !taskId) {
+    throw new UpscaleError(
+      'BAD_RESPONSE',
+      'the provider answered with JSON of an unexpected shape (no task_id/status)',
+      {
+        hint: 'the API may have changed; run with --verbose to see the answer',
+      },
+    );
+  }
+  if (!isSafeTaskId(taskId)) {
+    throw new UpscaleError(
+      'BAD_RESPONSE',
+      `the provider answered with an unusable task id ${JSON.stringify(taskId.slice(0, 40))}`,
+    );
+  }
+  return { taskId, state: toState(status, task) };
+}
+
+/** The list endpoint: `{"data":[{task_id,status}]}`. */
+export function parseFreepikList(json: unknown): ParsedTask[] {
+  const data = asObject(json)?.data;
+  if (!Array.isArray(data)) return [];
+  const tasks: ParsedTask[] = [];
+  for (const item of data) {
+    try {
+      tasks.push(parseFreepikTask(item));
+    } catch {
+      // Skip entries we cannot read rather than failing the recovery that asked for them.
+    }
+  }
+  return tasks;
+}
+
+/** `{"message"}`, problem+json `{"message","invalid_params":[…]}`, or the same wrapped in `problem`. */
+export function freepikErrorMessage(json: unknown): string | undefined {
+  const root = asObject(json);
+  const body = asObject(root?.problem) ?? root;
+  if (!body) return undefined;
+  const message = asString(body.message) ?? asString(body.error);
+  const params = Array.isArray(body.invalid_params) ? body.invalid_params : [];
+  const details = params
+    .map((p) => {
+      const o = asObject(p);
+      return o ? `${asString(o.name) ?? '?'}: ${asString(o.reason) ?? 'invalid'}` : undefined;
+    })
+    .filter((d): d is string => d !== undefined);
+  if (details.length > 0) return `${message ?? 'invalid parameters'} (${details.join('; ')})`;
+  return message;
+}
+
+export function freepikAuthHeaders(apiKey: string, style: AuthStyle): Record<string, string> {
+  switch (style) {
+    case 'x-magnific-api-key':
+      return { 'x-magnific-api-key': apiKey };
+    case 'bearer':
+      return { authorization: `Bearer ${apiKey}` };
+    case 'x-api-key':
+      return { 'x-api-key': apiKey };
+    default:
+      return { 'x-freepik-api-key': apiKey };
+  }
+}
+
+/** Price tiers per 2× step by the megapixels that step reads (PROVIDERS.md; as resold by Comfy). */
+const STEP_TIERS: readonly { readonly maxMegapixels: number; readonly euros: number }[] = [
+  { maxMegapixels: 1.3, euros: 0.143 },
+  { maxMegapixels: 3.0, euros: 0.286 },
+  { maxMegapixels: 6.4, euros: 0.429 },
+  { maxMegapixels: Number.POSITIVE_INFINITY, euros: 1.716 },
+];
+
+/**
+ * Estimate for a job of `scale` (a power of two: 2, 4, 8, 16): one step per doubling,
+ * each priced by the pixels it reads. Other factors are priced as the next power of two up.
+ */
+export function freepikStepCost(input: Size, scale: number): CostEstimate {
+  const steps = Math.max(1, Math.ceil(Math.log2(scale)));
+  let megapixels = (input.width * input.height) / 1_000_000;
+  let amount = 0;
+  for (let i = 0; i < steps; i++) {
+    const tier = STEP_TIERS.find((t) => megapixels <= t.maxMegapixels) ?? STEP_TIERS[STEP_TIERS.length - 1]!;
+    amount += tier.euros;
+    megapixels *= 4;
+  }
+  return {
+    amount: Math.round(amount * 1000) / 1000,
+    currency: 'EUR',
+    basis: `${steps} × 2× step${steps > 1 ? 's' : ''} (Comfy resale tiers)`,
+  };
+}

@@ -1,0 +1,114 @@
+/** Builders for ParamSpec: integer ranges, enums with aliases, and scale factors. */
+import { ParamError, type ParamSpec, type ParamValue } from './types.js';
+
+interface SpecBase {
+  key: string;
+  flag: string;
+  description: string;
+  providerDefault?: ParamValue;
+}
+
+function withDefault(base: SpecBase): { providerDefault?: ParamValue } {
+  return base.providerDefault === undefined ? {} : { providerDefault: base.providerDefault };
+}
+
+/** An integer in [min, max]; `2.5`, `abc` and `1e3` are refused. */
+export function intParam(base: SpecBase, min: number, max: number): ParamSpec {
+  return {
+    key: base.key,
+    flag: base.flag,
+    description: base.description,
+    valid: `${min}..${max}`,
+    ...withDefault(base),
+    parse(raw) {
+      const text = raw.trim();
+      if (!/^[-+]?\d+$/.test(text)) throw new ParamError(`must be a whole number from ${min} to ${max}`);
+      const value = Number(text);
+      if (value < min || value > max) throw new ParamError(`must be from ${min} to ${max}`);
+      return value;
+    },
+  };
+}
+
+/** One of a fixed set; `aliases` maps extra spellings (case-insensitive) to canonical values. */
+export function enumParam(
+  base: SpecBase,
+  values: readonly string[],
+  aliases: Readonly<Record<string, string>> = {},
+  shown: readonly string[] = values,
+): ParamSpec {
+  return {
+    key: base.key,
+    flag: base.flag,
+    description: base.description,
+    valid: shown.join('|'),
+    ...withDefault(base),
+    parse(raw) {
+      const text = raw.trim().toLowerCase();
+      const value = aliases[text] ?? values.find((v) => v.toLowerCase() === text);
+      if (value === undefined) throw new ParamError(`must be one of ${shown.join(', ')}`);
+      return value;
+    },
+  };
+}
+
+/** Free text (a prompt); empty text is refused because the provider would reject it. */
+export function textParam(base: SpecBase): ParamSpec {
+  return {
+    key: base.key,
+    flag: base.flag,
+    description: base.description,
+    valid: 'text',
+    ...withDefault(base),
+    parse(raw) {
+      if (raw.trim() === '') throw new ParamError('must not be empty');
+      return raw;
+    },
+  };
+}
+
+/** An absolute https URL (webhooks). */
+export function httpsUrlParam(base: SpecBase): ParamSpec {
+  return {
+    key: base.key,
+    flag: base.flag,
+    description: base.description,
+    valid: 'https URL',
+    ...withDefault(base),
+    parse(raw) {
+      let url: URL;
+      try {
+        url = new URL(raw.trim());
+      } catch {
+        throw new ParamError('must be an absolute https:// URL');
+      }
+      if (url.protocol !== 'https:') throw new ParamError('must be an https:// URL');
+      return url.href;
+    },
+  };
+}
+
+/**
+ * A scale factor written `4x` or `4`, limited to `allowed`; returns the number.
+ * Providers format it for their body (`"4x"` or `4`).
+ */
+export function scaleParam(base: SpecBase, allowed: readonly number[], shown: string): ParamSpec {
+  return {
+    key: base.key,
+    flag: base.flag,
+    description: base.description,
+    valid: shown,
+    ...withDefault(base),
+    parse(raw) {
+      const match = /^\s*(\d+)\s*x?\s*$/i.exec(raw);
+      const value = match ? Number(match[1]) : Number.NaN;
+      if (!allowed.includes(value)) throw new ParamError(`must be one of ${shown}`);
+      return value;
+    },
+  };
+}
+
+/** Reads a numeric parameter that a provider's own spec parsed; undefined when unset. */
+export function numberValue(value: ParamValue | undefined): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}

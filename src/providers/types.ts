@@ -1,0 +1,133 @@
+/**
+ * The seam every provider plugs into. A provider is pure: it turns typed parameters into
+ * a request description and provider answers into a normalized task state. It does no I/O.
+ */
+
+/** Normalized task state; provider vocabularies (IN_PROGRESS, TASK_STATUS_SUCCEED, …) stop in the adapter. */
+export type TaskState =
+  | { readonly status: 'queued' }
+  | { readonly status: 'running'; readonly progress?: number; readonly etaSeconds?: number }
+  | { readonly status: 'succeeded'; readonly urls: readonly string[] }
+  | { readonly status: 'failed'; readonly reason?: string };
+
+export interface ParsedTask {
+  readonly taskId: string;
+  readonly state: TaskState;
+}
+
+/** A local image file whose bytes the HTTP layer streams into the body as base64. */
+export interface FileImage {
+  readonly kind: 'file';
+  readonly path: string;
+  readonly size: number;
+}
+
+/** An image the provider fetches itself. */
+export interface UrlImage {
+  readonly kind: 'url';
+  readonly url: string;
+}
+
+export type ImageSource = FileImage | UrlImage;
+
+/** JSON body values; an ImageSource stands where the image goes and is encoded on the way out. */
+export type BodyValue = string | number | boolean | null | ImageSource | BodyObject;
+export interface BodyObject {
+  readonly [key: string]: BodyValue;
+}
+
+export interface ApiRequest {
+  readonly method: 'GET' | 'POST';
+  /** Path below the provider's base URL, starting with '/'. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: BodyObject;
+}
+
+export type ParamValue = string | number;
+export type ParamValues = Readonly<Record<string, ParamValue>>;
+
+/** One provider-specific flag: how it looks on the command line and how a raw value is checked. */
+export interface ParamSpec {
+  /** Attribute name commander gives the flag, e.g. `optimizedFor` for `--optimized-for`. */
+  readonly key: string;
+  /** Commander flag text, e.g. `--optimized-for <style>`. */
+  readonly flag: string;
+  readonly description: string;
+  /** Valid values for messages and `upscale providers`, e.g. `-10..10` or `2x|4x|8x|16x`. */
+  readonly valid: string;
+  /** What the provider uses when the flag is not sent (documentation only: unset flags are not sent). */
+  readonly providerDefault?: ParamValue;
+  /** Returns the typed value or throws a ParamError. */
+  parse(raw: string): ParamValue;
+}
+
+/** Thrown by ParamSpec.parse; options.ts turns it into a usage error naming the flag. */
+export class ParamError extends Error {
+  override readonly name = 'ParamError';
+}
+
+export interface ProviderLimits {
+  /** Upscale factors the provider accepts (documentation and `upscale providers`). */
+  readonly scales: readonly number[];
+  /** Largest output in pixels (width × height × scale²), when the provider has one. */
+  readonly maxOutputPixels?: number;
+  /** Largest output side in pixels, when the provider has one. */
+  readonly maxOutputSide?: number;
+  /** Smallest input side in pixels that clients enforce. */
+  readonly minInputSide?: number;
+  /** Which inputs the provider's `image` field takes. */
+  readonly inputs: { readonly file: boolean; readonly url: boolean };
+}
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface ApiDescription {
+  readonly defaultBaseUrl: string;
+  readonly baseUrlEnv: string;
+  readonly keyEnv: string;
+  /** Key under which `upscale config set` stores the API key, e.g. `freepik.apiKey`. */
+  readonly configKey: string;
+  /** Human text of the submit endpoint, e.g. `POST /v1/ai/image-upscaler`. */
+  readonly endpoint: string;
+  /** Header styles the provider accepts; the first is the default. */
+  readonly authStyles: readonly AuthStyle[];
+}
+
+export type AuthStyle = 'x-freepik-api-key' | 'x-magnific-api-key' | 'bearer' | 'x-api-key';
+
+export interface CostEstimate {
+  /** Estimated price, or undefined when the provider's price is unknown (never guessed as zero). */
+  readonly amount: number | undefined;
+  readonly currency: string;
+  readonly basis: string;
+}
+
+export interface Provider {
+  readonly id: string;
+  readonly title: string;
+  readonly api: ApiDescription;
+  readonly params: readonly ParamSpec[];
+  readonly limits: ProviderLimits;
+  /** Headers that carry the key. */
+  authHeaders(apiKey: string, style: AuthStyle): Record<string, string>;
+  buildSubmit(params: ParamValues, image: ImageSource): ApiRequest;
+  parseSubmit(json: unknown): ParsedTask;
+  statusRequest(taskId: string): ApiRequest;
+  parseStatus(json: unknown, taskId: string): ParsedTask;
+  /** The provider's own error text out of an error body (falls back to the HTTP reason). */
+  errorMessage(status: number, json: unknown): string | undefined;
+  /** The factor the output will have, when it can be known from the parameters. */
+  scaleOf(params: ParamValues): number | undefined;
+  /** The expected output size, when it can be known. */
+  outputSize(input: Size, params: ParamValues): Size | undefined;
+  /** Short tag used in output names, e.g. `4x`, `2k`. */
+  outputTag(params: ParamValues): string;
+  /** The provider's list endpoint, when it has one (used to recover an uncertain submit). */
+  listRequest?(): ApiRequest;
+  parseList?(json: unknown): readonly ParsedTask[];
+  estimateCost?(input: Size, params: ParamValues): CostEstimate;
+}

@@ -1,0 +1,31 @@
+/**
+ * Runs many inputs with at most `concurrency` in flight. One input's failure never stops the
+ * others; an abort stops starting new ones, and those already running end with ABORTED.
+ */
+import { type InputItem, runTask, type TaskResult, type TaskSettings } from './run-task.js';
+
+export interface BatchOptions {
+  readonly concurrency: number;
+  /** Called as each input ends, in the order they end. */
+  readonly onResult?: (result: TaskResult) => void;
+}
+
+export async function runBatch(
+  settings: TaskSettings,
+  items: readonly InputItem[],
+  options: BatchOptions,
+): Promise<TaskResult[]> {
+  const results: TaskResult[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !settings.signal?.aborted) {
+      const index = next++;
+      const result = await runTask(settings, items[index]!);
+      results[index] = result;
+      options.onResult?.(result);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency, items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results.filter((r) => r !== undefined);
+}

@@ -1,0 +1,247 @@
+/**
+ * One input from start to finish: skip if its output exists, pre-check, submit (or resume a
+ * journaled task), poll, download, verify, and move the file into place. Reports through callbacks.
+ */
+import { rm } from 'node:fs/promises';
+import { toUpscaleError, UpscaleError } from '../errors.js';
+import { describeBody } from '../http/json-body.js';
+import { commitFile, downloadToTemp } from '../image/download.js';
+import { convertIfNeeded, imageSize, sizeMatches } from '../image/finish.js';
+import { EXTENSION_OF } from '../image/formats.js';
+import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
+import type { CostEstimate, ImageSource, ParamValues, Size, TaskState } from '../providers/types.js';
+import { finalPath, findExistingOutput, type OutputTarget } from './naming.js';
+import { type FinalState, pollUntilFinal } from './poll.js';
+import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
+
+export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading';
+
+export interface TaskEvents {
+  onStage?(input: string, stage: TaskStage): void;
+  onSubmitted?(input: string, taskId: string, resumed: boolean): void;
+  onStatus?(input: string, taskId: string, state: TaskState, elapsedMs: number): void;
+}
+
+export interface TaskError {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** One line of `--json`, and what the programmatic API returns per input. */
+export interface TaskResult {
+  readonly input: string;
+  readonly status: 'succeeded' | 'failed' | 'skipped' | 'planned';
+  readonly provider: string;
+  readonly output?: string;
+  readonly taskId?: string;
+  readonly width?: number;
+  readonly height?: number;
+  readonly error?: TaskError;
+  /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
+  readonly request?: unknown;
+  readonly expected?: Size;
+  readonly cost?: CostEstimate;
+}
+
+/** Where submitted tasks are remembered so an interrupted run collects them instead of paying again. */
+export interface TaskJournal {
+  find(item: InputItem): Promise<{ taskId: string; submittedAt: number } | undefined>;
+  record(item: InputItem, taskId: string, submittedAt: number): Promise<void>;
+  remove(item: InputItem): Promise<void>;
+}
+
+export interface InputItem {
+  /** The input as the user gave it (path or URL). */
+  readonly input: string;
+  readonly kind: 'file' | 'url';
+  readonly target: OutputTarget;
+}
+
+export interface TaskSettings {
+  readonly connection: Connection;
+  readonly params: ParamValues;
+  readonly pollIntervalMs: number;
+  readonly timeoutMs: number;
+  readonly overwrite: boolean;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  readonly events?: TaskEvents;
+  readonly journal?: TaskJournal;
+}
+
+export function errorOf(error: unknown): TaskError {
+  const e = toUpscaleError(error);
+  return e.hint === undefined
+    ? { code: e.code, message: e.message }
+    : { code: e.code, message: e.message, hint: e.hint };
+}
+
+async function prepare(
+  s: TaskSettings,
+  item: InputItem,
+): Promise<{ image: ImageSource; info?: PrecheckInfo }> {
+  const { provider } = s.connection;
+  if (item.kind === 'url') {
+    if (!provider.limits.inputs.url) {
+      throw new UpscaleError('UNSUPPORTED_INPUT', `${item.input}: ${provider.id} does not take image URLs`, {
+        hint: 'download the image and pass the file instead',
+      });
+    }
+    return { image: { kind: 'url', url: item.input } };
+  }
+  if (!provider.limits.inputs.file) {
+    throw new UpscaleError(
+      'UNSUPPORTED_INPUT',
+      `${item.input}: ${provider.id} takes only image URLs, not local files`,
+      {
+        hint: 'upload the image somewhere public and pass its https:// URL, or use a provider that takes files (-p freepik)',
+      },
+    );
+  }
+  return precheckFile(item.input, provider, s.params, { decode: !s.dryRun });
+}
+
+async function skipIfDone(s: TaskSettings, item: InputItem): Promise<TaskResult | undefined> {
+  if (s.overwrite) return undefined;
+  const existing = await findExistingOutput(item.target);
+  if (!existing) return undefined;
+  const size = await imageSize(existing);
+  if (!size) {
+    throw new UpscaleError('OUTPUT_CLASH', `${existing} exists but is not a readable image`, {
+      hint: 'remove it, or pass --overwrite to replace it',
+    });
+  }
+  return {
+    input: item.input,
+    status: 'skipped',
+    provider: s.connection.provider.id,
+    output: existing,
+    ...size,
+  };
+}
+
+async function waitForResult(
+  s: TaskSettings,
+  item: InputItem,
+  taskId: string,
+  submittedAt: number,
+  first: TaskState,
+) {
+  if (first.status === 'succeeded' || first.status === 'failed') return first as FinalState;
+  return pollUntilFinal({
+    taskId,
+    submittedAt,
+    firstIntervalMs: s.pollIntervalMs,
+    deadline: submittedAt + s.timeoutMs,
+    signal: s.signal,
+    fetchState: () => fetchTaskState(s.connection, taskId, s.signal),
+    onState: (state, elapsed) => s.events?.onStatus?.(item.input, taskId, state, elapsed),
+  });
+}
+
+/** Downloads every generated URL; the first gets the target name, others `-2`, `-3`, … */
+async function collect(
+  s: TaskSettings,
+  item: InputItem,
+  urls: readonly string[],
+  expected: Size | undefined,
+) {
+  const written: { path: string; width: number; height: number }[] = [];
+  for (const [index, url] of urls.entries()) {
+    const target: OutputTarget =
+      index === 0 ? item.target : { dir: item.target.dir, stem: `${item.target.stem}-${index + 1}` };
+    const provisional = finalPath(target, 'part');
+    const downloaded = await downloadToTemp(s.connection.client, url, provisional, s.signal);
+    const converted = await convertIfNeeded(
+      downloaded.tempPath,
+      downloaded.format,
+      target.fixed?.format,
+      provisional,
+    );
+    const size = await imageSize(converted.tempPath);
+    if (!size || (index === 0 && expected && !sizeMatches(size, expected))) {
+      await rm(converted.tempPath, { force: true });
+      throw new UpscaleError(
+        'DOWNLOAD',
+        size
+          ? `the result is ${size.width}×${size.height}, not the promised ${expected?.width}×${expected?.height}`
+          : 'the downloaded result does not decode as an image',
+        { hint: 'run the same command again to download it again' },
+      );
+    }
+    const path = await commitFile(
+      converted.tempPath,
+      finalPath(target, EXTENSION_OF[converted.format]),
+      s.overwrite,
+    );
+    written.push({ path, ...size });
+  }
+  return written[0]!;
+}
+
+export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskResult> {
+  const { provider } = s.connection;
+  const base = { input: item.input, provider: provider.id };
+  let taskId: string | undefined;
+  try {
+    const skipped = await skipIfDone(s, item);
+    if (skipped) return skipped;
+    s.events?.onStage?.(item.input, 'checking');
+    const { image, info } = await prepare(s, item);
+    const expected = info ? provider.outputSize(info, s.params) : undefined;
+    if (s.dryRun) {
+      const request = provider.buildSubmit(s.params, image);
+      return {
+        ...base,
+        status: 'planned',
+        request: {
+          method: request.method,
+          path: request.path,
+          body: request.body ? describeBody(request.body) : undefined,
+        },
+        ...(expected ? { expected } : {}),
+        ...(info && provider.estimateCost ? { cost: provider.estimateCost(info, s.params) } : {}),
+      };
+    }
+    const resumed = await s.journal?.find(item);
+    let submittedAt: number;
+    let first: TaskState = { status: 'queued' };
+    if (resumed) {
+      ({ taskId, submittedAt } = resumed);
+    } else {
+      s.events?.onStage?.(item.input, 'submitting');
+      const task = await submitTask(s.connection, s.params, image, s.signal);
+      taskId = task.taskId;
+      first = task.state;
+      submittedAt = Date.now();
+      await s.journal?.record(item, taskId, submittedAt);
+    }
+    s.events?.onSubmitted?.(item.input, taskId, resumed !== undefined);
+    s.events?.onStage?.(item.input, 'waiting');
+    const final = await waitForResult(s, item, taskId, submittedAt, first);
+    if (final.status === 'failed') {
+      await s.journal?.remove(item);
+      throw new UpscaleError(
+        'TASK_FAILED',
+        `${item.input}: ${final.reason ?? 'the provider reported the task as failed'}`,
+        {
+          hint: 'try other settings, or run again with --overwrite later',
+        },
+      );
+    }
+    s.events?.onStage?.(item.input, 'downloading');
+    const written = await collect(s, item, final.urls, expected);
+    await s.journal?.remove(item);
+    return {
+      ...base,
+      status: 'succeeded',
+      taskId,
+      output: written.path,
+      width: written.width,
+      height: written.height,
+    };
+  } catch (error) {
+    return { ...base, status: 'failed', ...(taskId ? { taskId } : {}), error: errorOf(error) };
+  }
+}

@@ -1,0 +1,60 @@
+/** Runs the real built CLI (bin/upscale.js) as a child process, with a clean environment. */
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/upscale.js');
+export const IMAGES = resolve(import.meta.dirname, '../../fixtures/images');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly cwd?: string;
+  readonly stdin?: string;
+  /** Called once the child started (e.g. to send it a signal later). */
+  readonly onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+}
+
+/** Variables from the developer's shell that would change the CLI's behaviour. */
+const SCRUBBED = /^(FREEPIK_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|FORCE_COLOR|NO_COLOR)$/;
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  env.CI = 'true';
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+    options.onSpawn?.(child);
+  });
+}
+
+export async function tempDir(prefix = 'upscale-e2e-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** The JSON lines a run printed on stdout. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { isConnectError } from '../../src/http/network-errors.js';
+import { parseRetryAfter } from '../../src/http/retry-after.js';
+import { READ_POLICY, retryDelayMs, SUBMIT_POLICY } from '../../src/http/retry-policy.js';
+
+const now = Date.parse('2026-11-21T10:00:00Z');
+
+describe('parseRetryAfter', () => {
+  it.each([
+    ['3', 3000],
+    ['0', 0],
+    ['1.5', 1500],
+    ['Sat, 21 Nov 2026 10:00:05 GMT', 5000],
+    ['Sat, 21 Nov 2026 09:59:00 GMT', 0],
+    ['soon', undefined],
+    ['', undefined],
+    ['-1', undefined],
+    ['1 2', undefined],
+  ])('%s → %s', (header, ms) => {
+    expect(parseRetryAfter(header, now)).toBe(ms);
+  });
+  it('reads the first of repeated headers and nothing from undefined', () => {
+    expect(parseRetryAfter(['2', '9'], now)).toBe(2000);
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('lets Retry-After win over backoff, capped', () => {
+    expect(retryDelayMs(READ_POLICY, 1, '7', () => 0.5, now)).toBe(7000);
+    expect(retryDelayMs(READ_POLICY, 1, '100000', () => 0.5, now)).toBe(READ_POLICY.maxRetryAfterMs);
+  });
+  it('backs off exponentially with jitter between half and the full step', () => {
+    expect(retryDelayMs(READ_POLICY, 1, undefined, () => 0, now)).toBe(250);
+    expect(retryDelayMs(READ_POLICY, 1, undefined, () => 1, now)).toBe(500);
+    expect(retryDelayMs(READ_POLICY, 3, undefined, () => 1, now)).toBe(2000);
+    expect(retryDelayMs(READ_POLICY, 20, undefined, () => 1, now)).toBe(READ_POLICY.maxDelayMs);
+  });
+  it('falls back to backoff on a malformed Retry-After', () => {
+    expect(retryDelayMs(SUBMIT_POLICY, 1, 'later', () => 1, now)).toBe(1000);
+  });
+  it('retries submits only on answers that cannot have created a task', () => {
+    expect(SUBMIT_POLICY.retryStatuses).toEqual([429, 503]);
+    expect(SUBMIT_POLICY.retryNetworkErrors).toBe('connect-only');
+    expect(READ_POLICY.retryStatuses).toContain(502);
+  });
+});
+
+describe('isConnectError', () => {
+  it('walks the cause chain for connect codes', () => {
+    const inner = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    expect(isConnectError(new Error('fetch failed', { cause: inner }))).toBe(true);
+    expect(isConnectError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(false);
+  });
+});
