@@ -18,6 +18,18 @@ async function run(name: string, args: unknown[]): Promise<number> {
       const { configCommand } = await import('./commands/config.js');
       return configCommand(args[0] as string, args[1] as string[], term);
     }
+    case 'status': {
+      const { statusCommand } = await import('./commands/tasks.js');
+      return statusCommand(args[0] as string | undefined, args[1] as never, term);
+    }
+    case 'download': {
+      const { downloadCommand } = await import('./commands/tasks.js');
+      return downloadCommand(args[0] as string, args[1] as never, term);
+    }
+    case 'resume': {
+      const { resumeCommand } = await import('./commands/tasks.js');
+      return resumeCommand(args[0] as never, term);
+    }
     default:
       throw new Error(`unknown command ${name}`);
   }

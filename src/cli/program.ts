@@ -17,6 +17,9 @@ Examples:
   $ upscale photo.jpg -o big.png --prompt "a red fox"     # name the output file
   $ upscale photo.jpg --scale 8x --dry-run                # check limits, print the request, send nothing
   $ upscale a.jpg b.png -o upscaled/ --json | jq .output  # several inputs into a folder, JSON lines out
+  $ upscale photos/ -r -o big/ --concurrency 8            # a folder tree, mirrored into big/
+  $ find . -name '*.png' | upscale - -o out/              # inputs from stdin
+  $ upscale 'shots/**/*.jpg' --shard 2/3 --json           # CI job 2 of 3 takes a stable third
   $ upscale config set freepik.apiKey <key>               # store the key (file mode 0600)
 
 Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config error or every
@@ -62,6 +65,12 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .option('--poll-interval <ms>', 'first wait between status polls; grows with the task age', undefined)
     .option('--timeout <seconds>', 'longest one task may take (default 1800)')
     .option('--concurrency <n>', 'tasks in flight at once (default 4)')
+    .option('-r, --recursive', 'descend into sub-folders of folder inputs')
+    .option(
+      '--name <template>',
+      'output name: {name} {scale} {provider} {inext}, extension added (default "{name}@{scale}")',
+    )
+    .option('--shard <i/n>', 'process a stable 1/n of the inputs (CI matrix job i of n)')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run upscale --help for usage)')
     .configureOutput({
@@ -102,5 +111,68 @@ Examples:
         program.setOptionValue('__exit', await run('config', [action, positional]));
       });
   }
+  const connectionOptions = (cmd: Command) =>
+    cmd
+      .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`)
+      .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
+      .option('--base-url <url>', "the provider's API root")
+      .option('--key-header <style>', 'how the key is sent')
+      .option('--json', 'JSON on stdout')
+      .option('-q, --quiet', 'print only errors')
+      .option('-v, --verbose', 'log every request (keys redacted)');
+
+  connectionOptions(
+    program
+      .command('status [task-id]')
+      .description('print the state of a task; without an id, list the tasks waiting in the journal'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale status 046b6c7f-0b8a-43b9-b35d-6489e6daee91
+  $ upscale status 1a2b3c -p novita --json
+  $ upscale status                     # tasks submitted but not yet collected`,
+    )
+    .action(async (taskId: string | undefined, flags: Record<string, unknown>) => {
+      program.setOptionValue('__exit', await run('status', [taskId, flags]));
+    });
+
+  connectionOptions(
+    program.command('download <task-id>').description('wait for a task and download its result'),
+  )
+    .option('-o, --output <path>', 'output file or folder (default: <task-id>.<ext> here)')
+    .option('--overwrite', 'replace an existing file')
+    .option('--poll-interval <ms>', 'first wait between status polls')
+    .option('--timeout <seconds>', 'longest to wait')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale download 046b6c7f-0b8a-43b9-b35d-6489e6daee91 -o photo@4x.png
+  $ upscale download 1a2b3c -p novita -o results/`,
+    )
+    .action(async (taskId: string, flags: Record<string, unknown>) => {
+      program.setOptionValue('__exit', await run('download', [taskId, flags]));
+    });
+
+  program
+    .command('resume')
+    .description('collect every task in the journal (submitted by runs that were interrupted)')
+    .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
+    .option('--json', 'JSON result lines on stdout')
+    .option('--overwrite', 'replace existing outputs')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'log every request (keys redacted)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale resume
+  $ upscale resume --json | jq -r .output`,
+    )
+    .action(async (flags: Record<string, unknown>) => {
+      program.setOptionValue('__exit', await run('resume', [flags]));
+    });
   return program;
 }

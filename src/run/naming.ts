@@ -3,7 +3,7 @@
  * `<tag>` is the provider's (e.g. `4x`, `4k`) and `<ext>` follows the downloaded bytes.
  */
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../image/formats.js';
 
 export interface OutputTarget {
@@ -35,23 +35,71 @@ export function looksLikeImageFile(path: string): boolean {
   return formatOfExtension(extname(path)) !== undefined;
 }
 
+export const DEFAULT_NAME_TEMPLATE = '{name}@{scale}';
+
+export interface NamingOptions {
+  /** Provider's tag for this run, e.g. `4x`, `2k`: the `{scale}` token. */
+  readonly tag: string;
+  readonly provider: string;
+  /** `-o`: a file (with `outputIsFile`) or a folder. */
+  readonly output?: string | undefined;
+  readonly outputIsFile?: boolean;
+  /** `--name`: tokens `{name}` `{ext}` `{scale}` `{provider}`; the output's extension is always added. */
+  readonly template?: string | undefined;
+}
+
 /**
- * Resolves `-o` for one input: a path with an image extension (or an existing file) is the file;
- * anything else is a folder. Without `-o`, the input's folder (URLs: the current folder).
+ * Checks a `--name` template and returns it without a trailing `.{ext}` (the extension follows
+ * the downloaded bytes, so it is always added, once). Returns an error message for a bad one.
  */
-export function outputTarget(
-  input: string,
-  tag: string,
-  output: string | undefined,
-  outputIsFile: boolean,
-): OutputTarget {
-  const stem = `${inputStem(input)}@${tag}`;
-  if (output !== undefined && outputIsFile) {
-    const format = formatOfExtension(extname(output)) ?? 'png';
-    return { dir: dirname(output), stem: basename(output, extname(output)), fixed: { path: output, format } };
+export function checkTemplate(template: string): string | { error: string } {
+  const stem = template.replace(/\.\{ext\}$/, '');
+  if (stem.includes('{ext}')) return { error: '{ext} may only end the name (e.g. "{name}-big.{ext}")' };
+  const unknown = /\{(?!name\}|scale\}|provider\}|inext\})[^}]*\}/.exec(stem);
+  if (unknown)
+    return { error: `unknown token ${unknown[0]} (use {name}, {scale}, {provider}, {inext}, {ext})` };
+  if (/[/\\]/.test(stem)) return { error: 'the name must not contain a folder separator' };
+  if (stem.trim() === '') return { error: 'the name must not be empty' };
+  return stem;
+}
+
+function applyTemplate(template: string, input: string, options: NamingOptions): string {
+  const inext = /^https?:\/\//i.test(input) ? '' : extname(input).slice(1).toLowerCase();
+  return template
+    .replaceAll('{name}', inputStem(input))
+    .replaceAll('{scale}', options.tag)
+    .replaceAll('{provider}', options.provider)
+    .replaceAll('{inext}', inext)
+    .replace(/[/\\\u0000]/g, '_');
+}
+
+/**
+ * Resolves where one input's output goes. `-o` with an image extension (or an existing file)
+ * is that file; any other `-o` is a folder, and inputs found under a folder argument keep
+ * their sub-folders below it (the tree is mirrored). Without `-o`: next to the input
+ * (URLs: the current folder).
+ */
+export function outputTarget(input: string, options: NamingOptions, root?: string): OutputTarget {
+  if (options.output !== undefined && options.outputIsFile) {
+    const format = formatOfExtension(extname(options.output)) ?? 'png';
+    return {
+      dir: dirname(options.output),
+      stem: basename(options.output, extname(options.output)),
+      fixed: { path: options.output, format },
+    };
   }
+  const stem = applyTemplate(options.template ?? DEFAULT_NAME_TEMPLATE, input, options);
   const isUrl = /^https?:\/\//i.test(input);
-  return { dir: output ?? (isUrl ? '.' : dirname(input)), stem };
+  if (options.output === undefined) return { dir: isUrl ? '.' : dirname(input), stem };
+  const below = root !== undefined && !isUrl ? relative(root, dirname(input)) : '';
+  // A relative path that climbs out of the root would escape the output folder: flatten it.
+  const safeBelow = below.startsWith('..') || isAbsolute(below) ? '' : below;
+  return { dir: join(options.output, safeBelow), stem };
+}
+
+/** A key that is equal for two targets that would write the same file (any extension). */
+export function targetKey(target: OutputTarget): string {
+  return (target.fixed ? target.fixed.path : join(target.dir, target.stem)).toLowerCase();
 }
 
 /** The final path for downloaded bytes of `format`. */

@@ -180,10 +180,55 @@ async function collect(
   return written[0]!;
 }
 
+/**
+ * Waits for a submitted task and writes its result: shared by a normal run, a resumed one,
+ * `upscale download <task-id>` and `upscale resume`.
+ */
+export async function collectTask(
+  s: TaskSettings,
+  item: InputItem,
+  task: { taskId: string; submittedAt: number; first?: TaskState; expected?: Size | undefined },
+): Promise<TaskResult> {
+  const base = { input: item.input, provider: s.connection.provider.id, taskId: task.taskId };
+  try {
+    s.events?.onStage?.(item.input, 'waiting');
+    const final = await waitForResult(
+      s,
+      item,
+      task.taskId,
+      task.submittedAt,
+      task.first ?? { status: 'queued' },
+    );
+    if (final.status === 'failed') {
+      await s.journal?.remove(item);
+      throw new UpscaleError(
+        'TASK_FAILED',
+        `${item.input}: ${final.reason ?? 'the provider reported the task as failed'}`,
+        {
+          hint: 'try other settings, or run again with --overwrite later',
+        },
+      );
+    }
+    s.events?.onStage?.(item.input, 'downloading');
+    const written = await collect(s, item, final.urls, task.expected);
+    await s.journal?.remove(item);
+    return {
+      ...base,
+      status: 'succeeded',
+      output: written.path,
+      width: written.width,
+      height: written.height,
+    };
+  } catch (error) {
+    // A task the provider no longer knows cannot be collected: forget it so a re-run submits anew.
+    if (error instanceof UpscaleError && error.code === 'TASK_NOT_FOUND') await s.journal?.remove(item);
+    return { ...base, status: 'failed', error: errorOf(error) };
+  }
+}
+
 export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskResult> {
   const { provider } = s.connection;
   const base = { input: item.input, provider: provider.id };
-  let taskId: string | undefined;
   try {
     const skipped = await skipIfDone(s, item);
     if (skipped) return skipped;
@@ -205,43 +250,17 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
       };
     }
     const resumed = await s.journal?.find(item);
-    let submittedAt: number;
-    let first: TaskState = { status: 'queued' };
     if (resumed) {
-      ({ taskId, submittedAt } = resumed);
-    } else {
-      s.events?.onStage?.(item.input, 'submitting');
-      const task = await submitTask(s.connection, s.params, image, s.signal);
-      taskId = task.taskId;
-      first = task.state;
-      submittedAt = Date.now();
-      await s.journal?.record(item, taskId, submittedAt);
+      s.events?.onSubmitted?.(item.input, resumed.taskId, true);
+      return collectTask(s, item, { ...resumed, expected });
     }
-    s.events?.onSubmitted?.(item.input, taskId, resumed !== undefined);
-    s.events?.onStage?.(item.input, 'waiting');
-    const final = await waitForResult(s, item, taskId, submittedAt, first);
-    if (final.status === 'failed') {
-      await s.journal?.remove(item);
-      throw new UpscaleError(
-        'TASK_FAILED',
-        `${item.input}: ${final.reason ?? 'the provider reported the task as failed'}`,
-        {
-          hint: 'try other settings, or run again with --overwrite later',
-        },
-      );
-    }
-    s.events?.onStage?.(item.input, 'downloading');
-    const written = await collect(s, item, final.urls, expected);
-    await s.journal?.remove(item);
-    return {
-      ...base,
-      status: 'succeeded',
-      taskId,
-      output: written.path,
-      width: written.width,
-      height: written.height,
-    };
+    s.events?.onStage?.(item.input, 'submitting');
+    const task = await submitTask(s.connection, s.params, image, s.signal);
+    const submittedAt = Date.now();
+    await s.journal?.record(item, task.taskId, submittedAt);
+    s.events?.onSubmitted?.(item.input, task.taskId, false);
+    return collectTask(s, item, { taskId: task.taskId, submittedAt, first: task.state, expected });
   } catch (error) {
-    return { ...base, status: 'failed', ...(taskId ? { taskId } : {}), error: errorOf(error) };
+    return { ...base, status: 'failed', error: errorOf(error) };
   }
 }

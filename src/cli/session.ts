@@ -1,0 +1,76 @@
+/**
+ * What every command that talks to a provider shares: options resolved from flags, env and
+ * config; one HTTP client; one AbortController that Ctrl-C (or SIGTERM) aborts.
+ */
+import { dirname, join } from 'node:path';
+import { HttpClient } from '../http/client.js';
+import { type RawOptions, type ResolvedOptions, resolveOptions } from '../options.js';
+import type { Connection } from '../run/provider-api.js';
+import { type ConfigStore, openConfig } from './config-store.js';
+import { EXIT } from './exit-code.js';
+import type { Reporter } from './reporters/types.js';
+import { addSecret, secrets } from './secrets.js';
+
+export interface Session {
+  readonly options: ResolvedOptions;
+  readonly config: ConfigStore;
+  readonly client: HttpClient;
+  readonly connection: Connection;
+  readonly signal: AbortSignal;
+  readonly journalDir: string;
+  interrupted(): boolean;
+  /** Routes retries and --verbose lines to the reporter once it exists. */
+  attach(reporter: Reporter): void;
+  close(): Promise<void>;
+}
+
+/** The journal folder: `journal/` beside the config file (UPSCALE_CONFIG_DIR moves both). */
+export function journalDirOf(config: ConfigStore): string {
+  return join(dirname(config.path), 'journal');
+}
+
+export async function openSession(flags: RawOptions): Promise<Session> {
+  addSecret(flags.apiKey);
+  const config = await openConfig();
+  const options = resolveOptions(flags, process.env, config);
+  addSecret(options.apiKey);
+  let reporter: Reporter | undefined;
+  const client = new HttpClient({
+    onRetry: (e) => reporter?.retry(e),
+    onLog: (line) => reporter?.log(line),
+    secrets: secrets(),
+  });
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    // A second Ctrl-C means "now": the journal is already on disk.
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+    controller.abort(new DOMException('interrupted', 'AbortError'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    options,
+    config,
+    client,
+    connection: {
+      provider: options.provider,
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey ?? '',
+      authStyle: options.authStyle,
+      client,
+    },
+    signal: controller.signal,
+    journalDir: journalDirOf(config),
+    interrupted: () => interrupted,
+    attach: (r) => {
+      reporter = r;
+    },
+    close: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await client.close();
+    },
+  };
+}
