@@ -30,8 +30,14 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.test(k)) env[k] = v;
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   env.CI = 'true';
+  // Each run's config and journal stay in its own folder unless a test says otherwise.
+  env.UPSCALE_CONFIG_DIR ??= join(options.cwd ?? tmpdir(), '.upscale-config');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

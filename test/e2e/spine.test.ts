@@ -5,7 +5,10 @@ import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
+import { startEmulator } from '../../fixtures/emulator/index.js';
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
 import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
 
 let emu: Emulator;
@@ -47,7 +50,7 @@ describe('upscale photo.jpg (freepik creative)', () => {
     const [submit] = submits();
     expect(submit?.path).toBe('/v1/ai/image-upscaler');
     expect(submit?.headers['x-freepik-api-key']).toBe(emu.keys.freepik);
-    const { image, ...fields } = submit?.body as Record<string, unknown>;
+    const { image, ...fields } = submit!.body as Record<string, unknown>;
     expect(image).toMatchObject({ kind: 'base64' });
     expect(fields).toEqual({ engine: 'magnific_sparkle', scale_factor: '4x' });
     expect(emu.keyLeaks).toEqual([]);
@@ -57,7 +60,10 @@ describe('upscale photo.jpg (freepik creative)', () => {
   });
 
   it('prints the CONTRACT result line under --json and nothing else on stdout', async () => {
-    const run = await runCli(['photo.jpg', '--json', '--poll-interval', '50', '-o', join(dir, 'out')], { cwd: dir, env: env() });
+    const run = await runCli(['photo.jpg', '--json', '--poll-interval', '50', '-o', join(dir, 'out')], {
+      cwd: dir,
+      env: env(),
+    });
     expect(run.code).toBe(0);
     const [line, ...rest] = jsonLines(run.stdout);
     expect(rest).toEqual([]);
@@ -78,7 +84,11 @@ describe('upscale photo.jpg (freepik creative)', () => {
     const run = await runCli(['photo.jpg', '--json', '--poll-interval', '50'], { cwd: dir, env: env() });
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
-    expect(line).toMatchObject({ status: 'failed', error: { code: 'TASK_FAILED' }, taskId: expect.any(String) });
+    expect(line).toMatchObject({
+      status: 'failed',
+      error: { code: 'TASK_FAILED' },
+      taskId: expect.any(String),
+    });
     expect(run.stderr).toContain('photo.jpg');
   });
 
@@ -120,7 +130,10 @@ describe('upscale photo.jpg (freepik creative)', () => {
   });
 
   it('exits 1 with a clear message on a wrong key (401)', async () => {
-    const run = await runCli(['photo.jpg'], { cwd: dir, env: { ...env(), FREEPIK_API_KEY: 'wrong-key-123' } });
+    const run = await runCli(['photo.jpg'], {
+      cwd: dir,
+      env: { ...env(), FREEPIK_API_KEY: 'wrong-key-123' },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/rejected the API key/);
     expect(run.stderr).toContain('Invalid API key');
@@ -142,7 +155,12 @@ describe('upscale photo.jpg (freepik creative)', () => {
       .toFile(join(dir, 'photo@4x.png'));
     const run = await runCli(['photo.jpg', '--scale', '4x', '--json'], { cwd: dir, env: env() });
     expect(run.code).toBe(0);
-    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'skipped', output: 'photo@4x.png', width: 4, height: 4 });
+    expect(jsonLines(run.stdout)[0]).toMatchObject({
+      status: 'skipped',
+      output: 'photo@4x.png',
+      width: 4,
+      height: 4,
+    });
     expect(emu.requests).toEqual([]);
   });
 
@@ -162,7 +180,10 @@ describe('upscale photo.jpg (freepik creative)', () => {
     const run = await runCli(['photo.jpg', '--dry-run', '--json', '--scale', '4x'], { cwd: dir, env: env() });
     expect(run.code).toBe(0);
     expect(run.stdout + run.stderr).not.toContain(emu.keys.freepik);
-    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'planned', request: { body: { scale_factor: '4x' } } });
+    expect(jsonLines(run.stdout)[0]).toMatchObject({
+      status: 'planned',
+      request: { body: { scale_factor: '4x' } },
+    });
     expect(emu.requests).toEqual([]);
   });
 });
