@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, rename, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +26,20 @@ export interface Downloaded {
 export function tempPathBeside(finalPath: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}.part`);
 }
+
+/** Failures of the local disk, not of the download: retrying will not help. */
+const FS_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'EMFILE',
+]);
 
 class DownloadError extends UpscaleError {
   constructor(
@@ -94,9 +108,12 @@ async function attempt(
   } catch (error) {
     if (signal?.aborted) throw abortReason(signal);
     const code = (error as { code?: string }).code;
-    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') {
-      throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write ${tempPath} (${code})`, {
-        hint: code === 'ENOSPC' ? 'free some disk space' : 'check the output folder permissions',
+    if (!isNetworkError(error) && code !== undefined && FS_ERRORS.has(code)) {
+      throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${dirname(tempPath)} (${code})`, {
+        hint:
+          code === 'ENOSPC' || code === 'EDQUOT'
+            ? 'free some disk space'
+            : 'check the output folder and its permissions',
         cause: error,
       });
     }
@@ -127,6 +144,16 @@ export async function downloadToTemp(
   policy: RetryPolicy = READ_POLICY,
 ): Promise<Downloaded> {
   checkUrl(url);
+  await mkdir(dirname(finalPath), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new UpscaleError(
+      'OUTPUT_UNWRITABLE',
+      `cannot create the folder ${dirname(finalPath)} (${error.code})`,
+      {
+        hint: 'check that no file stands where the folder should be, and the permissions',
+        cause: error,
+      },
+    );
+  });
   for (let n = 1; ; n++) {
     const tempPath = tempPathBeside(finalPath);
     try {

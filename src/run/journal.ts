@@ -7,14 +7,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ParamValues } from '../providers/types.js';
 import type { OutputTarget } from './naming.js';
-import type { InputItem, TaskJournal } from './run-task.js';
+import type { InputItem, JournalLookup, TaskJournal } from './run-task.js';
 
 export interface JournalEntry {
   readonly version: 1;
+  /**
+   * `submitting` is written before the submit is sent: if the process dies before the answer
+   * arrives, the next run knows a task may exist and looks for it instead of paying again.
+   */
+  readonly state: 'submitting' | 'submitted';
   readonly input: string;
   /** Absolute path of a file input, so `upscale resume` works from any folder. */
   readonly path?: string;
@@ -24,7 +29,7 @@ export interface JournalEntry {
   readonly provider: string;
   readonly baseUrl: string;
   readonly params: ParamValues;
-  readonly taskId: string;
+  readonly taskId?: string;
   readonly submittedAt: number;
   /** Where the output goes, resolved to absolute folders. */
   readonly target: OutputTarget;
@@ -77,10 +82,22 @@ function absoluteTarget(target: OutputTarget, cwd: string): OutputTarget {
 }
 
 export class FileJournal implements TaskJournal {
+  /** A file is hashed once per run, however often its entry is written. */
+  private readonly hashes = new Map<string, Promise<string>>();
+
   constructor(
     readonly dir: string,
     private readonly context: JournalContext,
   ) {}
+
+  private hashOf(path: string): Promise<string> {
+    let hash = this.hashes.get(path);
+    if (!hash) {
+      hash = hashFile(path);
+      this.hashes.set(path, hash);
+    }
+    return hash;
+  }
 
   /** Same provider, API root, options and input → same key; the output place is not part of it. */
   keyOf(item: InputItem): string {
@@ -96,29 +113,49 @@ export class FileJournal implements TaskJournal {
     return join(this.dir, `${this.keyOf(item)}.json`);
   }
 
-  async find(item: InputItem): Promise<{ taskId: string; submittedAt: number } | undefined> {
+  async find(item: InputItem): Promise<JournalLookup | undefined> {
     const entry = await readEntry(this.pathOf(item));
     if (!entry) return undefined;
     if (entry.kind === 'file' && entry.contentHash) {
-      const now = await hashFile(resolve(this.context.cwd, item.input)).catch(() => undefined);
+      const now = await this.hashOf(resolve(this.context.cwd, item.input)).catch(() => undefined);
       if (now !== entry.contentHash) return undefined; // the file changed since: that task is for other pixels
     }
+    if (entry.state === 'submitting' || entry.taskId === undefined)
+      return { pending: true, startedAt: entry.submittedAt };
     return { taskId: entry.taskId, submittedAt: entry.submittedAt };
   }
 
+  /** Written before a submit is sent (see JournalEntry.state). */
+  async markSubmitting(item: InputItem): Promise<void> {
+    await this.write(item, { state: 'submitting', submittedAt: Date.now() });
+  }
+
   async record(item: InputItem, taskId: string, submittedAt: number): Promise<void> {
+    await this.write(item, { state: 'submitted', taskId, submittedAt });
+    // Every id this machine ever got back, so recovery can tell our tasks from unknown ones.
+    await appendFile(join(this.dir, KNOWN_IDS), `${taskId}\n`, { mode: 0o600 });
+  }
+
+  async knownTaskIds(): Promise<Set<string>> {
+    const text = await readFile(join(this.dir, KNOWN_IDS), 'utf8').catch(() => '');
+    return new Set(text.split('\n').filter(Boolean));
+  }
+
+  private async write(
+    item: InputItem,
+    state: Pick<JournalEntry, 'state' | 'taskId' | 'submittedAt'>,
+  ): Promise<void> {
     const { provider, baseUrl, params, cwd } = this.context;
     const path = item.kind === 'file' ? resolve(cwd, item.input) : undefined;
     const entry: JournalEntry = {
       version: 1,
+      ...state,
       input: item.input,
-      ...(path ? { path, contentHash: await hashFile(path) } : {}),
+      ...(path ? { path, contentHash: await this.hashOf(path) } : {}),
       kind: item.kind,
       provider,
       baseUrl,
       params,
-      taskId,
-      submittedAt,
       target: absoluteTarget(item.target, cwd),
       recordedAt: new Date().toISOString(),
     };
@@ -131,10 +168,14 @@ export class FileJournal implements TaskJournal {
   }
 }
 
+const KNOWN_IDS = 'known-task-ids.txt';
+
 async function readEntry(path: string): Promise<JournalEntry | undefined> {
   try {
     const entry = JSON.parse(await readFile(path, 'utf8')) as JournalEntry;
-    return entry.version === 1 && typeof entry.taskId === 'string' ? entry : undefined;
+    return entry.version === 1 && (entry.state === 'submitting' || typeof entry.taskId === 'string')
+      ? entry
+      : undefined;
   } catch {
     return undefined;
   }

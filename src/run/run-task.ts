@@ -9,10 +9,18 @@ import { commitFile, downloadToTemp } from '../image/download.js';
 import { convertIfNeeded, imageSize, sizeMatches } from '../image/finish.js';
 import { EXTENSION_OF } from '../image/formats.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
-import type { CostEstimate, ImageSource, ParamValues, Size, TaskState } from '../providers/types.js';
+import type {
+  CostEstimate,
+  ImageSource,
+  ParamValues,
+  ParsedTask,
+  Size,
+  TaskState,
+} from '../providers/types.js';
 import { finalPath, findExistingOutput, type OutputTarget } from './naming.js';
 import { type FinalState, pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
+import type { SubmitRecovery } from './recover.js';
 
 export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading';
 
@@ -44,11 +52,18 @@ export interface TaskResult {
   readonly cost?: CostEstimate;
 }
 
+/** What the journal knows of an input: a task to collect, or a submit whose answer never arrived. */
+export type JournalLookup = { taskId: string; submittedAt: number } | { pending: true; startedAt: number };
+
 /** Where submitted tasks are remembered so an interrupted run collects them instead of paying again. */
 export interface TaskJournal {
-  find(item: InputItem): Promise<{ taskId: string; submittedAt: number } | undefined>;
+  find(item: InputItem): Promise<JournalLookup | undefined>;
+  /** Called just before a submit is sent. */
+  markSubmitting(item: InputItem): Promise<void>;
   record(item: InputItem, taskId: string, submittedAt: number): Promise<void>;
   remove(item: InputItem): Promise<void>;
+  /** Every task id this journal ever recorded (to tell unknown tasks in a provider's list). */
+  knownTaskIds(): Promise<Set<string>>;
 }
 
 export interface InputItem {
@@ -68,6 +83,10 @@ export interface TaskSettings {
   readonly signal?: AbortSignal;
   readonly events?: TaskEvents;
   readonly journal?: TaskJournal;
+  /** Finds tasks of submits whose answer was lost (needs the journal). */
+  readonly recovery?: SubmitRecovery;
+  /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
+  readonly submitSignal?: AbortSignal;
 }
 
 export function errorOf(error: unknown): TaskError {
@@ -226,6 +245,52 @@ export async function collectTask(
   }
 }
 
+/** Records a task found by recovery as ours, then collects it. */
+async function adopt(
+  s: TaskSettings,
+  item: InputItem,
+  task: { taskId: string; submittedAt: number },
+  expected: Size | undefined,
+) {
+  await s.journal?.record(item, task.taskId, task.submittedAt);
+  s.events?.onSubmitted?.(item.input, task.taskId, true);
+  return collectTask(s, item, { ...task, expected });
+}
+
+async function submitAndCollect(
+  s: TaskSettings,
+  item: InputItem,
+  image: ImageSource,
+  expected: Size | undefined,
+) {
+  if (s.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
+  // The submit is not cut by the first Ctrl-C: its answer must reach the journal.
+  const submitSignal = s.submitSignal;
+  for (let attempt = 1; ; attempt++) {
+    s.events?.onStage?.(item.input, 'submitting');
+    const startedAt = Date.now();
+    await s.journal?.markSubmitting(item);
+    let task: ParsedTask;
+    try {
+      task = await submitTask(s.connection, s.params, image, submitSignal);
+    } catch (error) {
+      const uncertain = error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN';
+      if (uncertain && s.recovery?.canRecover() && attempt === 1) {
+        const recovered = await s.recovery.recover(item, startedAt);
+        if (recovered.found) return adopt(s, item, recovered.found, expected);
+        continue; // the provider has no unknown task: the submit never arrived, sending it again is safe
+      }
+      // A definite refusal created nothing: forget the pending mark. An uncertain one stays for the next run.
+      if (!uncertain) await s.journal?.remove(item);
+      throw error;
+    }
+    const submittedAt = Date.now();
+    await s.journal?.record(item, task.taskId, submittedAt);
+    s.events?.onSubmitted?.(item.input, task.taskId, false);
+    return collectTask(s, item, { taskId: task.taskId, submittedAt, first: task.state, expected });
+  }
+}
+
 export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskResult> {
   const { provider } = s.connection;
   const base = { input: item.input, provider: provider.id };
@@ -249,17 +314,17 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
         ...(info && provider.estimateCost ? { cost: provider.estimateCost(info, s.params) } : {}),
       };
     }
-    const resumed = await s.journal?.find(item);
-    if (resumed) {
-      s.events?.onSubmitted?.(item.input, resumed.taskId, true);
-      return collectTask(s, item, { ...resumed, expected });
+    const known = await s.journal?.find(item);
+    if (known && 'taskId' in known) {
+      s.events?.onSubmitted?.(item.input, known.taskId, true);
+      return await collectTask(s, item, { ...known, expected });
     }
-    s.events?.onStage?.(item.input, 'submitting');
-    const task = await submitTask(s.connection, s.params, image, s.signal);
-    const submittedAt = Date.now();
-    await s.journal?.record(item, task.taskId, submittedAt);
-    s.events?.onSubmitted?.(item.input, task.taskId, false);
-    return collectTask(s, item, { taskId: task.taskId, submittedAt, first: task.state, expected });
+    if (known && s.recovery) {
+      // An earlier run died between sending the submit and recording its answer.
+      const recovered = await s.recovery.recover(item, known.startedAt);
+      if (recovered.found) return await adopt(s, item, recovered.found, expected);
+    }
+    return await submitAndCollect(s, item, image, expected);
   } catch (error) {
     return { ...base, status: 'failed', error: errorOf(error) };
   }

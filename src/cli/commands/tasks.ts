@@ -10,7 +10,8 @@ import { isSafeTaskId } from '../../providers/json-shape.js';
 import { FileJournal, type JournalEntry, readJournal } from '../../run/journal.js';
 import { looksLikeImageFile, outputTarget } from '../../run/naming.js';
 import { fetchTaskState } from '../../run/provider-api.js';
-import { collectTask, type TaskResult } from '../../run/run-task.js';
+import { SubmitRecovery } from '../../run/recover.js';
+import { collectTask, runTask, type TaskResult } from '../../run/run-task.js';
 import { exitCodeFor } from '../exit-code.js';
 import { describeState } from '../reporters/describe.js';
 import { plainReporter } from '../reporters/plain.js';
@@ -164,20 +165,25 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
             cwd: '/',
           });
           const item = { input: entry.path ?? entry.input, kind: entry.kind, target: entry.target };
-          const result = await collectTask(
-            {
-              connection: session.connection,
-              params: entry.params,
+          const settings = {
+            connection: session.connection,
+            params: entry.params,
+            pollIntervalMs: session.options.pollIntervalMs,
+            timeoutMs: session.options.timeoutMs,
+            overwrite: Boolean(flags.overwrite),
+            signal: session.signal,
+            events: reporter.events,
+            journal,
+            recovery: new SubmitRecovery(session.connection, journal, {
               pollIntervalMs: session.options.pollIntervalMs,
               timeoutMs: session.options.timeoutMs,
-              overwrite: Boolean(flags.overwrite),
               signal: session.signal,
-              events: reporter.events,
-              journal,
-            },
-            item,
-            { taskId: entry.taskId, submittedAt: entry.submittedAt },
-          );
+            }),
+          };
+          // A submit whose answer was lost goes through the full run (recovery, then submit if safe).
+          const result = entry.taskId
+            ? await collectTask(settings, item, { taskId: entry.taskId, submittedAt: entry.submittedAt })
+            : await runTask(settings, item);
           if (session.interrupted() && result.error?.code === 'ABORTED') return;
           results.push(result);
           reporter.result(result, {

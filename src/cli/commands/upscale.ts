@@ -8,6 +8,7 @@ import { expandInputs } from '../../run/inputs.js';
 import { FileJournal } from '../../run/journal.js';
 import { checkTemplate, looksLikeImageFile } from '../../run/naming.js';
 import { planItems } from '../../run/plan.js';
+import { SubmitRecovery } from '../../run/recover.js';
 import type { TaskResult } from '../../run/run-task.js';
 import { parseShard, type Shard } from '../../run/shard.js';
 import { exitCodeFor } from '../exit-code.js';
@@ -144,6 +145,11 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
           signal: session.signal,
           events: reporter.events,
           journal,
+          recovery: new SubmitRecovery(session.connection, journal, {
+            pollIntervalMs: options.pollIntervalMs,
+            timeoutMs: options.timeoutMs,
+            signal: session.signal,
+          }),
         },
         items,
         {

@@ -1,0 +1,124 @@
+/**
+ * Finds the task that a submit may have created when its answer never arrived (a reset after
+ * sending, a timeout, or a process killed mid-submit). Uses the provider's list endpoint:
+ * tasks this machine never recorded are candidates; a candidate is ours when its result looks
+ * like our input (small grey thumbnails compared), so two inputs in flight are not confused.
+ * No unknown task at all means the submit never created one, and sending it again is safe.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UpscaleError } from '../errors.js';
+import { downloadToTemp } from '../image/download.js';
+import type { ParsedTask } from '../providers/types.js';
+import { pollUntilFinal } from './poll.js';
+import { type Connection, fetchTaskState, listTasks } from './provider-api.js';
+import type { InputItem, TaskJournal } from './run-task.js';
+
+const THUMB = 16;
+/** Mean absolute difference (0–255) below which a result is taken as an upscale of the input. */
+const MATCH_THRESHOLD = 24;
+
+export type Recovery =
+  | { found: { taskId: string; submittedAt: number } }
+  | { found: undefined; safeToResubmit: true };
+
+/** Shared by all inputs of a run: candidates are examined once and claimed once. */
+export class SubmitRecovery {
+  private readonly claimed = new Set<string>();
+  private readonly thumbs = new Map<string, Promise<Buffer | undefined>>();
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly journal: TaskJournal,
+    private readonly options: { pollIntervalMs: number; timeoutMs: number; signal?: AbortSignal | undefined },
+  ) {}
+
+  canRecover(): boolean {
+    return this.conn.provider.listRequest !== undefined;
+  }
+
+  async recover(item: InputItem, since: number): Promise<Recovery> {
+    if (!this.canRecover()) {
+      // Said once, then forgotten: the next run submits again, knowingly.
+      await this.journal.remove(item);
+      throw new UpscaleError(
+        'SUBMIT_UNCERTAIN',
+        `${item.input}: a submit to ${this.conn.provider.id} may have created a task, but its answer was lost`,
+        {
+          hint: `${this.conn.provider.id} has no task list to check: look at its dashboard; the next run submits again`,
+        },
+      );
+    }
+    const known = await this.journal.knownTaskIds();
+    const listed: readonly ParsedTask[] = await listTasks(this.conn, this.options.signal);
+    const candidates = listed.map((t) => t.taskId).filter((id) => !known.has(id) && !this.claimed.has(id));
+    if (candidates.length === 0) return { found: undefined, safeToResubmit: true };
+    if (item.kind === 'url' && candidates.length === 1) return this.claim(candidates[0]!, since);
+    const wanted = await thumbnail(item.input);
+    let best: { id: string; score: number } | undefined;
+    for (const id of candidates) {
+      const thumb = await this.candidateThumb(id, item);
+      if (!thumb || !wanted || this.claimed.has(id)) continue;
+      const score = meanDifference(thumb, wanted);
+      if (score <= MATCH_THRESHOLD && (!best || score < best.score)) best = { id, score };
+    }
+    if (best) return this.claim(best.id, since);
+    throw new UpscaleError(
+      'SUBMIT_UNCERTAIN',
+      `${item.input}: a submit may have created a task, and ${candidates.length} unknown task(s) exist that could not be matched to it`,
+      {
+        hint: 'check the provider dashboard; remove the entry with `upscale status` / the journal folder before submitting again',
+      },
+    );
+  }
+
+  private claim(taskId: string, submittedAt: number): Recovery {
+    this.claimed.add(taskId);
+    return { found: { taskId, submittedAt } };
+  }
+
+  /** Waits for a candidate to finish and thumbnails its result (undefined when it failed). */
+  private candidateThumb(taskId: string, item: InputItem): Promise<Buffer | undefined> {
+    let thumb = this.thumbs.get(taskId);
+    if (!thumb) {
+      thumb = (async () => {
+        const final = await pollUntilFinal({
+          taskId,
+          submittedAt: Date.now(),
+          firstIntervalMs: this.options.pollIntervalMs,
+          deadline: Date.now() + this.options.timeoutMs,
+          signal: this.options.signal,
+          fetchState: () => fetchTaskState(this.conn, taskId, this.options.signal),
+        });
+        if (final.status !== 'succeeded' || !final.urls[0]) return undefined;
+        const probe = join(item.target.dir, `.recover-${taskId.slice(0, 8)}`);
+        const downloaded = await downloadToTemp(this.conn.client, final.urls[0], probe, this.options.signal);
+        try {
+          return await thumbnail(downloaded.tempPath);
+        } finally {
+          await rm(downloaded.tempPath, { force: true });
+        }
+      })().catch(() => undefined);
+      this.thumbs.set(taskId, thumb);
+    }
+    return thumb;
+  }
+}
+
+async function thumbnail(path: string): Promise<Buffer | undefined> {
+  const sharp = (await import('sharp')).default;
+  return sharp(path)
+    .rotate()
+    .resize(THUMB, THUMB, { fit: 'fill' })
+    .greyscale()
+    .raw()
+    .toBuffer()
+    .catch(() => undefined);
+}
+
+function meanDifference(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.abs(a[i]! - b[i]!);
+  return n === 0 ? 255 : sum / n;
+}
