@@ -10,7 +10,7 @@ export interface ConfigStore extends ConfigReader {
 
 /** Loads conf lazily (it costs ~90 ms to import); UPSCALE_CONFIG_DIR moves the file. */
 export async function openConfig(env: NodeJS.ProcessEnv = process.env): Promise<ConfigStore> {
-  const { default: Conf } = await import('conf');
+  const { default: Conf } = await withoutNewSignalHandlers(() => import('conf'));
   const dir = env.UPSCALE_CONFIG_DIR;
   const conf = new Conf<Record<string, unknown>>({
     projectName: 'upscale',
@@ -27,4 +27,22 @@ export async function openConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     },
     path: conf.path,
   };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * conf's file writer (atomically → when-exit) installs SIGINT/SIGTERM handlers that re-raise the
+ * signal and kill the process, which would defeat our Ctrl-C handling (finish submits, save the
+ * journal, exit 130). Its writes are atomic without them, so the handlers it adds are removed.
+ */
+async function withoutNewSignalHandlers<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const loaded = await load();
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener as () => void);
+    }
+  }
+  return loaded;
 }

@@ -184,4 +184,60 @@ describe('batches', () => {
     );
     expect(await readdir(join(dir, 'out'))).not.toContainEqual(expect.stringMatching(/\.part$/));
   });
+
+  it('on Ctrl-C lets submits in flight finish, saves the journal, says how to resume, and exits 130', async () => {
+    const count = 6;
+    for (let i = 0; i < count; i++) await image(join(dir, `c/p${i}.png`), 30, 20, `#${i}${i}${i}`);
+    emu.set({ processingMs: 2000 });
+    const args = ['c', '-o', 'out', '--concurrency', '2', '--poll-interval', '100'];
+    const interrupted = await runCli(args, {
+      cwd: dir,
+      env: env(),
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          if (emu.submissions() >= 2) {
+            clearInterval(timer);
+            child.kill('SIGINT');
+          }
+        }, 5);
+      },
+    });
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toMatch(/Run the same command again/);
+    expect(interrupted.stderr).toMatch(/interrupted: c\/p\d\.png is task /);
+    expect(emu.submissions()).toBe(2);
+    emu.set({ processingMs: 50 });
+    const rerun = await runCli(args, { cwd: dir, env: env() });
+    expect(rerun.code).toBe(0);
+    expect(emu.submissions()).toBe(count);
+    expect(await tree(join(dir, 'out'))).toHaveLength(count);
+  });
+
+  it('a batch interrupted twice at random moments ends with every output and one submission per input', async () => {
+    const count = 30;
+    for (let i = 0; i < count; i++)
+      await image(join(dir, `r/p${i}.png`), 24 + i, 16, `#${(i * 7) % 10}${i % 10}${(i * 3) % 10}`);
+    emu.set({ processingMs: 300 });
+    const args = ['r', '-o', 'out', '--concurrency', '6', '--poll-interval', '50'];
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      const at = emu.submissions() + 3 + Math.floor(Math.random() * 8);
+      await runCli(args, {
+        cwd: dir,
+        env: env(),
+        onSpawn: (child) => {
+          const timer = setInterval(() => {
+            if (emu.submissions() >= at) {
+              clearInterval(timer);
+              child.kill(signal);
+            }
+          }, 2);
+          child.on('exit', () => clearInterval(timer));
+        },
+      });
+    }
+    const last = await runCli(args, { cwd: dir, env: env() });
+    expect(last.code).toBe(0);
+    expect(emu.submissions()).toBe(count);
+    expect(await tree(join(dir, 'out'))).toHaveLength(count);
+  });
 });
