@@ -21,6 +21,7 @@ export interface RawOptions {
   readonly keyHeader?: string;
   readonly pollInterval?: string;
   readonly timeout?: string;
+  readonly requestTimeout?: string;
   readonly dryRun?: boolean;
   readonly [flag: string]: unknown;
 }
@@ -34,10 +35,13 @@ export interface ResolvedOptions {
   readonly authStyle: AuthStyle;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
+  /** Per request: the longest wait for an answer's headers, and between two chunks of its body. */
+  readonly requestTimeoutMs: number;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
 export const DEFAULT_TIMEOUT_S = 1800;
+export const DEFAULT_REQUEST_TIMEOUT_S = 60;
 
 /** Every provider-specific flag key, across all providers (commander registers each once). */
 export function allParamKeys(): string[] {
@@ -161,7 +165,9 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
     'milliseconds',
   );
   const timeoutMs = positiveNumber(raw.timeout, '--timeout', DEFAULT_TIMEOUT_S, 'seconds') * 1000;
+  const requestTimeoutMs =
+    positiveNumber(raw.requestTimeout, '--request-timeout', DEFAULT_REQUEST_TIMEOUT_S, 'seconds') * 1000;
   const apiKey = resolveApiKey(provider, raw, env, config);
   if (apiKey === undefined && !raw.dryRun) throw missingKeyError(provider);
-  return { provider, params, apiKey, baseUrl, authStyle, pollIntervalMs, timeoutMs };
+  return { provider, params, apiKey, baseUrl, authStyle, pollIntervalMs, timeoutMs, requestTimeoutMs };
 }

@@ -64,6 +64,7 @@ export function buildProgram(term: Terminal, run: Action): Command {
     )
     .option('--poll-interval <ms>', 'first wait between status polls; grows with the task age', undefined)
     .option('--timeout <seconds>', 'longest one task may take (default 1800)')
+    .option('--request-timeout <seconds>', 'longest wait for one answer from a server (default 60)')
     .option('--concurrency <n>', 'tasks in flight at once (default 4)')
     .option('-r, --recursive', 'descend into sub-folders of folder inputs')
     .option(

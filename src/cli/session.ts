@@ -36,6 +36,11 @@ export async function openSession(flags: RawOptions): Promise<Session> {
   addSecret(options.apiKey);
   let reporter: Reporter | undefined;
   const client = new HttpClient({
+    timeouts: {
+      connectMs: Math.min(10_000, options.requestTimeoutMs),
+      headersMs: options.requestTimeoutMs,
+      bodyMs: options.requestTimeoutMs,
+    },
     onRetry: (e) => reporter?.retry(e),
     onLog: (line) => reporter?.log(line),
     secrets: secrets(),

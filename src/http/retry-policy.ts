@@ -57,3 +57,11 @@ export function retryDelayMs(
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(step / 2 + (random() * step) / 2);
 }
+
+/** Downloads: as safe as reads, but a result that keeps breaking should fail in seconds, not minutes. */
+export const DOWNLOAD_POLICY: RetryPolicy = {
+  ...READ_POLICY,
+  name: 'download',
+  maxAttempts: 5,
+  maxDelayMs: 8000,
+};

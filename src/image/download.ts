@@ -13,7 +13,7 @@ import { UpscaleError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
 import { abortReason, delay } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
-import { READ_POLICY, type RetryPolicy, retryDelayMs } from '../http/retry-policy.js';
+import { DOWNLOAD_POLICY, READ_POLICY, type RetryPolicy, retryDelayMs } from '../http/retry-policy.js';
 import { type ImageFormat, isImageContentType, sniffFormat } from './formats.js';
 
 export interface Downloaded {
@@ -135,13 +135,13 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Downloads `url` to a temp file beside `finalPath`, retrying transient failures per READ_POLICY. */
+/** Downloads `url` to a temp file beside `finalPath`, retrying transient failures per DOWNLOAD_POLICY. */
 export async function downloadToTemp(
   client: HttpClient,
   url: string,
   finalPath: string,
   signal?: AbortSignal,
-  policy: RetryPolicy = READ_POLICY,
+  policy: RetryPolicy = DOWNLOAD_POLICY,
 ): Promise<Downloaded> {
   checkUrl(url);
   await mkdir(dirname(finalPath), { recursive: true }).catch((error: NodeJS.ErrnoException) => {

@@ -15,6 +15,9 @@ import { type Connection, fetchTaskState, listTasks } from './provider-api.js';
 import type { InputItem, TaskJournal } from './run-task.js';
 
 const THUMB = 16;
+
+/** A candidate's result as a grey thumbnail; `failed` tasks are not ours to worry about. */
+type Thumb = Buffer | 'failed' | 'unavailable';
 /** Mean absolute difference (0–255) below which a result is taken as an upscale of the input. */
 const MATCH_THRESHOLD = 24;
 
@@ -25,7 +28,7 @@ export type Recovery =
 /** Shared by all inputs of a run: candidates are examined once and claimed once. */
 export class SubmitRecovery {
   private readonly claimed = new Set<string>();
-  private readonly thumbs = new Map<string, Promise<Buffer | undefined>>();
+  private readonly thumbs = new Map<string, Promise<Thumb>>();
 
   constructor(
     private readonly conn: Connection,
@@ -56,18 +59,22 @@ export class SubmitRecovery {
     if (item.kind === 'url' && candidates.length === 1) return this.claim(candidates[0]!, since);
     const wanted = await thumbnail(item.input);
     let best: { id: string; score: number } | undefined;
+    let unexamined = 0;
     for (const id of candidates) {
       const thumb = await this.candidateThumb(id, item);
-      if (!thumb || !wanted || this.claimed.has(id)) continue;
+      if (thumb === 'unavailable' || !wanted) unexamined++;
+      if (thumb === 'unavailable' || thumb === 'failed' || !wanted || this.claimed.has(id)) continue;
       const score = meanDifference(thumb, wanted);
       if (score <= MATCH_THRESHOLD && (!best || score < best.score)) best = { id, score };
     }
     if (best) return this.claim(best.id, since);
+    // Every unknown task was looked at and none is an upscale of this input: the submit made none.
+    if (unexamined === 0) return { found: undefined, safeToResubmit: true };
     throw new UpscaleError(
       'SUBMIT_UNCERTAIN',
-      `${item.input}: a submit may have created a task, and ${candidates.length} unknown task(s) exist that could not be matched to it`,
+      `${item.input}: a submit may have created a task, and ${unexamined} unknown task(s) could not be checked`,
       {
-        hint: 'check the provider dashboard; remove the entry with `upscale status` / the journal folder before submitting again',
+        hint: 'check the provider dashboard; run the same command again later to look once more',
       },
     );
   }
@@ -77,8 +84,8 @@ export class SubmitRecovery {
     return { found: { taskId, submittedAt } };
   }
 
-  /** Waits for a candidate to finish and thumbnails its result (undefined when it failed). */
-  private candidateThumb(taskId: string, item: InputItem): Promise<Buffer | undefined> {
+  /** Waits for a candidate to finish and thumbnails its result. */
+  private candidateThumb(taskId: string, item: InputItem): Promise<Thumb> {
     let thumb = this.thumbs.get(taskId);
     if (!thumb) {
       thumb = (async () => {
@@ -90,15 +97,15 @@ export class SubmitRecovery {
           signal: this.options.signal,
           fetchState: () => fetchTaskState(this.conn, taskId, this.options.signal),
         });
-        if (final.status !== 'succeeded' || !final.urls[0]) return undefined;
+        if (final.status !== 'succeeded' || !final.urls[0]) return 'failed' as const;
         const probe = join(item.target.dir, `.recover-${taskId.slice(0, 8)}`);
         const downloaded = await downloadToTemp(this.conn.client, final.urls[0], probe, this.options.signal);
         try {
-          return await thumbnail(downloaded.tempPath);
+          return (await thumbnail(downloaded.tempPath)) ?? ('unavailable' as const);
         } finally {
           await rm(downloaded.tempPath, { force: true });
         }
-      })().catch(() => undefined);
+      })().catch(() => 'unavailable' as const);
       this.thumbs.set(taskId, thumb);
     }
     return thumb;
