@@ -88,6 +88,12 @@ export function httpsUrlParam(base: SpecBase): ParamSpec {
   };
 }
 
+/** Reads `4`, `4x` or `4X` as 4; NaN for anything else. */
+function scaleNumber(raw: string): number {
+  const match = /^\s*(\d+)\s*x?\s*$/i.exec(raw);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
 /**
  * A scale factor written `4x` or `4`, limited to `allowed`; returns the number.
  * Providers format it for their body (`"4x"` or `4`).
@@ -100,13 +106,36 @@ export function scaleParam(base: SpecBase, allowed: readonly number[], shown: st
     valid: shown,
     ...withDefault(base),
     parse(raw) {
-      const match = /^\s*(\d+)\s*x?\s*$/i.exec(raw);
-      const value = match ? Number(match[1]) : Number.NaN;
+      const value = scaleNumber(raw);
       if (!allowed.includes(value)) throw new ParamError(`must be one of ${shown}`);
       return value;
     },
   };
 }
+
+/** A whole scale factor in [min, max], written `4` or `4x`. */
+export function scaleRangeParam(base: SpecBase, min: number, max: number): ParamSpec {
+  return {
+    key: base.key,
+    flag: base.flag,
+    description: base.description,
+    valid: `${min}..${max}`,
+    ...withDefault(base),
+    parse(raw) {
+      const value = scaleNumber(raw);
+      if (!(value >= min && value <= max))
+        throw new ParamError(`must be a whole factor from ${min} to ${max} (e.g. 4 or 4x)`);
+      return value;
+    },
+  };
+}
+
+/** `--webhook-url`: every provider that can call back takes it under the same key. */
+export const webhookParam: ParamSpec = httpsUrlParam({
+  key: 'webhookUrl',
+  flag: '--webhook-url <url>',
+  description: 'URL notified on every status change',
+});
 
 /** Reads a numeric parameter that a provider's own spec parsed; undefined when unset. */
 export function numberValue(value: ParamValue | undefined): number | undefined {
