@@ -41,17 +41,23 @@ function groupHeading(owners: readonly string[]): string {
 
 /** One option per flag key, grouped in the help by the providers that take it. */
 function providerOptions(): Option[] {
-  const byKey = new Map<string, { spec: ParamSpec; owners: string[] }>();
+  const byKey = new Map<string, { spec: ParamSpec; owners: string[]; valid: Map<string, string[]> }>();
   for (const id of PRIMARY_IDS) {
     for (const spec of providers[id].params) {
-      const entry = byKey.get(spec.key);
-      if (entry) entry.owners.push(id);
-      else byKey.set(spec.key, { spec, owners: [id] });
+      const entry = byKey.get(spec.key) ?? { spec, owners: [], valid: new Map<string, string[]>() };
+      entry.owners.push(id);
+      entry.valid.set(spec.valid, [...(entry.valid.get(spec.valid) ?? []), id]);
+      byKey.set(spec.key, entry);
     }
   }
-  return [...byKey.values()].map(({ spec, owners }) =>
-    new Option(spec.flag, `${spec.description} (${spec.valid})`).helpGroup(groupHeading(owners)),
-  );
+  return [...byKey.values()].map(({ spec, owners, valid }) => {
+    // One flag, different ranges (`--scale`): say which provider takes which.
+    const values =
+      valid.size === 1
+        ? spec.valid
+        : [...valid].map(([text, ids]) => `${text} for ${ids.join(', ')}`).join('; ');
+    return new Option(spec.flag, `${spec.description} (${values})`).helpGroup(groupHeading(owners));
+  });
 }
 
 export type Action = (name: string, args: unknown[]) => Promise<number>;

@@ -24,7 +24,7 @@ export const precisionV2Product: FreepikProduct = {
       {
         key: 'flavor',
         flag: '--flavor <flavor>',
-        description: 'sublime: art/illustration, photo, photo_denoiser: noisy photos',
+        description: 'style: sublime for art, photo, photo_denoiser for noisy photos',
       },
       FLAVORS,
     ),

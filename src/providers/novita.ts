@@ -131,7 +131,7 @@ export const novita: Provider = {
       {
         key: 'format',
         flag: '--format <format>',
-        description: 'format Novita encodes the result in (output_format)',
+        description: 'format Novita encodes the result in',
         providerDefault: 'jpeg',
       },
       ['jpeg', 'png', 'webp'],
