@@ -4,7 +4,8 @@
  * Precedence: flag > environment > stored config > provider default.
  */
 import { UpscaleError, usageError } from './errors.js';
-import { getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
+import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
+import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';
 import { type AuthStyle, ParamError, type ParamValue, type Provider } from './providers/types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -48,13 +49,6 @@ export function allParamKeys(): string[] {
   return [...new Set(PROVIDER_IDS.flatMap((id) => getProvider(id).params.map((p) => p.key)))];
 }
 
-function flagName(provider: Provider | undefined, key: string): string {
-  const spec = (provider?.params ?? PROVIDER_IDS.flatMap((id) => getProvider(id).params)).find(
-    (p) => p.key === key,
-  );
-  return spec ? spec.flag.split(' ')[0]! : `--${key}`;
-}
-
 function stringConfig(config: ConfigReader, key: string): string | undefined {
   const value = config.get(key);
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -79,10 +73,13 @@ export function resolveParams(provider: Provider, raw: RawOptions): Record<strin
     if (value === undefined) continue;
     const spec = provider.params.find((p) => p.key === key);
     if (!spec) {
+      const flag = flagOf(key);
+      const refusal = provider.refuses?.[key];
+      if (refusal) throw usageError(`${flag} does not apply to ${provider.id}: ${refusal.why}`, refusal.hint);
       const owners = providersWithParam(key);
       throw usageError(
-        `${flagName(undefined, key)} does not apply to ${provider.id}; it belongs to ${owners.join(', ')}`,
-        `drop ${flagName(undefined, key)}, or choose one of those with -p`,
+        `${flag} does not apply to ${provider.id}; it belongs to ${owners.join(', ')}`,
+        `drop ${flag}, or choose one of those with -p`,
       );
     }
     try {
@@ -90,7 +87,7 @@ export function resolveParams(provider: Provider, raw: RawOptions): Record<strin
     } catch (error) {
       if (!(error instanceof ParamError)) throw error;
       throw usageError(
-        `${flagName(provider, key)} ${JSON.stringify(String(value))} ${error.message} (${provider.id})`,
+        `${flagOf(key)} ${JSON.stringify(String(value))} ${error.message} (${provider.id})`,
         `valid: ${spec.valid}`,
       );
     }
@@ -110,7 +107,7 @@ function resolveBaseUrl(provider: Provider, raw: RawOptions, env: Env, config: C
   const value =
     raw.baseUrl ??
     env[provider.api.baseUrlEnv] ??
-    stringConfig(config, `${provider.id}.baseUrl`) ??
+    stringConfig(config, `${provider.api.configSection}.baseUrl`) ??
     provider.api.defaultBaseUrl;
   let url: URL;
   try {
@@ -125,7 +122,7 @@ function resolveBaseUrl(provider: Provider, raw: RawOptions, env: Env, config: C
 }
 
 function resolveAuthStyle(provider: Provider, raw: RawOptions, config: ConfigReader): AuthStyle {
-  const wanted = raw.keyHeader ?? stringConfig(config, `${provider.id}.keyHeader`);
+  const wanted = raw.keyHeader ?? stringConfig(config, `${provider.api.configSection}.keyHeader`);
   if (wanted === undefined) return provider.api.authStyles[0]!;
   const style = provider.api.authStyles.find((s) => s === wanted.toLowerCase());
   if (!style)
@@ -136,20 +133,27 @@ function resolveAuthStyle(provider: Provider, raw: RawOptions, config: ConfigRea
   return style;
 }
 
-/** The API key by precedence, or a MISSING_KEY error that lists the three ways to set one. */
+/**
+ * The API key by precedence: the flag, then each of the provider's variables, then each config key
+ * (every variable wins over every stored key, as CONTRACT.md says).
+ */
 export function resolveApiKey(
   provider: Provider,
   raw: RawOptions,
   env: Env,
   config: ConfigReader,
 ): string | undefined {
-  const key = raw.apiKey ?? env[provider.api.keyEnv] ?? stringConfig(config, provider.api.configKey);
-  return key?.trim() || undefined;
+  const candidates = [
+    raw.apiKey,
+    ...provider.api.keyEnvs.map((name) => env[name]),
+    ...keyConfigKeys(provider).map((key) => stringConfig(config, key)),
+  ];
+  return candidates.find((key) => key !== undefined && key.trim() !== '')?.trim();
 }
 
 export function missingKeyError(provider: Provider): UpscaleError {
   return new UpscaleError('MISSING_KEY', `no API key for ${provider.id}`, {
-    hint: `pass --api-key <key>, set ${provider.api.keyEnv}, or run \`upscale config set ${provider.api.configKey} <key>\``,
+    hint: `pass --api-key <key>, set ${keyEnvText(provider)}, or run \`${keyConfigCommand(provider)}\``,
   });
 }
 

@@ -30,6 +30,10 @@ async function run(name: string, args: unknown[]): Promise<number> {
       const { resumeCommand } = await import('./commands/tasks.js');
       return resumeCommand(args[0] as never, term);
     }
+    case 'providers': {
+      const { providersCommand } = await import('./commands/providers.js');
+      return providersCommand(args[0] as string[], args[1] as boolean, term);
+    }
     default:
       throw new Error(`unknown command ${name}`);
   }

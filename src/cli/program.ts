@@ -20,26 +20,44 @@ Examples:
   $ upscale photos/ -r -o big/ --concurrency 8            # a folder tree, mirrored into big/
   $ find . -name '*.png' | upscale - -o out/              # inputs from stdin
   $ upscale 'shots/**/*.jpg' --shard 2/3 --json           # CI job 2 of 3 takes a stable third
+  $ upscale photo.jpg -p freepik-precision-v2 --scale 4 --flavor photo
+  $ upscale https://example.com/a.jpg -p novita --resolution 4k --format png
   $ upscale config set freepik.apiKey <key>               # store the key (file mode 0600)
+  $ upscale providers                                     # every provider: endpoint, key, flags, limits
+
+The magnific, magnific-precision and magnific-precision-v2 ids are the three Freepik upscalers on
+api.magnific.com (header x-magnific-api-key) and take the same flags as their freepik twins.
 
 Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config error or every
 input refused before sending, 130 interrupted (run the same command again to resume).`;
 
-/** One option per flag key; a flag several providers share lists them all. */
+/** Providers whose flags head the help groups; the `magnific*` twins take the same flags. */
+const PRIMARY_IDS = PROVIDER_IDS.filter((id) => providers[id].sameApiAs === undefined);
+
+function groupHeading(owners: readonly string[]): string {
+  if (owners.length === PRIMARY_IDS.length) return 'Options for every provider:';
+  return `Options for -p ${owners.join(', ')}:`;
+}
+
+/** One option per flag key, grouped in the help by the providers that take it. */
 function providerOptions(): Option[] {
-  const byKey = new Map<string, { spec: ParamSpec; owners: string[] }>();
-  for (const id of PROVIDER_IDS) {
+  const byKey = new Map<string, { spec: ParamSpec; owners: string[]; valid: Map<string, string[]> }>();
+  for (const id of PRIMARY_IDS) {
     for (const spec of providers[id].params) {
-      const entry = byKey.get(spec.key);
-      if (entry) entry.owners.push(id);
-      else byKey.set(spec.key, { spec, owners: [id] });
+      const entry = byKey.get(spec.key) ?? { spec, owners: [], valid: new Map<string, string[]>() };
+      entry.owners.push(id);
+      entry.valid.set(spec.valid, [...(entry.valid.get(spec.valid) ?? []), id]);
+      byKey.set(spec.key, entry);
     }
   }
-  return [...byKey.values()].map(({ spec, owners }) =>
-    new Option(spec.flag, `${spec.description} (${spec.valid})`).helpGroup(
-      `Options for -p ${owners.join(', -p ')}:`,
-    ),
-  );
+  return [...byKey.values()].map(({ spec, owners, valid }) => {
+    // One flag, different ranges (`--scale`): say which provider takes which.
+    const values =
+      valid.size === 1
+        ? spec.valid
+        : [...valid].map(([text, ids]) => `${text} for ${ids.join(', ')}`).join('; ');
+    return new Option(spec.flag, `${spec.description} (${values})`).helpGroup(groupHeading(owners));
+  });
 }
 
 export type Action = (name: string, args: unknown[]) => Promise<number>;
@@ -48,7 +66,7 @@ export function buildProgram(term: Terminal, run: Action): Command {
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
     .version(version, '-V, --version')
-    .argument('[inputs...]', 'image files or https:// URLs')
+    .argument('[inputs...]', 'image files or http(s):// URLs')
     .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')
     .option('--overwrite', 'redo inputs whose output already exists (default: skip them)')
@@ -60,7 +78,7 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .option('--base-url <url>', "the provider's API root")
     .option(
       '--key-header <style>',
-      'how the key is sent: x-freepik-api-key, x-magnific-api-key, bearer, x-api-key',
+      'how the key is sent: x-freepik-api-key or x-magnific-api-key (Freepik, Magnific), bearer or x-api-key (Comfy)',
     )
     .option('--poll-interval <ms>', 'first wait between status polls; grows with the task age', undefined)
     .option('--timeout <seconds>', 'longest one task may take (default 1800)')
@@ -82,6 +100,17 @@ export function buildProgram(term: Terminal, run: Action): Command {
       program.setOptionValue('__exit', await run('upscale', [inputs, flags]));
     });
   for (const option of providerOptions()) program.addOption(option);
+
+  program
+    .command('providers')
+    .description('list every provider: endpoint, key variable, flags with ranges and defaults, limits')
+    .argument('[ids...]', 'only these providers')
+    .option('--json', 'a JSON array on stdout')
+    .action(async (ids: string[], _flags: unknown, cmd: Command) => {
+      // The program's own --json is parsed wherever it stands, so read it from the merged options.
+      const json = Boolean(cmd.optsWithGlobals().json);
+      program.setOptionValue('__exit', await run('providers', [ids, json]));
+    });
 
   const config = program
     .command('config')

@@ -1,11 +1,11 @@
 /**
  * What the three Freepik/Magnific upscalers (and the Comfy proxy of them) share:
- * the task answer in all its documented and observed shapes, error bodies, auth headers,
+ * the task answer in all its documented and observed shapes, error bodies,
  * and the price tiers used for estimates.
  */
 import { UpscaleError } from '../errors.js';
 import { asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
-import type { AuthStyle, CostEstimate, ParsedTask, Size, TaskState } from './types.js';
+import type { CostEstimate, ParsedTask, Size, TaskState } from './types.js';
 
 function generatedUrls(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
@@ -97,19 +97,6 @@ export function freepikErrorMessage(json: unknown): string | undefined {
     .filter((d): d is string => d !== undefined);
   if (details.length > 0) return `${message ?? 'invalid parameters'} (${details.join('; ')})`;
   return message;
-}
-
-export function freepikAuthHeaders(apiKey: string, style: AuthStyle): Record<string, string> {
-  switch (style) {
-    case 'x-magnific-api-key':
-      return { 'x-magnific-api-key': apiKey };
-    case 'bearer':
-      return { authorization: `Bearer ${apiKey}` };
-    case 'x-api-key':
-      return { 'x-api-key': apiKey };
-    default:
-      return { 'x-freepik-api-key': apiKey };
-  }
 }
 
 /** Price tiers per 2× step by the megapixels that step reads (PROVIDERS.md; as resold by Comfy). */

@@ -1,17 +1,12 @@
 /**
- * Freepik / Magnific Upscaler Creative: `POST /v1/ai/image-upscaler`,
- * status `GET /v1/ai/image-upscaler/{task-id}` (specs/freepik-upscaler-creative.openapi.md).
+ * Upscaler Creative: `POST /v1/ai/image-upscaler`, status `GET /v1/ai/image-upscaler/{task-id}`
+ * (specs/freepik-upscaler-creative.openapi.md). The same product is served by Magnific and Comfy.
  */
-
-import {
-  freepikAuthHeaders,
-  freepikErrorMessage,
-  freepikStepCost,
-  parseFreepikList,
-  parseFreepikTask,
-} from './freepik-common.js';
-import { enumParam, httpsUrlParam, intParam, numberValue, scaleParam, textParam } from './params.js';
-import type { BodyObject, ImageSource, ParamSpec, ParamValues, Provider, Size } from './types.js';
+import { freepikStepCost } from './freepik-common.js';
+import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
+import { FREEPIK_HOST } from './hosts.js';
+import { enumParam, intParam, numberValue, scaleParam, textParam, webhookParam } from './params.js';
+import type { BodyObject, ImageSource, ParamSpec, ParamValues, Size } from './types.js';
 
 export const CREATIVE_MAX_OUTPUT_PIXELS = 25_300_000;
 
@@ -31,7 +26,7 @@ const OPTIMIZED_FOR = [
 const slider = (key: string, what: string) =>
   intParam({ key, flag: `--${key} <n>`, description: what, providerDefault: 0 }, -10, 10);
 
-/** The creative upscaler's flags; the Comfy proxy of the same API reuses them. */
+/** The creative upscaler's flags, wherever it is hosted. */
 export const creativeParams: readonly ParamSpec[] = [
   scaleParam(
     { key: 'scale', flag: '--scale <factor>', description: 'upscale factor', providerDefault: '2x' },
@@ -63,11 +58,7 @@ export const creativeParams: readonly ParamSpec[] = [
   slider('hdr', 'level of definition and detail'),
   slider('resemblance', 'resemblance to the original'),
   slider('fractality', 'prompt strength and intricacy per square pixel'),
-  httpsUrlParam({
-    key: 'webhookUrl',
-    flag: '--webhook-url <url>',
-    description: 'URL notified on every status change',
-  }),
+  webhookParam,
 ];
 
 /** Flag key → body field; only what the user set is sent. */
@@ -86,52 +77,30 @@ export function buildCreativeBody(params: ParamValues, image: ImageSource): Body
   const body: Record<string, BodyObject[string]> = { image };
   const scale = numberValue(params.scale);
   if (scale !== undefined) body.scale_factor = `${scale}x`;
-  for (const [key, field] of Object.entries(CREATIVE_FIELDS)) {
-    const value = params[key];
-    if (value !== undefined) body[field] = value;
-  }
+  copyFields(body, params, CREATIVE_FIELDS);
   return body;
 }
 
+/** Unset, the provider uses its documented default of 2x. */
 const creativeScale = (params: ParamValues): number => numberValue(params.scale) ?? 2;
 
-/** Pieces of the creative adapter that do not depend on where it is hosted. */
-export const creativeCore = {
+export const creativeProduct: FreepikProduct = {
+  name: 'Upscaler Creative',
+  path: '/v1/ai/image-upscaler',
   params: creativeParams,
-  errorMessage: (_status: number, json: unknown) => freepikErrorMessage(json),
-  scaleOf: creativeScale,
-  outputSize: (input: Size, params: ParamValues): Size => ({
-    width: input.width * creativeScale(params),
-    height: input.height * creativeScale(params),
-  }),
-  outputTag: (params: ParamValues) => `${creativeScale(params)}x`,
-  estimateCost: (input: Size, params: ParamValues) => freepikStepCost(input, creativeScale(params)),
-} as const;
-
-const PATH = '/v1/ai/image-upscaler';
-
-export const freepikCreative = {
-  id: 'freepik',
-  title: 'Freepik / Magnific Upscaler Creative',
-  api: {
-    defaultBaseUrl: 'https://api.freepik.com',
-    baseUrlEnv: 'UPSCALE_FREEPIK_BASE_URL',
-    keyEnv: 'FREEPIK_API_KEY',
-    configKey: 'freepik.apiKey',
-    endpoint: `POST ${PATH}`,
-    authStyles: ['x-freepik-api-key', 'x-magnific-api-key'],
-  },
   limits: {
     scales: [2, 4, 8, 16],
     maxOutputPixels: CREATIVE_MAX_OUTPUT_PIXELS,
     inputs: { file: true, url: false },
   },
-  ...creativeCore,
-  authHeaders: freepikAuthHeaders,
-  buildSubmit: (params, image) => ({ method: 'POST', path: PATH, body: buildCreativeBody(params, image) }),
-  parseSubmit: (json) => parseFreepikTask(json),
-  statusRequest: (taskId) => ({ method: 'GET', path: `${PATH}/${encodeURIComponent(taskId)}` }),
-  parseStatus: (json, taskId) => parseFreepikTask(json, taskId),
-  listRequest: () => ({ method: 'GET', path: PATH }),
-  parseList: parseFreepikList,
-} satisfies Provider;
+  buildBody: buildCreativeBody,
+  scaleOf: creativeScale,
+  outputSize: (input: Size, params: ParamValues): Size => ({
+    width: input.width * creativeScale(params),
+    height: input.height * creativeScale(params),
+  }),
+  outputTag: (params) => `${creativeScale(params)}x`,
+  estimateCost: (input, params) => freepikStepCost(input, creativeScale(params)),
+};
+
+export const freepikCreative = freepikFamilyProvider('freepik', creativeProduct, FREEPIK_HOST);

@@ -1,12 +1,36 @@
 /** The provider registry: every id the CLI accepts maps to one pure adapter. */
+import { comfyCreative, comfyPrecisionV2 } from './comfy.js';
 import { freepikCreative } from './freepik-creative.js';
+import { freepikPrecision } from './freepik-precision.js';
+import { freepikPrecisionV2 } from './freepik-precision-v2.js';
+import { magnificCreative, magnificPrecision, magnificPrecisionV2 } from './magnific.js';
+import { novita } from './novita.js';
 import type { Provider } from './types.js';
 
-export const PROVIDER_IDS = ['freepik'] as const;
+/** In the order `upscale providers` and `--help` list them; the first is the default. */
+export const PROVIDER_IDS = [
+  'freepik',
+  'freepik-precision',
+  'freepik-precision-v2',
+  'comfy',
+  'comfy-precision-v2',
+  'novita',
+  'magnific',
+  'magnific-precision',
+  'magnific-precision-v2',
+] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export const providers = {
   freepik: freepikCreative,
+  'freepik-precision': freepikPrecision,
+  'freepik-precision-v2': freepikPrecisionV2,
+  comfy: comfyCreative,
+  'comfy-precision-v2': comfyPrecisionV2,
+  novita,
+  magnific: magnificCreative,
+  'magnific-precision': magnificPrecision,
+  'magnific-precision-v2': magnificPrecisionV2,
 } satisfies Record<ProviderId, Provider>;
 
 export function isProviderId(id: string): id is ProviderId {
@@ -20,6 +44,12 @@ export function getProvider(id: ProviderId): Provider {
 /** Which providers take a flag: used to explain why a flag does not apply. */
 export function providersWithParam(key: string): ProviderId[] {
   return PROVIDER_IDS.filter((id) => providers[id].params.some((p) => p.key === key));
+}
+
+/** The command-line spelling of a flag key, e.g. `--optimized-for` for `optimizedFor`. */
+export function flagOf(key: string): string {
+  const spec = PROVIDER_IDS.flatMap((id) => providers[id].params).find((p) => p.key === key);
+  return spec ? spec.flag.split(' ')[0]! : `--${key}`;
 }
 
 export type { Provider } from './types.js';

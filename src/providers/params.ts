@@ -8,26 +8,27 @@ interface SpecBase {
   providerDefault?: ParamValue;
 }
 
-function withDefault(base: SpecBase): { providerDefault?: ParamValue } {
-  return base.providerDefault === undefined ? {} : { providerDefault: base.providerDefault };
-}
-
-/** An integer in [min, max]; `2.5`, `abc` and `1e3` are refused. */
-export function intParam(base: SpecBase, min: number, max: number): ParamSpec {
+/** A spec from its base, the text of its valid values and its parser. */
+function spec(base: SpecBase, valid: string, parse: (raw: string) => ParamValue): ParamSpec {
   return {
     key: base.key,
     flag: base.flag,
     description: base.description,
-    valid: `${min}..${max}`,
-    ...withDefault(base),
-    parse(raw) {
-      const text = raw.trim();
-      if (!/^[-+]?\d+$/.test(text)) throw new ParamError(`must be a whole number from ${min} to ${max}`);
-      const value = Number(text);
-      if (value < min || value > max) throw new ParamError(`must be from ${min} to ${max}`);
-      return value;
-    },
+    valid,
+    ...(base.providerDefault === undefined ? {} : { providerDefault: base.providerDefault }),
+    parse,
   };
+}
+
+/** An integer in [min, max]; `2.5`, `abc` and `1e3` are refused. */
+export function intParam(base: SpecBase, min: number, max: number): ParamSpec {
+  return spec(base, `${min}..${max}`, (raw) => {
+    const text = raw.trim();
+    if (!/^[-+]?\d+$/.test(text)) throw new ParamError(`must be a whole number from ${min} to ${max}`);
+    const value = Number(text);
+    if (value < min || value > max) throw new ParamError(`must be from ${min} to ${max}`);
+    return value;
+  });
 }
 
 /** One of a fixed set; `aliases` maps extra spellings (case-insensitive) to canonical values. */
@@ -37,55 +38,40 @@ export function enumParam(
   aliases: Readonly<Record<string, string>> = {},
   shown: readonly string[] = values,
 ): ParamSpec {
-  return {
-    key: base.key,
-    flag: base.flag,
-    description: base.description,
-    valid: shown.join('|'),
-    ...withDefault(base),
-    parse(raw) {
-      const text = raw.trim().toLowerCase();
-      const value = aliases[text] ?? values.find((v) => v.toLowerCase() === text);
-      if (value === undefined) throw new ParamError(`must be one of ${shown.join(', ')}`);
-      return value;
-    },
-  };
+  return spec(base, shown.join('|'), (raw) => {
+    const text = raw.trim().toLowerCase();
+    const value = aliases[text] ?? values.find((v) => v.toLowerCase() === text);
+    if (value === undefined) throw new ParamError(`must be one of ${shown.join(', ')}`);
+    return value;
+  });
 }
 
 /** Free text (a prompt); empty text is refused because the provider would reject it. */
 export function textParam(base: SpecBase): ParamSpec {
-  return {
-    key: base.key,
-    flag: base.flag,
-    description: base.description,
-    valid: 'text',
-    ...withDefault(base),
-    parse(raw) {
-      if (raw.trim() === '') throw new ParamError('must not be empty');
-      return raw;
-    },
-  };
+  return spec(base, 'text', (raw) => {
+    if (raw.trim() === '') throw new ParamError('must not be empty');
+    return raw;
+  });
 }
 
 /** An absolute https URL (webhooks). */
 export function httpsUrlParam(base: SpecBase): ParamSpec {
-  return {
-    key: base.key,
-    flag: base.flag,
-    description: base.description,
-    valid: 'https URL',
-    ...withDefault(base),
-    parse(raw) {
-      let url: URL;
-      try {
-        url = new URL(raw.trim());
-      } catch {
-        throw new ParamError('must be an absolute https:// URL');
-      }
-      if (url.protocol !== 'https:') throw new ParamError('must be an https:// URL');
-      return url.href;
-    },
-  };
+  return spec(base, 'https URL', (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      throw new ParamError('must be an absolute https:// URL');
+    }
+    if (url.protocol !== 'https:') throw new ParamError('must be an https:// URL');
+    return url.href;
+  });
+}
+
+/** Reads `4`, `4x` or `4X` as 4; NaN for anything else. */
+function scaleNumber(raw: string): number {
+  const match = /^\s*(\d+)\s*x?\s*$/i.exec(raw);
+  return match ? Number(match[1]) : Number.NaN;
 }
 
 /**
@@ -93,20 +79,29 @@ export function httpsUrlParam(base: SpecBase): ParamSpec {
  * Providers format it for their body (`"4x"` or `4`).
  */
 export function scaleParam(base: SpecBase, allowed: readonly number[], shown: string): ParamSpec {
-  return {
-    key: base.key,
-    flag: base.flag,
-    description: base.description,
-    valid: shown,
-    ...withDefault(base),
-    parse(raw) {
-      const match = /^\s*(\d+)\s*x?\s*$/i.exec(raw);
-      const value = match ? Number(match[1]) : Number.NaN;
-      if (!allowed.includes(value)) throw new ParamError(`must be one of ${shown}`);
-      return value;
-    },
-  };
+  return spec(base, shown, (raw) => {
+    const value = scaleNumber(raw);
+    if (!allowed.includes(value)) throw new ParamError(`must be one of ${shown}`);
+    return value;
+  });
 }
+
+/** A whole scale factor in [min, max], written `4` or `4x`. */
+export function scaleRangeParam(base: SpecBase, min: number, max: number): ParamSpec {
+  return spec(base, `${min}..${max}`, (raw) => {
+    const value = scaleNumber(raw);
+    if (!(value >= min && value <= max))
+      throw new ParamError(`must be a whole factor from ${min} to ${max} (e.g. 4 or 4x)`);
+    return value;
+  });
+}
+
+/** `--webhook-url`: every provider that can call back takes it under the same key. */
+export const webhookParam: ParamSpec = httpsUrlParam({
+  key: 'webhookUrl',
+  flag: '--webhook-url <url>',
+  description: 'URL notified on every status change',
+});
 
 /** Reads a numeric parameter that a provider's own spec parsed; undefined when unset. */
 export function numberValue(value: ParamValue | undefined): number | undefined {

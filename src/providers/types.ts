@@ -87,14 +87,23 @@ export interface Size {
 
 export interface ApiDescription {
   readonly defaultBaseUrl: string;
+  /** Variable holding the API root; the three Freepik products share `UPSCALE_FREEPIK_BASE_URL`. */
   readonly baseUrlEnv: string;
-  readonly keyEnv: string;
-  /** Key under which `upscale config set` stores the API key, e.g. `freepik.apiKey`. */
-  readonly configKey: string;
+  /** Variables holding the key, read in order (the Magnific hosts read MAGNIFIC_API_KEY, then FREEPIK_API_KEY). */
+  readonly keyEnvs: readonly [string, ...string[]];
+  /**
+   * Config section: `<section>.apiKey`, `<section>.baseUrl`, `<section>.keyHeader`. Products sold
+   * under one account share a section (`freepik` for creative and both precision upscalers).
+   */
+  readonly configSection: string;
+  /** Further sections whose `apiKey` is read after this one's (the Magnific hosts fall back to `freepik`). */
+  readonly keyFallbackSections?: readonly string[];
   /** Human text of the submit endpoint, e.g. `POST /v1/ai/image-upscaler`. */
   readonly endpoint: string;
+  /** Human text of the status endpoint, e.g. `GET /v1/ai/image-upscaler/{task_id}`. */
+  readonly statusEndpoint: string;
   /** Header styles the provider accepts; the first is the default. */
-  readonly authStyles: readonly AuthStyle[];
+  readonly authStyles: readonly [AuthStyle, ...AuthStyle[]];
 }
 
 export type AuthStyle = 'x-freepik-api-key' | 'x-magnific-api-key' | 'bearer' | 'x-api-key';
@@ -106,9 +115,22 @@ export interface CostEstimate {
   readonly basis: string;
 }
 
+/** Why a flag that belongs to other providers makes no sense here, and what to do instead. */
+export interface Refusal {
+  readonly why: string;
+  readonly hint: string;
+}
+
 export interface Provider {
   readonly id: string;
   readonly title: string;
+  /**
+   * Set when this id is the same API as another provider on another host (the `magnific*` ids):
+   * help groups list flags under the original only.
+   */
+  readonly sameApiAs?: string;
+  /** Flags of other providers this one refuses with a specific explanation (e.g. `scale` for precision v1). */
+  readonly refuses?: Readonly<Record<string, Refusal>>;
   readonly api: ApiDescription;
   readonly params: readonly ParamSpec[];
   readonly limits: ProviderLimits;

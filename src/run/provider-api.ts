@@ -6,6 +6,7 @@ import { UpscaleError } from '../errors.js';
 import { type HttpClient, type JsonResponse, safeHost } from '../http/client.js';
 import { isConnectError } from '../http/network-errors.js';
 import { READ_POLICY, type RetryPolicy, SUBMIT_POLICY } from '../http/retry-policy.js';
+import { keyConfigCommand, keyEnvText } from '../providers/key-sources.js';
 import type {
   ApiRequest,
   AuthStyle,
@@ -40,7 +41,7 @@ function errorFor(conn: Connection, res: JsonResponse, what: string): UpscaleErr
   if (status === 401 || status === 403) {
     return new UpscaleError('AUTH', `${provider.id} rejected the API key (HTTP ${status}${said})`, {
       status,
-      hint: `check the key: --api-key, ${provider.api.keyEnv}, or \`upscale config set ${provider.api.configKey} <key>\``,
+      hint: `check the key: --api-key, ${keyEnvText(provider)}, or \`${keyConfigCommand(provider)}\``,
     });
   }
   if (status === 402) {

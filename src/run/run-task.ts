@@ -112,9 +112,9 @@ async function prepare(
   if (!provider.limits.inputs.file) {
     throw new UpscaleError(
       'UNSUPPORTED_INPUT',
-      `${item.input}: ${provider.id} takes only image URLs, not local files`,
+      `${item.input}: ${provider.id} cannot take a local file: its API accepts only an image URL, which its servers download`,
       {
-        hint: 'upload the image somewhere public and pass its https:// URL, or use a provider that takes files (-p freepik)',
+        hint: 'put the image at a public https:// URL (a bucket, a CDN, any file host) and pass that URL, or use a provider that takes files (-p freepik)',
       },
     );
   }

@@ -23,7 +23,8 @@ export interface CliOptions {
 }
 
 /** Variables from the developer's shell that would change the CLI's behaviour. */
-const SCRUBBED = /^(FREEPIK_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|FORCE_COLOR|NO_COLOR)$/;
+const SCRUBBED =
+  /^(FREEPIK_API_KEY|MAGNIFIC_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|FORCE_COLOR|NO_COLOR)$/;
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   const env: Record<string, string> = {};

@@ -124,6 +124,10 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
 
     const reporter = await pickReporter(term, flags, items.length);
     session.attach(reporter);
+    if (options.provider.limits.inputs.url && items.some((i) => /^http:\/\//i.test(i.input))) {
+      // Passed on as given (local test servers have no TLS), but real providers fetch https only.
+      reporter.warn('http:// inputs are passed on as they are; providers expect a public https:// URL');
+    }
     const results: TaskResult[] = [];
     const cutShort: TaskResult[] = [];
     let failed = 0;

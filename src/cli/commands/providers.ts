@@ -1,0 +1,130 @@
+/** `upscale providers [ids...] [--json]`: what each provider is, takes and refuses — data, so on stdout. */
+import { usageError } from '../../errors.js';
+import { flagOf, isProviderId, PROVIDER_IDS, providers } from '../../providers/index.js';
+import { keyConfigKeys } from '../../providers/key-sources.js';
+import type { AuthStyle, ParamValue, Provider } from '../../providers/types.js';
+import type { Terminal } from '../terminal.js';
+
+export interface FlagInfo {
+  readonly flag: string;
+  readonly values: string;
+  /** The provider's own default, applied when the flag is not given (unset flags are not sent). */
+  readonly default: ParamValue | null;
+  readonly description: string;
+}
+
+/** One provider as `upscale providers --json` prints it. */
+export interface ProviderInfo {
+  readonly id: string;
+  readonly title: string;
+  readonly sameApiAs: string | null;
+  readonly submit: string;
+  readonly status: string;
+  readonly baseUrl: { readonly default: string; readonly env: string; readonly config: string };
+  readonly key: { readonly env: readonly string[]; readonly config: readonly string[] };
+  /** `--key-header` values; the first is the default. */
+  readonly keyHeaders: readonly AuthStyle[];
+  readonly inputs: { readonly file: boolean; readonly url: boolean };
+  readonly limits: {
+    readonly scales: readonly number[];
+    readonly maxOutputPixels: number | null;
+    readonly maxOutputSide: number | null;
+  };
+  readonly flags: readonly FlagInfo[];
+  readonly refuses: readonly { readonly flag: string; readonly why: string; readonly hint: string }[];
+}
+
+export function providerInfo(p: Provider): ProviderInfo {
+  const { api, limits } = p;
+  return {
+    id: p.id,
+    title: p.title,
+    sameApiAs: p.sameApiAs ?? null,
+    submit: api.endpoint,
+    status: api.statusEndpoint,
+    baseUrl: { default: api.defaultBaseUrl, env: api.baseUrlEnv, config: `${api.configSection}.baseUrl` },
+    key: { env: api.keyEnvs, config: keyConfigKeys(p) },
+    keyHeaders: api.authStyles,
+    inputs: limits.inputs,
+    limits: {
+      scales: limits.scales,
+      maxOutputPixels: limits.maxOutputPixels ?? null,
+      maxOutputSide: limits.maxOutputSide ?? null,
+    },
+    flags: p.params.map((s) => ({
+      flag: s.flag,
+      values: s.valid,
+      default: s.providerDefault ?? null,
+      description: s.description,
+    })),
+    refuses: Object.entries(p.refuses ?? {}).map(([key, r]) => ({
+      flag: flagOf(key),
+      ...r,
+    })),
+  };
+}
+
+const HEADER_TEXT: Readonly<Record<AuthStyle, string>> = {
+  'x-freepik-api-key': 'x-freepik-api-key: <key>',
+  'x-magnific-api-key': 'x-magnific-api-key: <key>',
+  bearer: 'Authorization: Bearer <key>',
+  'x-api-key': 'X-API-KEY: <key>',
+};
+
+function inputsText(inputs: ProviderInfo['inputs']): string {
+  if (inputs.file && inputs.url)
+    return 'local files (sent as base64) and http(s) URLs (fetched by the provider)';
+  if (inputs.file) return 'local files (sent as base64); no URLs';
+  return 'http(s) URLs only (fetched by the provider); local files are refused';
+}
+
+function limitsText(info: ProviderInfo): string {
+  const { scales, maxOutputPixels, maxOutputSide } = info.limits;
+  const parts = [scales.length > 0 ? `scales ${scales.map((s) => `${s}x`).join(' ')}` : 'no scale factor'];
+  if (maxOutputPixels !== null) parts.push(`output ≤ ${(maxOutputPixels / 1e6).toFixed(1)} MP`);
+  if (maxOutputSide !== null) parts.push(`output ≤ ${maxOutputSide} px per side`);
+  return parts.join('; ');
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? `${text} ` : text + ' '.repeat(width - text.length);
+}
+
+/** The human table: one block per provider. */
+export function formatProvider(info: ProviderInfo): string {
+  const [defaultHeader, ...otherHeaders] = info.keyHeaders;
+  const root = (path: string) => path.replace(' ', ` ${info.baseUrl.default}`);
+  const lines = [
+    `${info.id}  ${info.title}${info.sameApiAs ? ` (same flags as ${info.sameApiAs})` : ''}`,
+    `  submit   ${root(info.submit)}`,
+    `  status   ${root(info.status)}`,
+    `  root     --base-url, ${info.baseUrl.env} or config ${info.baseUrl.config}`,
+    `  key      --api-key, ${info.key.env.join(', ')} or config ${info.key.config.join(', ')}`,
+    `  header   ${defaultHeader ? HEADER_TEXT[defaultHeader] : '?'}${
+      otherHeaders.length > 0 ? ` (or --key-header ${otherHeaders.join(', ')})` : ''
+    }`,
+    `  inputs   ${inputsText(info.inputs)}`,
+    `  limits   ${limitsText(info)}`,
+  ];
+  const flagWidth = Math.max(...info.flags.map((f) => f.flag.length)) + 2;
+  info.flags.forEach((f, i) => {
+    const shownDefault = f.default === null ? '' : ` (default ${f.default})`;
+    lines.push(
+      `${i === 0 ? '  flags    ' : '           '}${pad(f.flag, flagWidth)}${f.description}: ${f.values}${shownDefault}`,
+    );
+  });
+  for (const r of info.refuses) lines.push(`  refuses  ${r.flag}: ${r.why} (${r.hint})`);
+  return lines.join('\n');
+}
+
+export async function providersCommand(ids: string[], json: boolean, term: Terminal): Promise<number> {
+  for (const id of ids) {
+    if (!isProviderId(id))
+      throw usageError(`providers: unknown provider "${id}"`, `use one of ${PROVIDER_IDS.join(', ')}`);
+  }
+  const chosen = ids.length > 0 ? PROVIDER_IDS.filter((id) => ids.includes(id)) : PROVIDER_IDS;
+  const infos = chosen.map((id) => providerInfo(providers[id]));
+  if (json) term.stdout.write(`${JSON.stringify(infos, null, 2)}\n`);
+  else term.stdout.write(`${infos.map(formatProvider).join('\n\n')}\n`);
+  return 0;
+}

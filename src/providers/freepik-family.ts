@@ -1,0 +1,91 @@
+/**
+ * The Freepik task API shape (submit `POST <prefix><path>`, poll `GET <prefix><path>/{task_id}`,
+ * answers `{"data":{task_id,status,generated}}`) is served by several hosts: Freepik, Magnific and
+ * the Comfy proxy. A provider of this family is one product (what is sent) on one host (where it
+ * goes and how the key travels), so a new host or product is data, not code.
+ */
+import { authHeaders } from './auth.js';
+import { freepikErrorMessage, parseFreepikList, parseFreepikTask } from './freepik-common.js';
+import type {
+  ApiDescription,
+  BodyObject,
+  CostEstimate,
+  ImageSource,
+  ParamSpec,
+  ParamValues,
+  Provider,
+  ProviderLimits,
+  Refusal,
+  Size,
+} from './types.js';
+
+/** What is sent: the body, the flags and what they promise about the output. */
+export interface FreepikProduct {
+  /** e.g. `Upscaler Creative`. */
+  readonly name: string;
+  /** Submit path below the host's prefix, e.g. `/v1/ai/image-upscaler`. */
+  readonly path: string;
+  readonly params: readonly ParamSpec[];
+  readonly limits: ProviderLimits;
+  readonly refuses?: Readonly<Record<string, Refusal>>;
+  buildBody(params: ParamValues, image: ImageSource): BodyObject;
+  scaleOf(params: ParamValues): number | undefined;
+  outputSize(input: Size, params: ParamValues): Size | undefined;
+  outputTag(params: ParamValues): string;
+  estimateCost?(input: Size, params: ParamValues): CostEstimate;
+}
+
+/** Where it goes: the API root, key variables, config section, key headers and path prefix. */
+export interface FreepikHost {
+  /** e.g. `Freepik`, `Magnific`, `Comfy API proxy of Magnific`. */
+  readonly name: string;
+  readonly api: Omit<ApiDescription, 'endpoint' | 'statusEndpoint'>;
+  /** Put before the product path, e.g. `/proxy/freepik` on Comfy. */
+  readonly pathPrefix: string;
+  /** Whether `GET <path>` lists tasks (Freepik documents it; the Comfy proxy does not serve it). */
+  readonly hasList: boolean;
+  /** The host takes an https URL as `image` for every product (Comfy documents "Base64 image or URL"). */
+  readonly takesUrls: boolean;
+}
+
+export function freepikFamilyProvider(
+  id: string,
+  product: FreepikProduct,
+  host: FreepikHost,
+  sameApiAs?: string,
+): Provider {
+  const path = `${host.pathPrefix}${product.path}`;
+  const { inputs } = product.limits;
+  return {
+    id,
+    title: `${host.name} — ${product.name}`,
+    ...(sameApiAs ? { sameApiAs } : {}),
+    ...(product.refuses ? { refuses: product.refuses } : {}),
+    api: { ...host.api, endpoint: `POST ${path}`, statusEndpoint: `GET ${path}/{task_id}` },
+    params: product.params,
+    limits: { ...product.limits, inputs: { file: inputs.file, url: inputs.url || host.takesUrls } },
+    authHeaders,
+    buildSubmit: (params, image) => ({ method: 'POST', path, body: product.buildBody(params, image) }),
+    parseSubmit: (json) => parseFreepikTask(json),
+    statusRequest: (taskId) => ({ method: 'GET', path: `${path}/${encodeURIComponent(taskId)}` }),
+    parseStatus: (json, taskId) => parseFreepikTask(json, taskId),
+    errorMessage: (_status, json) => freepikErrorMessage(json),
+    scaleOf: (params) => product.scaleOf(params),
+    outputSize: (input, params) => product.outputSize(input, params),
+    outputTag: (params) => product.outputTag(params),
+    ...(host.hasList ? { listRequest: () => ({ method: 'GET', path }), parseList: parseFreepikList } : {}),
+    ...(product.estimateCost ? { estimateCost: product.estimateCost } : {}),
+  };
+}
+
+/** Copies the flags a body sends as they are: flag key → body field; only what the user set. */
+export function copyFields(
+  body: Record<string, BodyObject[string]>,
+  params: ParamValues,
+  fields: Readonly<Record<string, string>>,
+): void {
+  for (const [key, field] of Object.entries(fields)) {
+    const value = params[key];
+    if (value !== undefined) body[field] = value;
+  }
+}

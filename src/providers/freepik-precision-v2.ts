@@ -1,0 +1,60 @@
+/**
+ * Upscaler Precision V2: `POST /v1/ai/image-upscaler-precision-v2`, status `GET …/{task-id}`
+ * (specs/freepik-upscaler-precision-v2.openapi.md). Takes an https URL as well as base64, and an
+ * integer scale 2..16 whose default is undocumented: unset, it is not sent and the size is unknown.
+ */
+import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
+import { PRECISION_FIELDS, precisionSliders } from './freepik-precision.js';
+import { FREEPIK_HOST } from './hosts.js';
+import { enumParam, numberValue, scaleRangeParam, webhookParam } from './params.js';
+import type { BodyObject } from './types.js';
+
+/** Clients cap the output at this many pixels per side (PROVIDERS.md; unconfirmed as a server rule). */
+export const PRECISION_V2_MAX_SIDE = 10_060;
+
+const FLAVORS = ['sublime', 'photo', 'photo_denoiser'] as const;
+const SCALES = Array.from({ length: 15 }, (_, i) => i + 2);
+
+export const precisionV2Product: FreepikProduct = {
+  name: 'Upscaler Precision V2',
+  path: '/v1/ai/image-upscaler-precision-v2',
+  params: [
+    scaleRangeParam({ key: 'scale', flag: '--scale <factor>', description: 'upscale factor' }, 2, 16),
+    enumParam(
+      {
+        key: 'flavor',
+        flag: '--flavor <flavor>',
+        description: 'style: sublime for art, photo, photo_denoiser for noisy photos',
+      },
+      FLAVORS,
+    ),
+    ...precisionSliders({ sharpen: 7, smartGrain: 7, ultraDetail: 30 }),
+    webhookParam,
+  ],
+  limits: { scales: SCALES, maxOutputSide: PRECISION_V2_MAX_SIDE, inputs: { file: true, url: true } },
+  buildBody(params, image) {
+    const body: Record<string, BodyObject[string]> = { image };
+    const scale = numberValue(params.scale);
+    // The spec takes an integer or a digit string; the integer is the unambiguous form.
+    if (scale !== undefined) body.scale_factor = scale;
+    if (params.flavor !== undefined) body.flavor = params.flavor;
+    copyFields(body, params, PRECISION_FIELDS);
+    return body;
+  },
+  scaleOf: (params) => numberValue(params.scale),
+  outputSize(input, params) {
+    const scale = numberValue(params.scale);
+    return scale === undefined ? undefined : { width: input.width * scale, height: input.height * scale };
+  },
+  // Not plain `4x`: that names a creative result, which would then be skipped as already done.
+  outputTag: (params) => {
+    const scale = numberValue(params.scale);
+    return scale === undefined ? 'precision-v2' : `precision-v2-${scale}x`;
+  },
+};
+
+export const freepikPrecisionV2 = freepikFamilyProvider(
+  'freepik-precision-v2',
+  precisionV2Product,
+  FREEPIK_HOST,
+);

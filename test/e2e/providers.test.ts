@@ -1,0 +1,350 @@
+/**
+ * Issue 3 end to end: `upscale <input> -p <id>` for every provider, the built CLI against the
+ * emulator, checking the request the emulator received (path, fields, auth header) and the file.
+ */
+import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../fixtures/emulator/index.js';
+import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+let emu: Emulator;
+let dir: string;
+
+const env = () => ({
+  UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
+  UPSCALE_MAGNIFIC_BASE_URL: emu.apiUrl,
+  UPSCALE_COMFY_BASE_URL: emu.apiUrl,
+  UPSCALE_NOVITA_BASE_URL: emu.apiUrl,
+  FREEPIK_API_KEY: emu.keys.freepik,
+  COMFY_API_KEY: emu.keys.comfy,
+  NOVITA_API_KEY: emu.keys.novita,
+});
+const FAST = ['--poll-interval', '50', '--json'];
+
+const submitted = () => {
+  const posts = emu.requests.filter((r) => r.method === 'POST');
+  expect(posts).toHaveLength(1);
+  const { image, ...fields } = posts[0]!.body as Record<string, unknown>;
+  return { request: posts[0]!, image: image as { kind: string; url?: string }, fields };
+};
+
+/** The one result line, its file's format and size. */
+async function written(stdout: string) {
+  const [line, ...rest] = jsonLines(stdout);
+  expect(rest).toEqual([]);
+  expect(line).toMatchObject({ status: 'succeeded' });
+  const output = join(dir, String(line?.output));
+  const meta = await sharp(output).metadata();
+  return { line: line!, output, format: meta.format, width: meta.width, height: meta.height };
+}
+
+/** Serves a fixture from the emulator's second origin, as a public image URL would be. */
+async function staticUrl(name: string): Promise<string> {
+  return emu.addStatic(name, await readFile(join(IMAGES, 'photo.jpg')));
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({ processingMs: 150 });
+});
+afterAll(async () => {
+  await emu.close();
+});
+beforeEach(async () => {
+  emu.reset();
+  dir = await tempDir();
+  await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+});
+
+describe('-p freepik-precision', () => {
+  it('sends the sliders to the precision endpoint with the Freepik key and writes the result', async () => {
+    const run = await runCli(
+      ['photo.jpg', '-p', 'freepik-precision', '--sharpen', '60', '--ultra-detail', '0', ...FAST],
+      {
+        cwd: dir,
+        env: env(),
+      },
+    );
+    expect(run.stderr).not.toContain('error');
+    expect(run.code).toBe(0);
+    const { request, image, fields } = submitted();
+    expect(request.path).toBe('/v1/ai/image-upscaler-precision');
+    expect(request.headers['x-freepik-api-key']).toBe(emu.keys.freepik);
+    expect(image.kind).toBe('base64');
+    expect(fields).toEqual({ sharpen: 60, ultra_detail: 0 });
+    const out = await written(run.stdout);
+    expect(out.output).toMatch(/photo@precision\.png$/);
+    expect([out.format, out.width, out.height]).toEqual(['png', 640, 480]);
+    expect(emu.submissions('freepik-precision')).toBe(1);
+  });
+
+  it('refuses --scale by name and sends nothing', async () => {
+    const run = await runCli(['photo.jpg', '-p', 'freepik-precision', '--scale', '2x'], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--scale does not apply to freepik-precision');
+    expect(run.stderr).toContain('freepik-precision-v2');
+    expect(emu.requests).toEqual([]);
+  });
+});
+
+describe('-p freepik-precision-v2', () => {
+  it('sends scale_factor as an integer with the flavor, and writes a 3× file', async () => {
+    const run = await runCli(
+      [
+        'photo.jpg',
+        '-p',
+        'freepik-precision-v2',
+        '--scale',
+        '3x',
+        '--flavor',
+        'photo',
+        '--smart-grain',
+        '9',
+        ...FAST,
+      ],
+      { cwd: dir, env: env() },
+    );
+    expect(run.code).toBe(0);
+    const { request, image, fields } = submitted();
+    expect(request.path).toBe('/v1/ai/image-upscaler-precision-v2');
+    expect(request.headers['x-freepik-api-key']).toBe(emu.keys.freepik);
+    expect(image.kind).toBe('base64');
+    expect(fields).toEqual({ scale_factor: 3, flavor: 'photo', smart_grain: 9 });
+    const out = await written(run.stdout);
+    expect(out.output).toMatch(/photo@precision-v2-3x\.png$/);
+    expect([out.width, out.height]).toEqual([960, 720]);
+  });
+
+  it('passes an image URL through for the provider to fetch', async () => {
+    const url = await staticUrl('remote.jpg');
+    const run = await runCli([url, '-p', 'freepik-precision-v2', '--scale', '2', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('http:// inputs are passed on as they are');
+    const { image, fields } = submitted();
+    expect(image).toMatchObject({ kind: 'url', url });
+    expect(fields).toEqual({ scale_factor: 2 });
+    const out = await written(run.stdout);
+    expect(out.output).toMatch(/remote@precision-v2-2x\.png$/);
+    expect([out.width, out.height]).toEqual([640, 480]);
+  });
+
+  it('refuses an output over 10,060 px per side before sending, naming the largest scale that fits', async () => {
+    await sharp({ create: { width: 1000, height: 800, channels: 3, background: '#468' } })
+      .png()
+      .toFile(join(dir, 'big.png'));
+    const run = await runCli(['big.png', '-p', 'freepik-precision-v2', '--scale', '11'], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('10060 px per side');
+    expect(run.stderr).toContain('--scale 10x');
+    expect(emu.requests).toEqual([]);
+  });
+});
+
+describe('-p comfy', () => {
+  it('sends the creative flags to the proxy with a Bearer key', async () => {
+    const run = await runCli(['photo.jpg', '-p', 'comfy', '--scale', '2x', '--engine', 'illusio', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(0);
+    const { request, image, fields } = submitted();
+    expect(request.path).toBe('/proxy/freepik/v1/ai/image-upscaler');
+    expect(request.headers.authorization).toBe(`Bearer ${emu.keys.comfy}`);
+    expect(request.headers['x-api-key']).toBeUndefined();
+    expect(image.kind).toBe('base64');
+    expect(fields).toEqual({ scale_factor: '2x', engine: 'magnific_illusio' });
+    const out = await written(run.stdout);
+    expect([out.format, out.width, out.height]).toEqual(['png', 640, 480]);
+    expect(emu.keyLeaks).toEqual([]);
+  });
+
+  it('sends the key as X-API-KEY with --key-header x-api-key, and passes URLs through', async () => {
+    const url = await staticUrl('shot.jpg');
+    const run = await runCli([url, '-p', 'comfy', '--key-header', 'x-api-key', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(0);
+    const { request, image } = submitted();
+    expect(request.headers['x-api-key']).toBe(emu.keys.comfy);
+    expect(request.headers.authorization).toBeUndefined();
+    expect(image).toMatchObject({ kind: 'url', url });
+    expect((await written(run.stdout)).output).toMatch(/shot@2x\.png$/);
+  });
+
+  it('reports 402 as payment required, with a hint to add credits', async () => {
+    emu.script('submit', [402], { provider: 'comfy' });
+    const run = await runCli(['photo.jpg', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'PAYMENT_REQUIRED' } });
+    expect(run.stderr).toContain('add credits');
+  });
+});
+
+describe('-p novita', () => {
+  it('sends an image URL with resolution and output_format, polls task-result and writes the file', async () => {
+    const url = await staticUrl('photo.jpg');
+    const run = await runCli([url, '-p', 'novita', '--resolution', '2k', '--format', 'webp', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.stderr).not.toContain('error');
+    expect(run.code).toBe(0);
+    const { request, image, fields } = submitted();
+    expect(request.path).toBe('/v3/async/image-upscaler');
+    expect(request.headers.authorization).toBe(`Bearer ${emu.keys.novita}`);
+    expect(image).toMatchObject({ kind: 'url', url });
+    expect(fields).toEqual({ resolution: '2k', output_format: 'webp' });
+    const polls = emu.requests.filter((r) => r.method === 'GET');
+    expect(polls.length).toBeGreaterThan(0);
+    expect(polls[0]).toMatchObject({ path: '/v3/async/task-result', query: { task_id: expect.any(String) } });
+    const out = await written(run.stdout);
+    expect(out.output).toMatch(/photo@2k\.webp$/);
+    // The emulator's rule (long side 2048, aspect kept); the CLI itself does not assume one.
+    expect([out.format, out.width, out.height]).toEqual(['webp', 2048, 1536]);
+    expect(emu.keyLeaks).toEqual([]);
+  });
+
+  it('refuses a local file with exit 2, saying why and what to do, sending nothing', async () => {
+    const run = await runCli(['photo.jpg', '-p', 'novita'], { cwd: dir, env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('photo.jpg');
+    expect(run.stderr).toContain('accepts only an image URL');
+    expect(run.stderr).toContain('https:// URL');
+    expect(emu.requests).toEqual([]);
+  });
+
+  it('reports the failure reason Novita gives', async () => {
+    emu.script('outcome', [{ outcome: 'FAILED', reason: 'upscale failed: image unreadable' }], {
+      provider: 'novita',
+    });
+    const run = await runCli([await staticUrl('photo.jpg'), '-p', 'novita', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'TASK_FAILED' } });
+    expect(run.stderr).toContain('upscale failed: image unreadable');
+  });
+
+  it.each([
+    [['--engine', 'sparkle'], 'it belongs to freepik, comfy'],
+    [['--scale', '4x'], 'use --resolution'],
+  ])('exits 2 on %j, naming where the flag belongs', async (flags, text) => {
+    const run = await runCli(['photo.jpg', '-p', 'novita', ...flags], { cwd: dir, env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(text);
+    expect(emu.requests).toEqual([]);
+  });
+});
+
+describe('-p magnific', () => {
+  it('sends creative to the Magnific root with x-magnific-api-key, reading the Freepik key', async () => {
+    const run = await runCli(['photo.jpg', '-p', 'magnific', '--scale', '2x', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(0);
+    const { request, fields } = submitted();
+    expect(request.path).toBe('/v1/ai/image-upscaler');
+    expect(request.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
+    expect(request.headers['x-freepik-api-key']).toBeUndefined();
+    expect(fields).toEqual({ scale_factor: '2x' });
+    expect((await written(run.stdout)).width).toBe(640);
+  });
+
+  it('reads MAGNIFIC_API_KEY first for the precision products', async () => {
+    const run = await runCli(['photo.jpg', '-p', 'magnific-precision-v2', '--scale', '2', ...FAST], {
+      cwd: dir,
+      env: { ...env(), FREEPIK_API_KEY: 'not-this-one', MAGNIFIC_API_KEY: emu.keys.freepik },
+    });
+    expect(run.code).toBe(0);
+    const { request } = submitted();
+    expect(request.path).toBe('/v1/ai/image-upscaler-precision-v2');
+    expect(request.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
+  });
+});
+
+describe('-p freepik refuses flags of other providers', () => {
+  it.each([
+    [['--flavor', 'photo'], 'it belongs to freepik-precision-v2'],
+    [['--resolution', '4k'], 'it belongs to novita'],
+    [['--sharpen', '5'], 'it belongs to freepik-precision'],
+  ])('%j', async (flags, text) => {
+    const run = await runCli(['photo.jpg', ...flags], { cwd: dir, env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(text);
+    expect(emu.requests).toEqual([]);
+  });
+});
+
+describe('upscale providers', () => {
+  it('prints every provider with its endpoint, key variable, flags and limits', async () => {
+    const run = await runCli(['providers'], { cwd: dir });
+    expect(run.code).toBe(0);
+    for (const text of [
+      'freepik-precision-v2',
+      'POST https://api.novita.ai/v3/async/image-upscaler',
+      'NOVITA_API_KEY',
+      'COMFY_API_KEY',
+      'MAGNIFIC_API_KEY',
+      '--flavor <flavor>',
+      'output ≤ 25.3 MP',
+      'output ≤ 10060 px per side',
+      'local files are refused',
+    ]) {
+      expect(run.stdout).toContain(text);
+    }
+    expect(run.stderr).toBe('');
+  });
+
+  it('prints a JSON array with --json, and one provider when named', async () => {
+    const all = JSON.parse((await runCli(['providers', '--json'], { cwd: dir })).stdout) as { id: string }[];
+    expect(all.map((p) => p.id)).toEqual([
+      'freepik',
+      'freepik-precision',
+      'freepik-precision-v2',
+      'comfy',
+      'comfy-precision-v2',
+      'novita',
+      'magnific',
+      'magnific-precision',
+      'magnific-precision-v2',
+    ]);
+    const run = await runCli(['providers', 'novita', '--json'], { cwd: dir });
+    expect(JSON.parse(run.stdout)).toMatchObject([
+      {
+        id: 'novita',
+        key: { env: ['NOVITA_API_KEY'] },
+        inputs: { file: false, url: true },
+        flags: [
+          { flag: '--resolution <res>', values: '2k|4k|8k', default: '4k' },
+          { flag: '--format <format>' },
+          {},
+        ],
+      },
+    ]);
+  });
+
+  it('exits 2 on an unknown id', async () => {
+    const run = await runCli(['providers', 'nope'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown provider "nope"');
+  });
+});
+
+it('leaves no temporary files behind', async () => {
+  expect((await readdir(dir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { type ConfigReader, type Env, type RawOptions, resolveOptions } from '../src/options.js';
+
+const config = (values: Record<string, string> = {}): ConfigReader => ({ get: (key) => values[key] });
+const resolve = (raw: RawOptions, env: Env = {}, stored: Record<string, string> = {}) =>
+  resolveOptions(raw, env, config(stored));
+
+describe('keys: flag > every variable > every stored key', () => {
+  it.each([
+    ['freepik', {}, { FREEPIK_API_KEY: 'env' }, {}, 'env'],
+    ['freepik-precision', {}, { FREEPIK_API_KEY: 'env' }, {}, 'env'],
+    ['freepik-precision-v2', {}, {}, { 'freepik.apiKey': 'stored' }, 'stored'],
+    ['freepik-precision', { apiKey: 'flag' }, { FREEPIK_API_KEY: 'env' }, {}, 'flag'],
+    ['magnific', {}, { MAGNIFIC_API_KEY: 'm', FREEPIK_API_KEY: 'f' }, {}, 'm'],
+    ['magnific', {}, { FREEPIK_API_KEY: 'f' }, { 'magnific.apiKey': 'stored' }, 'f'],
+    ['magnific-precision', {}, {}, { 'magnific.apiKey': 'm', 'freepik.apiKey': 'f' }, 'm'],
+    ['magnific-precision-v2', {}, {}, { 'freepik.apiKey': 'f' }, 'f'],
+    ['comfy', {}, { COMFY_API_KEY: 'c', FREEPIK_API_KEY: 'f' }, {}, 'c'],
+    ['comfy-precision-v2', {}, {}, { 'comfy.apiKey': 'c' }, 'c'],
+    ['novita', {}, { NOVITA_API_KEY: ' n ' }, {}, 'n'],
+  ])('-p %s %o env %o config %o → %s', (provider, raw, env, stored, key) => {
+    expect(resolve({ provider, ...raw }, env, stored).apiKey).toBe(key);
+  });
+
+  it.each([
+    ['comfy', { FREEPIK_API_KEY: 'f' }, /COMFY_API_KEY.*upscale config set comfy\.apiKey/],
+    ['novita', {}, /NOVITA_API_KEY.*upscale config set novita\.apiKey/],
+    ['magnific', {}, /MAGNIFIC_API_KEY \(or FREEPIK_API_KEY\).*upscale config set magnific\.apiKey/],
+    ['freepik-precision', {}, /FREEPIK_API_KEY.*upscale config set freepik\.apiKey/],
+  ])('-p %s without a key names every way to give one', (provider, env, hint) => {
+    try {
+      resolve({ provider }, env);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as { code: string }).code).toBe('MISSING_KEY');
+      expect((error as { hint: string }).hint).toMatch(hint);
+    }
+  });
+});
+
+describe('API roots: the three Freepik products share one', () => {
+  const key = { apiKey: 'k' };
+  it.each([
+    ['freepik', {}, {}, 'https://api.freepik.com'],
+    ['freepik-precision', { UPSCALE_FREEPIK_BASE_URL: 'http://127.0.0.1:9/' }, {}, 'http://127.0.0.1:9'],
+    [
+      'freepik-precision-v2',
+      {},
+      { 'freepik.baseUrl': 'https://api.magnific.com' },
+      'https://api.magnific.com',
+    ],
+    ['magnific', { UPSCALE_FREEPIK_BASE_URL: 'http://127.0.0.1:9' }, {}, 'https://api.magnific.com'],
+    ['magnific-precision', { UPSCALE_MAGNIFIC_BASE_URL: 'http://127.0.0.1:8' }, {}, 'http://127.0.0.1:8'],
+    ['comfy', {}, {}, 'https://api.comfy.org'],
+    ['comfy-precision-v2', { UPSCALE_COMFY_BASE_URL: 'http://127.0.0.1:7' }, {}, 'http://127.0.0.1:7'],
+    ['novita', {}, { 'novita.baseUrl': 'http://127.0.0.1:6' }, 'http://127.0.0.1:6'],
+  ])('-p %s env %o config %o → %s', (provider, env, stored, url) => {
+    expect(resolve({ provider, ...key }, env, stored).baseUrl).toBe(url);
+  });
+});
+
+describe('key headers', () => {
+  const key = { apiKey: 'k' };
+  it.each([
+    ['freepik', {}, {}, 'x-freepik-api-key'],
+    ['freepik-precision', {}, { 'freepik.keyHeader': 'x-magnific-api-key' }, 'x-magnific-api-key'],
+    ['magnific-precision-v2', {}, {}, 'x-magnific-api-key'],
+    ['comfy', {}, {}, 'bearer'],
+    ['comfy', { keyHeader: 'X-API-KEY' }, {}, 'x-api-key'],
+    ['comfy', {}, { 'comfy.keyHeader': 'x-api-key' }, 'x-api-key'],
+    ['novita', {}, {}, 'bearer'],
+  ])('-p %s %o config %o → %s', (provider, raw, stored, style) => {
+    expect(resolve({ provider, ...key, ...raw }, {}, stored).authStyle).toBe(style);
+  });
+
+  it.each([
+    ['novita', 'x-api-key'],
+    ['comfy', 'x-freepik-api-key'],
+    ['freepik', 'bearer'],
+  ])('-p %s refuses --key-header %s', (provider, keyHeader) => {
+    expect(() => resolve({ provider, keyHeader, ...key })).toThrow(/--key-header .* is not accepted by/);
+  });
+});
+
+describe('flags that belong to other providers exit 2 naming their owners', () => {
+  it.each([
+    [
+      'novita',
+      { engine: 'sparkle' },
+      /--engine does not apply to novita; it belongs to freepik, comfy, magnific/,
+    ],
+    [
+      'freepik',
+      { flavor: 'photo' },
+      /--flavor does not apply to freepik; it belongs to freepik-precision-v2/,
+    ],
+    ['comfy', { resolution: '4k' }, /--resolution does not apply to comfy; it belongs to novita/],
+    [
+      'freepik-precision',
+      { scale: '2' },
+      /--scale does not apply to freepik-precision: its API has no scale/,
+    ],
+    ['freepik-precision-v2', { optimizedFor: 'standard' }, /--optimized-for does not apply/],
+  ])('-p %s %o', (provider, flags, message) => {
+    expect(() => resolve({ provider, apiKey: 'k', ...flags })).toThrow(message);
+  });
+});

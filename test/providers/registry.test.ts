@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { flagOf, PROVIDER_IDS, providers, providersWithParam } from '../../src/providers/index.js';
+
+describe('the provider registry', () => {
+  it.each(PROVIDER_IDS)('%s is registered under its own id', (id) => {
+    expect(providers[id].id).toBe(id);
+  });
+
+  it('lists the five ids of the contract first, freepik (the default) first of all', () => {
+    expect(PROVIDER_IDS.slice(0, 3)).toEqual(['freepik', 'freepik-precision', 'freepik-precision-v2']);
+    expect(PROVIDER_IDS).toContain('comfy');
+    expect(PROVIDER_IDS).toContain('novita');
+  });
+
+  it('spells a flag key the same way in every provider (commander registers it once)', () => {
+    const seen = new Map<string, string>();
+    for (const id of PROVIDER_IDS) {
+      for (const spec of providers[id].params) {
+        const flag = seen.get(spec.key);
+        if (flag !== undefined) expect(spec.flag).toBe(flag);
+        seen.set(spec.key, spec.flag);
+      }
+    }
+    expect(flagOf('optimizedFor')).toBe('--optimized-for');
+    expect(flagOf('smartGrain')).toBe('--smart-grain');
+  });
+
+  it('explains refusals only for flags some other provider takes', () => {
+    for (const id of PROVIDER_IDS) {
+      for (const key of Object.keys(providers[id].refuses ?? {})) {
+        expect(providersWithParam(key).length).toBeGreaterThan(0);
+        expect(providersWithParam(key)).not.toContain(id);
+      }
+    }
+  });
+
+  it('shares one config section among products of one account', () => {
+    const section = (id: (typeof PROVIDER_IDS)[number]) => providers[id].api.configSection;
+    expect(
+      new Set([section('freepik'), section('freepik-precision'), section('freepik-precision-v2')]),
+    ).toEqual(new Set(['freepik']));
+    expect(section('comfy')).toBe(section('comfy-precision-v2'));
+    expect(section('novita')).toBe('novita');
+  });
+});
