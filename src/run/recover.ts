@@ -9,15 +9,15 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { downloadToTemp } from '../image/download.js';
-import type { ParsedTask } from '../providers/types.js';
+import type { ParsedTask, Size } from '../providers/types.js';
 import { pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, listTasks } from './provider-api.js';
 import type { InputItem, TaskJournal } from './run-task.js';
 
 const THUMB = 16;
 
-/** A candidate's result as a grey thumbnail; `failed` tasks are not ours to worry about. */
-type Thumb = Buffer | 'failed' | 'unavailable';
+/** A candidate's result as a grey thumbnail and its size; `failed` tasks are not ours to worry about. */
+type Thumb = { pixels: Buffer; width: number; height: number } | 'failed' | 'unavailable';
 /** Mean absolute difference (0–255) below which a result is taken as an upscale of the input. */
 const MATCH_THRESHOLD = 24;
 
@@ -40,7 +40,8 @@ export class SubmitRecovery {
     return this.conn.provider.listRequest !== undefined;
   }
 
-  async recover(item: InputItem, since: number): Promise<Recovery> {
+  /** `expected`: the output size this input should produce, when known (a second test besides content). */
+  async recover(item: InputItem, since: number, expected?: Size): Promise<Recovery> {
     if (!this.canRecover()) {
       // Said once, then forgotten: the next run submits again, knowingly.
       await this.journal.remove(item);
@@ -64,7 +65,9 @@ export class SubmitRecovery {
       const thumb = await this.candidateThumb(id, item);
       if (thumb === 'unavailable' || !wanted) unexamined++;
       if (thumb === 'unavailable' || thumb === 'failed' || !wanted || this.claimed.has(id)) continue;
-      const score = meanDifference(thumb, wanted);
+      // Same picture at another size (two copies of one image, resized) is not this input's task.
+      if (!sameShape(thumb, wanted, expected)) continue;
+      const score = meanDifference(thumb.pixels, wanted.pixels);
       if (score <= MATCH_THRESHOLD && (!best || score < best.score)) best = { id, score };
     }
     if (best) return this.claim(best.id, since);
@@ -112,15 +115,32 @@ export class SubmitRecovery {
   }
 }
 
-async function thumbnail(path: string): Promise<Buffer | undefined> {
+async function thumbnail(path: string): Promise<Exclude<Thumb, string> | undefined> {
   const sharp = (await import('sharp')).default;
-  return sharp(path)
-    .rotate()
-    .resize(THUMB, THUMB, { fit: 'fill' })
-    .greyscale()
-    .raw()
-    .toBuffer()
-    .catch(() => undefined);
+  try {
+    const meta = await sharp(path).metadata();
+    const pixels = await sharp(path).resize(THUMB, THUMB, { fit: 'fill' }).greyscale().raw().toBuffer();
+    return { pixels, width: meta.width ?? 0, height: meta.height ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The expected size when known (to the pixel: a neighbour in a batch may differ by just one or
+ * two), otherwise the input's aspect ratio (within 2 %).
+ */
+function sameShape(candidate: Size, input: Size, expected: Size | undefined): boolean {
+  if (expected) {
+    const near = (a: number, b: number) => Math.abs(a - b) <= 1;
+    return (
+      (near(candidate.width, expected.width) && near(candidate.height, expected.height)) ||
+      (near(candidate.width, expected.height) && near(candidate.height, expected.width))
+    );
+  }
+  const a = candidate.width / candidate.height;
+  const b = input.width / input.height;
+  return Math.abs(a - b) / b <= 0.02;
 }
 
 function meanDifference(a: Buffer, b: Buffer): number {

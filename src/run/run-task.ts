@@ -276,7 +276,7 @@ async function submitAndCollect(
     } catch (error) {
       const uncertain = error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN';
       if (uncertain && s.recovery?.canRecover() && attempt === 1) {
-        const recovered = await s.recovery.recover(item, startedAt);
+        const recovered = await s.recovery.recover(item, startedAt, expected);
         if (recovered.found) return adopt(s, item, recovered.found, expected);
         continue; // the provider has no unknown task: the submit never arrived, sending it again is safe
       }
@@ -321,7 +321,7 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
     }
     if (known && s.recovery) {
       // An earlier run died between sending the submit and recording its answer.
-      const recovered = await s.recovery.recover(item, known.startedAt);
+      const recovered = await s.recovery.recover(item, known.startedAt, expected);
       if (recovered.found) return await adopt(s, item, recovered.found, expected);
     }
     return await submitAndCollect(s, item, image, expected);

@@ -236,6 +236,7 @@ describe('batches', () => {
       });
     }
     const last = await runCli(args, { cwd: dir, env: env() });
+    expect(last.stderr.split('\n').filter((l) => l.includes('failed:'))).toEqual([]);
     expect(last.code).toBe(0);
     expect(emu.submissions()).toBe(count);
     expect(await tree(join(dir, 'out'))).toHaveLength(count);
