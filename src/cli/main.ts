@@ -1,9 +1,9 @@
 /** Entry point: parse, run one command, print errors in one place, set the exit code. */
 import { toUpscaleError } from '../errors.js';
 import { EXIT } from './exit-code.js';
-import { buildProgram } from './program.js';
 import { redactAll } from './secrets.js';
 import { detectTerminal, formatError } from './terminal.js';
+import { packageVersion } from './version.js';
 
 const term = detectTerminal();
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
@@ -39,13 +39,23 @@ async function run(name: string, args: unknown[]): Promise<number> {
   }
 }
 
-const program = buildProgram(term, run);
-program.exitOverride();
-
-try {
+/** `upscale --version` alone answers before commander and the provider tables load: scripts call it often. */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    term.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  const { buildProgram } = await import('./program.js');
+  const program = buildProgram(term, run);
+  program.exitOverride();
   await program.parseAsync(process.argv);
   const code = program.getOptionValue('__exit');
   process.exitCode = typeof code === 'number' ? code : EXIT.ok;
+}
+
+try {
+  await main();
 } catch (error) {
   const e = error as { code?: string; exitCode?: number };
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {

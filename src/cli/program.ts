@@ -3,13 +3,16 @@
  * `--help` and `--version` stay fast; each command loads its heavy modules when it runs.
  */
 import { createRequire } from 'node:module';
-import { Command, Option } from 'commander';
+import type * as Commander from 'commander';
 import { PROVIDER_IDS, providers } from '../providers/index.js';
 import type { ParamSpec } from '../providers/types.js';
 import type { Terminal } from './terminal.js';
+import { packageVersion } from './version.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+// commander is CommonJS: require() skips the scan of its exports that an ESM import does (start-up time).
+const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+type Command = Commander.Command;
+type Option = Commander.Option;
 
 const EXAMPLES = `
 Examples:
@@ -65,7 +68,7 @@ export type Action = (name: string, args: unknown[]) => Promise<number>;
 export function buildProgram(term: Terminal, run: Action): Command {
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
-    .version(version, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .argument('[inputs...]', 'image files or http(s):// URLs')
     .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')

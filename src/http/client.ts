@@ -10,6 +10,7 @@ import { abortReason, delay } from './delay.js';
 import { encodeJsonBody } from './json-body.js';
 import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
 import { RateGate } from './rate-gate.js';
+import { redact } from './redact.js';
 import { type RetryPolicy, retryDelayMs } from './retry-policy.js';
 
 export interface HttpTimeouts {
@@ -53,13 +54,6 @@ export interface JsonResponse {
   readonly text: string;
   /** The parsed body, or undefined when it is not JSON. */
   readonly json: unknown;
-}
-
-/** Keys never leave through logs or messages. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
-  return out;
 }
 
 export class HttpClient {
