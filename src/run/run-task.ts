@@ -18,7 +18,7 @@ import type {
   TaskState,
 } from '../providers/types.js';
 import { finalPath, findExistingOutput, type OutputTarget } from './naming.js';
-import { type FinalState, pollUntilFinal } from './poll.js';
+import { type DurationEstimate, type FinalState, pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
 import type { SubmitRecovery } from './recover.js';
 
@@ -77,6 +77,8 @@ export interface TaskSettings {
   readonly connection: Connection;
   readonly params: ParamValues;
   readonly pollIntervalMs: number;
+  /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
+  readonly durations?: DurationEstimate;
   readonly timeoutMs: number;
   readonly overwrite: boolean;
   readonly dryRun?: boolean;
@@ -155,6 +157,7 @@ async function waitForResult(
     deadline: submittedAt + s.timeoutMs,
     signal: s.signal,
     fetchState: () => fetchTaskState(s.connection, taskId, s.signal),
+    estimate: s.durations,
     onState: (state, elapsed) => s.events?.onStatus?.(item.input, taskId, state, elapsed),
   });
 }

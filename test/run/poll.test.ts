@@ -1,14 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { nextPollDelay, POLL_CAP_MS, pollUntilFinal } from '../../src/run/poll.js';
+import { DEFAULT_POLL_INTERVAL_MS } from '../../src/options.js';
+import {
+  DurationEstimate,
+  nextPollDelay,
+  POLL_CAP_MS,
+  pollUntilFinal,
+  remainingHintMs,
+} from '../../src/run/poll.js';
 
 describe('nextPollDelay', () => {
   it.each([
-    [2000, 0, 2000],
-    [2000, 10_000, 2000],
-    [2000, 20_000, 3000],
-    [2000, 100_000, 15_000],
-    [2000, 1_000_000, POLL_CAP_MS],
-    [250, 4000, 600],
+    [800, 0, 800],
+    [800, 10_000, 2300],
+    [2000, 20_000, 5000],
+    [800, 100_000, 15_800],
+    [800, 1_000_000, POLL_CAP_MS],
+    [250, 4000, 850],
   ])('first %d ms, age %d ms → %d ms', (first, age, expected) => {
     expect(nextPollDelay(first, age)).toBe(expected);
   });
@@ -16,18 +23,94 @@ describe('nextPollDelay', () => {
   it('lets a provider ETA bring the next poll forward', () => {
     expect(nextPollDelay(2000, 100_000, { status: 'running', etaSeconds: 1 })).toBe(1100);
     expect(nextPollDelay(2000, 100_000, { status: 'running', etaSeconds: 0 })).toBe(200);
+    expect(nextPollDelay(800, 1000, { status: 'running', etaSeconds: 60 })).toBe(950);
   });
 
-  it('polls a 60 s task at most 20 times and notices completion within 1 s + 15 % of its age', () => {
+  it.each([
+    // age, progress %, eta s → remaining ms
+    [30_000, 50, undefined, 30_000],
+    [59_400, 99, undefined, 600],
+    [30_000, 50, 2, 2000],
+    [30_000, 0, undefined, undefined],
+    [30_000, 100, undefined, undefined],
+  ])('at age %d ms, progress %s %% and ETA %s s leave %s ms', (age, progress, eta, expected) => {
+    const state = { status: 'running' as const, progress, ...(eta === undefined ? {} : { etaSeconds: eta }) };
+    expect(remainingHintMs(age, state)).toBe(expected);
+  });
+
+  it('wakes just after the end that progress promises', () => {
+    expect(nextPollDelay(800, 30_000, { status: 'running', progress: 90 })).toBe(3433);
+  });
+
+  /** Polls a task that completes at `completeAt` on the default schedule: [polls, lag]. */
+  function simulate(completeAt: number): [number, number] {
     let t = 0;
     let polls = 0;
-    const completeAt = 60_000;
     while (t < completeAt) {
-      t += nextPollDelay(2000, t);
+      t += nextPollDelay(DEFAULT_POLL_INTERVAL_MS, t);
       polls++;
     }
-    expect(polls).toBeLessThanOrEqual(20);
-    expect(t - completeAt).toBeLessThanOrEqual(1000 + 0.15 * completeAt);
+    return [polls, t - completeAt];
+  }
+
+  it('by default polls a 60 s task at most 20 times', () => {
+    expect(simulate(60_000)[0]).toBeLessThanOrEqual(20);
+  });
+
+  it.each([100, 900, 1500, 2500, 4000, 6000, 10_000, 30_000, 60_000, 120_000, 600_000])(
+    'by default notices a task done at %d ms within 1 s + 15 %% of its age, with room to spare',
+    (completeAt) => {
+      // Whatever the phase of the polls relative to the end: shift the end across one interval.
+      for (let shift = 0; shift < 1000; shift += 50) {
+        const [, lag] = simulate(completeAt + shift);
+        expect(lag).toBeLessThanOrEqual(1000 + 0.15 * (completeAt + shift) - 150);
+      }
+    },
+  );
+});
+
+describe('DurationEstimate', () => {
+  it('knows nothing until a task succeeded', () => {
+    expect(new DurationEstimate().nextProbe(0)).toBeUndefined();
+  });
+
+  it('probes the middle of a wide bracket, then its end, then nothing', () => {
+    const estimate = new DurationEstimate();
+    estimate.observe(3000, 4000);
+    expect(estimate.nextProbe(1000)).toBe(3500);
+    expect(estimate.nextProbe(3500)).toBe(4000);
+    expect(estimate.nextProbe(4000)).toBeUndefined();
+  });
+
+  it('narrows the bracket with every task that agrees, and starts anew on one that does not', () => {
+    const estimate = new DurationEstimate();
+    estimate.observe(3000, 4000);
+    estimate.observe(3500, 4200);
+    expect(estimate.nextProbe(0)).toBe(3750);
+    estimate.observe(3750, 3900);
+    expect(estimate.nextProbe(0)).toBe(3900); // 150 ms wide: not worth halving
+    estimate.observe(9000, 10_000);
+    expect(estimate.nextProbe(0)).toBe(9500);
+  });
+
+  it('finds like tasks sooner round after round', () => {
+    const estimate = new DurationEstimate();
+    const duration = 4321;
+    const lags: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      let t = 0;
+      let runningAt = 0;
+      for (;;) {
+        const probe = estimate.nextProbe(t);
+        t += Math.min(nextPollDelay(250, t), probe === undefined ? Number.POSITIVE_INFINITY : probe - t);
+        if (t >= duration) break;
+        runningAt = t;
+      }
+      estimate.observe(runningAt, t);
+      lags.push(t - duration);
+    }
+    expect(lags[3]).toBeLessThan(lags[0]! / 4);
+    expect(lags[3]).toBeLessThanOrEqual(250);
   });
 });
 
@@ -63,6 +146,30 @@ describe('pollUntilFinal', () => {
     });
     expect(final).toEqual({ status: 'succeeded', urls: ['u'] });
     expect(seen).toEqual(['queued', 'running', 'succeeded']);
+  });
+
+  it('teaches the shared estimate when the task succeeded, not when it failed', async () => {
+    const estimate = new DurationEstimate();
+    const poll = (final: 'succeeded' | 'failed') => {
+      const submittedAt = Date.now();
+      return pollUntilFinal({
+        taskId: 't-4',
+        submittedAt,
+        firstIntervalMs: 10,
+        deadline: submittedAt + 5000,
+        estimate,
+        fetchState: async () =>
+          Date.now() - submittedAt < 40
+            ? { status: 'running' }
+            : final === 'failed'
+              ? { status: 'failed' }
+              : { status: 'succeeded', urls: ['u'] },
+      });
+    };
+    await poll('failed');
+    expect(estimate.nextProbe(0)).toBeUndefined();
+    await poll('succeeded');
+    expect(estimate.nextProbe(0)).toBeGreaterThan(10);
   });
 
   it('stops at once on abort', async () => {
