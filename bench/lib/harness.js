@@ -109,3 +109,19 @@ export function row(row) {
 
 export const ms = (/** @type {number} */ v) => `${v >= 10_000 ? (v / 1000).toFixed(1) : Math.round(v)} ms`;
 export const mb = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/**
+ * The environment for a CLI run against the emulator: its URLs and keys, and a config folder
+ * (holding the journal) of the run's own.
+ * @param {{ apiUrl: string, keys: { freepik: string, novita: string } }} emu
+ * @param {string} configDir
+ */
+export function emulatorEnv(emu, configDir) {
+  return cleanEnv({
+    UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
+    FREEPIK_API_KEY: emu.keys.freepik,
+    UPSCALE_NOVITA_BASE_URL: emu.apiUrl,
+    NOVITA_API_KEY: emu.keys.novita,
+    UPSCALE_CONFIG_DIR: configDir,
+  });
+}

@@ -107,19 +107,38 @@ export function finalPath(target: OutputTarget, ext: string): string {
   return target.fixed ? target.fixed.path : join(target.dir, `${target.stem}.${ext}`);
 }
 
-/** An existing output for this target, whatever its extension, or undefined. */
+/** How long a folder's listing answers "is there an output?": a batch asks it of one folder per input. */
+const LISTING_TTL_MS = 1000;
+interface Listing {
+  readonly names: ReadonlySet<string>;
+  /** Each name by its lower-case spelling. */
+  readonly lower: ReadonlyMap<string, string>;
+}
+const listings = new Map<string, { readonly at: number; readonly listing: Promise<Listing> }>();
+
+/** The names in `dir` (none when it cannot be read), listed at most a second ago. */
+function listFolder(dir: string): Promise<Listing> {
+  const now = Date.now();
+  const cached = listings.get(dir);
+  if (cached && now - cached.at < LISTING_TTL_MS) return cached.listing;
+  if (listings.size >= 64) listings.clear();
+  const listing = readdir(dir)
+    .catch(() => [] as string[])
+    .then((names) => ({ names: new Set(names), lower: new Map(names.map((n) => [n.toLowerCase(), n])) }));
+  listings.set(dir, { at: now, listing });
+  return listing;
+}
+
+/**
+ * An existing output for this target, whatever its extension, or undefined. Every target belongs
+ * to one input of a run (the plan refuses clashes), so a listing a second old is as good as a new one.
+ */
 export async function findExistingOutput(target: OutputTarget): Promise<string | undefined> {
-  if (target.fixed) {
-    const names = await readdir(target.dir).catch(() => [] as string[]);
-    return names.includes(basename(target.fixed.path)) ? target.fixed.path : undefined;
+  const { names, lower } = await listFolder(target.dir);
+  if (target.fixed) return names.has(basename(target.fixed.path)) ? target.fixed.path : undefined;
+  for (const ext of IMAGE_EXTENSIONS) {
+    const found = lower.get(`${target.stem}.${ext}`.toLowerCase());
+    if (found !== undefined) return join(target.dir, found);
   }
-  let names: string[];
-  try {
-    names = await readdir(target.dir);
-  } catch {
-    return undefined;
-  }
-  const wanted = new Set(IMAGE_EXTENSIONS.map((ext) => `${target.stem}.${ext}`.toLowerCase()));
-  const found = names.find((name) => wanted.has(name.toLowerCase()));
-  return found === undefined ? undefined : join(target.dir, found);
+  return undefined;
 }

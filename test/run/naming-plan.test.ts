@@ -1,6 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { globBase, isHiddenOrSystem, isImageName } from '../../src/run/inputs.js';
-import { checkTemplate, inputStem, outputTarget } from '../../src/run/naming.js';
+import { checkTemplate, findExistingOutput, inputStem, outputTarget } from '../../src/run/naming.js';
 import { planItems } from '../../src/run/plan.js';
 import { inShard, parseShard } from '../../src/run/shard.js';
 
@@ -120,5 +123,32 @@ describe('input filters', () => {
     ['a/{b,c}/*.png', 'a'],
   ])('glob base of %s is %s', (pattern, base) => {
     expect(globBase(pattern)).toBe(base);
+  });
+});
+
+describe('findExistingOutput', () => {
+  it('finds an output whatever the case of its extension, and a named file only by its exact name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'upscale-naming-'));
+    await writeFile(join(dir, 'photo@4x.PNG'), '');
+    await writeFile(join(dir, 'named.png'), '');
+    expect(await findExistingOutput({ dir, stem: 'photo@4x' })).toBe(join(dir, 'photo@4x.PNG'));
+    expect(await findExistingOutput({ dir, stem: 'other@4x' })).toBeUndefined();
+    const fixed = (name: string) => ({
+      dir,
+      stem: 'x',
+      fixed: { path: join(dir, name), format: 'png' as const },
+    });
+    expect(await findExistingOutput(fixed('named.png'))).toBe(join(dir, 'named.png'));
+    expect(await findExistingOutput(fixed('NAMED.png'))).toBeUndefined();
+    expect(await findExistingOutput({ dir: join(dir, 'missing'), stem: 'photo@4x' })).toBeUndefined();
+  });
+
+  it('lists a folder once for many inputs in a row', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'upscale-naming-'));
+    const first = findExistingOutput({ dir, stem: 'a@4x' });
+    await writeFile(join(dir, 'b@4x.png'), '');
+    // Listed before b@4x.png was written, a moment ago: the same listing answers.
+    await first;
+    expect(await findExistingOutput({ dir, stem: 'b@4x' })).toBeUndefined();
   });
 });
