@@ -3,13 +3,17 @@
  * size is a multiple of 3 bytes (so chunks concatenate into one valid base64 string), suffix.
  * A 20 MB image never becomes one 27 MB string in memory.
  */
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
+import { readPieces } from '../image/read-pieces.js';
 import type { BodyObject, BodyValue, FileImage } from '../providers/types.js';
 
 const MARKER = '\u0000upscale-image\u0000';
-/** 192 KiB: a multiple of 3, so every chunk encodes without padding. */
-const CHUNK_BYTES = 3 * 64 * 1024;
+/**
+ * 48 KiB: a multiple of 3, so every chunk but the last encodes without padding; and its base64,
+ * 64 KiB, is a string small enough for V8's young generation, freed within milliseconds (a bigger
+ * one waits in large-object space for a full collection: resident memory the size of the body).
+ */
+export const CHUNK_BYTES = 3 * 16 * 1024;
 
 function isFileImage(value: unknown): value is FileImage {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'file';
@@ -21,8 +25,11 @@ function isUrlImage(value: unknown): value is { kind: 'url'; url: string } {
 
 export interface EncodedBody {
   readonly length: number;
-  /** A fresh stream of the body's bytes (called again for each retry). */
-  chunks(): AsyncIterable<Buffer>;
+  /**
+   * A fresh stream of the body's bytes (called again for each retry). The base64 chunks are
+   * ASCII strings, handed to the socket as they are: a Buffer of each would be one more copy.
+   */
+  chunks(): AsyncIterable<Buffer | string>;
 }
 
 /** Encodes `body`; at most one file image is supported (every provider sends one image). */
@@ -54,15 +61,7 @@ export function encodeJsonBody(body: BodyObject): EncodedBody {
     length: prefix.length + base64Length + suffix.length,
     async *chunks() {
       yield prefix;
-      // Reads are normally whole chunks; a short read leaves a remainder carried to the next one.
-      let carry: Buffer = Buffer.alloc(0);
-      for await (const chunk of createReadStream(image.path, { highWaterMark: CHUNK_BYTES })) {
-        const bytes = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-        const whole = bytes.length - (bytes.length % 3);
-        carry = bytes.subarray(whole);
-        if (whole > 0) yield Buffer.from(bytes.subarray(0, whole).toString('base64'));
-      }
-      if (carry.length > 0) yield Buffer.from(carry.toString('base64'));
+      for await (const piece of readPieces(image.path, CHUNK_BYTES)) yield piece.toString('base64');
       yield suffix;
     },
   };

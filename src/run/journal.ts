@@ -6,9 +6,9 @@
  * the provider reports the task failed or unknown.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readPieces } from '../image/read-pieces.js';
 import type { ParamValues } from '../providers/types.js';
 import type { OutputTarget } from './naming.js';
 import type { InputItem, JournalLookup, TaskJournal } from './run-task.js';
@@ -45,7 +45,7 @@ export interface JournalContext {
 
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const piece of readPieces(path, 1024 * 1024)) hash.update(piece);
   return hash.digest('hex');
 }
 
