@@ -7,7 +7,7 @@ import { type ConvertedModel, convertTfjsToOnnx, type TfjsLayersModelJson } from
 import { LocalEngineMissingError, throwIfAborted } from './errors.js';
 import { findModelDir, installCommand, LOCAL_MODELS, type LocalModel, MODEL_INTERNALS } from './models.js';
 import type { LoadedRuntime, ModelRunner } from './runtime.js';
-import type { Tile } from './tiling.js';
+import { reflectIndex, type Tile } from './tiling.js';
 
 /** Tiles never get more context than this, even for nets that could see further (thick: 154 px). */
 export const MAX_TILE_PAD = 24;
@@ -95,11 +95,13 @@ export async function runTiled(
     throwIfAborted(signal);
     const plane = x.size * y.size;
     if (input.length !== 3 * plane) input = new Float32Array(3 * plane);
-    // HWC bytes -> CHW floats for the window.
+    // HWC bytes -> CHW floats for the window, mirroring coordinates past the border.
+    const cols = Array.from({ length: x.size }, (_, c) => reflectIndex(x.start + c, width) * 3);
     for (let r = 0; r < y.size; r++) {
-      let src = ((y.start + r) * width + x.start) * 3;
+      const rowBase = reflectIndex(y.start + r, height) * width * 3;
       const row = r * x.size;
-      for (let c = 0; c < x.size; c++, src += 3) {
+      for (let c = 0; c < x.size; c++) {
+        const src = rowBase + cols[c]!;
         input[row + c] = rgb[src]!;
         input[plane + row + c] = rgb[src + 1]!;
         input[2 * plane + row + c] = rgb[src + 2]!;

@@ -115,6 +115,7 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     // One lanczos3 resize straight from the source alpha: sharp edges, no model artefacts.
     const a = await raw(alpha, width, height, 1)
       .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
+      .toColourspace('b-w') // else sharp writes the one channel out as three sRGB ones
       .raw()
       .toBuffer();
     const rgba = Buffer.alloc(targetW * targetH * 4);
