@@ -3,7 +3,8 @@
 // fresh child process so peak RSS (process.resourceUsage().maxRSS) is that run's
 // alone and includes runtime start-up, model conversion and PNG encoding.
 //
-//   npm run build && node bench/local.js [slim] [medium] [thick] [--threads N] [--runtime onnxruntime-web|onnxruntime-node]
+//   npm run build && node bench/local.js [slim] [medium] [thick] [--threads N] [--tile N]
+//                                        [--runtime onnxruntime-web|onnxruntime-node]
 //
 // Exits 1 if 4x slim takes longer than 30 s (the issue's "in seconds" bar, with
 // plenty of headroom for a loaded CI machine).
@@ -16,9 +17,10 @@ const photo = fileURLToPath(new URL('../fixtures/images/local-photo.png', import
 const dist = new URL('../dist/local/index.js', import.meta.url).href;
 
 function parseArgs(argv) {
-  const out = { models: [], threads: undefined, runtime: undefined };
+  const out = { models: [], threads: undefined, runtime: undefined, tile: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--threads') out.threads = Number(argv[++i]);
+    else if (argv[i] === '--tile') out.tile = Number(argv[++i]);
     else if (argv[i] === '--runtime') out.runtime = argv[++i];
     else out.models.push(argv[i]);
   }
@@ -26,7 +28,7 @@ function parseArgs(argv) {
 }
 
 /** Child: one timed upscale, result as a JSON line on stdout. */
-async function child(model, threads, runtime) {
+async function child(model, threads, runtime, tile) {
   const { default: sharp } = await import('sharp');
   const { upscaleLocal } = await import(dist);
   // A 512x512 photo-like input: the CC0 test photo enlarged with lanczos3.
@@ -36,6 +38,7 @@ async function child(model, threads, runtime) {
   const opts = { input, scale: 4, model, onProgress: (p) => (tiles = p.tilesTotal) };
   if (threads) opts.threads = threads;
   if (runtime) opts.runtime = runtime;
+  if (tile) opts.tileSize = tile;
   const res = await upscaleLocal(opts);
   const t1 = performance.now();
   const png = await res.image.png().toBuffer();
@@ -47,6 +50,7 @@ async function child(model, threads, runtime) {
       threads: res.threads,
       size: `${res.width}x${res.height}`,
       tiles,
+      tileSize: tile ?? 192,
       upscaleMs: Math.round(t1 - t0),
       totalMs: Math.round(t2 - t0),
       pngKB: Math.round(png.length / 1024),
@@ -57,7 +61,7 @@ async function child(model, threads, runtime) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  if (args.models[0] === '--child') return child(args.models[1], args.threads, args.runtime);
+  if (args.models[0] === '--child') return child(args.models[1], args.threads, args.runtime, args.tile);
 
   const { checkLocalEngine } = await import(dist);
   const models = args.models.length ? args.models : ['slim', 'medium'];
@@ -72,6 +76,7 @@ async function main() {
     const childArgs = [here, '--child', model];
     if (args.threads) childArgs.push('--threads', String(args.threads));
     if (args.runtime) childArgs.push('--runtime', args.runtime);
+    if (args.tile) childArgs.push('--tile', String(args.tile));
     const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8' });
     const line = run.stdout.trim().split('\n').at(-1);
     if (run.status !== 0 || !line) {
@@ -93,7 +98,7 @@ async function main() {
       model: r.model,
       runtime: r.runtime,
       threads: r.threads,
-      tiles: r.tiles,
+      tiles: `${r.tiles} (max ${r.tileSize}px)`,
       'upscale s': (r.upscaleMs / 1000).toFixed(2),
       'with PNG encode s': (r.totalMs / 1000).toFixed(2),
       'peak RSS MB': r.maxRssMB,

@@ -5,8 +5,9 @@
  *
  * Why: onnxruntime runs these nets ~50x faster in Node than TF.js's pure-JS CPU
  * backend, and converting at first use from the installed package means no
- * model binaries are committed or downloaded. Conversion is a few ms (slim) to
- * ~100 ms (thick): mostly transposing conv kernels.
+ * model binaries are committed or downloaded. Conversion takes ~10 ms (slim),
+ * ~25 ms (medium), ~200 ms (thick): mostly transposing conv kernels, so the
+ * result is kept in memory only (no cache folder).
  *
  * Layout: Keras is NHWC, ONNX Conv is NCHW, so the ONNX model takes and returns
  * NCHW float32 in the 0..255 range whatever range the net was trained on.
