@@ -22,19 +22,19 @@ export const LOCAL_MODELS: Record<
     package: '@upscalerjs/esrgan-slim',
     scales: [2, 3, 4, 8],
     sizeMB: 5,
-    note: 'default; fastest (512px to 2048px in ~3-4 s on 2 cores), a little sharper than lanczos3',
+    note: 'default; 512px to 2048px in ~4 s on 2 cores; a little sharper than lanczos3',
   },
   medium: {
     package: '@upscalerjs/esrgan-medium',
     scales: [2, 3, 4, 8],
     sizeMB: 13,
-    note: 'about 3x slower than slim, visibly crisper edges and texture',
+    note: '~3.5x slower than slim (~14 s for 512px to 2048px); visibly crisper edges and texture',
   },
   thick: {
     package: '@upscalerjs/esrgan-thick',
     scales: [2, 3, 4, 8],
     sizeMB: 115,
-    note: 'not installed by default (115 MB); ~25x slower than slim, crispest; best with onnxruntime-node',
+    note: 'not installed by default (115 MB); ~30x slower than slim (minutes per 512px image), crispest; best with onnxruntime-node',
   },
 };
 
