@@ -32,7 +32,7 @@ Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config erro
 input refused before sending, 130 interrupted (run the same command again to resume).`;
 
 /** Providers whose flags head the help groups; the `magnific*` twins take the same flags. */
-const PRIMARY_IDS = PROVIDER_IDS.filter((id) => providers[id].sameApiAs === undefined);
+const PRIMARY_IDS = PROVIDER_IDS.filter((id) => !('sameApiAs' in providers[id]));
 
 function groupHeading(owners: readonly string[]): string {
   if (owners.length === PRIMARY_IDS.length) return 'Options for every provider:';

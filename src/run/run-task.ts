@@ -9,20 +9,22 @@ import { commitFile, downloadToTemp } from '../image/download.js';
 import { convertIfNeeded, imageSize, sizeMatches } from '../image/finish.js';
 import { EXTENSION_OF } from '../image/formats.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
-import type {
-  CostEstimate,
-  ImageSource,
-  ParamValues,
-  ParsedTask,
-  Size,
-  TaskState,
+import {
+  type AnyProvider,
+  type CostEstimate,
+  type ImageSource,
+  isLocalProvider,
+  type ParamValues,
+  type ParsedTask,
+  type Size,
+  type TaskState,
 } from '../providers/types.js';
 import { finalPath, findExistingOutput, type OutputTarget } from './naming.js';
 import { type FinalState, pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
 import type { SubmitRecovery } from './recover.js';
 
-export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading';
+export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
 
 export interface TaskEvents {
   onStage?(input: string, stage: TaskStage): void;
@@ -291,6 +293,17 @@ async function submitAndCollect(
   }
 }
 
+/** What --dry-run shows: the HTTP request with the image elided, or the local engine's settings. */
+function plannedRequest(provider: AnyProvider, params: ParamValues, image: ImageSource): unknown {
+  if (isLocalProvider(provider)) return { engine: 'local', ...provider.describe(params) };
+  const request = provider.buildSubmit(params, image);
+  return {
+    method: request.method,
+    path: request.path,
+    body: request.body ? describeBody(request.body) : undefined,
+  };
+}
+
 export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskResult> {
   const { provider } = s.connection;
   const base = { input: item.input, provider: provider.id };
@@ -301,18 +314,18 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
     const { image, info } = await prepare(s, item);
     const expected = info ? provider.outputSize(info, s.params) : undefined;
     if (s.dryRun) {
-      const request = provider.buildSubmit(s.params, image);
       return {
         ...base,
         status: 'planned',
-        request: {
-          method: request.method,
-          path: request.path,
-          body: request.body ? describeBody(request.body) : undefined,
-        },
+        request: plannedRequest(provider, s.params, image),
         ...(expected ? { expected } : {}),
         ...(info && provider.estimateCost ? { cost: provider.estimateCost(info, s.params) } : {}),
       };
+    }
+    if (isLocalProvider(provider)) {
+      // prepare() refuses URLs for a local provider, so a file's pre-check info is here.
+      const { runLocalTask } = await import('./run-local.js');
+      return await runLocalTask(s, provider, item, info!);
     }
     const known = await s.journal?.find(item);
     if (known && 'taskId' in known) {
