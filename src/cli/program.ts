@@ -66,6 +66,8 @@ export function buildProgram(term: Terminal, run: Action): Command {
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
     .version(version, '-V, --version')
+    // Options after a subcommand belong to it (`upscale status <id> --json`), not to the program.
+    .enablePositionalOptions()
     .argument('[inputs...]', 'image files or http(s):// URLs')
     .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')
@@ -107,7 +109,7 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .argument('[ids...]', 'only these providers')
     .option('--json', 'a JSON array on stdout')
     .action(async (ids: string[], _flags: unknown, cmd: Command) => {
-      // The program's own --json is parsed wherever it stands, so read it from the merged options.
+      // `upscale --json providers` still works: the program's own --json is merged in.
       const json = Boolean(cmd.optsWithGlobals().json);
       program.setOptionValue('__exit', await run('providers', [ids, json]));
     });

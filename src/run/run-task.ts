@@ -147,14 +147,17 @@ async function waitForResult(
   item: InputItem,
   taskId: string,
   submittedAt: number,
-  first: TaskState,
+  first: TaskState | undefined,
 ) {
-  if (first.status === 'succeeded' || first.status === 'failed') return first as FinalState;
+  if (first?.status === 'succeeded' || first?.status === 'failed') return first as FinalState;
   return pollUntilFinal({
     taskId,
     submittedAt,
     firstIntervalMs: s.pollIntervalMs,
-    deadline: submittedAt + s.timeoutMs,
+    // --timeout counts from now: a resumed task gets its full time again.
+    deadline: Date.now() + s.timeoutMs,
+    // Without a fresh answer to start from (resumed, downloaded by id), ask at once.
+    immediate: first === undefined,
     signal: s.signal,
     fetchState: () => fetchTaskState(s.connection, taskId, s.signal),
     onState: (state, elapsed) => s.events?.onStatus?.(item.input, taskId, state, elapsed),
@@ -213,13 +216,7 @@ export async function collectTask(
   const base = { input: item.input, provider: s.connection.provider.id, taskId: task.taskId };
   try {
     s.events?.onStage?.(item.input, 'waiting');
-    const final = await waitForResult(
-      s,
-      item,
-      task.taskId,
-      task.submittedAt,
-      task.first ?? { status: 'queued' },
-    );
+    const final = await waitForResult(s, item, task.taskId, task.submittedAt, task.first);
     if (final.status === 'failed') {
       await s.journal?.remove(item);
       throw new UpscaleError(
