@@ -25,8 +25,8 @@ beforeEach(async () => {
 });
 
 /** Submits photo.jpg and gives up at once (--timeout), leaving the task in the journal. */
-async function leaveTaskRunning(): Promise<string> {
-  emu.set({ processingMs: 1500 });
+async function leaveTaskRunning(processingMs = 1500): Promise<string> {
+  emu.set({ processingMs });
   const run = await runCli(['photo.jpg', '--json', '--timeout', '0.2', '--poll-interval', '50'], {
     cwd: dir,
     env: env(),
@@ -38,7 +38,8 @@ async function leaveTaskRunning(): Promise<string> {
 
 describe('tasks by id and from the journal', () => {
   it('status <id> prints the state as data; status alone lists the journal', async () => {
-    const taskId = await leaveTaskRunning();
+    // Long enough that the task is still running when a loaded machine gets to `status`.
+    const taskId = await leaveTaskRunning(20_000);
     const one = await runCli(['status', taskId, '--json'], { cwd: dir, env: env() });
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout)).toMatchObject({
