@@ -244,6 +244,9 @@ export async function collectTask(
   }
 }
 
+/** Submits whose answer was lost, each checked against the task list, before giving up. */
+const MAX_UNCERTAIN_SUBMITS = 4;
+
 /** Records a task found by recovery as ours, then collects it. */
 async function adopt(
   s: TaskSettings,
@@ -274,7 +277,7 @@ async function submitAndCollect(
       task = await submitTask(s.connection, s.params, image, submitSignal);
     } catch (error) {
       const uncertain = error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN';
-      if (uncertain && s.recovery?.canRecover() && attempt === 1) {
+      if (uncertain && s.recovery?.canRecover() && attempt < MAX_UNCERTAIN_SUBMITS) {
         const recovered = await s.recovery.recover(item, startedAt, expected);
         if (recovered.found) return adopt(s, item, recovered.found, expected);
         continue; // the provider has no unknown task: the submit never arrived, sending it again is safe
