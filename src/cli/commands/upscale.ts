@@ -133,6 +133,10 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
     const cutShort: TaskResult[] = [];
     let failed = 0;
     const journal = new FileJournal(session.journalDir, {
+      onError: (error) =>
+        reporter.warn(
+          `cannot write the journal in ${session.journalDir} (${(error as NodeJS.ErrnoException).code ?? error}): an interrupted run could not be resumed`,
+        ),
       provider: options.provider.id,
       baseUrl: options.baseUrl,
       params: options.params,
