@@ -3,6 +3,7 @@
  * journaled task), poll, download, verify, and move the file into place. Reports through callbacks.
  */
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { toUpscaleError, UpscaleError } from '../errors.js';
 import { describeBody } from '../http/json-body.js';
 import { commitFile, downloadToTemp } from '../image/download.js';
@@ -175,7 +176,8 @@ async function collect(
   for (const [index, url] of urls.entries()) {
     const target: OutputTarget =
       index === 0 ? item.target : { dir: item.target.dir, stem: `${item.target.stem}-${index + 1}` };
-    const provisional = finalPath(target, 'part');
+    // Temp files are named after the output without its extension, which the bytes decide.
+    const provisional = target.fixed?.path ?? join(target.dir, target.stem);
     const downloaded = await downloadToTemp(s.connection.client, url, provisional, s.signal);
     const converted = await convertIfNeeded(
       downloaded.tempPath,
