@@ -6,7 +6,14 @@
 import { UpscaleError, usageError } from './errors.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
 import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';
-import { type AuthStyle, ParamError, type ParamValue, type Provider } from './providers/types.js';
+import {
+  type AnyProvider,
+  type AuthStyle,
+  isLocalProvider,
+  ParamError,
+  type ParamValue,
+  type Provider,
+} from './providers/types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -28,7 +35,7 @@ export interface RawOptions {
 }
 
 export interface ResolvedOptions {
-  readonly provider: Provider;
+  readonly provider: AnyProvider;
   readonly params: Readonly<Record<string, ParamValue>>;
   /** Undefined only under --dry-run, which sends nothing. */
   readonly apiKey: string | undefined;
@@ -55,7 +62,7 @@ function stringConfig(config: ConfigReader, key: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function resolveProvider(raw: RawOptions, config: ConfigReader): Provider {
+export function resolveProvider(raw: RawOptions, config: ConfigReader): AnyProvider {
   const id = (raw.provider ?? stringConfig(config, 'provider') ?? 'freepik').toLowerCase();
   if (!isProviderId(id)) {
     throw usageError(
@@ -67,7 +74,7 @@ export function resolveProvider(raw: RawOptions, config: ConfigReader): Provider
 }
 
 /** Parses the provider's own flags; a flag that belongs to other providers is refused by name. */
-export function resolveParams(provider: Provider, raw: RawOptions): Record<string, ParamValue> {
+export function resolveParams(provider: AnyProvider, raw: RawOptions): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const key of allParamKeys()) {
     const value = raw[key];
@@ -158,11 +165,26 @@ export function missingKeyError(provider: Provider): UpscaleError {
   });
 }
 
+/** A local provider has no key, host or header: those flags are refused rather than ignored. */
+function localOptions(provider: AnyProvider, raw: RawOptions): void {
+  for (const [flag, value] of [
+    ['--api-key', raw.apiKey],
+    ['--base-url', raw.baseUrl],
+    ['--key-header', raw.keyHeader],
+  ] as const) {
+    if (value !== undefined) {
+      throw usageError(`${flag} does not apply to ${provider.id}: it runs on this machine`, `drop ${flag}`);
+    }
+  }
+}
+
 export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader): ResolvedOptions {
   const provider = resolveProvider(raw, config);
   const params = resolveParams(provider, raw);
-  const baseUrl = resolveBaseUrl(provider, raw, env, config);
-  const authStyle = resolveAuthStyle(provider, raw, config);
+  if (isLocalProvider(provider)) localOptions(provider, raw);
+  const remote = isLocalProvider(provider) ? undefined : provider;
+  const baseUrl = remote ? resolveBaseUrl(remote, raw, env, config) : '';
+  const authStyle = remote ? resolveAuthStyle(remote, raw, config) : 'bearer';
   const pollIntervalMs = positiveNumber(
     raw.pollInterval,
     '--poll-interval',
@@ -172,7 +194,7 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
   const timeoutMs = positiveNumber(raw.timeout, '--timeout', DEFAULT_TIMEOUT_S, 'seconds') * 1000;
   const requestTimeoutMs =
     positiveNumber(raw.requestTimeout, '--request-timeout', DEFAULT_REQUEST_TIMEOUT_S, 'seconds') * 1000;
-  const apiKey = resolveApiKey(provider, raw, env, config);
-  if (apiKey === undefined && !raw.dryRun) throw missingKeyError(provider);
+  const apiKey = remote ? resolveApiKey(remote, raw, env, config) : undefined;
+  if (remote && apiKey === undefined && !raw.dryRun) throw missingKeyError(remote);
   return { provider, params, apiKey, baseUrl, authStyle, pollIntervalMs, timeoutMs, requestTimeoutMs };
 }

@@ -7,7 +7,10 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
-import type { FileImage, ParamValues, Provider, Size } from '../providers/types.js';
+import type { AnyProvider, FileImage, ParamValues, Size } from '../providers/types.js';
+
+/** sharp's own default pixel limit: beyond it nothing is decoded, whatever the provider. */
+export const MAX_INPUT_PIXELS = 268_402_689;
 
 export interface PrecheckInfo extends Size {
   readonly format: string;
@@ -71,7 +74,7 @@ function notAnImage(path: string, cause: unknown): UpscaleError {
 /** Largest scale in `scales` whose output stays within the provider's limits, if any. */
 export function largestFittingScale(
   input: Size,
-  provider: Provider,
+  provider: AnyProvider,
   scales: readonly number[],
 ): number | undefined {
   const fits = scales.filter((s) =>
@@ -80,7 +83,7 @@ export function largestFittingScale(
   return fits.length > 0 ? Math.max(...fits) : undefined;
 }
 
-function outputFits(output: Size, provider: Provider): boolean {
+function outputFits(output: Size, provider: AnyProvider): boolean {
   const { maxOutputPixels, maxOutputSide } = provider.limits;
   if (maxOutputPixels !== undefined && output.width * output.height > maxOutputPixels) return false;
   if (maxOutputSide !== undefined && Math.max(output.width, output.height) > maxOutputSide) return false;
@@ -88,7 +91,12 @@ function outputFits(output: Size, provider: Provider): boolean {
 }
 
 /** Refuses an output beyond the provider's limits, naming the input's size and the largest scale that fits. */
-export function checkOutputLimits(path: string, input: Size, provider: Provider, params: ParamValues): void {
+export function checkOutputLimits(
+  path: string,
+  input: Size,
+  provider: AnyProvider,
+  params: ParamValues,
+): void {
   const output = provider.outputSize(input, params);
   if (!output || outputFits(output, provider)) return;
   const scale = provider.scaleOf(params);
@@ -113,7 +121,7 @@ export function checkOutputLimits(path: string, input: Size, provider: Provider,
 /** Runs every local check; returns what the submit needs and what the run reports. */
 export async function precheckFile(
   path: string,
-  provider: Provider,
+  provider: AnyProvider,
   params: ParamValues,
   options: PrecheckOptions,
 ): Promise<{ image: FileImage; info: PrecheckInfo }> {
@@ -121,13 +129,23 @@ export async function precheckFile(
   const sharp = await loadSharp();
   let meta: Metadata;
   try {
-    meta = await sharp(path).metadata();
+    // Header only: the pixel limit is checked below, by us, with a clearer message than sharp's.
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw notAnImage(path, error);
   }
   const { width, height } = meta;
   if (!width || !height) throw notAnImage(path, new Error('no dimensions in header'));
   const input = { width, height };
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new UpscaleError(
+      'IMAGE_TOO_LARGE',
+      `${path} declares ${width}×${height} pixels, more than any upscaler takes`,
+      {
+        hint: 'the file may be corrupt or a decompression bomb; its pixels were not decoded',
+      },
+    );
+  }
   checkOutputLimits(path, input, provider, params);
   if (options.decode) {
     try {

@@ -87,24 +87,28 @@ export interface PollOptions {
   /** Shared by the tasks of one run: learns from this one, and times its polls. */
   readonly estimate?: DurationEstimate | undefined;
   readonly now?: () => number;
+  /** Poll at once (a resumed task may have finished long ago), then follow the schedule. */
+  readonly immediate?: boolean;
 }
 
 export async function pollUntilFinal(options: PollOptions): Promise<FinalState> {
   const now = options.now ?? Date.now;
   const age = () => now() - options.submittedAt;
   let state: TaskState | undefined;
-  // The submit answered with a state that was not final yet.
-  let runningAt = 0;
+  const waitedFrom = now();
+  // When the task was last seen unfinished: the submit's answer, unless the task is being resumed.
+  let runningAt = options.immediate ? undefined : 0;
   for (;;) {
     const remaining = options.deadline - now();
     if (remaining <= 0) {
-      const seconds = Math.round((options.deadline - options.submittedAt) / 1000);
+      const seconds = Math.round((options.deadline - waitedFrom) / 1000);
       throw new UpscaleError('TIMEOUT', `task ${options.taskId} did not finish within ${seconds} s`, {
         hint: 'it may still finish: run the same command again (or `upscale download <task-id>`) to collect it, or raise --timeout',
       });
     }
     const ageMs = age();
-    let wait = nextPollDelay(options.firstIntervalMs, ageMs, state);
+    let wait =
+      options.immediate && state === undefined ? 0 : nextPollDelay(options.firstIntervalMs, ageMs, state);
     const probe = options.estimate?.nextProbe(ageMs);
     if (probe !== undefined) wait = Math.min(wait, probe - ageMs);
     // The last poll lands on the deadline itself rather than giving up early.
@@ -112,7 +116,8 @@ export async function pollUntilFinal(options: PollOptions): Promise<FinalState> 
     const askedAt = age();
     state = await options.fetchState();
     options.onState?.(state, age());
-    if (state.status === 'succeeded') options.estimate?.observe(runningAt, askedAt);
+    if (state.status === 'succeeded' && runningAt !== undefined)
+      options.estimate?.observe(runningAt, askedAt);
     if (state.status === 'succeeded' || state.status === 'failed') return state;
     runningAt = askedAt;
   }

@@ -3,26 +3,29 @@
  * journaled task), poll, download, verify, and move the file into place. Reports through callbacks.
  */
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { toUpscaleError, UpscaleError } from '../errors.js';
 import { describeBody } from '../http/json-body.js';
 import { commitFile, downloadToTemp } from '../image/download.js';
 import { convertIfNeeded, imageSize, sizeMatches } from '../image/finish.js';
 import { EXTENSION_OF } from '../image/formats.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
-import type {
-  CostEstimate,
-  ImageSource,
-  ParamValues,
-  ParsedTask,
-  Size,
-  TaskState,
+import {
+  type AnyProvider,
+  type CostEstimate,
+  type ImageSource,
+  isLocalProvider,
+  type ParamValues,
+  type ParsedTask,
+  type Size,
+  type TaskState,
 } from '../providers/types.js';
 import { finalPath, findExistingOutput, type OutputTarget } from './naming.js';
 import { type DurationEstimate, type FinalState, pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
 import type { SubmitRecovery } from './recover.js';
 
-export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading';
+export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
 
 export interface TaskEvents {
   onStage?(input: string, stage: TaskStage): void;
@@ -147,14 +150,17 @@ async function waitForResult(
   item: InputItem,
   taskId: string,
   submittedAt: number,
-  first: TaskState,
+  first: TaskState | undefined,
 ) {
-  if (first.status === 'succeeded' || first.status === 'failed') return first as FinalState;
+  if (first?.status === 'succeeded' || first?.status === 'failed') return first as FinalState;
   return pollUntilFinal({
     taskId,
     submittedAt,
     firstIntervalMs: s.pollIntervalMs,
-    deadline: submittedAt + s.timeoutMs,
+    // --timeout counts from now: a resumed task gets its full time again.
+    deadline: Date.now() + s.timeoutMs,
+    // Without a fresh answer to start from (resumed, downloaded by id), ask at once.
+    immediate: first === undefined,
     signal: s.signal,
     fetchState: () => fetchTaskState(s.connection, taskId, s.signal),
     estimate: s.durations,
@@ -173,7 +179,8 @@ async function collect(
   for (const [index, url] of urls.entries()) {
     const target: OutputTarget =
       index === 0 ? item.target : { dir: item.target.dir, stem: `${item.target.stem}-${index + 1}` };
-    const provisional = finalPath(target, 'part');
+    // Temp files are named after the output without its extension, which the bytes decide.
+    const provisional = target.fixed?.path ?? join(target.dir, target.stem);
     const downloaded = await downloadToTemp(s.connection.client, url, provisional, s.signal);
     const converted = await convertIfNeeded(
       downloaded.tempPath,
@@ -214,13 +221,7 @@ export async function collectTask(
   const base = { input: item.input, provider: s.connection.provider.id, taskId: task.taskId };
   try {
     s.events?.onStage?.(item.input, 'waiting');
-    const final = await waitForResult(
-      s,
-      item,
-      task.taskId,
-      task.submittedAt,
-      task.first ?? { status: 'queued' },
-    );
+    const final = await waitForResult(s, item, task.taskId, task.submittedAt, task.first);
     if (final.status === 'failed') {
       await s.journal?.remove(item);
       throw new UpscaleError(
@@ -247,6 +248,9 @@ export async function collectTask(
     return { ...base, status: 'failed', error: errorOf(error) };
   }
 }
+
+/** Submits whose answer was lost, each checked against the task list, before giving up. */
+const MAX_UNCERTAIN_SUBMITS = 4;
 
 /** Records a task found by recovery as ours, then collects it. */
 async function adopt(
@@ -278,7 +282,7 @@ async function submitAndCollect(
       task = await submitTask(s.connection, s.params, image, submitSignal);
     } catch (error) {
       const uncertain = error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN';
-      if (uncertain && s.recovery?.canRecover() && attempt === 1) {
+      if (uncertain && s.recovery?.canRecover() && attempt < MAX_UNCERTAIN_SUBMITS) {
         const recovered = await s.recovery.recover(item, startedAt, expected);
         if (recovered.found) return adopt(s, item, recovered.found, expected);
         continue; // the provider has no unknown task: the submit never arrived, sending it again is safe
@@ -294,6 +298,17 @@ async function submitAndCollect(
   }
 }
 
+/** What --dry-run shows: the HTTP request with the image elided, or the local engine's settings. */
+function plannedRequest(provider: AnyProvider, params: ParamValues, image: ImageSource): unknown {
+  if (isLocalProvider(provider)) return { engine: 'local', ...provider.describe(params) };
+  const request = provider.buildSubmit(params, image);
+  return {
+    method: request.method,
+    path: request.path,
+    body: request.body ? describeBody(request.body) : undefined,
+  };
+}
+
 export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskResult> {
   const { provider } = s.connection;
   const base = { input: item.input, provider: provider.id };
@@ -304,18 +319,18 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
     const { image, info } = await prepare(s, item);
     const expected = info ? provider.outputSize(info, s.params) : undefined;
     if (s.dryRun) {
-      const request = provider.buildSubmit(s.params, image);
       return {
         ...base,
         status: 'planned',
-        request: {
-          method: request.method,
-          path: request.path,
-          body: request.body ? describeBody(request.body) : undefined,
-        },
+        request: plannedRequest(provider, s.params, image),
         ...(expected ? { expected } : {}),
         ...(info && provider.estimateCost ? { cost: provider.estimateCost(info, s.params) } : {}),
       };
+    }
+    if (isLocalProvider(provider)) {
+      // prepare() refuses URLs for a local provider, so a file's pre-check info is here.
+      const { runLocalTask } = await import('./run-local.js');
+      return await runLocalTask(s, provider, item, info!);
     }
     const known = await s.journal?.find(item);
     if (known && 'taskId' in known) {

@@ -172,6 +172,20 @@ describe('pollUntilFinal', () => {
     expect(estimate.nextProbe(0)).toBeGreaterThan(10);
   });
 
+  it('asks at once about a resumed task, then follows the schedule', async () => {
+    const started = Date.now();
+    const final = await pollUntilFinal({
+      taskId: 't-5',
+      submittedAt: started - 3_600_000,
+      firstIntervalMs: 10_000,
+      deadline: started + 60_000,
+      immediate: true,
+      fetchState: async () => ({ status: 'succeeded', urls: ['u'] }),
+    });
+    expect(final.status).toBe('succeeded');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('stops at once on abort', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);

@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { usageError } from '../../errors.js';
 import type { RawOptions } from '../../options.js';
+import { isLocalProvider } from '../../providers/types.js';
 import { runBatch } from '../../run/batch.js';
 import { expandInputs } from '../../run/inputs.js';
 import { FileJournal } from '../../run/journal.js';
@@ -132,6 +133,10 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
     const cutShort: TaskResult[] = [];
     let failed = 0;
     const journal = new FileJournal(session.journalDir, {
+      onError: (error) =>
+        reporter.warn(
+          `cannot write the journal in ${session.journalDir} (${(error as NodeJS.ErrnoException).code ?? error}): an interrupted run could not be resumed`,
+        ),
       provider: options.provider.id,
       baseUrl: options.baseUrl,
       params: options.params,
@@ -157,7 +162,11 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
         },
         items,
         {
-          concurrency,
+          // A local engine already uses every core for one image: one at a time unless asked.
+          concurrency:
+            flags.concurrency === undefined && isLocalProvider(options.provider)
+              ? options.provider.defaultConcurrency
+              : concurrency,
           onResult: (result) => {
             // An input cut short by Ctrl-C is not a result: it is resumed by the next run.
             if (session.interrupted() && result.error?.code === 'ABORTED') {
