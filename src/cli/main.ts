@@ -1,9 +1,6 @@
 /** Entry point: parse, run one command, print errors in one place, set the exit code. */
-import { existsSync } from 'node:fs';
-import { toUpscaleError } from '../errors.js';
 import { EXIT } from './exit-code.js';
-import { redactAll } from './secrets.js';
-import { detectTerminal, formatError } from './terminal.js';
+import { detectTerminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
 const term = detectTerminal();
@@ -47,21 +44,27 @@ async function main(): Promise<void> {
     term.stdout.write(`${packageVersion()}\n`);
     return;
   }
-  const { buildProgram } = await import('./program.js');
-  const program = buildProgram(term, run);
+  const [{ buildProgram }, { loadCliFlags }] = await Promise.all([
+    import('./program.js'),
+    import('./cli-flags.js'),
+  ]);
+  const program = buildProgram(term, run, await loadCliFlags());
   program.exitOverride();
   await program.parseAsync(process.argv);
   const code = program.getOptionValue('__exit');
   process.exitCode = typeof code === 'number' ? code : EXIT.ok;
 }
 
-try {
-  await main();
-} catch (error) {
+/**
+ * The exit code of a run that threw, after printing why. commander's own exits (help, version,
+ * usage) cost nothing more; what prints a real error is loaded only then.
+ */
+async function exitCodeOf(error: unknown): Promise<number> {
   const e = error as { code?: string; exitCode?: number };
   if (e.code === 'commander.unknownOption') {
     // A file whose name starts with a dash reads as an option: say how to pass it.
     const flag = /'([^']+)'/.exec(String((error as Error).message))?.[1];
+    const { existsSync } = await import('node:fs');
     if (flag && existsSync(flag)) {
       term.stderr.write(`  hint: ${flag} is a file here: pass it as ./${flag}, or after --\n`);
     }
@@ -70,10 +73,20 @@ try {
     // commander already printed its message; help and version are not errors.
     const ok =
       e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-    process.exitCode = ok ? EXIT.ok : EXIT.usage;
-  } else {
-    const err = toUpscaleError(error);
-    term.stderr.write(redactAll(formatError(err, term, verbose)));
-    process.exitCode = err.isUsage || err.isPrecheck ? EXIT.usage : EXIT.failed;
+    return ok ? EXIT.ok : EXIT.usage;
   }
+  const [{ toUpscaleError }, { redactAll }, { formatError }] = await Promise.all([
+    import('../errors.js'),
+    import('./secrets.js'),
+    import('./terminal.js'),
+  ]);
+  const err = toUpscaleError(error);
+  term.stderr.write(redactAll(formatError(err, term, verbose)));
+  return err.isUsage || err.isPrecheck ? EXIT.usage : EXIT.failed;
+}
+
+try {
+  await main();
+} catch (error) {
+  process.exitCode = await exitCodeOf(error);
 }

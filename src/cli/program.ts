@@ -1,18 +1,16 @@
 /**
- * The commander program. It imports only commander and the pure provider tables, so
+ * The commander program. It imports only commander, and takes the providers' flags as data, so
  * `--help` and `--version` stay fast; each command loads its heavy modules when it runs.
  */
 import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
-import { PROVIDER_IDS, providers } from '../providers/index.js';
-import type { ParamSpec } from '../providers/types.js';
+import type { CliFlags } from './cli-flags.js';
 import type { Terminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
 // commander is CommonJS: require() skips the scan of its exports that an ESM import does (start-up time).
 const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 type Command = Commander.Command;
-type Option = Commander.Option;
 
 const EXAMPLES = `
 Examples:
@@ -34,45 +32,17 @@ api.magnific.com (header x-magnific-api-key) and take the same flags as their fr
 Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config error or every
 input refused before sending, 130 interrupted (run the same command again to resume).`;
 
-/** Providers whose flags head the help groups; the `magnific*` twins take the same flags. */
-const PRIMARY_IDS = PROVIDER_IDS.filter((id) => !('sameApiAs' in providers[id]));
-
-function groupHeading(owners: readonly string[]): string {
-  if (owners.length === PRIMARY_IDS.length) return 'Options for every provider:';
-  return `Options for -p ${owners.join(', ')}:`;
-}
-
-/** One option per flag key, grouped in the help by the providers that take it. */
-function providerOptions(): Option[] {
-  const byKey = new Map<string, { spec: ParamSpec; owners: string[]; valid: Map<string, string[]> }>();
-  for (const id of PRIMARY_IDS) {
-    for (const spec of providers[id].params) {
-      const entry = byKey.get(spec.key) ?? { spec, owners: [], valid: new Map<string, string[]>() };
-      entry.owners.push(id);
-      entry.valid.set(spec.valid, [...(entry.valid.get(spec.valid) ?? []), id]);
-      byKey.set(spec.key, entry);
-    }
-  }
-  return [...byKey.values()].map(({ spec, owners, valid }) => {
-    // One flag, different ranges (`--scale`): say which provider takes which.
-    const values =
-      valid.size === 1
-        ? spec.valid
-        : [...valid].map(([text, ids]) => `${text} for ${ids.join(', ')}`).join('; ');
-    return new Option(spec.flag, `${spec.description} (${values})`).helpGroup(groupHeading(owners));
-  });
-}
-
 export type Action = (name: string, args: unknown[]) => Promise<number>;
 
-export function buildProgram(term: Terminal, run: Action): Command {
+/** The program; `flags` is what it needs of the providers (their modules load only when a command runs). */
+export function buildProgram(term: Terminal, run: Action, flags: CliFlags): Command {
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
     .version(packageVersion(), '-V, --version')
     // Options after a subcommand belong to it (`upscale status <id> --json`), not to the program.
     .enablePositionalOptions()
     .argument('[inputs...]', 'image files or http(s):// URLs')
-    .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, undefined)
+    .option('-p, --provider <id>', `provider: ${flags.ids.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')
     .option('--overwrite', 'redo inputs whose output already exists (default: skip them)')
     .option('--dry-run', 'check everything and print what would be sent; send nothing')
@@ -104,7 +74,9 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
       program.setOptionValue('__exit', await run('upscale', [inputs, flags]));
     });
-  for (const option of providerOptions()) program.addOption(option);
+  for (const { flag, description, group } of flags.options) {
+    program.addOption(new Option(flag, description).helpGroup(group));
+  }
 
   program
     .command('providers')
@@ -148,7 +120,7 @@ Examples:
   }
   const connectionOptions = (cmd: Command) =>
     cmd
-      .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`)
+      .option('-p, --provider <id>', `provider: ${flags.ids.join(', ')}`)
       .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
       .option('--base-url <url>', "the provider's API root")
       .option('--key-header <style>', 'how the key is sent')
