@@ -56,15 +56,14 @@ const lines = rows.map((r) => [
   `${r.op === '<=' ? '≤' : '≥'} ${r.limit}`,
   r.pass ? 'ok' : 'MISSED',
 ]);
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]?.length ?? 0)));
+const pad = (/** @type {string[]} */ c) => c.map((v, i) => v.padEnd(widths[i] ?? 0));
 if (markdown) {
-  const cells = (/** @type {string[]} */ c) => `| ${c.join(' | ')} |`;
-  process.stdout.write(
-    `${[cells(header), cells(header.map(() => '---')), ...lines.map(cells)].join('\n')}\n`,
-  );
+  const cells = (/** @type {string[]} */ c) => `| ${pad(c).join(' | ')} |`;
+  const rule = `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`;
+  process.stdout.write(`${[cells(header), rule, ...lines.map(cells)].join('\n')}\n`);
 } else {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]?.length ?? 0)));
-  const text = (/** @type {string[]} */ c) => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ');
-  process.stdout.write(`${[text(header), ...lines.map(text)].join('\n')}\n`);
+  process.stdout.write(`${[header, ...lines].map((c) => pad(c).join('  ')).join('\n')}\n`);
 }
 for (const r of rows.filter((r) => r.note)) process.stdout.write(`  ${r.bench}: ${r.note}\n`);
 
