@@ -1,4 +1,5 @@
 /** Entry point: parse, run one command, print errors in one place, set the exit code. */
+import { existsSync } from 'node:fs';
 import { toUpscaleError } from '../errors.js';
 import { EXIT } from './exit-code.js';
 import { buildProgram } from './program.js';
@@ -48,6 +49,13 @@ try {
   process.exitCode = typeof code === 'number' ? code : EXIT.ok;
 } catch (error) {
   const e = error as { code?: string; exitCode?: number };
+  if (e.code === 'commander.unknownOption') {
+    // A file whose name starts with a dash reads as an option: say how to pass it.
+    const flag = /'([^']+)'/.exec(String((error as Error).message))?.[1];
+    if (flag && existsSync(flag)) {
+      term.stderr.write(`  hint: ${flag} is a file here: pass it as ./${flag}, or after --\n`);
+    }
+  }
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
     // commander already printed its message; help and version are not errors.
     const ok =

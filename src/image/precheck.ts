@@ -9,6 +9,9 @@ import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
 import type { FileImage, ParamValues, Provider, Size } from '../providers/types.js';
 
+/** sharp's own default pixel limit: beyond it nothing is decoded, whatever the provider. */
+export const MAX_INPUT_PIXELS = 268_402_689;
+
 export interface PrecheckInfo extends Size {
   readonly format: string;
   readonly bytes: number;
@@ -121,13 +124,23 @@ export async function precheckFile(
   const sharp = await loadSharp();
   let meta: Metadata;
   try {
-    meta = await sharp(path).metadata();
+    // Header only: the pixel limit is checked below, by us, with a clearer message than sharp's.
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw notAnImage(path, error);
   }
   const { width, height } = meta;
   if (!width || !height) throw notAnImage(path, new Error('no dimensions in header'));
   const input = { width, height };
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new UpscaleError(
+      'IMAGE_TOO_LARGE',
+      `${path} declares ${width}×${height} pixels, more than any upscaler takes`,
+      {
+        hint: 'the file may be corrupt or a decompression bomb; its pixels were not decoded',
+      },
+    );
+  }
   checkOutputLimits(path, input, provider, params);
   if (options.decode) {
     try {

@@ -31,7 +31,11 @@ export function describeResult(r: TaskResult): string {
       return `${r.input}: skipped, ${r.output} already exists (--overwrite to redo)`;
     case 'planned':
       return `${r.input}: ok, would send ${JSON.stringify(r.request)}`;
-    case 'failed':
-      return `${r.input}: ${r.error?.message ?? 'failed'}${r.taskId ? ` (task ${r.taskId})` : ''}`;
+    case 'failed': {
+      // Most messages already name the input; say it once.
+      const message = r.error?.message ?? 'failed';
+      const named = message.includes(r.input) ? message : `${r.input}: ${message}`;
+      return `${named}${r.taskId ? ` (task ${r.taskId})` : ''}`;
+    }
   }
 }

@@ -1,0 +1,37 @@
+/** Public option and result types of the local provider (type-only: importing costs nothing). */
+import type { Sharp } from 'sharp';
+import type { LocalModel } from './models.js';
+import type { LocalRuntimePreference } from './runtime.js';
+
+/** Options for `upscaleLocal`. */
+export interface LocalUpscaleOptions {
+  /** File path or encoded image bytes (anything sharp decodes). EXIF orientation is applied. */
+  input: string | Buffer;
+  /** Requested factor, > 1 and <= 32: 2, 3, 4, 8 are one model pass; 16 is two; 2.5 is x3 then a resize. */
+  scale: number;
+  /** Default 'slim' (fast, a CI-friendly fallback); 'medium' is crisper; 'thick' must be installed separately. */
+  model?: LocalModel;
+  /** Inference threads. Default: min(2, os.availableParallelism()). onnxruntime-web fixes this at first use per process. */
+  threads?: number;
+  /** Largest tile side in input pixels, overlap included. Default 192. Smaller = less memory, more overlap work. */
+  tileSize?: number;
+  /** Checked between tiles; when fired the promise rejects with an error whose `name` is 'AbortError'. */
+  signal?: AbortSignal;
+  /** Called with tilesDone = 0 before the first tile, then after each tile (all passes counted in tilesTotal). */
+  onProgress?: (p: { tilesDone: number; tilesTotal: number }) => void;
+  /** 'auto' (default) uses onnxruntime-node when installed, else onnxruntime-web. */
+  runtime?: LocalRuntimePreference;
+}
+
+/** What `upscaleLocal` resolves to. */
+export interface LocalUpscaleResult {
+  /** Pipeline over the final raw RGB or RGBA pixels (RGBA iff the input had alpha); pick a format and write it. */
+  image: Sharp;
+  width: number;
+  height: number;
+  /** 'onnxruntime-web' or 'onnxruntime-node'. */
+  runtime: string;
+  threads: number;
+  /** Model passes run (2 for factors above 8). */
+  passes: number;
+}
