@@ -22,6 +22,10 @@ Examples:
   $ upscale 'shots/**/*.jpg' --shard 2/3 --json           # CI job 2 of 3 takes a stable third
   $ upscale photo.jpg -p freepik-precision-v2 --scale 4 --flavor photo
   $ upscale https://example.com/a.jpg -p novita --resolution 4k --format png
+  $ upscale photo.jpg --format webp --quality 85          # convert; EXIF, GPS and ICC carried over
+  $ upscale shots/ --width 3840 --fit --dry-run           # sizes and estimated price per input and in total
+  $ upscale shots/ --scale 4x --max-cost 5                # refuse to start above €5 (estimated)
+  $ upscale webhook verify --secret "$SECRET" --id … --timestamp … --signature … body.json
   $ upscale config set freepik.apiKey <key>               # store the key (file mode 0600)
   $ upscale providers                                     # every provider: endpoint, key, flags, limits
 
@@ -58,6 +62,33 @@ function providerOptions(): Option[] {
         : [...valid].map(([text, ids]) => `${text} for ${ids.join(', ')}`).join('; ');
     return new Option(spec.flag, `${spec.description} (${values})`).helpGroup(groupHeading(owners));
   });
+}
+
+/** What the output file is: format, quality, metadata, transparency, size; and the price cap. */
+function outputOptions(): Option[] {
+  const group = 'Output file and cost:';
+  return [
+    new Option(
+      '--format <format>',
+      "keep (the input's), png, jpeg, webp, avif or tiff (default: as the provider returns it)",
+    ),
+    new Option('--quality <1-100>', 'JPEG/WebP/AVIF quality when the output is encoded (default 92/90/60)'),
+    new Option(
+      '--strip-metadata',
+      "drop the input's EXIF, XMP, IPTC and ICC profile (default: carried over)",
+    ),
+    new Option(
+      '--background <colour>',
+      'colour under transparency when the format has none (default #ffffff)',
+    ),
+    new Option(
+      '--fit',
+      "downscale an input just enough for the provider's output limit instead of refusing it",
+    ),
+    new Option('--width <px>', 'output width: the smallest scale that reaches it, then resized down exactly'),
+    new Option('--height <px>', 'output height (with --width: fits inside both, aspect kept)'),
+    new Option('--max-cost <amount>', 'refuse to start (exit 2) when the estimated total is above this'),
+  ].map((option) => option.helpGroup(group));
 }
 
 export type Action = (name: string, args: unknown[]) => Promise<number>;
@@ -99,6 +130,7 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
       program.setOptionValue('__exit', await run('upscale', [inputs, flags]));
     });
+  for (const option of outputOptions()) program.addOption(option);
   for (const option of providerOptions()) program.addOption(option);
 
   program

@@ -331,8 +331,7 @@ describe('upscale providers', () => {
         inputs: { file: false, url: true },
         flags: [
           { flag: '--resolution <res>', values: '2k|4k|8k', default: '4k' },
-          { flag: '--format <format>' },
-          {},
+          { flag: '--webhook-url <url>' },
         ],
       },
     ]);
