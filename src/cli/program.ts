@@ -219,6 +219,33 @@ Examples:
     });
 
   program
+    .command('webhook')
+    .description('webhook helpers')
+    .command('verify [body-file]')
+    .description(
+      'check a Freepik/Magnific webhook signature (body from the file, or stdin); exit 0 valid, 1 not',
+    )
+    .option('--secret <secret>', 'signing secret (else UPSCALE_WEBHOOK_SECRET)')
+    .option('--id <id>', 'the webhook-id header')
+    .option('--timestamp <seconds>', 'the webhook-timestamp header')
+    .option('--signature <value>', 'the webhook-signature header (space-separated v1,<base64> entries)')
+    .option('--max-age <seconds>', 'also refuse a timestamp further than this from now')
+    .option('--json', 'print {"valid":…,"reason":…} on stdout')
+    .addHelpText(
+      'after',
+      `
+The secret is used as UTF-8 bytes; a Standard Webhooks secret (whsec_<base64>) is also tried decoded.
+
+Examples:
+  $ upscale webhook verify --secret "$SECRET" --id msg_1 --timestamp 1718000000 --signature "v1,…" body.json
+  $ curl-dump-body | upscale webhook verify --id … --timestamp … --signature … -`,
+    )
+    .action(async (bodyFile: string | undefined, flags: Record<string, unknown>, cmd: Command) => {
+      const json = Boolean(cmd.optsWithGlobals().json);
+      program.setOptionValue('__exit', await run('webhook-verify', [bodyFile, { ...flags, json }]));
+    });
+
+  program
     .command('resume')
     .description('collect every task in the journal (submitted by runs that were interrupted)')
     .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
