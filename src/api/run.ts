@@ -57,6 +57,14 @@ function parseTemplate(raw: string | undefined): string | undefined {
   return checked;
 }
 
+/** With --width/--height the scale differs per input: outputs are named by the size asked (`w1920`, `1920x1080`). */
+function sizeTag(output: ResolvedOptions['output']): string | undefined {
+  const { width, height } = output;
+  if (width !== undefined && height !== undefined) return `${width}x${height}`;
+  if (width !== undefined) return `w${width}`;
+  return height === undefined ? undefined : `h${height}`;
+}
+
 /** Expands and names the inputs; throws a usage error when there are none or two share an output. */
 export async function planRun(request: RunRequest): Promise<InputItem[]> {
   const { options } = request;
@@ -80,7 +88,7 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
     );
   }
   const items = planItems(expanded, {
-    tag: options.provider.outputTag(options.params),
+    tag: sizeTag(options.output) ?? options.provider.outputTag(options.params),
     provider: options.provider.id,
     output: request.output,
     outputIsFile,
@@ -171,7 +179,9 @@ export async function executeRun(
 ): Promise<TaskResult[]> {
   const { options } = request;
   if (options.maxCost !== undefined && !request.dryRun) {
-    events?.onEstimate?.(await checkMaxCost(request, items, options.maxCost));
+    // Checked first, whether or not anyone listens for the estimate.
+    const estimate = await checkMaxCost(request, items, options.maxCost);
+    events?.onEstimate?.(estimate);
   }
   const journal =
     request.journalDir === undefined || request.dryRun

@@ -3,6 +3,7 @@
  * the same code (src/api/run.ts) with a reporter on its callbacks. The library reads no environment
  * and touches no terminal: keys and API roots come from `options` or from the `env` passed in.
  */
+import { resolve } from 'node:path';
 import type { RetryEvent } from '../http/client.js';
 import type { OutputOptions } from '../image/output-options.js';
 import { type ConfigReader, type Env, type RawOptions, resolveOptions } from '../options.js';
@@ -49,7 +50,7 @@ export interface UpscaleOptions extends OutputOptions {
   readonly maxCost?: number;
   /** A folder where submitted tasks are journaled, so a run interrupted and started again pays once. */
   readonly journalDir?: string;
-  /** Folder relative paths are resolved against (default: the process's). */
+  /** Folder relative inputs and `output` are resolved against (results then name absolute paths). */
   readonly cwd?: string;
   readonly signal?: AbortSignal;
   readonly events?: UpscaleEvents;
@@ -95,13 +96,17 @@ export async function upscaleBatch(
   const resolved = resolveOptions(rawOptionsOf(options), options.env ?? {}, NO_CONFIG);
   const events = options.events;
   const connection = connect(resolved, { onRetry: events?.onRetry, onLog: events?.onLog });
+  // Paths are opened where they are given: relative ones are made absolute against `cwd`.
+  const cwd = options.cwd;
+  const place = (path: string) =>
+    cwd === undefined || path === '-' || /^https?:\/\//i.test(path) ? path : resolve(cwd, path);
   try {
     const request = {
-      inputs,
+      inputs: inputs.map(place),
       options: resolved,
       connection,
-      cwd: options.cwd ?? '.',
-      output: options.output,
+      cwd: cwd ?? '.',
+      output: options.output === undefined ? undefined : place(options.output),
       recursive: Boolean(options.recursive),
       name: options.name,
       overwrite: Boolean(options.overwrite),
