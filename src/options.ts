@@ -9,7 +9,9 @@ import type { OutputOptions } from './image/output-options.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
 import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';
 import {
+  type AnyProvider,
   type AuthStyle,
+  isLocalProvider,
   ParamError,
   type ParamValue,
   type ParamValues,
@@ -44,7 +46,7 @@ export interface RawOptions {
 }
 
 export interface ResolvedOptions {
-  readonly provider: Provider;
+  readonly provider: AnyProvider;
   readonly params: Readonly<Record<string, ParamValue>>;
   /** Undefined only under --dry-run, which sends nothing. */
   readonly apiKey: string | undefined;
@@ -74,7 +76,7 @@ function stringConfig(config: ConfigReader, key: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function resolveProvider(raw: RawOptions, config: ConfigReader): Provider {
+export function resolveProvider(raw: RawOptions, config: ConfigReader): AnyProvider {
   const id = (raw.provider ?? stringConfig(config, 'provider') ?? 'freepik').toLowerCase();
   if (!isProviderId(id)) {
     throw usageError(
@@ -86,7 +88,7 @@ export function resolveProvider(raw: RawOptions, config: ConfigReader): Provider
 }
 
 /** Parses the provider's own flags; a flag that belongs to other providers is refused by name. */
-export function resolveParams(provider: Provider, raw: RawOptions): Record<string, ParamValue> {
+export function resolveParams(provider: AnyProvider, raw: RawOptions): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const key of allParamKeys()) {
     const value = raw[key];
@@ -193,7 +195,7 @@ const COLOUR = /^(#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})|white|black
 /** `--format`, `--quality`, `--strip-metadata`, `--background`, `--fit`, `--width`, `--height`. */
 export function resolveOutputOptions(
   raw: RawOptions,
-  provider: Provider,
+  provider: AnyProvider,
   params: ParamValues,
 ): OutputOptions {
   let format: OutputOptions['format'];
@@ -238,11 +240,26 @@ function resolveMaxCost(raw: string | undefined): number | undefined {
   return value;
 }
 
+/** A local provider has no key, host or header: those flags are refused rather than ignored. */
+function localOptions(provider: AnyProvider, raw: RawOptions): void {
+  for (const [flag, value] of [
+    ['--api-key', raw.apiKey],
+    ['--base-url', raw.baseUrl],
+    ['--key-header', raw.keyHeader],
+  ] as const) {
+    if (value !== undefined) {
+      throw usageError(`${flag} does not apply to ${provider.id}: it runs on this machine`, `drop ${flag}`);
+    }
+  }
+}
+
 export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader): ResolvedOptions {
   const provider = resolveProvider(raw, config);
   const params = resolveParams(provider, raw);
-  const baseUrl = resolveBaseUrl(provider, raw, env, config);
-  const authStyle = resolveAuthStyle(provider, raw, config);
+  if (isLocalProvider(provider)) localOptions(provider, raw);
+  const remote = isLocalProvider(provider) ? undefined : provider;
+  const baseUrl = remote ? resolveBaseUrl(remote, raw, env, config) : '';
+  const authStyle = remote ? resolveAuthStyle(remote, raw, config) : 'bearer';
   const pollIntervalMs = positiveNumber(
     raw.pollInterval,
     '--poll-interval',
@@ -254,8 +271,8 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
     positiveNumber(raw.requestTimeout, '--request-timeout', DEFAULT_REQUEST_TIMEOUT_S, 'seconds') * 1000;
   const output = resolveOutputOptions(raw, provider, params);
   const maxCost = resolveMaxCost(raw.maxCost);
-  const apiKey = resolveApiKey(provider, raw, env, config);
-  if (apiKey === undefined && !raw.dryRun) throw missingKeyError(provider);
+  const apiKey = remote ? resolveApiKey(remote, raw, env, config) : undefined;
+  if (remote && apiKey === undefined && !raw.dryRun) throw missingKeyError(remote);
   return {
     provider,
     params,

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { UpscaleError, usageError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
+import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { expandInputs } from '../run/inputs.js';
@@ -48,6 +49,13 @@ export interface RunRequest {
 }
 
 export const DEFAULT_CONCURRENCY = 4;
+
+/** A local engine already uses every core for one image: one at a time unless asked. */
+function concurrencyOf(request: RunRequest): number {
+  const { provider } = request.options;
+  if (request.concurrency !== undefined) return request.concurrency;
+  return isLocalProvider(provider) ? provider.defaultConcurrency : DEFAULT_CONCURRENCY;
+}
 
 function parseTemplate(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
@@ -148,7 +156,7 @@ export async function checkMaxCost(
   maxCost: number,
 ): Promise<CostTotal> {
   const planned = await runBatch(settingsOf({ ...request, dryRun: true }, undefined), items, {
-    concurrency: request.concurrency ?? DEFAULT_CONCURRENCY,
+    concurrency: concurrencyOf(request),
   });
   const total = totalCost(planned);
   const limit = formatMoney(maxCost, total.currency || 'EUR');
@@ -194,7 +202,7 @@ export async function executeRun(
           output: options.output,
         });
   return runBatch(settingsOf(request, events, journal), items, {
-    concurrency: request.concurrency ?? DEFAULT_CONCURRENCY,
+    concurrency: concurrencyOf(request),
     ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
   });
 }

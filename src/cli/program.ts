@@ -36,7 +36,7 @@ Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config erro
 input refused before sending, 130 interrupted (run the same command again to resume).`;
 
 /** Providers whose flags head the help groups; the `magnific*` twins take the same flags. */
-const PRIMARY_IDS = PROVIDER_IDS.filter((id) => providers[id].sameApiAs === undefined);
+const PRIMARY_IDS = PROVIDER_IDS.filter((id) => !('sameApiAs' in providers[id]));
 
 function groupHeading(owners: readonly string[]): string {
   if (owners.length === PRIMARY_IDS.length) return 'Options for every provider:';
@@ -97,6 +97,8 @@ export function buildProgram(term: Terminal, run: Action): Command {
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
     .version(version, '-V, --version')
+    // Options after a subcommand belong to it (`upscale status <id> --json`), not to the program.
+    .enablePositionalOptions()
     .argument('[inputs...]', 'image files or http(s):// URLs')
     .option('-p, --provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')
@@ -139,7 +141,7 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .argument('[ids...]', 'only these providers')
     .option('--json', 'a JSON array on stdout')
     .action(async (ids: string[], _flags: unknown, cmd: Command) => {
-      // The program's own --json is parsed wherever it stands, so read it from the merged options.
+      // `upscale --json providers` still works: the program's own --json is merged in.
       const json = Boolean(cmd.optsWithGlobals().json);
       program.setOptionValue('__exit', await run('providers', [ids, json]));
     });

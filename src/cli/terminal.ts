@@ -10,7 +10,8 @@ export interface Terminal {
 
 /** Colours only on a TTY, never with NO_COLOR (any value) or TERM=dumb; FORCE_COLOR wins. */
 export function detectTerminal(env: NodeJS.ProcessEnv = process.env): Terminal {
-  const isTTY = Boolean(process.stderr.isTTY) && env.CI !== 'true';
+  // A pty without a size (columns 0) makes spinners compute endless line clears: treat it as no TTY.
+  const isTTY = Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && env.CI !== 'true';
   const force = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
   const color = force || (isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb');
   return { stdout: process.stdout, stderr: process.stderr, isTTY, color };

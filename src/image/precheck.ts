@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
-import type { FileImage, ParamValues, Provider, Size } from '../providers/types.js';
+import type { AnyProvider, FileImage, ParamValues, Size } from '../providers/types.js';
 import type { Sizing } from './sizing.js';
 
 /** sharp's own default pixel limit: beyond it nothing is decoded, whatever the provider. */
@@ -80,7 +80,7 @@ function notAnImage(path: string, cause: unknown): UpscaleError {
 /** Largest scale in `scales` whose output stays within the provider's limits, if any. */
 export function largestFittingScale(
   input: Size,
-  provider: Provider,
+  provider: AnyProvider,
   scales: readonly number[],
 ): number | undefined {
   const fits = scales.filter((s) =>
@@ -89,7 +89,7 @@ export function largestFittingScale(
   return fits.length > 0 ? Math.max(...fits) : undefined;
 }
 
-export function outputFits(output: Size, provider: Provider): boolean {
+export function outputFits(output: Size, provider: AnyProvider): boolean {
   const { maxOutputPixels, maxOutputSide } = provider.limits;
   if (maxOutputPixels !== undefined && output.width * output.height > maxOutputPixels) return false;
   if (maxOutputSide !== undefined && Math.max(output.width, output.height) > maxOutputSide) return false;
@@ -100,7 +100,7 @@ export function outputFits(output: Size, provider: Provider): boolean {
 export function checkOutputLimits(
   path: string,
   input: Size,
-  provider: Provider,
+  provider: AnyProvider,
   params: ParamValues,
   fitHint?: string,
 ): void {
@@ -128,7 +128,7 @@ export function checkOutputLimits(
 /** Runs every local check; returns what the submit needs and what the run reports. */
 export async function precheckFile(
   path: string,
-  provider: Provider,
+  provider: AnyProvider,
   params: ParamValues,
   options: PrecheckOptions,
 ): Promise<{ image: FileImage; info: PrecheckInfo; sizing?: Sizing | undefined }> {

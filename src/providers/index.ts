@@ -3,9 +3,10 @@ import { comfyCreative, comfyPrecisionV2 } from './comfy.js';
 import { freepikCreative } from './freepik-creative.js';
 import { freepikPrecision } from './freepik-precision.js';
 import { freepikPrecisionV2 } from './freepik-precision-v2.js';
+import { local } from './local.js';
 import { magnificCreative, magnificPrecision, magnificPrecisionV2 } from './magnific.js';
 import { novita } from './novita.js';
-import type { Provider } from './types.js';
+import type { AnyProvider } from './types.js';
 
 /** In the order `upscale providers` and `--help` list them; the first is the default. */
 export const PROVIDER_IDS = [
@@ -18,6 +19,7 @@ export const PROVIDER_IDS = [
   'magnific',
   'magnific-precision',
   'magnific-precision-v2',
+  'local',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
@@ -31,13 +33,14 @@ export const providers = {
   magnific: magnificCreative,
   'magnific-precision': magnificPrecision,
   'magnific-precision-v2': magnificPrecisionV2,
-} satisfies Record<ProviderId, Provider>;
+  local,
+} satisfies Record<ProviderId, AnyProvider>;
 
 export function isProviderId(id: string): id is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(id);
 }
 
-export function getProvider(id: ProviderId): Provider {
+export function getProvider(id: ProviderId): AnyProvider {
   return providers[id];
 }
 
@@ -52,4 +55,4 @@ export function flagOf(key: string): string {
   return spec ? spec.flag.split(' ')[0]! : `--${key}`;
 }
 
-export type { Provider } from './types.js';
+export type { AnyProvider, Provider } from './types.js';

@@ -128,7 +128,33 @@ export interface Refusal {
   readonly hint: string;
 }
 
+/** A provider that runs on this machine (`-p local`): no key, no network, no task id. */
+export interface LocalProvider {
+  readonly kind: 'local';
+  readonly id: string;
+  readonly title: string;
+  readonly refuses?: Readonly<Record<string, Refusal>>;
+  readonly params: readonly ParamSpec[];
+  readonly limits: ProviderLimits;
+  /** Tasks run at once by default: the engine already uses every core for one image. */
+  readonly defaultConcurrency: number;
+  /** What `--dry-run` shows instead of an HTTP request. */
+  describe(params: ParamValues): BodyObject;
+  scaleOf(params: ParamValues): number | undefined;
+  outputSize(input: Size, params: ParamValues): Size | undefined;
+  outputTag(params: ParamValues): string;
+  estimateCost(input: Size, params: ParamValues): CostEstimate;
+}
+
+/** Remote or local: what the CLI and the run loop accept. */
+export type AnyProvider = Provider | LocalProvider;
+
+export function isLocalProvider(provider: AnyProvider): provider is LocalProvider {
+  return (provider as { kind?: string }).kind === 'local';
+}
+
 export interface Provider {
+  readonly kind?: 'remote';
   readonly id: string;
   readonly title: string;
   /**

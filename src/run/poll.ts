@@ -38,15 +38,18 @@ export interface PollOptions {
   readonly fetchState: () => Promise<TaskState>;
   readonly onState?: ((state: TaskState, elapsedMs: number) => void) | undefined;
   readonly now?: () => number;
+  /** Poll at once (a resumed task may have finished long ago), then follow the schedule. */
+  readonly immediate?: boolean;
 }
 
 export async function pollUntilFinal(options: PollOptions): Promise<FinalState> {
   const now = options.now ?? Date.now;
   let state: TaskState | undefined;
+  const waitedFrom = now();
   for (;;) {
     const remaining = options.deadline - now();
     if (remaining <= 0) {
-      const seconds = Math.round((options.deadline - options.submittedAt) / 1000);
+      const seconds = Math.round((options.deadline - waitedFrom) / 1000);
       throw new UpscaleError('TIMEOUT', `task ${options.taskId} did not finish within ${seconds} s`, {
         hint: 'it may still finish: run the same command again (or `upscale download <task-id>`) to collect it, or raise --timeout',
       });

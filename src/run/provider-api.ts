@@ -16,13 +16,21 @@ import type {
   Provider,
   TaskState,
 } from '../providers/types.js';
+import { type AnyProvider, isLocalProvider } from '../providers/types.js';
 
 export interface Connection {
-  readonly provider: Provider;
+  /** Remote providers talk HTTP through this; a local one only uses `provider` (see run-local.ts). */
+  readonly provider: AnyProvider;
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly authStyle: AuthStyle;
   readonly client: HttpClient;
+}
+
+/** The HTTP adapter behind a connection; a local provider never reaches this module. */
+function remote(conn: Connection): Provider {
+  if (isLocalProvider(conn.provider)) throw new Error(`${conn.provider.id} runs locally and has no API`);
+  return conn.provider;
 }
 
 export function requestUrl(baseUrl: string, req: ApiRequest): string {
@@ -32,7 +40,7 @@ export function requestUrl(baseUrl: string, req: ApiRequest): string {
 }
 
 function errorFor(conn: Connection, res: JsonResponse, what: string): UpscaleError {
-  const { provider } = conn;
+  const provider = remote(conn);
   const detail =
     provider.errorMessage(res.status, res.json) ??
     (res.text.trim().startsWith('<') ? 'an HTML error page' : res.text.slice(0, 200).trim());
@@ -92,7 +100,7 @@ async function send(
   const res = await conn.client.json({
     url: requestUrl(conn.baseUrl, req),
     method: req.method,
-    headers: conn.provider.authHeaders(conn.apiKey, conn.authStyle),
+    headers: remote(conn).authHeaders(conn.apiKey, conn.authStyle),
     ...(req.body ? { body: req.body } : {}),
     policy,
     ...(signal ? { signal } : {}),
@@ -120,7 +128,7 @@ export async function submitTask(
   image: ImageSource,
   signal?: AbortSignal,
 ): Promise<ParsedTask> {
-  const req = conn.provider.buildSubmit(params, image);
+  const req = remote(conn).buildSubmit(params, image);
   let json: unknown;
   try {
     json = await send(conn, req, SUBMIT_POLICY, 'submit', signal);
@@ -137,7 +145,7 @@ export async function submitTask(
     }
     throw error;
   }
-  return conn.provider.parseSubmit(json);
+  return remote(conn).parseSubmit(json);
 }
 
 export async function fetchTaskState(
@@ -145,12 +153,12 @@ export async function fetchTaskState(
   taskId: string,
   signal?: AbortSignal,
 ): Promise<TaskState> {
-  const json = await send(conn, conn.provider.statusRequest(taskId), READ_POLICY, 'status request', signal);
-  return conn.provider.parseStatus(json, taskId).state;
+  const json = await send(conn, remote(conn).statusRequest(taskId), READ_POLICY, 'status request', signal);
+  return remote(conn).parseStatus(json, taskId).state;
 }
 
 export async function listTasks(conn: Connection, signal?: AbortSignal): Promise<readonly ParsedTask[]> {
-  const { provider } = conn;
+  const provider = remote(conn);
   if (!provider.listRequest || !provider.parseList) return [];
   return provider.parseList(await send(conn, provider.listRequest(), READ_POLICY, 'task list', signal));
 }

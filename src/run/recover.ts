@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { downloadToTemp } from '../image/download.js';
-import type { ParsedTask, Size } from '../providers/types.js';
+import { isLocalProvider, type ParsedTask, type Size } from '../providers/types.js';
 import { pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, listTasks } from './provider-api.js';
 import type { InputItem, TaskJournal } from './run-task.js';
@@ -37,7 +37,8 @@ export class SubmitRecovery {
   ) {}
 
   canRecover(): boolean {
-    return this.conn.provider.listRequest !== undefined;
+    const { provider } = this.conn;
+    return !isLocalProvider(provider) && provider.listRequest !== undefined;
   }
 
   /** `expected`: the output size this input should produce, when known (a second test besides content). */

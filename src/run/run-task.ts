@@ -12,23 +12,25 @@ import { downscaledCopy } from '../image/fit-input.js';
 import { EXTENSION_OF, type ImageFormat } from '../image/formats.js';
 import { displayedSize } from '../image/orient.js';
 import { type OutputOptions, plannedFormat } from '../image/output-options.js';
-import { precheckFile } from '../image/precheck.js';
+import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { finalSizeOf, planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
-import type {
-  CostEstimate,
-  ImageSource,
-  ParamValues,
-  ParsedTask,
-  Size,
-  TaskState,
+import {
+  type AnyProvider,
+  type CostEstimate,
+  type ImageSource,
+  isLocalProvider,
+  type ParamValues,
+  type ParsedTask,
+  type Size,
+  type TaskState,
 } from '../providers/types.js';
 import { finalPath, findExistingOutput, formatOfInput, type OutputTarget } from './naming.js';
 import { type FinalState, pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
 import type { SubmitRecovery } from './recover.js';
 
-export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading';
+export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
 
 export interface TaskEvents {
   onStage?(input: string, stage: TaskStage): void;
@@ -110,6 +112,8 @@ interface Prepared {
   readonly sizing?: Sizing | undefined;
   /** The input's stored size, when it could be read. */
   readonly size?: Size | undefined;
+  /** A file input's pre-check facts. */
+  readonly info?: PrecheckInfo | undefined;
   readonly source?: SourceImage | undefined;
   cleanup(): Promise<void>;
 }
@@ -143,11 +147,7 @@ function wantedFormat(
 }
 
 /** Asks a provider that can encode the wanted format for it, instead of converting afterwards. */
-function withProviderFormat(
-  provider: TaskSettings['connection']['provider'],
-  params: ParamValues,
-  wanted: ImageFormat | undefined,
-) {
+function withProviderFormat(provider: AnyProvider, params: ParamValues, wanted: ImageFormat | undefined) {
   const formats = provider.limits.outputFormats;
   if (!wanted || !formats?.includes(wanted) || params.format !== undefined) return params;
   return { ...params, format: wanted };
@@ -228,14 +228,17 @@ async function waitForResult(
   item: InputItem,
   taskId: string,
   submittedAt: number,
-  first: TaskState,
+  first: TaskState | undefined,
 ) {
-  if (first.status === 'succeeded' || first.status === 'failed') return first as FinalState;
+  if (first?.status === 'succeeded' || first?.status === 'failed') return first as FinalState;
   return pollUntilFinal({
     taskId,
     submittedAt,
     firstIntervalMs: s.pollIntervalMs,
-    deadline: submittedAt + s.timeoutMs,
+    // --timeout counts from now: a resumed task gets its full time again.
+    deadline: Date.now() + s.timeoutMs,
+    // Without a fresh answer to start from (resumed, downloaded by id), ask at once.
+    immediate: first === undefined,
     signal: s.signal,
     fetchState: () => fetchTaskState(s.connection, taskId, s.signal),
     onState: (state, elapsed) => s.events?.onStatus?.(item.input, taskId, state, elapsed),
@@ -315,13 +318,7 @@ export async function collectTask(
   const base = { input: item.input, provider: s.connection.provider.id, taskId: task.taskId };
   try {
     s.events?.onStage?.(item.input, 'waiting');
-    const final = await waitForResult(
-      s,
-      item,
-      task.taskId,
-      task.submittedAt,
-      task.first ?? { status: 'queued' },
-    );
+    const final = await waitForResult(s, item, task.taskId, task.submittedAt, task.first);
     if (final.status === 'failed') {
       await s.journal?.remove(item);
       throw new UpscaleError(
@@ -397,21 +394,27 @@ async function submitAndCollect(s: TaskSettings, item: InputItem, prepared: Prep
   }
 }
 
+/** What --dry-run shows: the HTTP request with the image elided, or the local engine's settings. */
+function plannedRequest(provider: AnyProvider, params: ParamValues, image: ImageSource): unknown {
+  if (isLocalProvider(provider)) return { engine: 'local', ...provider.describe(params) };
+  const request = provider.buildSubmit(params, image);
+  return {
+    method: request.method,
+    path: request.path,
+    body: request.body ? describeBody(request.body) : undefined,
+  };
+}
+
 /** Under --dry-run: the request that would be sent (image elided), the sizes and the estimated price. */
 function planned(s: TaskSettings, item: InputItem, prepared: Prepared): TaskResult {
   const { provider } = s.connection;
-  const request = provider.buildSubmit(prepared.params, prepared.image);
   const { sizing, size } = prepared;
   const sent = sizing?.send ?? size;
   return {
     input: item.input,
     provider: provider.id,
     status: 'planned',
-    request: {
-      method: request.method,
-      path: request.path,
-      body: request.body ? describeBody(request.body) : undefined,
-    },
+    request: plannedRequest(provider, prepared.params, prepared.image),
     ...(size ? { inputSize: size } : {}),
     ...(sizing?.send ? { fittedTo: sizing.send } : {}),
     ...(sizing?.expected ? { expected: sizing.expected } : {}),
@@ -432,6 +435,11 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
     s.events?.onStage?.(item.input, 'checking');
     prepared = await prepare(s, item);
     if (s.dryRun) return planned(s, item, prepared);
+    if (isLocalProvider(provider)) {
+      // prepare() refuses URLs for a local provider, so a file's pre-check info is here.
+      const { runLocalTask } = await import('./run-local.js');
+      return await runLocalTask(s, provider, item, prepared.info!);
+    }
     const expected = prepared.sizing?.expected;
     const known = await s.journal?.find(item);
     if (known && 'taskId' in known) {

@@ -322,6 +322,7 @@ describe('upscale providers', () => {
       'magnific',
       'magnific-precision',
       'magnific-precision-v2',
+      'local',
     ]);
     const run = await runCli(['providers', 'novita', '--json'], { cwd: dir });
     expect(JSON.parse(run.stdout)).toMatchObject([

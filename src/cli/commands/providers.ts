@@ -2,7 +2,7 @@
 import { usageError } from '../../errors.js';
 import { flagOf, isProviderId, PROVIDER_IDS, providers } from '../../providers/index.js';
 import { keyConfigKeys } from '../../providers/key-sources.js';
-import type { AuthStyle, ParamValue, Provider } from '../../providers/types.js';
+import { type AnyProvider, type AuthStyle, isLocalProvider, type ParamValue } from '../../providers/types.js';
 import type { Terminal } from '../terminal.js';
 
 export interface FlagInfo {
@@ -20,7 +20,8 @@ export interface ProviderInfo {
   readonly sameApiAs: string | null;
   readonly submit: string;
   readonly status: string;
-  readonly baseUrl: { readonly default: string; readonly env: string; readonly config: string };
+  /** Null for the local provider: it has no API host, key or header. */
+  readonly baseUrl: { readonly default: string; readonly env: string; readonly config: string } | null;
   readonly key: { readonly env: readonly string[]; readonly config: readonly string[] };
   /** `--key-header` values; the first is the default. */
   readonly keyHeaders: readonly AuthStyle[];
@@ -34,17 +35,33 @@ export interface ProviderInfo {
   readonly refuses: readonly { readonly flag: string; readonly why: string; readonly hint: string }[];
 }
 
-export function providerInfo(p: Provider): ProviderInfo {
-  const { api, limits } = p;
+export function providerInfo(p: AnyProvider): ProviderInfo {
+  const { limits } = p;
+  const where = isLocalProvider(p)
+    ? {
+        sameApiAs: null,
+        submit: 'runs on this machine (ESRGAN, onnxruntime)',
+        status: 'progress by tiles',
+        baseUrl: null,
+        key: { env: [], config: [] },
+        keyHeaders: [],
+      }
+    : {
+        sameApiAs: p.sameApiAs ?? null,
+        submit: p.api.endpoint,
+        status: p.api.statusEndpoint,
+        baseUrl: {
+          default: p.api.defaultBaseUrl,
+          env: p.api.baseUrlEnv,
+          config: `${p.api.configSection}.baseUrl`,
+        },
+        key: { env: p.api.keyEnvs, config: keyConfigKeys(p) },
+        keyHeaders: p.api.authStyles,
+      };
   return {
     id: p.id,
     title: p.title,
-    sameApiAs: p.sameApiAs ?? null,
-    submit: api.endpoint,
-    status: api.statusEndpoint,
-    baseUrl: { default: api.defaultBaseUrl, env: api.baseUrlEnv, config: `${api.configSection}.baseUrl` },
-    key: { env: api.keyEnvs, config: keyConfigKeys(p) },
-    keyHeaders: api.authStyles,
+    ...where,
     inputs: limits.inputs,
     limits: {
       scales: limits.scales,
@@ -93,16 +110,21 @@ function pad(text: string, width: number): string {
 /** The human table: one block per provider. */
 export function formatProvider(info: ProviderInfo): string {
   const [defaultHeader, ...otherHeaders] = info.keyHeaders;
-  const root = (path: string) => path.replace(' ', ` ${info.baseUrl.default}`);
+  const { baseUrl } = info;
+  const root = (path: string) => (baseUrl ? path.replace(' ', ` ${baseUrl.default}`) : path);
   const lines = [
     `${info.id}  ${info.title}${info.sameApiAs ? ` (same flags as ${info.sameApiAs})` : ''}`,
     `  submit   ${root(info.submit)}`,
     `  status   ${root(info.status)}`,
-    `  root     --base-url, ${info.baseUrl.env} or config ${info.baseUrl.config}`,
-    `  key      --api-key, ${info.key.env.join(', ')} or config ${info.key.config.join(', ')}`,
-    `  header   ${defaultHeader ? HEADER_TEXT[defaultHeader] : '?'}${
-      otherHeaders.length > 0 ? ` (or --key-header ${otherHeaders.join(', ')})` : ''
-    }`,
+    ...(baseUrl
+      ? [
+          `  root     --base-url, ${baseUrl.env} or config ${baseUrl.config}`,
+          `  key      --api-key, ${info.key.env.join(', ')} or config ${info.key.config.join(', ')}`,
+          `  header   ${defaultHeader ? HEADER_TEXT[defaultHeader] : '?'}${
+            otherHeaders.length > 0 ? ` (or --key-header ${otherHeaders.join(', ')})` : ''
+          }`,
+        ]
+      : ['  key      none: nothing leaves this machine']),
     `  inputs   ${inputsText(info.inputs)}`,
     `  limits   ${limitsText(info)}`,
   ];

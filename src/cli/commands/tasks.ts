@@ -7,6 +7,7 @@ import { usageError } from '../../errors.js';
 import { missingKeyError, type RawOptions, resolveApiKey } from '../../options.js';
 import { getProvider, isProviderId } from '../../providers/index.js';
 import { isSafeTaskId } from '../../providers/json-shape.js';
+import { isLocalProvider } from '../../providers/types.js';
 import { FileJournal, type JournalEntry, readJournal } from '../../run/journal.js';
 import { looksLikeImageFile, outputTarget } from '../../run/naming.js';
 import { fetchTaskState } from '../../run/provider-api.js';
@@ -151,6 +152,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
     const first = group[0]!;
     if (!isProviderId(first.provider)) continue;
     const provider = getProvider(first.provider);
+    if (isLocalProvider(provider)) continue; // local runs are never journaled
     if (!resolveApiKey(provider, flags, process.env, config)) throw missingKeyError(provider);
     const session = await openSession({ ...flags, provider: first.provider, baseUrl: first.baseUrl });
     const reporter = plainReporter(term, { quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) });

@@ -1,7 +1,7 @@
 /** The main command: `upscale <inputs...>` — the programmatic run with a reporter at the edge. */
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { DEFAULT_CONCURRENCY, executeRun, planRun, type RunRequest } from '../../api/run.js';
+import { executeRun, planRun, type RunRequest } from '../../api/run.js';
 import { usageError } from '../../errors.js';
 import type { RawOptions } from '../../options.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
@@ -36,8 +36,8 @@ async function isExistingFile(path: string): Promise<boolean> {
   );
 }
 
-function parseConcurrency(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_CONCURRENCY;
+function parseConcurrency(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw usageError(`--concurrency "${raw}" must be a whole number from 1 to 64`, 'e.g. --concurrency 8');
@@ -91,7 +91,7 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
       shard,
       overwrite: Boolean(flags.overwrite),
       dryRun: Boolean(flags.dryRun),
-      concurrency,
+      ...(concurrency !== undefined ? { concurrency } : {}),
       journalDir: session.journalDir,
       signal: session.signal,
     };

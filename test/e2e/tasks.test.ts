@@ -1,0 +1,100 @@
+/** `upscale status`, `upscale download` and `upscale resume` collect tasks by id or from the journal. */
+import { copyFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../fixtures/emulator/index.js';
+import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+let emu: Emulator;
+let dir: string;
+const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
+
+beforeAll(async () => {
+  emu = await startEmulator({ processingMs: 100 });
+});
+afterAll(async () => {
+  await emu.close();
+});
+beforeEach(async () => {
+  emu.reset();
+  emu.set({ processingMs: 100 });
+  dir = await tempDir();
+  await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+});
+
+/** Submits photo.jpg and gives up at once (--timeout), leaving the task in the journal. */
+async function leaveTaskRunning(processingMs = 1500): Promise<string> {
+  emu.set({ processingMs });
+  const run = await runCli(['photo.jpg', '--json', '--timeout', '0.2', '--poll-interval', '50'], {
+    cwd: dir,
+    env: env(),
+  });
+  const taskId = String(jsonLines(run.stdout)[0]?.taskId);
+  expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
+  return taskId;
+}
+
+describe('tasks by id and from the journal', () => {
+  it('status <id> prints the state as data; status alone lists the journal', async () => {
+    // Long enough that the task is still running when a loaded machine gets to `status`.
+    const taskId = await leaveTaskRunning(20_000);
+    const one = await runCli(['status', taskId, '--json'], { cwd: dir, env: env() });
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      taskId,
+      provider: 'freepik',
+      status: expect.stringMatching(/queued|running/),
+    });
+    const list = await runCli(['status', '--json'], { cwd: dir, env: env() });
+    expect(jsonLines(list.stdout)).toEqual([expect.objectContaining({ taskId, input: 'photo.jpg' })]);
+  });
+
+  it('download <id> -o file waits for the task and writes it', async () => {
+    const taskId = await leaveTaskRunning();
+    const run = await runCli(['download', taskId, '-o', 'got.png', '--poll-interval', '50', '--json'], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({
+      status: 'succeeded',
+      output: 'got.png',
+      width: 640,
+      height: 480,
+    });
+    expect((await sharp(join(dir, 'got.png')).metadata()).width).toBe(640);
+    expect(emu.submissions()).toBe(1);
+  });
+
+  it('resume collects journaled tasks from any folder, then the journal is empty', async () => {
+    await leaveTaskRunning();
+    const elsewhere = await tempDir();
+    const run = await runCli(['resume', '--json'], {
+      cwd: elsewhere,
+      env: { ...env(), UPSCALE_CONFIG_DIR: join(dir, '.upscale-config') },
+    });
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({
+      status: 'succeeded',
+      output: join(dir, 'photo@2x.png'),
+    });
+    expect(await readdir(dir)).toContain('photo@2x.png');
+    expect(emu.submissions()).toBe(1);
+    const again = await runCli(['resume'], {
+      cwd: elsewhere,
+      env: { ...env(), UPSCALE_CONFIG_DIR: join(dir, '.upscale-config') },
+    });
+    expect(again.stderr).toContain('nothing to resume');
+  });
+
+  it('download of an unknown task fails clearly', async () => {
+    const run = await runCli(['download', '046b6c7f-0b8a-43b9-b35d-6489e6daee91', '--json'], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
+  });
+});
