@@ -199,9 +199,9 @@ async function prepare(s: TaskSettings, item: InputItem): Promise<Prepared> {
   const params = withProviderFormat(provider, sizing?.params ?? s.params, wantedFormat(s, item, undefined));
   const size = { width: info.width, height: info.height };
   if (!sizing?.send || s.dryRun)
-    return { image: checked.image, params, sizing, size, cleanup: nothingToClean };
+    return { image: checked.image, params, sizing, size, info, cleanup: nothingToClean };
   const copy = await downscaledCopy(item.input, sizing.send, info.format);
-  return { image: copy.image, params, sizing, size, cleanup: () => copy.remove() };
+  return { image: copy.image, params, sizing, size, info, cleanup: () => copy.remove() };
 }
 
 async function skipIfDone(s: TaskSettings, item: InputItem): Promise<TaskResult | undefined> {
@@ -438,7 +438,7 @@ export async function runTask(s: TaskSettings, item: InputItem): Promise<TaskRes
     if (isLocalProvider(provider)) {
       // prepare() refuses URLs for a local provider, so a file's pre-check info is here.
       const { runLocalTask } = await import('./run-local.js');
-      return await runLocalTask(s, provider, item, prepared.info!);
+      return await runLocalTask({ ...s, params: prepared.params }, provider, item, prepared.info!);
     }
     const expected = prepared.sizing?.expected;
     const known = await s.journal?.find(item);

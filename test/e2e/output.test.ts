@@ -76,6 +76,7 @@ describe('a phone JPEG (orientation 6, GPS, date, camera, Display P3, XMP, IPTC)
     ['magnific-precision', []],
     ['magnific-precision-v2', ['--scale', '2']],
     ['novita', ['--resolution', '2k']],
+    ['local', ['--scale', '2x']],
   ];
 
   it.each(cases)(

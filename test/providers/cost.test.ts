@@ -1,6 +1,7 @@
 /** Every provider estimates a task's price: the tiers of PROVIDERS.md for the Freepik family, unknown otherwise. */
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_IDS, providers } from '../../src/providers/index.js';
+import type { AnyProvider } from '../../src/providers/types.js';
 import { describeTotal, formatMoney, totalCost } from '../../src/run/cost-total.js';
 import type { TaskResult } from '../../src/run/run-task.js';
 
@@ -14,7 +15,8 @@ describe('estimateCost on every provider', () => {
   });
 
   it('local costs nothing: it runs on this machine', () => {
-    expect(providers.local.estimateCost(photo, {})).toMatchObject({ amount: 0 });
+    const local: AnyProvider = providers.local;
+    expect(local.estimateCost(photo, {})).toMatchObject({ amount: 0 });
   });
 
   it.each([
