@@ -5,26 +5,18 @@
  */
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../fixtures/emulator/index.js';
-import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+import { tagsOf, viewerDistance } from '../image/viewer.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 let emu: Emulator;
 let dir: string;
 
-const env = () => ({
-  UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
-  UPSCALE_MAGNIFIC_BASE_URL: emu.apiUrl,
-  UPSCALE_COMFY_BASE_URL: emu.apiUrl,
-  UPSCALE_NOVITA_BASE_URL: emu.apiUrl,
-  FREEPIK_API_KEY: emu.keys.freepik,
-  COMFY_API_KEY: emu.keys.comfy,
-  NOVITA_API_KEY: emu.keys.novita,
-});
+const env = () => emulatorEnv(emu);
 const FAST = ['--poll-interval', '50', '--json'];
 const cli = (args: string[]) => runCli([...args, ...FAST], { cwd: dir, env: env() });
 
@@ -42,27 +34,6 @@ beforeEach(async () => {
     await copyFile(join(IMAGES, name), join(dir, name));
   }
 });
-
-/** Mean absolute difference (0–255) of two images as a colour-managed viewer shows them, at 32×32. */
-async function viewerDistance(a: string, b: string): Promise<number> {
-  const shown = (p: string) =>
-    sharp(p)
-      .autoOrient()
-      .resize(32, 32, { fit: 'fill' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer();
-  const [x, y] = await Promise.all([shown(a), shown(b)]);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += Math.abs(x[i]! - y[i]!);
-  return sum / x.length;
-}
-
-async function tagsOf(path: string) {
-  const meta = await sharp(path).metadata();
-  return { meta, exif: meta.exif ? exifReader(meta.exif) : undefined };
-}
 
 describe('a phone JPEG (orientation 6, GPS, date, camera, Display P3, XMP, IPTC) through every provider', () => {
   const PHONE = join(IMAGES, 'phone-p3.jpg');

@@ -6,13 +6,13 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { finishImage } from '../../src/image/finish-output.js';
 import type { ImageFormat } from '../../src/image/formats.js';
 import type { OutputOptions } from '../../src/image/output-options.js';
 import { readSource, type SourceImage } from '../../src/image/source.js';
+import { tagsOf, viewerDistance } from './viewer.js';
 
 const IMAGES = resolve(import.meta.dirname, '../../fixtures/images');
 const PHONE = join(IMAGES, 'phone-p3.jpg');
@@ -63,24 +63,6 @@ async function finish(
   });
 }
 
-/** Mean absolute difference (0–255) of two images as sRGB, both shrunk to 32×32. */
-async function colourDistance(a: string, b: string, alpha = false): Promise<number> {
-  const thumb = (p: string) => {
-    const s = sharp(p).autoOrient().resize(32, 32, { fit: 'fill' });
-    return (alpha ? s.extractChannel('alpha') : s.removeAlpha().toColourspace('srgb')).raw().toBuffer();
-  };
-  const [x, y] = await Promise.all([thumb(a), thumb(b)]);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += Math.abs(x[i]! - y[i]!);
-  return sum / x.length;
-}
-
-async function tags(path: string) {
-  const meta = await sharp(path).metadata();
-  const exif = meta.exif ? exifReader(meta.exif) : undefined;
-  return { meta, exif };
-}
-
 describe('finishImage: metadata, orientation and colours of a phone photo (P3, orientation 6, GPS)', () => {
   const cases: [string, Upscaler][] = [
     ['converts to sRGB, ignores orientation (like the emulator)', { colours: 'srgb' }],
@@ -91,8 +73,8 @@ describe('finishImage: metadata, orientation and colours of a phone photo (P3, o
   it.each(cases)('a provider that %s → upright JPEG with the same tags and profile', async (_, how) => {
     const done = await finish(PHONE, how, {}, 'jpeg');
     expect(done.format).toBe('jpeg');
-    const input = await tags(PHONE);
-    const { meta, exif } = await tags(done.tempPath);
+    const input = await tagsOf(PHONE);
+    const { meta, exif } = await tagsOf(done.tempPath);
     // Stored 240×160 with orientation 6 shows as 160×240: the output shows 320×480 and is stored so.
     expect([meta.format, meta.width, meta.height, meta.orientation ?? 1]).toEqual(['jpeg', 320, 480, 1]);
     expect(meta.icc?.equals(input.meta.icc!)).toBe(true);
@@ -103,13 +85,13 @@ describe('finishImage: metadata, orientation and colours of a phone photo (P3, o
     expect(meta.xmpAsString).toContain('Upscale Tester');
     expect(meta.iptc?.toString('latin1')).toContain('Eiffel Tower at dawn');
     // Upright and in the same colours as the input shown by a colour-managed viewer.
-    expect(await colourDistance(done.tempPath, PHONE)).toBeLessThan(4);
+    expect(await viewerDistance(done.tempPath, PHONE)).toBeLessThan(4);
   });
 
   it('--strip-metadata: no tags, pixels turned upright, colours converted to untagged sRGB', async () => {
     for (const colours of ['srgb', 'raw'] as const) {
       const done = await finish(PHONE, { colours }, { stripMetadata: true }, 'jpeg');
-      const { meta } = await tags(done.tempPath);
+      const { meta } = await tagsOf(done.tempPath);
       expect([meta.width, meta.height, meta.orientation]).toEqual([320, 480, undefined]);
       expect([meta.exif, meta.icc, meta.xmp, meta.iptc]).toEqual([
         undefined,
@@ -117,24 +99,24 @@ describe('finishImage: metadata, orientation and colours of a phone photo (P3, o
         undefined,
         undefined,
       ]);
-      expect(await colourDistance(done.tempPath, PHONE)).toBeLessThan(4);
+      expect(await viewerDistance(done.tempPath, PHONE)).toBeLessThan(4);
     }
   });
 
   it('carries the tags into PNG and WebP too', async () => {
     for (const format of ['png', 'webp'] as const) {
       const done = await finish(PHONE, {}, {}, format);
-      const { meta, exif } = await tags(done.tempPath);
+      const { meta, exif } = await tagsOf(done.tempPath);
       expect([meta.format, meta.width, meta.height]).toEqual([format, 320, 480]);
       expect(exif?.GPSInfo?.GPSLongitude).toEqual([2, 17, 40.2]);
       expect(meta.icc?.length).toBeGreaterThan(0);
-      expect(await colourDistance(done.tempPath, PHONE)).toBeLessThan(4);
+      expect(await viewerDistance(done.tempPath, PHONE)).toBeLessThan(4);
     }
   });
 
   it('resizes to an exact displayed size', async () => {
     const done = await finish(PHONE, {}, {}, 'jpeg', { width: 300, height: 450 });
-    const { meta } = await tags(done.tempPath);
+    const { meta } = await tagsOf(done.tempPath);
     expect([meta.width, meta.height]).toEqual([300, 450]);
   });
 });
@@ -146,14 +128,14 @@ describe('finishImage: transparency', () => {
     const done = await finish(ALPHA, {}, {});
     expect(done.notices).toEqual([]);
     expect((await sharp(done.tempPath).metadata()).hasAlpha).toBe(true);
-    expect(await colourDistance(done.tempPath, ALPHA, true)).toBeLessThan(4);
+    expect(await viewerDistance(done.tempPath, ALPHA, true)).toBeLessThan(4);
   });
 
   it('restores the alpha a provider dropped (a JPEG result) when the output is PNG', async () => {
     const done = await finish(ALPHA, { format: 'jpeg' }, {}, 'png');
     const meta = await sharp(done.tempPath).metadata();
     expect([meta.format, meta.hasAlpha, meta.width]).toEqual(['png', true, 400]);
-    expect(await colourDistance(done.tempPath, ALPHA, true)).toBeLessThan(4);
+    expect(await viewerDistance(done.tempPath, ALPHA, true)).toBeLessThan(4);
   });
 
   it('flattens on --background for JPEG and says so', async () => {
