@@ -135,6 +135,23 @@ describe('--format and the names of outputs', () => {
   });
 });
 
+describe('upscale resume', () => {
+  it('finishes a journaled task the way its run asked (--format, metadata, orientation)', async () => {
+    emu.script('outcome', [{ processingMs: 1500 }]);
+    const first = await cli(['phone-p3.jpg', '--format', 'webp', '--timeout', '0.3']);
+    expect(jsonLines(first.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+    await new Promise((r) => setTimeout(r, 1500));
+    const resumed = await runCli(['resume', '--json'], { cwd: dir, env: env() });
+    expect(resumed.code).toBe(0);
+    const output = String(jsonLines(resumed.stdout)[0]!.output);
+    expect(output).toMatch(/phone-p3@2x\.webp$/);
+    const { meta, exif } = await tagsOf(output);
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 320, 480]);
+    expect(exif?.GPSInfo?.GPSLatitude).toEqual([48, 51, 29.64]);
+    expect(emu.submissions()).toBe(1);
+  });
+});
+
 describe('transparency', () => {
   it('keeps alpha in PNG; flattens on --background for JPEG and says so once', async () => {
     await copyFile(join(IMAGES, 'alpha.png'), join(dir, 'alpha2.png'));
