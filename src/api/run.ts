@@ -22,6 +22,8 @@ export interface RunEvents extends TaskEvents {
   onResult?(result: TaskResult): void;
   /** The estimate of a run checked against `maxCost`, before anything is sent. */
   onEstimate?(total: CostTotal): void;
+  /** The journal could not be written (said once): the run goes on, but could not be resumed. */
+  onJournalError?(dir: string, error: unknown): void;
 }
 
 export interface RunRequest {
@@ -191,10 +193,14 @@ export async function executeRun(
     const estimate = await checkMaxCost(request, items, options.maxCost);
     events?.onEstimate?.(estimate);
   }
+  const { journalDir } = request;
   const journal =
-    request.journalDir === undefined || request.dryRun
+    journalDir === undefined || request.dryRun
       ? undefined
-      : new FileJournal(request.journalDir, {
+      : new FileJournal(journalDir, {
+          ...(events?.onJournalError
+            ? { onError: (error: unknown) => events.onJournalError?.(journalDir, error) }
+            : {}),
           provider: options.provider.id,
           baseUrl: options.baseUrl,
           params: options.params,

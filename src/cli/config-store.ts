@@ -1,4 +1,5 @@
 /** The stored configuration (conf): keys and defaults per provider, file mode 0600. */
+import { UpscaleError } from '../errors.js';
 import type { ConfigReader } from '../options.js';
 
 export interface ConfigStore extends ConfigReader {
@@ -12,12 +13,25 @@ export interface ConfigStore extends ConfigReader {
 export async function openConfig(env: NodeJS.ProcessEnv = process.env): Promise<ConfigStore> {
   const { default: Conf } = await withoutNewSignalHandlers(() => import('conf'));
   const dir = env.UPSCALE_CONFIG_DIR;
-  const conf = new Conf<Record<string, unknown>>({
-    projectName: 'upscale',
-    projectSuffix: '',
-    ...(dir ? { cwd: dir } : {}),
-    configFileMode: 0o600,
-  });
+  let conf: InstanceType<typeof Conf<Record<string, unknown>>>;
+  try {
+    conf = new Conf<Record<string, unknown>>({
+      projectName: 'upscale',
+      projectSuffix: '',
+      ...(dir ? { cwd: dir } : {}),
+      configFileMode: 0o600,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UpscaleError(
+      'CONFIG',
+      `cannot read the stored configuration${dir ? ` in ${dir}` : ''} (${code ?? (error as Error).message})`,
+      {
+        hint: 'fix or remove the config file, or point UPSCALE_CONFIG_DIR at a folder you can write',
+        cause: error,
+      },
+    );
+  }
   return {
     get: (key) => conf.get(key),
     set: (key, value) => conf.set(key, value),

@@ -62,6 +62,6 @@ export function retryDelayMs(
 export const DOWNLOAD_POLICY: RetryPolicy = {
   ...READ_POLICY,
   name: 'download',
-  maxAttempts: 5,
+  maxAttempts: 6,
   maxDelayMs: 8000,
 };

@@ -40,6 +40,11 @@ export interface JournalEntry {
 }
 
 export interface JournalContext {
+  /**
+   * Called (once) when the journal cannot be written, e.g. a read-only config folder. The run
+   * goes on — the output still lands — but an interruption could not be resumed.
+   */
+  readonly onError?: (error: unknown) => void;
   readonly provider: string;
   readonly baseUrl: string;
   readonly params: ParamValues;
@@ -131,13 +136,26 @@ export class FileJournal implements TaskJournal {
 
   /** Written before a submit is sent (see JournalEntry.state). */
   async markSubmitting(item: InputItem): Promise<void> {
-    await this.write(item, { state: 'submitting', submittedAt: Date.now() });
+    await this.bestEffort(() => this.write(item, { state: 'submitting', submittedAt: Date.now() }));
   }
 
   async record(item: InputItem, taskId: string, submittedAt: number): Promise<void> {
-    await this.write(item, { state: 'submitted', taskId, submittedAt });
-    // Every id this machine ever got back, so recovery can tell our tasks from unknown ones.
-    await appendFile(join(this.dir, KNOWN_IDS), `${taskId}\n`, { mode: 0o600 });
+    await this.bestEffort(async () => {
+      await this.write(item, { state: 'submitted', taskId, submittedAt });
+      // Every id this machine ever got back, so recovery can tell our tasks from unknown ones.
+      await appendFile(join(this.dir, KNOWN_IDS), `${taskId}\n`, { mode: 0o600 });
+    });
+  }
+
+  private failed = false;
+
+  private async bestEffort(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!this.failed) this.context.onError?.(error);
+      this.failed = true;
+    }
   }
 
   async knownTaskIds(): Promise<Set<string>> {
@@ -169,7 +187,7 @@ export class FileJournal implements TaskJournal {
   }
 
   async remove(item: InputItem): Promise<void> {
-    await rm(this.pathOf(item), { force: true });
+    await this.bestEffort(() => rm(this.pathOf(item), { force: true }));
   }
 }
 

@@ -3,6 +3,7 @@
  * journaled task), poll, download, verify, and move the file into place. Reports through callbacks.
  */
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { toUpscaleError, UpscaleError } from '../errors.js';
 import { describeBody } from '../http/json-body.js';
 import { commitFile, downloadToTemp } from '../image/download.js';
@@ -263,7 +264,8 @@ async function collect(
     for (const [index, url] of urls.entries()) {
       const target: OutputTarget =
         index === 0 ? item.target : { dir: item.target.dir, stem: `${item.target.stem}-${index + 1}` };
-      const provisional = finalPath(target, 'part');
+      // Temp files are named after the output without its extension, which the bytes decide.
+      const provisional = target.fixed?.path ?? join(target.dir, target.stem);
       const downloaded = await downloadToTemp(s.connection.client, url, provisional, s.signal);
       const size = await imageSize(downloaded.tempPath);
       if (!size || (index === 0 && expected && !sizeMatches(size, expected))) {
@@ -346,6 +348,9 @@ export async function collectTask(
   }
 }
 
+/** Submits whose answer was lost, each checked against the task list, before giving up. */
+const MAX_UNCERTAIN_SUBMITS = 4;
+
 /** Records a task found by recovery as ours, then collects it. */
 async function adopt(
   s: TaskSettings,
@@ -372,7 +377,7 @@ async function submitAndCollect(s: TaskSettings, item: InputItem, prepared: Prep
       task = await submitTask(s.connection, prepared.params, prepared.image, submitSignal);
     } catch (error) {
       const uncertain = error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN';
-      if (uncertain && s.recovery?.canRecover() && attempt === 1) {
+      if (uncertain && s.recovery?.canRecover() && attempt < MAX_UNCERTAIN_SUBMITS) {
         const recovered = await s.recovery.recover(item, startedAt, expected);
         if (recovered.found) return adopt(s, item, recovered.found, prepared);
         continue; // the provider has no unknown task: the submit never arrived, sending it again is safe

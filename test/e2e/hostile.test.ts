@@ -147,6 +147,35 @@ describe('hostile input', () => {
   });
 });
 
+describe('an unusable config folder', () => {
+  it('a journal that cannot be written is a warning: the image is still upscaled', async () => {
+    await photo('p.jpg');
+    const cfg = join(dir, 'cfg');
+    await mkdir(cfg);
+    await writeFile(join(cfg, 'journal'), 'a file where the journal folder should be');
+    const run = await runCli(['p.jpg', '--poll-interval', '20'], {
+      cwd: dir,
+      env: { ...env(), UPSCALE_CONFIG_DIR: cfg },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/warning: cannot write the journal/);
+    expect(await readdir(dir)).toContain('p@2x.png');
+  });
+
+  it('a config that cannot be read stops the run before sending, with a hint', async () => {
+    await photo('p.jpg');
+    await writeFile(join(dir, 'cfg'), 'x');
+    const run = await runCli(['p.jpg'], {
+      cwd: dir,
+      env: { ...env(), UPSCALE_CONFIG_DIR: join(dir, 'cfg/sub') },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('cannot read the stored configuration');
+    expect(run.stderr).toContain('UPSCALE_CONFIG_DIR');
+    expect(emu.requests).toEqual([]);
+  });
+});
+
 describe('secrets', () => {
   it('never shows the key in --verbose logs, errors, JSON lines or the journal', async () => {
     await photo('p.jpg');

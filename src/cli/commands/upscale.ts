@@ -117,6 +117,10 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
             `${input}: ${notice.message}${items.length > 1 ? ' (and for any other such input)' : ''}`,
           );
         },
+        onJournalError: (dir, error) =>
+          reporter.warn(
+            `cannot write the journal in ${dir} (${(error as NodeJS.ErrnoException).code ?? error}): an interrupted run could not be resumed`,
+          ),
         onEstimate: (total) => {
           if (!flags.quiet) reporter.warn(`estimated cost ${describeTotal(total)}, within --max-cost`);
         },
