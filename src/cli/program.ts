@@ -140,6 +140,14 @@ export function buildProgram(term: Terminal, run: Action): Command {
     .description('list every provider: endpoint, key variable, flags with ranges and defaults, limits')
     .argument('[ids...]', 'only these providers')
     .option('--json', 'a JSON array on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale providers
+  $ upscale providers novita local
+  $ upscale providers --json | jq -r '.[] | .id + "  " + .submit'`,
+    )
     .action(async (ids: string[], _flags: unknown, cmd: Command) => {
       // `upscale --json providers` still works: the program's own --json is merged in.
       const json = Boolean(cmd.optsWithGlobals().json);
@@ -160,16 +168,17 @@ Examples:
   $ upscale config list          # keys are shown as (set, hidden)
   $ upscale config path`,
     );
-  for (const [action, args, what] of [
-    ['set', '<key> <value>', 'store a value'],
-    ['get', '<key>', 'print a value (keys stay hidden)'],
-    ['unset', '<key>', 'remove a value'],
-    ['list', '', 'print every stored value (keys hidden)'],
-    ['path', '', 'print the config file path'],
+  for (const [action, args, what, example] of [
+    ['set', '<key> <value>', 'store a value', 'upscale config set novita.apiKey <key>'],
+    ['get', '<key>', 'print a value (keys stay hidden)', 'upscale config get freepik.baseUrl'],
+    ['unset', '<key>', 'remove a value', 'upscale config unset comfy.keyHeader'],
+    ['list', '', 'print every stored value (keys hidden)', 'upscale config list'],
+    ['path', '', 'print the config file path', 'upscale config path          # UPSCALE_CONFIG_DIR moves it'],
   ] as const) {
     config
       .command(`${action}${args ? ` ${args}` : ''}`)
       .description(what)
+      .addHelpText('after', `\nExample:\n  $ ${example}`)
       .action(async (...received: unknown[]) => {
         const positional = received.slice(0, args.split(' ').filter(Boolean).length) as string[];
         program.setOptionValue('__exit', await run('config', [action, positional]));
@@ -223,6 +232,12 @@ Examples:
   program
     .command('webhook')
     .description('webhook helpers')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ upscale webhook verify --secret "$SECRET" --id msg_1 --timestamp 1718000000 --signature "v1,…" body.json`,
+    )
     .command('verify [body-file]')
     .description(
       'check a Freepik/Magnific webhook signature (body from the file, or stdin); exit 0 valid, 1 not',
