@@ -4,6 +4,8 @@
  * Precedence: flag > environment > stored config > provider default.
  */
 import { UpscaleError, usageError } from './errors.js';
+import { formatOfExtension, OUTPUT_FORMATS } from './image/formats.js';
+import type { OutputOptions } from './image/output-options.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
 import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';
 import {
@@ -12,6 +14,7 @@ import {
   isLocalProvider,
   ParamError,
   type ParamValue,
+  type ParamValues,
   type Provider,
 } from './providers/types.js';
 
@@ -31,6 +34,14 @@ export interface RawOptions {
   readonly timeout?: string;
   readonly requestTimeout?: string;
   readonly dryRun?: boolean;
+  readonly format?: string;
+  readonly quality?: string;
+  readonly stripMetadata?: boolean;
+  readonly background?: string;
+  readonly fit?: boolean;
+  readonly width?: string;
+  readonly height?: string;
+  readonly maxCost?: string;
   readonly [flag: string]: unknown;
 }
 
@@ -45,6 +56,10 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   /** Per request: the longest wait for an answer's headers, and between two chunks of its body. */
   readonly requestTimeoutMs: number;
+  /** Format, quality, metadata, background and size of the outputs. */
+  readonly output: OutputOptions;
+  /** `--max-cost`: the run is refused when its estimated total is above it. */
+  readonly maxCost: number | undefined;
 }
 
 /** Below 1 s, so a finished task is noticed within 1 s + 15 % of its age; a 60 s task takes 18 polls. */
@@ -165,6 +180,67 @@ export function missingKeyError(provider: Provider): UpscaleError {
   });
 }
 
+function wholeNumber(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || value < min || value > max)
+    throw usageError(
+      `${flag} "${raw}" must be a whole number from ${min} to ${max}`,
+      `e.g. ${flag} ${Math.min(max, 90)}`,
+    );
+  return value;
+}
+
+const COLOUR = /^(#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})|white|black|gr[ae]y)$/i;
+
+/** `--format`, `--quality`, `--strip-metadata`, `--background`, `--fit`, `--width`, `--height`. */
+export function resolveOutputOptions(
+  raw: RawOptions,
+  provider: AnyProvider,
+  params: ParamValues,
+): OutputOptions {
+  let format: OutputOptions['format'];
+  if (raw.format !== undefined) {
+    const name = raw.format.trim().toLowerCase();
+    const known = name === 'keep' ? 'keep' : formatOfExtension(name);
+    if (known === undefined || (known !== 'keep' && !(OUTPUT_FORMATS as readonly string[]).includes(known)))
+      throw usageError(
+        `--format "${raw.format}" is not an output format`,
+        `use keep, ${OUTPUT_FORMATS.join(', ')}`,
+      );
+    format = known;
+  }
+  const background = raw.background?.trim();
+  if (background !== undefined && !COLOUR.test(background))
+    throw usageError(`--background "${raw.background}" is not a colour`, 'use #rrggbb, #rgb, white or black');
+  const width = wholeNumber(raw.width, '--width', 1, 100_000);
+  const height = wholeNumber(raw.height, '--height', 1, 100_000);
+  if ((width !== undefined || height !== undefined) && params.scale !== undefined)
+    throw usageError('--width/--height pick the scale themselves', 'drop --scale, or drop --width/--height');
+  if ((width !== undefined || height !== undefined) && provider.limits.scales.length === 0)
+    throw usageError(
+      `--width/--height need a provider with known scale factors; ${provider.id} has none`,
+      'pick a provider with --scale (see `upscale providers`)',
+    );
+  return {
+    ...(format ? { format } : {}),
+    ...(raw.quality !== undefined ? { quality: wholeNumber(raw.quality, '--quality', 1, 100) } : {}),
+    ...(raw.stripMetadata ? { stripMetadata: true } : {}),
+    ...(background ? { background: background.toLowerCase() } : {}),
+    ...(raw.fit ? { fit: true } : {}),
+    ...(width !== undefined ? { width } : {}),
+    ...(height !== undefined ? { height } : {}),
+  };
+}
+
+function resolveMaxCost(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw.replace(/^[€$]/, ''));
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0)
+    throw usageError(`--max-cost "${raw}" must be an amount (e.g. 2.50)`, 'e.g. --max-cost 5');
+  return value;
+}
+
 /** A local provider has no key, host or header: those flags are refused rather than ignored. */
 function localOptions(provider: AnyProvider, raw: RawOptions): void {
   for (const [flag, value] of [
@@ -194,7 +270,20 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
   const timeoutMs = positiveNumber(raw.timeout, '--timeout', DEFAULT_TIMEOUT_S, 'seconds') * 1000;
   const requestTimeoutMs =
     positiveNumber(raw.requestTimeout, '--request-timeout', DEFAULT_REQUEST_TIMEOUT_S, 'seconds') * 1000;
+  const output = resolveOutputOptions(raw, provider, params);
+  const maxCost = resolveMaxCost(raw.maxCost);
   const apiKey = remote ? resolveApiKey(remote, raw, env, config) : undefined;
   if (remote && apiKey === undefined && !raw.dryRun) throw missingKeyError(remote);
-  return { provider, params, apiKey, baseUrl, authStyle, pollIntervalMs, timeoutMs, requestTimeoutMs };
+  return {
+    provider,
+    params,
+    apiKey,
+    baseUrl,
+    authStyle,
+    pollIntervalMs,
+    timeoutMs,
+    requestTimeoutMs,
+    output,
+    maxCost,
+  };
 }

@@ -105,3 +105,47 @@ describe('flags that belong to other providers exit 2 naming their owners', () =
     expect(() => resolve({ provider, apiKey: 'k', ...flags })).toThrow(message);
   });
 });
+
+describe('output options: --format, --quality, --strip-metadata, --background, --fit, --width, --height, --max-cost', () => {
+  const key = { FREEPIK_API_KEY: 'k', NOVITA_API_KEY: 'n' };
+  it.each([
+    [{}, {}],
+    [{ format: 'KEEP' }, { format: 'keep' }],
+    [{ format: 'jpg' }, { format: 'jpeg' }],
+    [
+      { format: 'tif', quality: '80' },
+      { format: 'tiff', quality: 80 },
+    ],
+    [
+      { stripMetadata: true, background: '#ABC' },
+      { stripMetadata: true, background: '#abc' },
+    ],
+    [
+      { fit: true, width: '1920' },
+      { fit: true, width: 1920 },
+    ],
+    [{ height: '1080' }, { height: 1080 }],
+  ])('%o → %o', (raw, output) => {
+    expect(resolve(raw, key).output).toEqual(output);
+  });
+
+  it.each([
+    [{ format: 'gif' }, /--format "gif" is not an output format/],
+    [{ format: 'bmp' }, /--format "bmp" is not an output format/],
+    [{ quality: '0' }, /--quality "0" must be a whole number from 1 to 100/],
+    [{ quality: '85.5' }, /--quality "85.5" must be a whole number/],
+    [{ background: 'purple-ish' }, /--background "purple-ish" is not a colour/],
+    [{ width: '-5' }, /--width "-5" must be a whole number/],
+    [{ width: '800', scale: '4x' }, /--width\/--height pick the scale themselves/],
+    [{ width: '800', provider: 'novita' }, /novita has none/],
+    [{ maxCost: 'lots' }, /--max-cost "lots" must be an amount/],
+  ])('refuses %o', (raw, message) => {
+    expect(() => resolve(raw, key)).toThrow(message);
+  });
+
+  it('reads --max-cost with or without a currency sign', () => {
+    expect(resolve({ maxCost: '2.5' }, key).maxCost).toBe(2.5);
+    expect(resolve({ maxCost: '€3' }, key).maxCost).toBe(3);
+    expect(resolve({}, key).maxCost).toBeUndefined();
+  });
+});

@@ -32,6 +32,10 @@ async function run(name: string, args: unknown[]): Promise<number> {
       const { providersCommand } = await import('./commands/providers.js');
       return providersCommand(args[0] as string[], args[1] as boolean, term);
     }
+    case 'webhook-verify': {
+      const { webhookVerifyCommand } = await import('./commands/webhook.js');
+      return webhookVerifyCommand(args[0] as string | undefined, args[1] as never, term, process.env);
+    }
     default:
       throw new Error(`unknown command ${name}`);
   }

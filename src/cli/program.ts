@@ -11,6 +11,7 @@ import { packageVersion } from './version.js';
 // commander is CommonJS: require() skips the scan of its exports that an ESM import does (start-up time).
 const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 type Command = Commander.Command;
+type Option = Commander.Option;
 
 const EXAMPLES = `
 Examples:
@@ -23,6 +24,10 @@ Examples:
   $ upscale 'shots/**/*.jpg' --shard 2/3 --json           # CI job 2 of 3 takes a stable third
   $ upscale photo.jpg -p freepik-precision-v2 --scale 4 --flavor photo
   $ upscale https://example.com/a.jpg -p novita --resolution 4k --format png
+  $ upscale photo.jpg --format webp --quality 85          # convert; EXIF, GPS and ICC carried over
+  $ upscale shots/ --width 3840 --fit --dry-run           # sizes and estimated price per input and in total
+  $ upscale shots/ --scale 4x --max-cost 5                # refuse to start above €5 (estimated)
+  $ upscale webhook verify --secret "$SECRET" --id … --timestamp … --signature … body.json
   $ upscale config set freepik.apiKey <key>               # store the key (file mode 0600)
   $ upscale providers                                     # every provider: endpoint, key, flags, limits
 
@@ -32,17 +37,44 @@ api.magnific.com (header x-magnific-api-key) and take the same flags as their fr
 Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config error or every
 input refused before sending, 130 interrupted (run the same command again to resume).`;
 
+/** What the output file is: format, quality, metadata, transparency, size; and the price cap. */
+function outputOptions(): Option[] {
+  const group = 'Output file and cost:';
+  return [
+    new Option(
+      '--format <format>',
+      "keep (the input's), png, jpeg, webp, avif or tiff (default: as the provider returns it)",
+    ),
+    new Option('--quality <1-100>', 'JPEG/WebP/AVIF quality when the output is encoded (default 92/90/60)'),
+    new Option(
+      '--strip-metadata',
+      "drop the input's EXIF, XMP, IPTC and ICC profile (default: carried over)",
+    ),
+    new Option(
+      '--background <colour>',
+      'colour under transparency when the format has none (default #ffffff)',
+    ),
+    new Option(
+      '--fit',
+      "downscale an input just enough for the provider's output limit instead of refusing it",
+    ),
+    new Option('--width <px>', 'output width: the smallest scale that reaches it, then resized down exactly'),
+    new Option('--height <px>', 'output height (with --width: fits inside both, aspect kept)'),
+    new Option('--max-cost <amount>', 'refuse to start (exit 2) when the estimated total is above this'),
+  ].map((option) => option.helpGroup(group));
+}
+
 export type Action = (name: string, args: unknown[]) => Promise<number>;
 
-/** The program; `flags` is what it needs of the providers (their modules load only when a command runs). */
-export function buildProgram(term: Terminal, run: Action, flags: CliFlags): Command {
+/** The program; `providers` is what it needs of them (their modules load only when a command runs). */
+export function buildProgram(term: Terminal, run: Action, providers: CliFlags): Command {
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
     .version(packageVersion(), '-V, --version')
     // Options after a subcommand belong to it (`upscale status <id> --json`), not to the program.
     .enablePositionalOptions()
     .argument('[inputs...]', 'image files or http(s):// URLs')
-    .option('-p, --provider <id>', `provider: ${flags.ids.join(', ')}`, undefined)
+    .option('-p, --provider <id>', `provider: ${providers.ids.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')
     .option('--overwrite', 'redo inputs whose output already exists (default: skip them)')
     .option('--dry-run', 'check everything and print what would be sent; send nothing')
@@ -74,7 +106,8 @@ export function buildProgram(term: Terminal, run: Action, flags: CliFlags): Comm
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
       program.setOptionValue('__exit', await run('upscale', [inputs, flags]));
     });
-  for (const { flag, description, group } of flags.options) {
+  for (const option of outputOptions()) program.addOption(option);
+  for (const { flag, description, group } of providers.options) {
     program.addOption(new Option(flag, description).helpGroup(group));
   }
 
@@ -83,6 +116,14 @@ export function buildProgram(term: Terminal, run: Action, flags: CliFlags): Comm
     .description('list every provider: endpoint, key variable, flags with ranges and defaults, limits')
     .argument('[ids...]', 'only these providers')
     .option('--json', 'a JSON array on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale providers
+  $ upscale providers novita local
+  $ upscale providers --json | jq -r '.[] | .id + "  " + .submit'`,
+    )
     .action(async (ids: string[], _flags: unknown, cmd: Command) => {
       // `upscale --json providers` still works: the program's own --json is merged in.
       const json = Boolean(cmd.optsWithGlobals().json);
@@ -103,16 +144,17 @@ Examples:
   $ upscale config list          # keys are shown as (set, hidden)
   $ upscale config path`,
     );
-  for (const [action, args, what] of [
-    ['set', '<key> <value>', 'store a value'],
-    ['get', '<key>', 'print a value (keys stay hidden)'],
-    ['unset', '<key>', 'remove a value'],
-    ['list', '', 'print every stored value (keys hidden)'],
-    ['path', '', 'print the config file path'],
+  for (const [action, args, what, example] of [
+    ['set', '<key> <value>', 'store a value', 'upscale config set novita.apiKey <key>'],
+    ['get', '<key>', 'print a value (keys stay hidden)', 'upscale config get freepik.baseUrl'],
+    ['unset', '<key>', 'remove a value', 'upscale config unset comfy.keyHeader'],
+    ['list', '', 'print every stored value (keys hidden)', 'upscale config list'],
+    ['path', '', 'print the config file path', 'upscale config path          # UPSCALE_CONFIG_DIR moves it'],
   ] as const) {
     config
       .command(`${action}${args ? ` ${args}` : ''}`)
       .description(what)
+      .addHelpText('after', `\nExample:\n  $ ${example}`)
       .action(async (...received: unknown[]) => {
         const positional = received.slice(0, args.split(' ').filter(Boolean).length) as string[];
         program.setOptionValue('__exit', await run('config', [action, positional]));
@@ -120,7 +162,7 @@ Examples:
   }
   const connectionOptions = (cmd: Command) =>
     cmd
-      .option('-p, --provider <id>', `provider: ${flags.ids.join(', ')}`)
+      .option('-p, --provider <id>', `provider: ${providers.ids.join(', ')}`)
       .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
       .option('--base-url <url>', "the provider's API root")
       .option('--key-header <style>', 'how the key is sent')
@@ -161,6 +203,39 @@ Examples:
     )
     .action(async (taskId: string, flags: Record<string, unknown>) => {
       program.setOptionValue('__exit', await run('download', [taskId, flags]));
+    });
+
+  program
+    .command('webhook')
+    .description('webhook helpers')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ upscale webhook verify --secret "$SECRET" --id msg_1 --timestamp 1718000000 --signature "v1,…" body.json`,
+    )
+    .command('verify [body-file]')
+    .description(
+      'check a Freepik/Magnific webhook signature (body from the file, or stdin); exit 0 valid, 1 not',
+    )
+    .option('--secret <secret>', 'signing secret (else UPSCALE_WEBHOOK_SECRET)')
+    .option('--id <id>', 'the webhook-id header')
+    .option('--timestamp <seconds>', 'the webhook-timestamp header')
+    .option('--signature <value>', 'the webhook-signature header (space-separated v1,<base64> entries)')
+    .option('--max-age <seconds>', 'also refuse a timestamp further than this from now')
+    .option('--json', 'print {"valid":…,"reason":…} on stdout')
+    .addHelpText(
+      'after',
+      `
+The secret is used as UTF-8 bytes; a Standard Webhooks secret (whsec_<base64>) is also tried decoded.
+
+Examples:
+  $ upscale webhook verify --secret "$SECRET" --id msg_1 --timestamp 1718000000 --signature "v1,…" body.json
+  $ curl-dump-body | upscale webhook verify --id … --timestamp … --signature … -`,
+    )
+    .action(async (bodyFile: string | undefined, flags: Record<string, unknown>, cmd: Command) => {
+      const json = Boolean(cmd.optsWithGlobals().json);
+      program.setOptionValue('__exit', await run('webhook-verify', [bodyFile, { ...flags, json }]));
     });
 
   program

@@ -4,7 +4,8 @@
  */
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { HttpClient } from '../http/client.js';
+import { connect } from '../api/connection.js';
+import type { HttpClient } from '../http/client.js';
 import { type RawOptions, type ResolvedOptions, resolveOptions } from '../options.js';
 import type { Connection } from '../run/provider-api.js';
 import { type ConfigStore, openConfig } from './config-store.js';
@@ -47,16 +48,12 @@ export async function openSession(flags: RawOptions): Promise<Session> {
   const options = resolveOptions(flags, process.env, config);
   addSecret(options.apiKey);
   let reporter: Reporter | undefined;
-  const client = new HttpClient({
-    timeouts: {
-      connectMs: Math.min(10_000, options.requestTimeoutMs),
-      headersMs: options.requestTimeoutMs,
-      bodyMs: options.requestTimeoutMs,
-    },
+  const connection = connect(options, {
     onRetry: (e) => reporter?.retry(e),
     onLog: (line) => reporter?.log(line),
     secrets: secrets(),
   });
+  const { client } = connection;
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = () => {
@@ -71,13 +68,7 @@ export async function openSession(flags: RawOptions): Promise<Session> {
     options,
     config,
     client,
-    connection: {
-      provider: options.provider,
-      baseUrl: options.baseUrl,
-      apiKey: options.apiKey ?? '',
-      authStyle: options.authStyle,
-      client,
-    },
+    connection,
     signal: controller.signal,
     journalDir: journalDirOf(config),
     interrupted: () => interrupted,

@@ -54,3 +54,24 @@ export function isImageContentType(contentType: string | undefined): boolean {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   return type.startsWith('image/') || type === 'application/octet-stream' || type === 'binary/octet-stream';
 }
+
+/** Formats `--format` can ask for (gif stays a format the provider may return, not one to convert to). */
+export const OUTPUT_FORMATS = [
+  'png',
+  'jpeg',
+  'webp',
+  'avif',
+  'tiff',
+] as const satisfies readonly ImageFormat[];
+
+/** Formats that store an alpha channel. */
+export function formatHasAlpha(format: ImageFormat): boolean {
+  return format !== 'jpeg';
+}
+
+/** Every file extension of a format (`jpeg` → jpg, jpeg, jfif), for existing-output checks. */
+export function extensionsOf(format: ImageFormat): string[] {
+  return Object.entries(FORMAT_OF_EXTENSION)
+    .filter(([, f]) => f === format)
+    .map(([ext]) => ext);
+}

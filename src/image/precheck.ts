@@ -8,6 +8,7 @@ import { access, stat } from 'node:fs/promises';
 import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
 import type { AnyProvider, FileImage, ParamValues, Size } from '../providers/types.js';
+import type { Sizing } from './sizing.js';
 
 /** sharp's own default pixel limit: beyond it nothing is decoded, whatever the provider. */
 export const MAX_INPUT_PIXELS = 268_402_689;
@@ -23,6 +24,11 @@ export interface PrecheckInfo extends Size {
 export interface PrecheckOptions {
   /** Decode every pixel (catches truncated files). Off for --dry-run scans, which read headers only. */
   readonly decode: boolean;
+  /**
+   * Replaces the output-limit check (for --fit, --width, --height): decides what is sent for an
+   * input of this stored size and EXIF orientation, or throws.
+   */
+  readonly plan?: (input: Size, orientation: number) => Sizing;
 }
 
 async function loadSharp() {
@@ -83,7 +89,7 @@ export function largestFittingScale(
   return fits.length > 0 ? Math.max(...fits) : undefined;
 }
 
-function outputFits(output: Size, provider: AnyProvider): boolean {
+export function outputFits(output: Size, provider: AnyProvider): boolean {
   const { maxOutputPixels, maxOutputSide } = provider.limits;
   if (maxOutputPixels !== undefined && output.width * output.height > maxOutputPixels) return false;
   if (maxOutputSide !== undefined && Math.max(output.width, output.height) > maxOutputSide) return false;
@@ -96,6 +102,7 @@ export function checkOutputLimits(
   input: Size,
   provider: AnyProvider,
   params: ParamValues,
+  fitHint?: string,
 ): void {
   const output = provider.outputSize(input, params);
   if (!output || outputFits(output, provider)) return;
@@ -112,8 +119,8 @@ export function checkOutputLimits(
     {
       hint:
         fitting !== undefined
-          ? `use --scale ${fitting}x or smaller, or downscale the input first`
-          : 'downscale the input first: even the smallest scale is over the limit',
+          ? `use --scale ${fitting}x or smaller${fitHint ? `, ${fitHint}` : ''}, or downscale the input first`
+          : `${fitHint ? `${fitHint}, or ` : ''}downscale the input first: even the smallest scale is over the limit`,
     },
   );
 }
@@ -124,7 +131,7 @@ export async function precheckFile(
   provider: AnyProvider,
   params: ParamValues,
   options: PrecheckOptions,
-): Promise<{ image: FileImage; info: PrecheckInfo }> {
+): Promise<{ image: FileImage; info: PrecheckInfo; sizing?: Sizing | undefined }> {
   const bytes = await checkFile(path);
   const sharp = await loadSharp();
   let meta: Metadata;
@@ -146,7 +153,8 @@ export async function precheckFile(
       },
     );
   }
-  checkOutputLimits(path, input, provider, params);
+  const sizing = options.plan?.(input, meta.orientation ?? 1);
+  if (!options.plan) checkOutputLimits(path, input, provider, params);
   if (options.decode) {
     try {
       // Decoding to a thumbnail reads every byte (JPEG shrinks on load, so this stays fast)
@@ -169,5 +177,5 @@ export async function precheckFile(
     hasAlpha: meta.hasAlpha ?? false,
     displayed: rotated ? { width: height, height: width } : input,
   };
-  return { image: { kind: 'file', path, size: bytes }, info };
+  return { image: { kind: 'file', path, size: bytes }, info, sizing };
 }

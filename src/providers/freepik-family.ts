@@ -32,7 +32,7 @@ export interface FreepikProduct {
   scaleOf(params: ParamValues): number | undefined;
   outputSize(input: Size, params: ParamValues): Size | undefined;
   outputTag(params: ParamValues): string;
-  estimateCost?(input: Size, params: ParamValues): CostEstimate;
+  estimateCost(input: Size, params: ParamValues): CostEstimate;
 }
 
 /** Where it goes: the API root, key variables, config section, key headers and path prefix. */
@@ -74,7 +74,7 @@ export function freepikFamilyProvider(
     outputSize: (input, params) => product.outputSize(input, params),
     outputTag: (params) => product.outputTag(params),
     ...(host.hasList ? { listRequest: () => ({ method: 'GET', path }), parseList: parseFreepikList } : {}),
-    ...(product.estimateCost ? { estimateCost: product.estimateCost } : {}),
+    estimateCost: (input, params) => product.estimateCost(input, params),
   };
 }
 

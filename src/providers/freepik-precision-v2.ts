@@ -3,6 +3,8 @@
  * (specs/freepik-upscaler-precision-v2.openapi.md). Takes an https URL as well as base64, and an
  * integer scale 2..16 whose default is undocumented: unset, it is not sent and the size is unknown.
  */
+import { unknownCost } from './cost.js';
+import { freepikStepCost } from './freepik-common.js';
 import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
 import { PRECISION_FIELDS, precisionSliders } from './freepik-precision.js';
 import { FREEPIK_HOST } from './hosts.js';
@@ -50,6 +52,12 @@ export const precisionV2Product: FreepikProduct = {
   outputTag: (params) => {
     const scale = numberValue(params.scale);
     return scale === undefined ? 'precision-v2' : `precision-v2-${scale}x`;
+  },
+  estimateCost(input, params) {
+    const scale = numberValue(params.scale);
+    return scale === undefined
+      ? unknownCost('EUR', 'price unknown: without --scale the provider picks the factor')
+      : freepikStepCost(input, scale);
   },
 };
 

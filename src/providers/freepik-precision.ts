@@ -3,6 +3,7 @@
  * (specs/freepik-upscaler-precision-v1.openapi.md). Its API has no scale field and its factor
  * is undocumented, so the output size is unknown before the result arrives.
  */
+import { unknownCost } from './cost.js';
 import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
 import { FREEPIK_HOST } from './hosts.js';
 import { intParam, webhookParam } from './params.js';
@@ -70,6 +71,7 @@ export const precisionProduct: FreepikProduct = {
   scaleOf: () => undefined,
   outputSize: () => undefined,
   outputTag: () => 'precision',
+  estimateCost: () => unknownCost('EUR', 'price unknown: the factor this API applies is undocumented'),
 };
 
 export const freepikPrecision = freepikFamilyProvider('freepik-precision', precisionProduct, FREEPIK_HOST);

@@ -7,6 +7,7 @@
  */
 import { UpscaleError } from '../errors.js';
 import { authHeaders } from './auth.js';
+import { unknownCost } from './cost.js';
 import { asNumber, asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
 import { enumParam, webhookParam } from './params.js';
 import type { BodyObject, ImageSource, ParamValues, ParsedTask, Provider, TaskState } from './types.js';
@@ -94,6 +95,7 @@ export function novitaErrorMessage(json: unknown): string | undefined {
 export function buildNovitaBody(params: ParamValues, image: ImageSource): BodyObject {
   const body: Record<string, BodyObject[string]> = { image };
   if (params.resolution !== undefined) body.resolution = params.resolution;
+  // Set by the run from --format when Novita can encode it (limits.outputFormats).
   if (params.format !== undefined) body.output_format = params.format;
   if (params.webhookUrl !== undefined) body.extra = { webhook: { url: params.webhookUrl } };
   return body;
@@ -127,19 +129,9 @@ export const novita: Provider = {
       },
       ['2k', '4k', '8k'],
     ),
-    enumParam(
-      {
-        key: 'format',
-        flag: '--format <format>',
-        description: 'format Novita encodes the result in',
-        providerDefault: 'jpeg',
-      },
-      ['jpeg', 'png', 'webp'],
-      { jpg: 'jpeg' },
-    ),
     webhookParam,
   ],
-  limits: { scales: [], inputs: { file: false, url: true } },
+  limits: { scales: [], inputs: { file: false, url: true }, outputFormats: ['jpeg', 'png', 'webp'] },
   authHeaders,
   buildSubmit: (params, image) => ({ method: 'POST', path: PATH, body: buildNovitaBody(params, image) }),
   parseSubmit: parseNovitaSubmit,
@@ -149,4 +141,5 @@ export const novita: Provider = {
   scaleOf: () => undefined,
   outputSize: () => undefined,
   outputTag: (params) => String(params.resolution ?? DEFAULT_RESOLUTION),
+  estimateCost: () => unknownCost('USD', 'price unknown: Novita publishes no price for this API'),
 };

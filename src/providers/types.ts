@@ -3,6 +3,8 @@
  * a request description and provider answers into a normalized task state. It does no I/O.
  */
 
+import type { ImageFormat } from '../image/formats.js';
+
 /** Normalized task state; provider vocabularies (IN_PROGRESS, TASK_STATUS_SUCCEED, …) stop in the adapter. */
 export type TaskState =
   | { readonly status: 'queued' }
@@ -78,6 +80,11 @@ export interface ProviderLimits {
   readonly minInputSide?: number;
   /** Which inputs the provider's `image` field takes. */
   readonly inputs: { readonly file: boolean; readonly url: boolean };
+  /**
+   * Formats the provider can be asked to encode its result in (sent as the `format` parameter):
+   * `--format` asks for them instead of converting afterwards.
+   */
+  readonly outputFormats?: readonly ImageFormat[];
 }
 
 export interface Size {
@@ -136,7 +143,7 @@ export interface LocalProvider {
   scaleOf(params: ParamValues): number | undefined;
   outputSize(input: Size, params: ParamValues): Size | undefined;
   outputTag(params: ParamValues): string;
-  estimateCost?(input: Size, params: ParamValues): CostEstimate;
+  estimateCost(input: Size, params: ParamValues): CostEstimate;
 }
 
 /** Remote or local: what the CLI and the run loop accept. */
@@ -177,5 +184,6 @@ export interface Provider {
   /** The provider's list endpoint, when it has one (used to recover an uncertain submit). */
   listRequest?(): ApiRequest;
   parseList?(json: unknown): readonly ParsedTask[];
-  estimateCost?(input: Size, params: ParamValues): CostEstimate;
+  /** The price of one task for an input of this size (stored pixels, as sent); `amount` undefined when unknown. */
+  estimateCost(input: Size, params: ParamValues): CostEstimate;
 }

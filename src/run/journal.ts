@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { OutputOptions } from '../image/output-options.js';
 import { readPieces } from '../image/read-pieces.js';
 import type { ParamValues } from '../providers/types.js';
 import type { OutputTarget } from './naming.js';
@@ -33,6 +34,8 @@ export interface JournalEntry {
   readonly submittedAt: number;
   /** Where the output goes, resolved to absolute folders. */
   readonly target: OutputTarget;
+  /** How the output is finished (format, metadata, size), so `upscale resume` writes the same file. */
+  readonly output?: OutputOptions;
   readonly recordedAt: string;
 }
 
@@ -46,6 +49,7 @@ export interface JournalContext {
   readonly baseUrl: string;
   readonly params: ParamValues;
   readonly cwd: string;
+  readonly output?: OutputOptions | undefined;
 }
 
 export async function hashFile(path: string): Promise<string> {
@@ -83,7 +87,7 @@ function absoluteTarget(target: OutputTarget, cwd: string): OutputTarget {
         stem: target.stem,
         fixed: { path: resolve(cwd, target.fixed.path), format: target.fixed.format },
       }
-    : { dir, stem: target.stem };
+    : { dir, stem: target.stem, ...(target.format ? { format: target.format } : {}) };
 }
 
 export class FileJournal implements TaskJournal {
@@ -163,7 +167,7 @@ export class FileJournal implements TaskJournal {
     item: InputItem,
     state: Pick<JournalEntry, 'state' | 'taskId' | 'submittedAt'>,
   ): Promise<void> {
-    const { provider, baseUrl, params, cwd } = this.context;
+    const { provider, baseUrl, params, cwd, output } = this.context;
     const path = item.kind === 'file' ? resolve(cwd, item.input) : undefined;
     const entry: JournalEntry = {
       version: 1,
@@ -175,6 +179,7 @@ export class FileJournal implements TaskJournal {
       baseUrl,
       params,
       target: absoluteTarget(item.target, cwd),
+      ...(output ? { output } : {}),
       recordedAt: new Date().toISOString(),
     };
     await mkdir(this.dir, { recursive: true, mode: 0o700 });

@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
-import { formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../image/formats.js';
+import { extensionsOf, formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../image/formats.js';
 
 export interface OutputTarget {
   readonly dir: string;
@@ -12,6 +12,8 @@ export interface OutputTarget {
   readonly stem: string;
   /** Set when the user named the file: its format is what they get. */
   readonly fixed?: { readonly path: string; readonly format: ImageFormat };
+  /** The output's format when known before the download (`--format`): only that extension counts as done. */
+  readonly format?: ImageFormat;
 }
 
 /** The input's name without folder and extension; for URLs, the last path segment. */
@@ -46,6 +48,8 @@ export interface NamingOptions {
   readonly outputIsFile?: boolean;
   /** `--name`: tokens `{name}` `{ext}` `{scale}` `{provider}`; the output's extension is always added. */
   readonly template?: string | undefined;
+  /** `--format`: a format, or `keep` (the input's, from its extension). */
+  readonly format?: ImageFormat | 'keep' | undefined;
 }
 
 /**
@@ -90,11 +94,26 @@ export function outputTarget(input: string, options: NamingOptions, root?: strin
   }
   const stem = applyTemplate(options.template ?? DEFAULT_NAME_TEMPLATE, input, options);
   const isUrl = /^https?:\/\//i.test(input);
-  if (options.output === undefined) return { dir: isUrl ? '.' : dirname(input), stem };
+  const format = options.format === 'keep' ? formatOfInput(input) : options.format;
+  const known = format ? { format } : {};
+  if (options.output === undefined) return { dir: isUrl ? '.' : dirname(input), stem, ...known };
   const below = root !== undefined && !isUrl ? relative(root, dirname(input)) : '';
   // A relative path that climbs out of the root would escape the output folder: flatten it.
   const safeBelow = below.startsWith('..') || isAbsolute(below) ? '' : below;
-  return { dir: join(options.output, safeBelow), stem };
+  return { dir: join(options.output, safeBelow), stem, ...known };
+}
+
+/** The format an input's name says (a URL's path counts, its query does not). */
+export function formatOfInput(input: string): ImageFormat | undefined {
+  let name = input;
+  if (/^https?:\/\//i.test(input)) {
+    try {
+      name = new URL(input).pathname;
+    } catch {
+      return undefined;
+    }
+  }
+  return formatOfExtension(extname(name));
 }
 
 /** A key that is equal for two targets that would write the same file (any extension). */
@@ -136,7 +155,7 @@ function listFolder(dir: string): Promise<Listing> {
 export async function findExistingOutput(target: OutputTarget): Promise<string | undefined> {
   const { names, lower } = await listFolder(target.dir);
   if (target.fixed) return names.has(basename(target.fixed.path)) ? target.fixed.path : undefined;
-  for (const ext of IMAGE_EXTENSIONS) {
+  for (const ext of target.format ? extensionsOf(target.format) : IMAGE_EXTENSIONS) {
     const found = lower.get(`${target.stem}.${ext}`.toLowerCase());
     if (found !== undefined) return join(target.dir, found);
   }

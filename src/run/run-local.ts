@@ -6,10 +6,16 @@ import { rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { commitFile, tempPathBeside } from '../image/download.js';
+import { imageSize } from '../image/finish.js';
+import { finishImage } from '../image/finish-output.js';
 import { EXTENSION_OF, formatOfExtension, type ImageFormat } from '../image/formats.js';
+import { displayedSize } from '../image/orient.js';
+import { plannedFormat } from '../image/output-options.js';
 import type { PrecheckInfo } from '../image/precheck.js';
+import { finalSizeOf } from '../image/sizing.js';
+import { readSource } from '../image/source.js';
 import type { LocalProvider } from '../providers/types.js';
-import { finalPath, type OutputTarget } from './naming.js';
+import { finalPath, formatOfInput, type OutputTarget } from './naming.js';
 import type { InputItem, TaskResult, TaskSettings } from './run-task.js';
 
 /** Without a named output file: the input's own format when it can hold the result, else PNG. */
@@ -46,25 +52,43 @@ export async function runLocalTask(
       ),
   });
   s.events?.onStage?.(item.input, 'writing');
-  const format = outputFormat(item.target, item.input, info);
+  // --format, metadata, orientation, alpha and --width/--height: the same finishing as a download.
+  const wanted = plannedFormat(s.output ?? {}, formatOfInput(item.input), item.target.fixed?.format);
+  const format = wanted ?? outputFormat(item.target, item.input, info);
   const target = finalPath(item.target, EXTENSION_OF[format]);
-  const temp = tempPathBeside(target);
+  const raw = tempPathBeside(target);
+  let finished: Awaited<ReturnType<typeof finishImage>>;
   try {
-    await result.image.toFormat(format).toFile(temp);
+    await result.image.png({ compressionLevel: 2 }).toFile(raw);
+    const source = await readSource(item.input);
+    const options = s.output ?? {};
+    finished = await finishImage({
+      tempPath: raw,
+      downloaded: 'png',
+      wanted: format,
+      finalPath: target,
+      source,
+      options,
+      finalSize: source ? finalSizeOf(displayedSize(source, source.orientation), options) : undefined,
+    });
   } catch (error) {
-    await rm(temp, { force: true });
+    await rm(raw, { force: true });
+    if (error instanceof UpscaleError) throw error;
     throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write ${target}`, {
       hint: 'check the output folder, its permissions and free space',
       cause: error,
     });
   }
+  for (const notice of finished.notices) s.events?.onNotice?.(item.input, notice);
+  const temp = finished.tempPath;
+  const size = (await imageSize(temp)) ?? { width: result.width, height: result.height };
   const path = await commitFile(temp, target, s.overwrite);
   return {
     input: item.input,
     status: 'succeeded',
     provider: provider.id,
     output: path,
-    width: result.width,
-    height: result.height,
+    width: size.width,
+    height: size.height,
   };
 }

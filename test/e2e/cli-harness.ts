@@ -65,3 +65,16 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** Every provider's API root and key pointed at an emulator. */
+export function emulatorEnv(emu: { apiUrl: string; keys: Record<'freepik' | 'comfy' | 'novita', string> }) {
+  return {
+    UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
+    UPSCALE_MAGNIFIC_BASE_URL: emu.apiUrl,
+    UPSCALE_COMFY_BASE_URL: emu.apiUrl,
+    UPSCALE_NOVITA_BASE_URL: emu.apiUrl,
+    FREEPIK_API_KEY: emu.keys.freepik,
+    COMFY_API_KEY: emu.keys.comfy,
+    NOVITA_API_KEY: emu.keys.novita,
+  };
+}

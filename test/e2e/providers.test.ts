@@ -7,22 +7,14 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../fixtures/emulator/index.js';
-import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 let emu: Emulator;
 let dir: string;
 
-const env = () => ({
-  UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
-  UPSCALE_MAGNIFIC_BASE_URL: emu.apiUrl,
-  UPSCALE_COMFY_BASE_URL: emu.apiUrl,
-  UPSCALE_NOVITA_BASE_URL: emu.apiUrl,
-  FREEPIK_API_KEY: emu.keys.freepik,
-  COMFY_API_KEY: emu.keys.comfy,
-  NOVITA_API_KEY: emu.keys.novita,
-});
+const env = () => emulatorEnv(emu);
 const FAST = ['--poll-interval', '50', '--json'];
 
 const submitted = () => {
@@ -332,8 +324,7 @@ describe('upscale providers', () => {
         inputs: { file: false, url: true },
         flags: [
           { flag: '--resolution <res>', values: '2k|4k|8k', default: '4k' },
-          { flag: '--format <format>' },
-          {},
+          { flag: '--webhook-url <url>' },
         ],
       },
     ]);

@@ -18,12 +18,6 @@ describe('novita: flags → body', () => {
     [{}, { image }],
     [{ resolution: '2k' }, { image, resolution: '2k' }],
     [{ resolution: '8K' }, { image, resolution: '8k' }],
-    [{ format: 'png' }, { image, output_format: 'png' }],
-    [{ format: 'jpg' }, { image, output_format: 'jpeg' }],
-    [
-      { format: 'webp', resolution: '4k' },
-      { image, resolution: '4k', output_format: 'webp' },
-    ],
     [
       { webhookUrl: 'https://example.com/hook' },
       { image, extra: { webhook: { url: 'https://example.com/hook' } } },
@@ -34,12 +28,25 @@ describe('novita: flags → body', () => {
 
   it.each([
     [{ resolution: '16k' }, /--resolution "16k" must be one of 2k, 4k, 8k/],
-    [{ format: 'avif' }, /--format "avif" must be one of jpeg, png, webp/],
     [{ engine: 'sparkle' }, /--engine does not apply to novita; it belongs to freepik, comfy/],
     [{ flavor: 'photo' }, /--flavor does not apply to novita; it belongs to freepik-precision-v2/],
     [{ scale: '4x' }, /--scale does not apply to novita: Novita takes a target resolution, not a factor/],
   ])('refuses %o', (flags, message) => {
     expect(() => body(flags)).toThrow(message);
+  });
+
+  it.each([
+    [{ format: 'png' }, { image, output_format: 'png' }],
+    [
+      { format: 'webp', resolution: '4k' },
+      { image, resolution: '4k', output_format: 'webp' },
+    ],
+  ])('a format the run asks for (--format) is sent as output_format: %o → %o', (params, expected) => {
+    expect(novita.buildSubmit(params, image).body).toEqual(expected);
+  });
+
+  it('can be asked for jpeg, png and webp; other formats are converted after the download', () => {
+    expect(novita.limits.outputFormats).toEqual(['jpeg', 'png', 'webp']);
   });
 
   it('posts to /v3/async/image-upscaler and polls task-result with a query parameter', () => {

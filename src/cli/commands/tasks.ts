@@ -165,6 +165,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
             baseUrl: entry.baseUrl,
             params: entry.params,
             cwd: '/',
+            output: entry.output,
           });
           const item = { input: entry.path ?? entry.input, kind: entry.kind, target: entry.target };
           const settings = {
@@ -175,6 +176,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
             overwrite: Boolean(flags.overwrite),
             signal: session.signal,
             events: reporter.events,
+            ...(entry.output ? { output: entry.output } : {}),
             journal,
             recovery: new SubmitRecovery(session.connection, journal, {
               pollIntervalMs: session.options.pollIntervalMs,

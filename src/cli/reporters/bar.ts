@@ -50,6 +50,8 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
       inFlight.delete(r.input);
       failed = p.failed;
       if (r.status === 'failed') above(`${c.red('failed:')} ${describeResult(r)}`);
+      // A dry run is read line by line: each input's check, sizes and price.
+      else if (r.status === 'planned') above(describeResult(r));
       bar.update(p.done, payload());
     },
     close: () => bar.stop(),

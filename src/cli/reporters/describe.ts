@@ -1,5 +1,6 @@
 /** Human words for states and results, shared by the plain and TTY reporters. */
-import type { TaskState } from '../../providers/types.js';
+import type { Size, TaskState } from '../../providers/types.js';
+import { formatMoney } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
 
 export function describeState(state: TaskState): string {
@@ -23,6 +24,22 @@ export function seconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
+const size = (s: Size | undefined) => (s ? `${s.width}×${s.height}` : '?');
+
+/** A --dry-run line: the check passed, the sizes, the estimate, then the request (image elided). */
+function describePlanned(r: TaskResult): string {
+  const sizes = [`${size(r.inputSize)}`];
+  if (r.fittedTo) sizes.push(`fitted to ${size(r.fittedTo)}`);
+  sizes.push(`→ ${r.expected ? size(r.expected) : 'size unknown'}`);
+  if (r.resizeTo) sizes.push(`→ resized to ${size(r.resizeTo)}`);
+  const cost = r.cost
+    ? r.cost.amount === undefined
+      ? `price unknown (${r.cost.basis})`
+      : `≈ ${formatMoney(r.cost.amount, r.cost.currency)} (${r.cost.basis})`
+    : 'price unknown';
+  return `${r.input}: ok, ${sizes.join(' ')}, ${cost}\n  would send ${JSON.stringify(r.request)}`;
+}
+
 export function describeResult(r: TaskResult): string {
   switch (r.status) {
     case 'succeeded':
@@ -30,7 +47,7 @@ export function describeResult(r: TaskResult): string {
     case 'skipped':
       return `${r.input}: skipped, ${r.output} already exists (--overwrite to redo)`;
     case 'planned':
-      return `${r.input}: ok, would send ${JSON.stringify(r.request)}`;
+      return describePlanned(r);
     case 'failed': {
       // Most messages already name the input; say it once.
       const message = r.error?.message ?? 'failed';

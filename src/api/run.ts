@@ -1,0 +1,214 @@
+/**
+ * The run behind both the CLI and the programmatic API: inputs → planned items (names, shard,
+ * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
+ */
+import { mkdir } from 'node:fs/promises';
+import { UpscaleError, usageError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { isLocalProvider } from '../providers/types.js';
+import { runBatch } from '../run/batch.js';
+import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
+import { expandInputs } from '../run/inputs.js';
+import { FileJournal } from '../run/journal.js';
+import { checkTemplate, looksLikeImageFile } from '../run/naming.js';
+import { planItems } from '../run/plan.js';
+import type { Connection } from '../run/provider-api.js';
+import { SubmitRecovery } from '../run/recover.js';
+import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/run-task.js';
+import type { Shard } from '../run/shard.js';
+
+export interface RunEvents extends TaskEvents {
+  /** One input ended (any status), in the order they end. */
+  onResult?(result: TaskResult): void;
+  /** The estimate of a run checked against `maxCost`, before anything is sent. */
+  onEstimate?(total: CostTotal): void;
+  /** The journal could not be written (said once): the run goes on, but could not be resumed. */
+  onJournalError?(dir: string, error: unknown): void;
+}
+
+export interface RunRequest {
+  readonly inputs: readonly string[];
+  readonly options: ResolvedOptions;
+  readonly connection: Connection;
+  /** Folder relative inputs and outputs are resolved against. */
+  readonly cwd: string;
+  /** Reads stdin when an input is `-`. */
+  readonly readStdin?: () => Promise<string>;
+  /** A file (one input, image extension, or `outputIsFile`) or a folder. */
+  readonly output?: string | undefined;
+  readonly outputIsFile?: boolean;
+  readonly recursive?: boolean;
+  /** `--name` template. */
+  readonly name?: string | undefined;
+  readonly shard?: Shard | undefined;
+  readonly overwrite?: boolean;
+  readonly dryRun?: boolean;
+  readonly concurrency?: number;
+  /** Where submitted tasks are journaled so an interrupted run resumes without paying twice. */
+  readonly journalDir?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly submitSignal?: AbortSignal | undefined;
+}
+
+export const DEFAULT_CONCURRENCY = 4;
+
+/** A local engine already uses every core for one image: one at a time unless asked. */
+function concurrencyOf(request: RunRequest): number {
+  const { provider } = request.options;
+  if (request.concurrency !== undefined) return request.concurrency;
+  return isLocalProvider(provider) ? provider.defaultConcurrency : DEFAULT_CONCURRENCY;
+}
+
+function parseTemplate(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const checked = checkTemplate(raw);
+  if (typeof checked !== 'string')
+    throw usageError(`--name "${raw}": ${checked.error}`, 'e.g. --name "{name}-{scale}"');
+  return checked;
+}
+
+/** With --width/--height the scale differs per input: outputs are named by the size asked (`w1920`, `1920x1080`). */
+function sizeTag(output: ResolvedOptions['output']): string | undefined {
+  const { width, height } = output;
+  if (width !== undefined && height !== undefined) return `${width}x${height}`;
+  if (width !== undefined) return `w${width}`;
+  return height === undefined ? undefined : `h${height}`;
+}
+
+/** Expands and names the inputs; throws a usage error when there are none or two share an output. */
+export async function planRun(request: RunRequest): Promise<InputItem[]> {
+  const { options } = request;
+  const expanded = await expandInputs(request.inputs, {
+    recursive: Boolean(request.recursive),
+    cwd: request.cwd,
+    ...(request.readStdin ? { readStdin: request.readStdin } : {}),
+  });
+  if (expanded.length === 0)
+    throw usageError(
+      `no image files found in ${request.inputs.join(' ')}`,
+      'pass image files, or a folder with --recursive',
+    );
+  const single = expanded.length === 1 && !expanded[0]!.discovered;
+  const outputIsFile =
+    request.output !== undefined && (Boolean(request.outputIsFile) || looksLikeImageFile(request.output));
+  if (outputIsFile && !single) {
+    throw usageError(
+      `-o ${request.output} names one file, but there are ${expanded.length} inputs`,
+      'pass a folder to -o for several inputs',
+    );
+  }
+  const items = planItems(expanded, {
+    tag: sizeTag(options.output) ?? options.provider.outputTag(options.params),
+    provider: options.provider.id,
+    output: request.output,
+    outputIsFile,
+    template: parseTemplate(request.name),
+    shard: request.shard,
+    format: options.output.format,
+  });
+  if (request.output !== undefined && !outputIsFile && !request.dryRun) {
+    await mkdir(request.output, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw usageError(
+        `-o ${request.output} cannot be used as a folder (${error.code ?? error.message})`,
+        'pass a folder path, or a file name ending in .png/.jpg/.webp',
+      );
+    });
+  }
+  const fixed = items[0]?.target.fixed;
+  const asked = options.output.format;
+  if (fixed && asked && asked !== 'keep' && asked !== fixed.format) {
+    throw usageError(
+      `-o ${fixed.path} names a ${fixed.format} file, but --format asks for ${asked}`,
+      'drop --format (the extension decides), or name a file of that format',
+    );
+  }
+  return items;
+}
+
+function settingsOf(request: RunRequest, events: RunEvents | undefined, journal?: FileJournal): TaskSettings {
+  const { options, connection } = request;
+  return {
+    connection,
+    params: options.params,
+    pollIntervalMs: options.pollIntervalMs,
+    timeoutMs: options.timeoutMs,
+    overwrite: Boolean(request.overwrite),
+    dryRun: Boolean(request.dryRun),
+    output: options.output,
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
+    ...(events ? { events } : {}),
+    ...(journal
+      ? {
+          journal,
+          recovery: new SubmitRecovery(connection, journal, {
+            pollIntervalMs: options.pollIntervalMs,
+            timeoutMs: options.timeoutMs,
+            signal: request.signal,
+          }),
+        }
+      : {}),
+  };
+}
+
+/** Prices every input from its header (nothing is sent) and refuses a total above `maxCost`. */
+export async function checkMaxCost(
+  request: RunRequest,
+  items: readonly InputItem[],
+  maxCost: number,
+): Promise<CostTotal> {
+  const planned = await runBatch(settingsOf({ ...request, dryRun: true }, undefined), items, {
+    concurrency: concurrencyOf(request),
+  });
+  const total = totalCost(planned);
+  const limit = formatMoney(maxCost, total.currency || 'EUR');
+  if (total.unknown > 0) {
+    throw new UpscaleError(
+      'COST_LIMIT',
+      `--max-cost ${limit} cannot be checked: ${total.unknown} input(s) have no known price on ${request.options.provider.id}`,
+      {
+        hint: 'drop --max-cost to run anyway, or pick a provider with a known price (--dry-run shows the estimate)',
+      },
+    );
+  }
+  if (total.amount > maxCost) {
+    throw new UpscaleError(
+      'COST_LIMIT',
+      `the estimated cost, ${describeTotal(total)}, is over --max-cost ${limit}; nothing was sent`,
+      { hint: 'raise --max-cost, lower --scale, or run fewer inputs (--dry-run prints each estimate)' },
+    );
+  }
+  return total;
+}
+
+/** Runs planned items: the price check first when `maxCost` is set, then the batch. */
+export async function executeRun(
+  request: RunRequest,
+  items: readonly InputItem[],
+  events?: RunEvents,
+): Promise<TaskResult[]> {
+  const { options } = request;
+  if (options.maxCost !== undefined && !request.dryRun) {
+    // Checked first, whether or not anyone listens for the estimate.
+    const estimate = await checkMaxCost(request, items, options.maxCost);
+    events?.onEstimate?.(estimate);
+  }
+  const { journalDir } = request;
+  const journal =
+    journalDir === undefined || request.dryRun
+      ? undefined
+      : new FileJournal(journalDir, {
+          ...(events?.onJournalError
+            ? { onError: (error: unknown) => events.onJournalError?.(journalDir, error) }
+            : {}),
+          provider: options.provider.id,
+          baseUrl: options.baseUrl,
+          params: options.params,
+          cwd: request.cwd,
+          output: options.output,
+        });
+  return runBatch(settingsOf(request, events, journal), items, {
+    concurrency: concurrencyOf(request),
+    ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * The programmatic API: `upscale(input, options)` and `upscaleBatch(inputs, options)`. The CLI runs
+ * the same code (src/api/run.ts) with a reporter on its callbacks. The library reads no environment
+ * and touches no terminal: keys and API roots come from `options` or from the `env` passed in.
+ */
+import { resolve } from 'node:path';
+import type { RetryEvent } from '../http/client.js';
+import type { OutputOptions } from '../image/output-options.js';
+import { type ConfigReader, type Env, type RawOptions, resolveOptions } from '../options.js';
+import type { ProviderId } from '../providers/index.js';
+import type { AuthStyle } from '../providers/types.js';
+import type { TaskResult } from '../run/run-task.js';
+import { connect } from './connection.js';
+import { executeRun, planRun, type RunEvents } from './run.js';
+
+export interface UpscaleEvents extends RunEvents {
+  /** A request is retried (429, 5xx, network). */
+  onRetry?(event: RetryEvent): void;
+  /** One line per request sent (keys redacted), as `--verbose` prints. */
+  onLog?(line: string): void;
+}
+
+export interface UpscaleOptions extends OutputOptions {
+  /** Default `freepik` (Magnific Upscaler Creative). */
+  readonly provider?: ProviderId;
+  readonly apiKey?: string;
+  /** The provider's API root (default: its public one, or the `env` variable). */
+  readonly baseUrl?: string;
+  readonly keyHeader?: AuthStyle;
+  /**
+   * The provider's own flags by key, as `upscale providers` lists them, e.g.
+   * `{ scale: '4x', engine: 'sparkle', optimizedFor: 'films_n_photography' }`; checked the same way.
+   */
+  readonly params?: Readonly<Record<string, string | number>>;
+  /** Where keys and API roots are looked up (pass `process.env` to behave like the CLI); default none. */
+  readonly env?: Env;
+  /** An output file (one input with an image extension) or a folder; default: next to each input. */
+  readonly output?: string;
+  /** Output name template (`{name}@{scale}` by default). */
+  readonly name?: string;
+  readonly recursive?: boolean;
+  readonly overwrite?: boolean;
+  /** Check and price every input, send nothing: results have `status: 'planned'`, `request` and `cost`. */
+  readonly dryRun?: boolean;
+  readonly concurrency?: number;
+  readonly pollIntervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Refuse (UpscaleError COST_LIMIT) to start when the estimated total is above this amount. */
+  readonly maxCost?: number;
+  /** A folder where submitted tasks are journaled, so a run interrupted and started again pays once. */
+  readonly journalDir?: string;
+  /** Folder relative inputs and `output` are resolved against (results then name absolute paths). */
+  readonly cwd?: string;
+  readonly signal?: AbortSignal;
+  readonly events?: UpscaleEvents;
+}
+
+const NO_CONFIG: ConfigReader = { get: () => undefined };
+
+/** The same flags object the CLI builds, so one resolver checks both. */
+function rawOptionsOf(options: UpscaleOptions): RawOptions {
+  const text = (value: number | undefined, divisor = 1) =>
+    value === undefined ? undefined : String(value / divisor);
+  const entries: [string, unknown][] = [
+    ['provider', options.provider],
+    ['apiKey', options.apiKey],
+    ['baseUrl', options.baseUrl],
+    ['keyHeader', options.keyHeader],
+    ['pollInterval', text(options.pollIntervalMs)],
+    ['timeout', text(options.timeoutMs, 1000)],
+    ['requestTimeout', text(options.requestTimeoutMs, 1000)],
+    ['dryRun', options.dryRun],
+    ['format', options.format],
+    ['quality', text(options.quality)],
+    ['stripMetadata', options.stripMetadata],
+    ['background', options.background],
+    ['fit', options.fit],
+    ['width', text(options.width)],
+    ['height', text(options.height)],
+    ['maxCost', text(options.maxCost)],
+    ...Object.entries(options.params ?? {}).map(([key, value]): [string, unknown] => [key, String(value)]),
+  ];
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+/**
+ * Upscales files, folders, glob patterns and URLs; resolves with one result per input (never
+ * rejects for one input's failure: see `status` and `error`). Rejects with an UpscaleError for
+ * what stops the whole run before anything is sent (bad option, no key, COST_LIMIT).
+ */
+export async function upscaleBatch(
+  inputs: readonly string[],
+  options: UpscaleOptions = {},
+): Promise<TaskResult[]> {
+  const resolved = resolveOptions(rawOptionsOf(options), options.env ?? {}, NO_CONFIG);
+  const events = options.events;
+  const connection = connect(resolved, { onRetry: events?.onRetry, onLog: events?.onLog });
+  // Paths are opened where they are given: relative ones are made absolute against `cwd`.
+  const cwd = options.cwd;
+  const place = (path: string) =>
+    cwd === undefined || path === '-' || /^https?:\/\//i.test(path) ? path : resolve(cwd, path);
+  try {
+    const request = {
+      inputs: inputs.map(place),
+      options: resolved,
+      connection,
+      cwd: cwd ?? '.',
+      output: options.output === undefined ? undefined : place(options.output),
+      recursive: Boolean(options.recursive),
+      name: options.name,
+      overwrite: Boolean(options.overwrite),
+      dryRun: Boolean(options.dryRun),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      journalDir: options.journalDir,
+      signal: options.signal,
+    };
+    return await executeRun(request, await planRun(request), events);
+  } finally {
+    await connection.client.close();
+  }
+}
+
+/** Upscales one image file or URL; resolves with its result. */
+export async function upscale(input: string, options: UpscaleOptions = {}): Promise<TaskResult> {
+  const [result] = await upscaleBatch([input], options);
+  return result!;
+}

@@ -1,0 +1,252 @@
+/**
+ * Turns a verified download into the file the user asked for, with sharp, only when it differs:
+ * another format or quality, the input's metadata (EXIF, XMP, IPTC, ICC profile) carried over,
+ * the pixels turned upright once, alpha kept or flattened, an exact target size.
+ *
+ * Orientation: the output is always written upright with orientation 1, so it shows the same in
+ * viewers that read EXIF orientation and in those that do not. Colours: when the provider
+ * converted to sRGB, the pixels are converted back to the input's profile before it is attached;
+ * when it passed the stored numbers through, the profile is attached as it is.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import type { Sharp } from 'sharp';
+import { UpscaleError } from '../errors.js';
+import type { Size } from '../providers/types.js';
+import { tempPathBeside } from './download.js';
+import { formatHasAlpha, type ImageFormat } from './formats.js';
+import { applyOrientation } from './orient.js';
+import { DEFAULT_BACKGROUND, DEFAULT_QUALITY, type OutputOptions } from './output-options.js';
+import { type ProviderTreatment, providerTreatment } from './provider-match.js';
+import type { SourceImage } from './source.js';
+
+export interface FinishJob {
+  readonly tempPath: string;
+  readonly downloaded: ImageFormat;
+  /** The format asked for; undefined keeps the downloaded one. */
+  readonly wanted: ImageFormat | undefined;
+  /** Where the file will go (temporary files are made beside it). */
+  readonly finalPath: string;
+  /** The input, when it could be read: its metadata, orientation and alpha. */
+  readonly source: SourceImage | undefined;
+  readonly options: OutputOptions;
+  /** Exact size of the output as displayed (from --width/--height). */
+  readonly finalSize?: Size | undefined;
+}
+
+export interface FinishNotice {
+  readonly code: 'ALPHA_FLATTENED';
+  readonly message: string;
+}
+
+export interface Finished {
+  readonly tempPath: string;
+  readonly format: ImageFormat;
+  readonly notices: readonly FinishNotice[];
+}
+
+type Raw = { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
+
+async function loadSharp() {
+  return (await import('sharp')).default;
+}
+
+async function toRaw(image: Sharp): Promise<Raw> {
+  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+  return { data, info: { width: info.width, height: info.height, channels: info.channels } };
+}
+
+async function fromRaw(raw: Raw): Promise<Sharp> {
+  const sharp = await loadSharp();
+  return sharp(raw.data, { raw: raw.info });
+}
+
+function encode(image: Sharp, format: ImageFormat, quality: number | undefined): Sharp {
+  const q = quality ?? DEFAULT_QUALITY[format];
+  switch (format) {
+    case 'jpeg':
+      return image.jpeg({ quality: q });
+    case 'webp':
+      return image.webp({ quality: q });
+    case 'avif':
+      return image.avif({ quality: q });
+    case 'tiff':
+      return image.tiff({ compression: 'lzw' });
+    case 'gif':
+      return image.gif();
+    case 'png':
+      return image.png();
+  }
+}
+
+/** What has to change; nothing means the downloaded bytes are the output as they are. */
+interface Plan {
+  readonly format: ImageFormat;
+  readonly keepMetadata: boolean;
+  readonly turn: number;
+  readonly alphaFromSource: boolean;
+  readonly flatten: boolean;
+  readonly colours: 'as-is' | 'to-input' | 'to-srgb';
+  readonly treatment: ProviderTreatment;
+}
+
+async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean }> {
+  const sharp = await loadSharp();
+  const { source, options } = job;
+  const format = job.wanted ?? job.downloaded;
+  const result = await sharp(job.tempPath).metadata();
+  const treatment: ProviderTreatment = source
+    ? await providerTreatment(source, job.tempPath)
+    : { rotated: false, colours: 'srgb' };
+  const keepMetadata = !options.stripMetadata && Boolean(source?.hasMetadata);
+  const turn = source && !treatment.rotated ? source.orientation : 1;
+  const resultAlpha = result.hasAlpha ?? false;
+  const alphaFromSource = Boolean(source?.hasAlpha) && !resultAlpha;
+  const flatten = !formatHasAlpha(format) && (resultAlpha || Boolean(source?.hasAlpha));
+  let colours: Plan['colours'] = 'as-is';
+  if (source?.rgbIcc && keepMetadata && treatment.colours === 'srgb') colours = 'to-input';
+  if (source?.rgbIcc && !keepMetadata && treatment.colours === 'input') colours = 'to-srgb';
+  const displayed =
+    turn >= 5
+      ? { width: result.height, height: result.width }
+      : { width: result.width, height: result.height };
+  const resize =
+    job.finalSize !== undefined &&
+    (job.finalSize.width !== displayed.width || job.finalSize.height !== displayed.height);
+  const strayMetadata = Boolean(options.stripMetadata && (result.exif || result.xmp || result.iptc));
+  const needed =
+    format !== job.downloaded ||
+    options.quality !== undefined ||
+    keepMetadata ||
+    turn !== 1 ||
+    (alphaFromSource && formatHasAlpha(format)) ||
+    flatten ||
+    colours !== 'as-is' ||
+    resize ||
+    strayMetadata;
+  return { plan: { format, keepMetadata, turn, alphaFromSource, flatten, colours, treatment }, needed };
+}
+
+/** A temporary ICC file: sharp takes an output profile only as a path. */
+async function withProfileFile<T>(
+  job: FinishJob,
+  icc: Buffer,
+  use: (path: string) => Promise<T>,
+): Promise<T> {
+  const path = `${tempPathBeside(job.finalPath)}.icc`;
+  await writeFile(path, icc);
+  try {
+    return await use(path);
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+/** A 1-pixel crop of the input stretched to `size`: the carrier of its metadata under new pixels. */
+async function metadataCarrier(source: SourceImage, size: Size, channels: number): Promise<Sharp> {
+  const sharp = await loadSharp();
+  const carrier = sharp(source.path)
+    .extract({ left: 0, top: 0, width: 1, height: 1 })
+    .resize(size.width, size.height, { fit: 'fill', kernel: 'nearest' });
+  return channels === 4 ? carrier.ensureAlpha() : carrier.removeAlpha();
+}
+
+/** Pixels in the input profile's numbers, tagged with it, then converted to sRGB (for stripped outputs). */
+async function profileNumbersToSrgb(source: SourceImage, raw: Raw): Promise<Raw> {
+  const sharp = await loadSharp();
+  const carrier = await metadataCarrier(source, raw.info, raw.info.channels);
+  const tagged = await carrier
+    .composite([{ input: raw.data, raw: raw.info, blend: 'source' }])
+    .keepIccProfile()
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+  return toRaw(sharp(tagged).toColourspace('srgb'));
+}
+
+/** The result's pixels in the colours they must end up in. */
+async function colourPixels(job: FinishJob, plan: Plan): Promise<Raw> {
+  const sharp = await loadSharp();
+  const icc = job.source?.rgbIcc;
+  if (plan.colours === 'to-input' && icc) {
+    return withProfileFile(job, icc, (path) => toRaw(sharp(job.tempPath).withIccProfile(path)));
+  }
+  if (plan.colours === 'to-srgb' && job.source) {
+    return profileNumbersToSrgb(job.source, await toRaw(sharp(job.tempPath, { ignoreIcc: true })));
+  }
+  return toRaw(sharp(job.tempPath));
+}
+
+/** The input's alpha channel, laid over the result as the provider returned it. */
+async function sourceAlpha(source: SourceImage, plan: Plan, size: Size): Promise<Raw> {
+  const sharp = await loadSharp();
+  let alpha = sharp(source.path).extractChannel('alpha');
+  if (plan.treatment.rotated) alpha = applyOrientation(alpha, source.orientation);
+  const single = sharp(await alpha.png().toBuffer()).resize(size.width, size.height, { fit: 'fill' });
+  return toRaw(single.extractChannel(0));
+}
+
+async function shapePixels(job: FinishJob, plan: Plan, pixels: Raw): Promise<Raw> {
+  let raw = pixels;
+  if (plan.alphaFromSource && job.source && (formatHasAlpha(plan.format) || plan.flatten)) {
+    const alpha = await sourceAlpha(job.source, plan, raw.info);
+    const base = raw.info.channels === 4 ? (await fromRaw(raw)).removeAlpha() : await fromRaw(raw);
+    raw = await toRaw(base.joinChannel(alpha.data, { raw: alpha.info }));
+  }
+  let image = applyOrientation(await fromRaw(raw), plan.turn);
+  if (plan.flatten) image = image.flatten({ background: job.options.background ?? DEFAULT_BACKGROUND });
+  raw = await toRaw(image);
+  const size = job.finalSize;
+  if (size && (size.width !== raw.info.width || size.height !== raw.info.height)) {
+    raw = await toRaw(
+      (await fromRaw(raw)).resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }),
+    );
+  }
+  return raw;
+}
+
+async function encodeOutput(job: FinishJob, plan: Plan, raw: Raw, path: string): Promise<void> {
+  const { source } = job;
+  if (!plan.keepMetadata || !source) {
+    await encode(await fromRaw(raw), plan.format, job.options.quality).toFile(path);
+    return;
+  }
+  const carrier = (await metadataCarrier(source, raw.info, raw.info.channels))
+    .composite([{ input: raw.data, raw: raw.info, blend: 'source' }])
+    // The pixels are upright now: the carried EXIF must not turn them again.
+    .withMetadata({ orientation: 1 });
+  const kept = source.rgbIcc ? carrier.keepMetadata() : carrier.keepExif().keepXmp();
+  await encode(kept, plan.format, job.options.quality).toFile(path);
+}
+
+/**
+ * Returns the file to move into place: the downloaded one when nothing needs changing,
+ * otherwise a new temporary file (the downloaded one is removed).
+ */
+export async function finishImage(job: FinishJob): Promise<Finished> {
+  const { plan, needed } = await planFinish(job);
+  const notices: FinishNotice[] = [];
+  if (plan.flatten && job.source?.hasAlpha) {
+    notices.push({
+      code: 'ALPHA_FLATTENED',
+      message: `${plan.format} has no transparency: flattened on ${job.options.background ?? DEFAULT_BACKGROUND}`,
+    });
+  }
+  if (!needed) return { tempPath: job.tempPath, format: job.downloaded, notices };
+  const converted = tempPathBeside(job.finalPath);
+  try {
+    const pixels = await shapePixels(job, plan, await colourPixels(job, plan));
+    await encodeOutput(job, plan, pixels, converted);
+  } catch (error) {
+    await rm(converted, { force: true });
+    throw new UpscaleError(
+      'OUTPUT_UNWRITABLE',
+      `cannot write the result as ${plan.format} for ${job.finalPath}`,
+      {
+        hint: 'pick another --format, or pass --strip-metadata',
+        cause: error,
+      },
+    );
+  } finally {
+    await rm(job.tempPath, { force: true });
+  }
+  return { tempPath: converted, format: plan.format, notices };
+}

@@ -1,0 +1,48 @@
+/**
+ * What the finishing step needs to know about an input: its format, orientation, alpha, and
+ * the metadata (EXIF, ICC, XMP, IPTC) to carry to the output. Read from the input file, or from
+ * a copy of a URL input fetched for this purpose.
+ */
+import { formatOfExtension, type ImageFormat } from './formats.js';
+
+export interface SourceImage {
+  /** A readable file with the input's bytes. */
+  readonly path: string;
+  readonly width: number;
+  readonly height: number;
+  readonly format: ImageFormat | undefined;
+  /** EXIF orientation, 1 when absent. */
+  readonly orientation: number;
+  readonly hasAlpha: boolean;
+  /** The ICC profile when it describes RGB pixels (the only kind an upscaler's RGB output can take). */
+  readonly rgbIcc: Buffer | undefined;
+  /** True when the input carries EXIF, XMP, IPTC or an ICC profile worth carrying. */
+  readonly hasMetadata: boolean;
+}
+
+function formatOf(format: string | undefined, compression: string | undefined): ImageFormat | undefined {
+  if (format === 'heif') return compression === 'av1' ? 'avif' : undefined;
+  return format === undefined ? undefined : formatOfExtension(format);
+}
+
+/** Reads an input's header; undefined when it does not decode. */
+export async function readSource(path: string): Promise<SourceImage | undefined> {
+  const sharp = (await import('sharp')).default;
+  try {
+    const meta = await sharp(path).metadata();
+    if (!meta.width || !meta.height) return undefined;
+    const rgbIcc = meta.icc && meta.icc.subarray(16, 20).toString('latin1') === 'RGB ' ? meta.icc : undefined;
+    return {
+      path,
+      width: meta.width,
+      height: meta.height,
+      format: formatOf(meta.format, meta.compression),
+      orientation: meta.orientation ?? 1,
+      hasAlpha: meta.hasAlpha ?? false,
+      rgbIcc,
+      hasMetadata: Boolean(meta.exif || meta.xmp || meta.iptc || rgbIcc),
+    };
+  } catch {
+    return undefined;
+  }
+}

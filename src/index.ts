@@ -1,0 +1,23 @@
+/**
+ * `upscale` as a library: the same runs the CLI makes, reported through callbacks.
+ *
+ * ```ts
+ * import { upscale } from 'upscale';
+ * const result = await upscale('photo.jpg', { apiKey, params: { scale: '4x' }, format: 'keep' });
+ * ```
+ */
+export type { UpscaleEvents, UpscaleOptions } from './api/upscale.js';
+export { upscale, upscaleBatch } from './api/upscale.js';
+export type { ErrorCode } from './errors.js';
+export { UpscaleError } from './errors.js';
+export type { FinishNotice } from './image/finish-output.js';
+export type { ImageFormat } from './image/formats.js';
+export type { OutputOptions } from './image/output-options.js';
+export type { ProviderId } from './providers/index.js';
+export { getProvider, PROVIDER_IDS, providers } from './providers/index.js';
+export type { CostEstimate, Provider, Size, TaskState } from './providers/types.js';
+export type { CostTotal } from './run/cost-total.js';
+export { describeTotal, formatMoney, totalCost } from './run/cost-total.js';
+export type { TaskError, TaskResult } from './run/run-task.js';
+export type { FreepikWebhook, WebhookCheck } from './webhooks.js';
+export { checkFreepikWebhook, verifyFreepikWebhook } from './webhooks.js';

@@ -1,0 +1,98 @@
+/** The programmatic API against the emulator: typed options, the CLI's callbacks, no process.env. */
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import exifReader from 'exif-reader';
+import sharp from 'sharp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../fixtures/emulator/index.js';
+import { providers, totalCost, UpscaleError, upscale, upscaleBatch } from '../../src/index.js';
+import { IMAGES, tempDir } from '../e2e/cli-harness.js';
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+let emu: Emulator;
+let dir: string;
+
+beforeAll(async () => {
+  emu = await startEmulator({ processingMs: 100 });
+});
+afterAll(async () => {
+  await emu.close();
+});
+beforeEach(async () => {
+  emu.reset();
+  dir = await tempDir('upscale-api-');
+  await copyFile(join(IMAGES, 'phone-p3.jpg'), join(dir, 'phone-p3.jpg'));
+  await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+});
+
+const connection = () => ({
+  env: { UPSCALE_FREEPIK_BASE_URL: emu.apiUrl },
+  apiKey: emu.keys.freepik,
+  cwd: dir,
+  pollIntervalMs: 50,
+});
+
+describe('upscale()', () => {
+  it('upscales one file with typed options and reports through the callbacks', async () => {
+    const stages: string[] = [];
+    const submitted: string[] = [];
+    const result = await upscale('phone-p3.jpg', {
+      ...connection(),
+      params: { scale: '4x', engine: 'sparkle' },
+      format: 'keep',
+      events: {
+        onStage: (_input, stage) => stages.push(stage),
+        onSubmitted: (_input, taskId) => submitted.push(taskId),
+      },
+    });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      provider: 'freepik',
+      output: join(dir, 'phone-p3@4x.jpg'),
+      width: 640,
+      height: 960,
+    });
+    expect(stages).toEqual(['checking', 'submitting', 'waiting', 'downloading']);
+    expect(submitted).toEqual([result.taskId]);
+    const meta = await sharp(join(dir, 'phone-p3@4x.jpg')).metadata();
+    expect(exifReader(meta.exif!).GPSInfo?.GPSLatitude).toEqual([48, 51, 29.64]);
+  });
+
+  it('reads no environment of its own: without a key in options or env it refuses', async () => {
+    await expect(upscale('photo.jpg', { cwd: dir })).rejects.toMatchObject({ code: 'MISSING_KEY' });
+  });
+
+  it('checks provider flags like the CLI', async () => {
+    await expect(upscale('photo.jpg', { ...connection(), params: { scale: '3x' } })).rejects.toThrow(
+      /--scale "3x" must be one of 2x\|4x\|8x\|16x/,
+    );
+  });
+});
+
+describe('upscaleBatch()', () => {
+  it('prices a dry run, and refuses above maxCost with COST_LIMIT before sending', async () => {
+    const planned = await upscaleBatch(['.'], { ...connection(), params: { scale: '4x' }, dryRun: true });
+    expect(planned.map((r) => r.status)).toEqual(['planned', 'planned']);
+    expect(totalCost(planned)).toEqual({ amount: 0.572, currency: 'EUR', priced: 2, unknown: 0 });
+    const refused = upscaleBatch(['.'], { ...connection(), params: { scale: '4x' }, maxCost: 0.5 });
+    await expect(refused).rejects.toBeInstanceOf(UpscaleError);
+    await expect(refused).rejects.toMatchObject({ code: 'COST_LIMIT' });
+    expect(emu.submissions()).toBe(0);
+  });
+
+  it('resolves with one result per input as they end, and a failure does not reject', async () => {
+    emu.script('outcome', ['FAILED']);
+    const ended: string[] = [];
+    const results = await upscaleBatch(['photo.jpg', 'phone-p3.jpg'], {
+      ...connection(),
+      concurrency: 1,
+      events: { onResult: (r) => ended.push(`${r.input} ${r.status}`) },
+    });
+    expect(ended).toEqual([`${join(dir, 'photo.jpg')} failed`, `${join(dir, 'phone-p3.jpg')} succeeded`]);
+    expect(results.map((r) => r.error?.code)).toEqual(['TASK_FAILED', undefined]);
+  });
+
+  it('exposes the provider table', () => {
+    expect(providers.freepik.estimateCost({ width: 1000, height: 1000 }, { scale: 2 }).amount).toBe(0.143);
+  });
+});
