@@ -2,6 +2,7 @@
  * Runs many inputs with at most `concurrency` in flight. One input's failure never stops the
  * others; an abort stops starting new ones, and those already running end with ABORTED.
  */
+import { FolderListings } from './naming.js';
 import { DurationEstimate } from './poll.js';
 import { type InputItem, runTask, type TaskResult, type TaskSettings } from './run-task.js';
 
@@ -18,7 +19,11 @@ export async function runBatch(
 ): Promise<TaskResult[]> {
   const results: TaskResult[] = new Array(items.length);
   // Like inputs take like times: what the first tasks took times the polls of the later ones.
-  const shared: TaskSettings = { ...settings, durations: settings.durations ?? new DurationEstimate() };
+  const shared: TaskSettings = {
+    ...settings,
+    durations: settings.durations ?? new DurationEstimate(),
+    listings: settings.listings ?? new FolderListings(),
+  };
   let next = 0;
   const worker = async () => {
     while (next < items.length && !settings.signal?.aborted) {

@@ -126,34 +126,48 @@ export function finalPath(target: OutputTarget, ext: string): string {
   return target.fixed ? target.fixed.path : join(target.dir, `${target.stem}.${ext}`);
 }
 
-/** How long a folder's listing answers "is there an output?": a batch asks it of one folder per input. */
-const LISTING_TTL_MS = 1000;
 interface Listing {
   readonly names: ReadonlySet<string>;
   /** Each name by its lower-case spelling. */
   readonly lower: ReadonlyMap<string, string>;
 }
-const listings = new Map<string, { readonly at: number; readonly listing: Promise<Listing> }>();
 
-/** The names in `dir` (none when it cannot be read), listed at most a second ago. */
-function listFolder(dir: string): Promise<Listing> {
-  const now = Date.now();
-  const cached = listings.get(dir);
-  if (cached && now - cached.at < LISTING_TTL_MS) return cached.listing;
-  if (listings.size >= 64) listings.clear();
-  const listing = readdir(dir)
+/**
+ * The output folders of one run, each listed at most once a second: a batch asks "is there an
+ * output?" of one folder per input, and listing a folder of 10,000 files 10,000 times is slow.
+ * Only for one run: every target belongs to one of its inputs (the plan refuses clashes), so
+ * nothing this run writes can be missed; a later run must list anew.
+ */
+export class FolderListings {
+  private static readonly TTL_MS = 1000;
+  private readonly listings = new Map<string, { readonly at: number; readonly listing: Promise<Listing> }>();
+
+  /** The names in `dir` (none when it cannot be read). */
+  list(dir: string): Promise<Listing> {
+    const now = Date.now();
+    const cached = this.listings.get(dir);
+    if (cached && now - cached.at < FolderListings.TTL_MS) return cached.listing;
+    const listing = listNow(dir);
+    this.listings.set(dir, { at: now, listing });
+    return listing;
+  }
+}
+
+function listNow(dir: string): Promise<Listing> {
+  return readdir(dir)
     .catch(() => [] as string[])
     .then((names) => ({ names: new Set(names), lower: new Map(names.map((n) => [n.toLowerCase(), n])) }));
-  listings.set(dir, { at: now, listing });
-  return listing;
 }
 
 /**
- * An existing output for this target, whatever its extension, or undefined. Every target belongs
- * to one input of a run (the plan refuses clashes), so a listing a second old is as good as a new one.
+ * An existing output for this target, whatever its extension (with --format, of that format),
+ * or undefined. `listings` lets a run list each folder once a second rather than once per input.
  */
-export async function findExistingOutput(target: OutputTarget): Promise<string | undefined> {
-  const { names, lower } = await listFolder(target.dir);
+export async function findExistingOutput(
+  target: OutputTarget,
+  listings?: FolderListings,
+): Promise<string | undefined> {
+  const { names, lower } = await (listings ? listings.list(target.dir) : listNow(target.dir));
   if (target.fixed) return names.has(basename(target.fixed.path)) ? target.fixed.path : undefined;
   for (const ext of target.format ? extensionsOf(target.format) : IMAGE_EXTENSIONS) {
     const found = lower.get(`${target.stem}.${ext}`.toLowerCase());

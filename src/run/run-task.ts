@@ -26,7 +26,13 @@ import {
   type Size,
   type TaskState,
 } from '../providers/types.js';
-import { finalPath, findExistingOutput, formatOfInput, type OutputTarget } from './naming.js';
+import {
+  type FolderListings,
+  finalPath,
+  findExistingOutput,
+  formatOfInput,
+  type OutputTarget,
+} from './naming.js';
 import { type DurationEstimate, type FinalState, pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
 import type { SubmitRecovery } from './recover.js';
@@ -94,6 +100,8 @@ export interface TaskSettings {
   readonly pollIntervalMs: number;
   /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
   readonly durations?: DurationEstimate;
+  /** The run's output folders, listed once a second rather than once per input (shared by a batch). */
+  readonly listings?: FolderListings;
   readonly timeoutMs: number;
   readonly overwrite: boolean;
   readonly dryRun?: boolean;
@@ -209,7 +217,7 @@ async function prepare(s: TaskSettings, item: InputItem): Promise<Prepared> {
 
 async function skipIfDone(s: TaskSettings, item: InputItem): Promise<TaskResult | undefined> {
   if (s.overwrite) return undefined;
-  const existing = await findExistingOutput(item.target);
+  const existing = await findExistingOutput(item.target, s.listings);
   if (!existing) return undefined;
   const size = await imageSize(existing);
   if (!size) {

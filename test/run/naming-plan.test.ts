@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { globBase, isHiddenOrSystem, isImageName } from '../../src/run/inputs.js';
-import { checkTemplate, findExistingOutput, inputStem, outputTarget } from '../../src/run/naming.js';
+import {
+  checkTemplate,
+  FolderListings,
+  findExistingOutput,
+  inputStem,
+  outputTarget,
+} from '../../src/run/naming.js';
 import { planItems } from '../../src/run/plan.js';
 import { inShard, parseShard } from '../../src/run/shard.js';
 
@@ -143,12 +149,14 @@ describe('findExistingOutput', () => {
     expect(await findExistingOutput({ dir: join(dir, 'missing'), stem: 'photo@4x' })).toBeUndefined();
   });
 
-  it('lists a folder once for many inputs in a row', async () => {
+  it("lists a folder once for a run's many inputs, and anew for the next run", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'upscale-naming-'));
-    const first = findExistingOutput({ dir, stem: 'a@4x' });
+    const run = new FolderListings();
+    await findExistingOutput({ dir, stem: 'a@4x' }, run);
     await writeFile(join(dir, 'b@4x.png'), '');
-    // Listed before b@4x.png was written, a moment ago: the same listing answers.
-    await first;
-    expect(await findExistingOutput({ dir, stem: 'b@4x' })).toBeUndefined();
+    // This run listed the folder a moment ago: the same listing answers.
+    expect(await findExistingOutput({ dir, stem: 'b@4x' }, run)).toBeUndefined();
+    expect(await findExistingOutput({ dir, stem: 'b@4x' }, new FolderListings())).toBe(join(dir, 'b@4x.png'));
+    expect(await findExistingOutput({ dir, stem: 'b@4x' })).toBe(join(dir, 'b@4x.png'));
   });
 });
