@@ -1,7 +1,7 @@
 /**
  * What the command line needs of the providers: their ids, and each provider flag with its help
  * line and help group. `npm run build` writes it to dist/cli/cli-flags.json
- * (scripts/write-cli-flags.js), so `--help` and the option parser start without loading the
+ * (write-cli-flags.ts), so `--help` and the option parser start without loading the
  * provider modules (13 ms of a 90 ms start); the adapters load when a command runs and check
  * the values. Without the file (tests run from src, a bare `tsc`) it is computed from them.
  */

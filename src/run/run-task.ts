@@ -4,21 +4,20 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toUpscaleError, UpscaleError } from '../errors.js';
+import { UpscaleError } from '../errors.js';
 import { describeBody } from '../http/json-body.js';
 import { commitFile, downloadToTemp } from '../image/download.js';
 import { imageSize, sizeMatches } from '../image/finish.js';
-import { type FinishNotice, finishImage } from '../image/finish-output.js';
+import { finishImage } from '../image/finish-output.js';
 import { downscaledCopy } from '../image/fit-input.js';
 import { EXTENSION_OF, type ImageFormat } from '../image/formats.js';
 import { displayedSize } from '../image/orient.js';
-import { type OutputOptions, plannedFormat } from '../image/output-options.js';
+import { plannedFormat } from '../image/output-options.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { finalSizeOf, planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
 import {
   type AnyProvider,
-  type CostEstimate,
   type ImageSource,
   isLocalProvider,
   type ParamValues,
@@ -26,95 +25,12 @@ import {
   type Size,
   type TaskState,
 } from '../providers/types.js';
-import {
-  type FolderListings,
-  finalPath,
-  findExistingOutput,
-  formatOfInput,
-  type OutputTarget,
-} from './naming.js';
-import { type DurationEstimate, type FinalState, pollUntilFinal } from './poll.js';
-import { type Connection, fetchTaskState, submitTask } from './provider-api.js';
-import type { SubmitRecovery } from './recover.js';
+import { finalPath, findExistingOutput, formatOfInput, type OutputTarget } from './naming.js';
+import { type FinalState, pollUntilFinal } from './poll.js';
+import { fetchTaskState, submitTask } from './provider-api.js';
+import { errorOf, type InputItem, type TaskResult, type TaskSettings } from './task-types.js';
 
-export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
-
-export interface TaskEvents {
-  onStage?(input: string, stage: TaskStage): void;
-  onSubmitted?(input: string, taskId: string, resumed: boolean): void;
-  onStatus?(input: string, taskId: string, state: TaskState, elapsedMs: number): void;
-  /** Something the user should know about one output (e.g. its transparency was flattened). */
-  onNotice?(input: string, notice: FinishNotice): void;
-}
-
-export interface TaskError {
-  readonly code: string;
-  readonly message: string;
-  readonly hint?: string;
-}
-
-/** One line of `--json`, and what the programmatic API returns per input. */
-export interface TaskResult {
-  readonly input: string;
-  readonly status: 'succeeded' | 'failed' | 'skipped' | 'planned';
-  readonly provider: string;
-  readonly output?: string;
-  readonly taskId?: string;
-  readonly width?: number;
-  readonly height?: number;
-  readonly error?: TaskError;
-  /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
-  readonly request?: unknown;
-  readonly expected?: Size;
-  readonly cost?: CostEstimate;
-  /** Under --dry-run: the input's stored size, the size sent when --fit shrinks it, the exact final size. */
-  readonly inputSize?: Size;
-  readonly fittedTo?: Size;
-  readonly resizeTo?: Size;
-}
-
-/** What the journal knows of an input: a task to collect, or a submit whose answer never arrived. */
-export type JournalLookup = { taskId: string; submittedAt: number } | { pending: true; startedAt: number };
-
-/** Where submitted tasks are remembered so an interrupted run collects them instead of paying again. */
-export interface TaskJournal {
-  find(item: InputItem): Promise<JournalLookup | undefined>;
-  /** Called just before a submit is sent. */
-  markSubmitting(item: InputItem): Promise<void>;
-  record(item: InputItem, taskId: string, submittedAt: number): Promise<void>;
-  remove(item: InputItem): Promise<void>;
-  /** Every task id this journal ever recorded (to tell unknown tasks in a provider's list). */
-  knownTaskIds(): Promise<Set<string>>;
-}
-
-export interface InputItem {
-  /** The input as the user gave it (path or URL). */
-  readonly input: string;
-  readonly kind: 'file' | 'url';
-  readonly target: OutputTarget;
-}
-
-export interface TaskSettings {
-  readonly connection: Connection;
-  readonly params: ParamValues;
-  readonly pollIntervalMs: number;
-  /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
-  readonly durations?: DurationEstimate;
-  /** The run's output folders, listed once a second rather than once per input (shared by a batch). */
-  readonly listings?: FolderListings;
-  readonly timeoutMs: number;
-  readonly overwrite: boolean;
-  readonly dryRun?: boolean;
-  readonly signal?: AbortSignal;
-  readonly events?: TaskEvents;
-  readonly journal?: TaskJournal;
-  /** Finds tasks of submits whose answer was lost (needs the journal). */
-  readonly recovery?: SubmitRecovery;
-  /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
-  readonly submitSignal?: AbortSignal;
-  /** Format, quality, metadata, background and size of the outputs (default: the bytes' format, metadata kept). */
-  readonly output?: OutputOptions;
-}
+export * from './task-types.js';
 
 /** One input made ready to send: what goes in the body, its facts, and what to clean up after. */
 interface Prepared {
@@ -162,13 +78,6 @@ function withProviderFormat(provider: AnyProvider, params: ParamValues, wanted: 
   const formats = provider.limits.outputFormats;
   if (!wanted || !formats?.includes(wanted) || params.format !== undefined) return params;
   return { ...params, format: wanted };
-}
-
-export function errorOf(error: unknown): TaskError {
-  const e = toUpscaleError(error);
-  return e.hint === undefined
-    ? { code: e.code, message: e.message }
-    : { code: e.code, message: e.message, hint: e.hint };
 }
 
 async function prepare(s: TaskSettings, item: InputItem): Promise<Prepared> {

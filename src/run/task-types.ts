@@ -1,0 +1,98 @@
+/**
+ * The shapes a task run shares with its callers: settings in, events out, one result per input,
+ * and the journal it records submitted tasks in.
+ */
+import { toUpscaleError } from '../errors.js';
+import type { FinishNotice } from '../image/finish-output.js';
+import type { OutputOptions } from '../image/output-options.js';
+import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
+import type { FolderListings, OutputTarget } from './naming.js';
+import type { DurationEstimate } from './poll.js';
+import type { Connection } from './provider-api.js';
+import type { SubmitRecovery } from './recover.js';
+
+export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
+
+export interface TaskEvents {
+  onStage?(input: string, stage: TaskStage): void;
+  onSubmitted?(input: string, taskId: string, resumed: boolean): void;
+  onStatus?(input: string, taskId: string, state: TaskState, elapsedMs: number): void;
+  /** Something the user should know about one output (e.g. its transparency was flattened). */
+  onNotice?(input: string, notice: FinishNotice): void;
+}
+
+export interface TaskError {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** One line of `--json`, and what the programmatic API returns per input. */
+export interface TaskResult {
+  readonly input: string;
+  readonly status: 'succeeded' | 'failed' | 'skipped' | 'planned';
+  readonly provider: string;
+  readonly output?: string;
+  readonly taskId?: string;
+  readonly width?: number;
+  readonly height?: number;
+  readonly error?: TaskError;
+  /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
+  readonly request?: unknown;
+  readonly expected?: Size;
+  readonly cost?: CostEstimate;
+  /** Under --dry-run: the input's stored size, the size sent when --fit shrinks it, the exact final size. */
+  readonly inputSize?: Size;
+  readonly fittedTo?: Size;
+  readonly resizeTo?: Size;
+}
+
+/** What the journal knows of an input: a task to collect, or a submit whose answer never arrived. */
+export type JournalLookup = { taskId: string; submittedAt: number } | { pending: true; startedAt: number };
+
+/** Where submitted tasks are remembered so an interrupted run collects them instead of paying again. */
+export interface TaskJournal {
+  find(item: InputItem): Promise<JournalLookup | undefined>;
+  /** Called just before a submit is sent. */
+  markSubmitting(item: InputItem): Promise<void>;
+  record(item: InputItem, taskId: string, submittedAt: number): Promise<void>;
+  remove(item: InputItem): Promise<void>;
+  /** Every task id this journal ever recorded (to tell unknown tasks in a provider's list). */
+  knownTaskIds(): Promise<Set<string>>;
+}
+
+export interface InputItem {
+  /** The input as the user gave it (path or URL). */
+  readonly input: string;
+  readonly kind: 'file' | 'url';
+  readonly target: OutputTarget;
+}
+
+export interface TaskSettings {
+  readonly connection: Connection;
+  readonly params: ParamValues;
+  readonly pollIntervalMs: number;
+  /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
+  readonly durations?: DurationEstimate;
+  /** The run's output folders, listed once a second rather than once per input (shared by a batch). */
+  readonly listings?: FolderListings;
+  readonly timeoutMs: number;
+  readonly overwrite: boolean;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  readonly events?: TaskEvents;
+  readonly journal?: TaskJournal;
+  /** Finds tasks of submits whose answer was lost (needs the journal). */
+  readonly recovery?: SubmitRecovery;
+  /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
+  readonly submitSignal?: AbortSignal;
+  /** Format, quality, metadata, background and size of the outputs (default: the bytes' format, metadata kept). */
+  readonly output?: OutputOptions;
+}
+
+export function errorOf(error: unknown): TaskError {
+  const e = toUpscaleError(error);
+  return e.hint === undefined
+    ? { code: e.code, message: e.message }
+    : { code: e.code, message: e.message, hint: e.hint };
+}
