@@ -3,6 +3,12 @@ import { EXIT } from './exit-code.js';
 import { detectTerminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
+// `upscale --json … | head -1` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const term = detectTerminal();
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
 

@@ -103,9 +103,13 @@ async function attempt(
       done(null, chunk);
     },
   });
+  const out = createWriteStream(tempPath, { flags: 'wx' });
   try {
-    await pipeline(response.body, counter, createWriteStream(tempPath, { flags: 'wx' }), { signal });
+    await pipeline(response.body, counter, out, { signal });
   } catch (error) {
+    // The file is opened asynchronously: wait until it is closed, or the caller's cleanup could
+    // run before the open and the file would appear afterwards.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     if (signal?.aborted) throw abortReason(signal);
     const code = (error as { code?: string }).code;
     if (!isNetworkError(error) && code !== undefined && FS_ERRORS.has(code)) {
