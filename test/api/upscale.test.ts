@@ -3,24 +3,22 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { providers, totalCost, UpscaleError, upscale, upscaleBatch } from '../../src/index.js';
-import { IMAGES, tempDir } from '../e2e/cli-harness.js';
+import { type Emulator, IMAGES, useEmulator } from '../e2e/cli-harness.js';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 let emu: Emulator;
 let dir: string;
+useEmulator(
+  { processingMs: 100 },
+  (e, d) => {
+    emu = e;
+    dir = d;
+  },
+  'upscale-api-',
+);
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 100 });
-});
-afterAll(async () => {
-  await emu.close();
-});
 beforeEach(async () => {
-  emu.reset();
-  dir = await tempDir('upscale-api-');
   await copyFile(join(IMAGES, 'phone-p3.jpg'), join(dir, 'phone-p3.jpg'));
   await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
 });

@@ -5,13 +5,15 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
-import { jsonLines, runCli, tempDir } from './cli-harness.js';
+import { describe, expect, it } from 'vitest';
+import { type Emulator, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 let emu: Emulator;
 let dir: string;
+useEmulator({ processingMs: 100 }, (e, d) => {
+  emu = e;
+  dir = d;
+});
 
 const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
 
@@ -31,18 +33,6 @@ async function tree(root: string): Promise<string[]> {
     .filter((p) => !p.split('/').some((s) => s.startsWith('.')))
     .sort();
 }
-
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 100 });
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  emu.reset();
-  emu.set({ processingMs: 100 });
-  dir = await tempDir();
-});
 
 describe('batches', () => {
   it('takes only images from a folder, keeps going past bad files, and exits 1 with a summary', async () => {

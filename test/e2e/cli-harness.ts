@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startEmulator } from '../../fixtures/emulator/index.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/upscale.js');
 export const IMAGES = resolve(import.meta.dirname, '../../fixtures/images');
@@ -77,4 +79,30 @@ export function emulatorEnv(emu: { apiUrl: string; keys: Record<'freepik' | 'com
     COMFY_API_KEY: emu.keys.comfy,
     NOVITA_API_KEY: emu.keys.novita,
   };
+}
+
+export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
+
+/**
+ * One emulator for a test file, reset before each test to `options` (faults off), and a fresh
+ * temp folder per test; `bind` hands both to the file's own variables.
+ */
+export function useEmulator(
+  options: EmulatorOptions,
+  bind: (emu: Emulator, dir: string) => void,
+  prefix?: string,
+): void {
+  let emu: Emulator | undefined;
+  beforeAll(async () => {
+    emu = await startEmulator(options);
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  beforeEach(async () => {
+    emu!.reset();
+    emu!.set({ faultRate: 0, ...options });
+    bind(emu!, await tempDir(prefix));
+  });
 }

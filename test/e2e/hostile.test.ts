@@ -5,13 +5,15 @@
 import { copyFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
-import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+import { describe, expect, it } from 'vitest';
+import { type Emulator, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 let emu: Emulator;
 let dir: string;
+useEmulator({ processingMs: 50 }, (e, d) => {
+  emu = e;
+  dir = d;
+});
 
 const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
 const photo = (name: string) => copyFile(join(IMAGES, 'photo.jpg'), join(dir, name));
@@ -45,17 +47,6 @@ function bombPng(): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
-
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 50 });
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  emu.reset();
-  dir = await tempDir();
-});
 
 describe('hostile input', () => {
   it('handles names with spaces and unicode', async () => {

@@ -6,30 +6,22 @@
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { tagsOf, viewerDistance } from '../image/viewer.js';
-import { emulatorEnv, IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
+useEmulator({ processingMs: 100, outputFormat: 'png' }, (e, d) => {
+  emu = e;
+  dir = d;
+});
 
 const env = () => emulatorEnv(emu);
 const FAST = ['--poll-interval', '50', '--json'];
 const cli = (args: string[]) => runCli([...args, ...FAST], { cwd: dir, env: env() });
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 100 });
-});
-afterAll(async () => {
-  await emu.close();
-});
 beforeEach(async () => {
-  emu.reset();
-  emu.set({ outputFormat: 'png' });
-  dir = await tempDir();
   for (const name of ['photo.jpg', 'phone-p3.jpg', 'alpha.png', 'wide.png']) {
     await copyFile(join(IMAGES, name), join(dir, name));
   }

@@ -5,14 +5,15 @@
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
-import { emulatorEnv, IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
+useEmulator({ processingMs: 150 }, (e, d) => {
+  emu = e;
+  dir = d;
+});
 
 const env = () => emulatorEnv(emu);
 const FAST = ['--poll-interval', '50', '--json'];
@@ -39,15 +40,7 @@ async function staticUrl(name: string): Promise<string> {
   return emu.addStatic(name, await readFile(join(IMAGES, 'photo.jpg')));
 }
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 150 });
-});
-afterAll(async () => {
-  await emu.close();
-});
 beforeEach(async () => {
-  emu.reset();
-  dir = await tempDir();
   await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
 });
 

@@ -4,15 +4,15 @@
 import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-
-import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type Emulator, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
+useEmulator({ processingMs: 150 }, (e, d) => {
+  emu = e;
+  dir = d;
+});
 
 const env = () => ({
   UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
@@ -21,15 +21,7 @@ const env = () => ({
 
 const submits = () => emu.requests.filter((r) => r.method === 'POST');
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 150 });
-});
-afterAll(async () => {
-  await emu.close();
-});
 beforeEach(async () => {
-  emu.reset();
-  dir = await tempDir();
   await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
 });
 

@@ -2,25 +2,18 @@
 import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../fixtures/emulator/index.js';
-import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type Emulator, IMAGES, jsonLines, runCli, tempDir, useEmulator } from './cli-harness.js';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 let emu: Emulator;
 let dir: string;
+useEmulator({ processingMs: 100 }, (e, d) => {
+  emu = e;
+  dir = d;
+});
 const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: 100 });
-});
-afterAll(async () => {
-  await emu.close();
-});
 beforeEach(async () => {
-  emu.reset();
-  emu.set({ processingMs: 100 });
-  dir = await tempDir();
   await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
 });
 
