@@ -6,7 +6,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { type Emulator, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
@@ -15,7 +15,7 @@ useEmulator({ processingMs: 100 }, (e, d) => {
   dir = d;
 });
 
-const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
+const env = () => emulatorEnv(emu);
 
 async function image(path: string, width = 40, height = 30, color = '#468'): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });

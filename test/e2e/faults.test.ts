@@ -6,7 +6,7 @@ import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
@@ -15,7 +15,7 @@ useEmulator({ processingMs: 100 }, (e, d) => {
   dir = d;
 });
 
-const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
+const env = () => emulatorEnv(emu);
 const upscale = (...extra: string[]) =>
   runCli(['photo.jpg', '--json', '--poll-interval', '30', ...extra], { cwd: dir, env: env() });
 

@@ -6,7 +6,7 @@ import { copyFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'no
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
@@ -15,7 +15,7 @@ useEmulator({ processingMs: 50 }, (e, d) => {
   dir = d;
 });
 
-const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
+const env = () => emulatorEnv(emu);
 const photo = (name: string) => copyFile(join(IMAGES, 'photo.jpg'), join(dir, name));
 
 function crc32(bytes: Buffer): number {

@@ -5,7 +5,7 @@ import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
@@ -14,10 +14,7 @@ useEmulator({ processingMs: 150 }, (e, d) => {
   dir = d;
 });
 
-const env = () => ({
-  UPSCALE_FREEPIK_BASE_URL: emu.apiUrl,
-  FREEPIK_API_KEY: emu.keys.freepik,
-});
+const env = () => emulatorEnv(emu);
 
 const submits = () => emu.requests.filter((r) => r.method === 'POST');
 

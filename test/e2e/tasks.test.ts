@@ -3,7 +3,15 @@ import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, IMAGES, jsonLines, runCli, tempDir, useEmulator } from './cli-harness.js';
+import {
+  type Emulator,
+  emulatorEnv,
+  IMAGES,
+  jsonLines,
+  runCli,
+  tempDir,
+  useEmulator,
+} from './cli-harness.js';
 
 let emu: Emulator;
 let dir: string;
@@ -11,7 +19,7 @@ useEmulator({ processingMs: 100 }, (e, d) => {
   emu = e;
   dir = d;
 });
-const env = () => ({ UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, FREEPIK_API_KEY: emu.keys.freepik });
+const env = () => emulatorEnv(emu);
 
 beforeEach(async () => {
   await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
