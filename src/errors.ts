@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'NETWORK'
   | 'BAD_RESPONSE'
   | 'SUBMIT_UNCERTAIN'
+  | 'EMPTY_RESULT'
+  | 'NOT_SUBMITTED'
+  | 'LEDGER_CONFLICT'
+  | 'OUTPUT_FOLDER_UNWRITABLE'
   | 'TASK_FAILED'
   | 'TASK_NOT_FOUND'
   | 'TIMEOUT'
@@ -36,6 +40,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MISSING_KEY',
   'CONFIG',
   'OUTPUT_CLASH',
+  'OUTPUT_FOLDER_UNWRITABLE',
   'COST_LIMIT',
 ]);
 

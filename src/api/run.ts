@@ -2,18 +2,23 @@
  * The run behind both the CLI and the programmatic API: inputs → planned items (names, shard,
  * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { expandInputs } from '../run/inputs.js';
-import { FileJournal } from '../run/journal.js';
+import { tempNameBeside } from '../run/ledger/atomic-file.js';
+import { Ledger } from '../run/ledger/ledger.js';
+import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
+import { LedgerHome } from '../run/ledger/ledger-home.js';
+import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
 import { checkTemplate, looksLikeImageFile } from '../run/naming.js';
 import { planItems } from '../run/plan.js';
 import type { Connection } from '../run/provider-api.js';
-import { SubmitRecovery } from '../run/recover.js';
+import { UncertainResolver } from '../run/resolve-uncertain.js';
 import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 
@@ -22,7 +27,10 @@ export interface RunEvents extends TaskEvents {
   onResult?(result: TaskResult): void;
   /** The estimate of a run checked against `maxCost`, before anything is sent. */
   onEstimate?(total: CostTotal): void;
-  /** The journal could not be written (said once): the run goes on, but could not be resumed. */
+  /**
+   * The config folder's journal (the index `upscale status` reads) could not be written, said
+   * once: the run goes on, its ledger is in the output folders.
+   */
   onJournalError?(dir: string, error: unknown): void;
 }
 
@@ -44,8 +52,14 @@ export interface RunRequest {
   readonly overwrite?: boolean;
   readonly dryRun?: boolean;
   readonly concurrency?: number;
-  /** Where submitted tasks are journaled so an interrupted run resumes without paying twice. */
+  /**
+   * The config folder's journal: which output folders hold pending paid work (for `upscale
+   * status` and `upscale resume`), and the task ids this machine was given. The ledger itself
+   * is in each output folder (`.upscale/`), used with or without this.
+   */
   readonly journalDir?: string | undefined;
+  /** Send again a submit whose answer was lost when the task list cannot tell (may pay twice). */
+  readonly resubmitUncertain?: boolean;
   readonly signal?: AbortSignal | undefined;
   readonly submitSignal?: AbortSignal | undefined;
 }
@@ -73,6 +87,36 @@ function sizeTag(output: ResolvedOptions['output']): string | undefined {
   if (width !== undefined && height !== undefined) return `${width}x${height}`;
   if (width !== undefined) return `w${width}`;
   return height === undefined ? undefined : `h${height}`;
+}
+
+/** A folder this run will write into, created and proved writable before anything is sent. */
+async function checkWritable(dir: string, flag: string | undefined): Promise<void> {
+  const refuse = (error: NodeJS.ErrnoException) =>
+    new UpscaleError(
+      'OUTPUT_FOLDER_UNWRITABLE',
+      `${flag ? `-o ${flag}: ` : ''}cannot write into ${dir} (${error.code ?? error.message})`,
+      { hint: 'pick a folder you can write to (-o), or fix its permissions; nothing was sent', cause: error },
+    );
+  await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw refuse(error);
+  });
+  const probe = tempNameBeside(join(dir, 'write-test'), 'tmp');
+  try {
+    const handle = await open(probe, 'wx', 0o600);
+    await handle.close();
+    // The ledger goes here too: a file standing in its place would stop the run after paying.
+    await mkdir(join(dir, LEDGER_DIR_NAME), { recursive: true });
+    await rmdir(join(dir, LEDGER_DIR_NAME)).catch(() => undefined);
+  } catch (error) {
+    throw refuse(error as NodeJS.ErrnoException);
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
+async function prepareOutputFolders(items: readonly InputItem[], flag: string | undefined): Promise<void> {
+  const dirs = new Set(items.map((i) => (i.target.fixed ? dirname(i.target.fixed.path) : i.target.dir)));
+  for (const dir of dirs) await checkWritable(dir, flag);
 }
 
 /** Expands and names the inputs; throws a usage error when there are none or two share an output. */
@@ -106,14 +150,7 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
     shard: request.shard,
     format: options.output.format,
   });
-  if (request.output !== undefined && !outputIsFile && !request.dryRun) {
-    await mkdir(request.output, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-      throw usageError(
-        `-o ${request.output} cannot be used as a folder (${error.code ?? error.message})`,
-        'pass a folder path, or a file name ending in .png/.jpg/.webp',
-      );
-    });
-  }
+  if (!request.dryRun) await prepareOutputFolders(items, request.output);
   const fixed = items[0]?.target.fixed;
   const asked = options.output.format;
   if (fixed && asked && asked !== 'keep' && asked !== fixed.format) {
@@ -125,7 +162,7 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
   return items;
 }
 
-function settingsOf(request: RunRequest, events: RunEvents | undefined, journal?: FileJournal): TaskSettings {
+function settingsOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): TaskSettings {
   const { options, connection } = request;
   return {
     connection,
@@ -138,17 +175,40 @@ function settingsOf(request: RunRequest, events: RunEvents | undefined, journal?
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
     ...(events ? { events } : {}),
-    ...(journal
-      ? {
-          journal,
-          recovery: new SubmitRecovery(connection, journal, {
-            pollIntervalMs: options.pollIntervalMs,
-            timeoutMs: options.timeoutMs,
-            signal: request.signal,
-          }),
-        }
-      : {}),
+    ...(ledger ? ledgerSettings(request, ledger) : {}),
   };
+}
+
+/** The ledger, the resolver of lost submits, and the submits in flight it waits for. */
+function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<TaskSettings> {
+  const { options, connection } = request;
+  const inflight = new Set<Promise<unknown>>();
+  const resolver = new UncertainResolver(connection, ledger, {
+    pollIntervalMs: options.pollIntervalMs,
+    timeoutMs: options.timeoutMs,
+    signal: request.signal,
+    submitsSettled: async () => {
+      await Promise.allSettled([...inflight]);
+    },
+  });
+  return { ledger, resolver, inflight, resubmitUncertain: Boolean(request.resubmitUncertain) };
+}
+
+/** The run's ledger (remote providers, not under --dry-run), its output folders tidied first. */
+export async function openLedger(
+  request: Pick<RunRequest, 'journalDir' | 'cwd'>,
+  events: RunEvents | undefined,
+  outputDirs: Iterable<string>,
+): Promise<Ledger> {
+  const { journalDir } = request;
+  const home =
+    journalDir === undefined
+      ? undefined
+      : new LedgerHome(journalDir, (error) => events?.onJournalError?.(journalDir, error));
+  if (home) await migrateLegacyJournal(home.dir, home);
+  const ledger = new Ledger(home, request.cwd);
+  await ledger.tidy(outputDirs);
+  return ledger;
 }
 
 /** Prices every input from its header (nothing is sent) and refuses a total above `maxCost`. */
@@ -193,22 +253,20 @@ export async function executeRun(
     const estimate = await checkMaxCost(request, items, options.maxCost);
     events?.onEstimate?.(estimate);
   }
-  const { journalDir } = request;
-  const journal =
-    journalDir === undefined || request.dryRun
+  const ledger =
+    request.dryRun || isLocalProvider(options.provider)
       ? undefined
-      : new FileJournal(journalDir, {
-          ...(events?.onJournalError
-            ? { onError: (error: unknown) => events.onJournalError?.(journalDir, error) }
-            : {}),
-          provider: options.provider.id,
-          baseUrl: options.baseUrl,
-          params: options.params,
-          cwd: request.cwd,
-          output: options.output,
-        });
-  return runBatch(settingsOf(request, events, journal), items, {
-    concurrency: concurrencyOf(request),
-    ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
-  });
+      : await openLedger(
+          request,
+          events,
+          items.map((i) => i.target.dir),
+        );
+  try {
+    return await runBatch(settingsOf(request, events, ledger), items, {
+      concurrency: concurrencyOf(request),
+      ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
+    });
+  } finally {
+    await ledger?.close();
+  }
 }

@@ -30,6 +30,10 @@ async function run(name: string, args: unknown[]): Promise<number> {
       const { downloadCommand } = await import('./commands/tasks.js');
       return downloadCommand(args[0] as string, args[1] as never, term);
     }
+    case 'forget': {
+      const { forgetCommand } = await import('./commands/tasks.js');
+      return forgetCommand(args[0] as string, args[1] as never, term);
+    }
     case 'resume': {
       const { resumeCommand } = await import('./commands/tasks.js');
       return resumeCommand(args[0] as never, term);

@@ -97,6 +97,10 @@ export function buildProgram(term: Terminal, run: Action, providers: CliFlags): 
       'output name: {name} {scale} {provider} {inext}, extension added (default "{name}@{scale}")',
     )
     .option('--shard <i/n>', 'process a stable 1/n of the inputs (CI matrix job i of n)')
+    .option(
+      '--resubmit-uncertain',
+      'send again a submit whose answer was lost when the task list cannot tell whether it created a task (may pay twice)',
+    )
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run upscale --help for usage)')
     .configureOutput({
@@ -173,7 +177,7 @@ Examples:
   connectionOptions(
     program
       .command('status [task-id]')
-      .description('print the state of a task; without an id, list the tasks waiting in the journal'),
+      .description('print the state of a task; without an id, list the paid tasks not yet collected'),
   )
     .addHelpText(
       'after',
@@ -239,10 +243,28 @@ Examples:
     });
 
   program
+    .command('forget <task-id|input>')
+    .description('stop tracking a pending task (it stays paid, nothing will collect it)')
+    .option('--json', 'one JSON line per forgotten entry on stdout')
+    .option('-q, --quiet', 'print only errors')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale status                         # what is pending, with task ids and inputs
+  $ upscale forget 046b6c7f-0b8a-43b9-b35d-6489e6daee91
+  $ upscale forget photos/cat.jpg          # e.g. a lost submit you checked on the dashboard`,
+    )
+    .action(async (what: string, flags: Record<string, unknown>) => {
+      program.setOptionValue('__exit', await run('forget', [what, flags]));
+    });
+
+  program
     .command('resume')
-    .description('collect every task in the journal (submitted by runs that were interrupted)')
+    .description('collect every pending task (submitted by runs that were interrupted)')
     .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
     .option('--json', 'JSON result lines on stdout')
+    .option('--concurrency <n>', 'tasks collected at once (default 4)')
     .option('--overwrite', 'replace existing outputs')
     .option('-q, --quiet', 'print only errors')
     .option('-v, --verbose', 'log every request (keys redacted)')

@@ -75,6 +75,11 @@ export class HttpClient {
       });
   }
 
+  /** Tells the listener about a retry made outside `json()` (downloads). */
+  notifyRetry(event: RetryEvent): void {
+    this.options.onRetry?.({ ...event, url: redact(event.url, this.options.secrets ?? []) });
+  }
+
   log(line: string): void {
     this.options.onLog?.(redact(line, this.options.secrets ?? []));
   }

@@ -2,10 +2,9 @@
  * Downloads a generated image into a temporary file beside its final name. Only a complete,
  * verified file is ever renamed into place; the API key is never sent to the download host.
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
@@ -14,17 +13,24 @@ import type { HttpClient } from '../http/client.js';
 import { abortReason, delay } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
 import { DOWNLOAD_POLICY, READ_POLICY, type RetryPolicy, retryDelayMs } from '../http/retry-policy.js';
+import { tempNameBeside } from '../run/ledger/atomic-file.js';
 import { type ImageFormat, isImageContentType, sniffFormat } from './formats.js';
+import { decodeThumbnail, type Thumbnail } from './thumbnail.js';
 
 export interface Downloaded {
   readonly tempPath: string;
   readonly format: ImageFormat;
   readonly bytes: number;
+  /** The whole image decoded to a thumbnail; undefined when it does not decode (then kept only on request). */
+  readonly thumbnail: Thumbnail | undefined;
 }
 
-/** A name in `dir` that no other run uses, hidden, and cleaned up by the caller. */
+/**
+ * A hidden name beside `finalPath` that no other run uses. It carries this host and pid, so the
+ * next run removes it when this process died before it could (see ledger/owner.ts).
+ */
 export function tempPathBeside(finalPath: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}.part`);
+  return tempNameBeside(finalPath, 'part');
 }
 
 /** Failures of the local disk, not of the download: retrying will not help. */
@@ -132,21 +138,52 @@ async function attempt(
   }
   const format = sniffFormat(head);
   if (!format) throw new DownloadError('download is not an image (unknown file signature)', true);
-  return { tempPath, format, bytes };
+  return { tempPath, format, bytes, thumbnail: await decodeThumbnail(tempPath) };
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Downloads `url` to a temp file beside `finalPath`, retrying transient failures per DOWNLOAD_POLICY. */
+export interface DownloadOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly policy?: RetryPolicy;
+  /**
+   * The most the whole download may take, retries included (ms). The idle timeout between two
+   * chunks is the client's; this ends a server that trickles a byte now and then.
+   */
+  readonly deadlineMs?: number | undefined;
+  /**
+   * Keep a file that arrived whole by its length but does not decode (after the last attempt),
+   * instead of failing: the caller decides what to do with a paid result that is broken.
+   */
+  readonly keepUndecodable?: boolean;
+}
+
+/** A signal that aborts with the caller's, or when the deadline passes (a TimeoutError). */
+function withDeadline(signal: AbortSignal | undefined, deadlineMs: number | undefined) {
+  if (deadlineMs === undefined) return { signal, done: () => undefined, expired: () => false };
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException('download deadline', 'TimeoutError'));
+  }, deadlineMs);
+  const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  return { signal: combined, done: () => clearTimeout(timer), expired: () => expired };
+}
+
+/**
+ * Downloads `url` to a temp file beside `finalPath`, retrying transient failures per the policy,
+ * within one total deadline. The file is decoded to the end before it is handed over.
+ */
 export async function downloadToTemp(
   client: HttpClient,
   url: string,
   finalPath: string,
-  signal?: AbortSignal,
-  policy: RetryPolicy = DOWNLOAD_POLICY,
+  options: DownloadOptions = {},
 ): Promise<Downloaded> {
+  const policy = options.policy ?? DOWNLOAD_POLICY;
   checkUrl(url);
   await mkdir(dirname(finalPath), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw new UpscaleError(
@@ -158,16 +195,43 @@ export async function downloadToTemp(
       },
     );
   });
-  for (let n = 1; ; n++) {
-    const tempPath = tempPathBeside(finalPath);
-    try {
-      return await attempt(client, url, tempPath, signal);
-    } catch (error) {
+  const deadline = withDeadline(options.signal, options.deadlineMs);
+  const tooSlow = (cause: unknown) =>
+    new DownloadError(
+      `the download took longer than ${Math.round((options.deadlineMs ?? 0) / 1000)} s (the server sends too slowly)`,
+      false,
+      cause,
+    );
+  try {
+    for (let n = 1; ; n++) {
+      const tempPath = tempPathBeside(finalPath);
+      const last = n >= policy.maxAttempts;
+      let failure: unknown;
+      try {
+        const downloaded = await attempt(client, url, tempPath, deadline.signal);
+        if (downloaded.thumbnail || (last && options.keepUndecodable)) return downloaded;
+        failure = new DownloadError(
+          `the downloaded file does not decode as an image (truncated or corrupt, ${downloaded.bytes} bytes)`,
+          true,
+        );
+      } catch (error) {
+        failure = error;
+      }
       await rm(tempPath, { force: true });
-      const retryable = error instanceof DownloadError && error.retryable;
-      if (!retryable || n >= policy.maxAttempts || signal?.aborted) throw error;
-      await delay(retryDelayMs(policy, n), signal);
+      if (deadline.expired()) throw tooSlow(failure);
+      if (options.signal?.aborted) throw abortReason(options.signal);
+      const retryable = failure instanceof DownloadError && failure.retryable;
+      if (!retryable || last) throw failure;
+      const wait = retryDelayMs(policy, n);
+      client.notifyRetry({ url, attempt: n, delayMs: wait, reason: (failure as Error).message });
+      try {
+        await delay(wait, deadline.signal);
+      } catch (error) {
+        throw deadline.expired() ? tooSlow(error) : error;
+      }
     }
+  } finally {
+    deadline.done();
   }
 }
 

@@ -4,8 +4,8 @@
  * and the price tiers used for estimates.
  */
 import { UpscaleError } from '../errors.js';
-import { asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
-import type { CostEstimate, ParsedTask, Size, TaskState } from './types.js';
+import { asNumber, asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
+import type { ApiRequest, CostEstimate, ListedTask, ListPage, ParsedTask, Size, TaskState } from './types.js';
 
 function generatedUrls(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
@@ -24,14 +24,17 @@ function toState(status: string, task: JsonObject): TaskState {
       return { status: 'queued' };
     case 'IN_PROGRESS':
       return { status: 'running' };
-    case 'COMPLETED': {
-      const urls = generatedUrls(task.generated);
-      if (urls.length === 0)
-        return { status: 'failed', reason: 'the task completed without any generated image' };
-      return { status: 'succeeded', urls };
-    }
+    case 'COMPLETED':
+      // Seen live: COMPLETED with an empty `generated` (paid); the poll loop asks again for a while.
+      return { status: 'succeeded', urls: generatedUrls(task.generated) };
     case 'FAILED':
-      return { status: 'failed', reason: 'the provider reported the task as FAILED (no reason given)' };
+    case 'FAIL':
+    case 'ERROR':
+      return {
+        status: 'failed',
+        reason: `the provider reported the task as ${status.toUpperCase()} (no reason given)`,
+      };
+    case 'CANCELED':
     case 'CANCELLED':
       return { status: 'failed', reason: 'the task was cancelled' };
     default:
@@ -67,19 +70,62 @@ export function parseFreepikTask(json: unknown, expectedId?: string): ParsedTask
   return { taskId, state: toState(status, task) };
 }
 
-/** The list endpoint: `{"data":[{task_id,status}]}`. */
-export function parseFreepikList(json: unknown): ParsedTask[] {
-  const data = asObject(json)?.data;
-  if (!Array.isArray(data)) return [];
-  const tasks: ParsedTask[] = [];
+/** Tasks asked for per page of the list (the API's `per_page`; its maximum is undocumented). */
+export const LIST_PAGE_SIZE = 100;
+
+/** `GET <path>?page=N&per_page=…`: the documented list takes `page` and `per_page` (its 400 examples name them). */
+export function freepikListRequest(path: string, page: number): ApiRequest {
+  return { method: 'GET', path, query: { page: String(page), per_page: String(LIST_PAGE_SIZE) } };
+}
+
+/** A creation time in a list item, when the service sends one (undocumented): ISO text or epoch seconds/ms. */
+function createdAtOf(item: JsonObject | undefined): number | undefined {
+  const raw = item?.created_at ?? item?.createdAt ?? item?.created;
+  if (typeof raw === 'string' && raw.trim() !== '' && Number.isNaN(Number(raw))) {
+    const ms = Date.parse(raw);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  const n = asNumber(raw);
+  if (n === undefined) return undefined;
+  return n < 1e12 ? n * 1000 : n;
+}
+
+/**
+ * Whether another page may follow: `meta.pagination` (`current_page`/`last_page`, or `total`),
+ * `meta.last_page`, a `links.next`; without any of these, a full page may be followed by more.
+ */
+function hasMorePages(root: JsonObject | undefined, page: number, count: number): boolean {
+  const meta = asObject(root?.meta);
+  const pagination = asObject(meta?.pagination) ?? meta;
+  const last = asNumber(pagination?.last_page) ?? asNumber(pagination?.total_pages);
+  if (last !== undefined) return page < last;
+  const total = asNumber(pagination?.total);
+  const perPage = asNumber(pagination?.per_page) ?? LIST_PAGE_SIZE;
+  if (total !== undefined) return page * perPage < total;
+  const links = asObject(root?.links);
+  if (links && 'next' in links) return typeof links.next === 'string' && links.next !== '';
+  return count >= LIST_PAGE_SIZE;
+}
+
+/** One page of the list endpoint: `{"data":[{task_id,status}], "meta"?: {pagination}}`. */
+export function parseFreepikList(json: unknown, page = 1): ListPage {
+  const root = asObject(json);
+  const data = root?.data;
+  if (!Array.isArray(data)) {
+    throw new UpscaleError('BAD_RESPONSE', 'the task list is not {"data":[…]}', {
+      hint: 'the API may have changed; run with --verbose to see the answer',
+    });
+  }
+  const tasks: ListedTask[] = [];
   for (const item of data) {
     try {
-      tasks.push(parseFreepikTask(item));
+      const createdAt = createdAtOf(asObject(item));
+      tasks.push({ ...parseFreepikTask(item), ...(createdAt !== undefined ? { createdAt } : {}) });
     } catch {
       // Skip entries we cannot read rather than failing the recovery that asked for them.
     }
   }
-  return tasks;
+  return { tasks, more: data.length > 0 && hasMorePages(root, page, data.length) };
 }
 
 /** `{"message"}`, problem+json `{"message","invalid_params":[…]}`, or the same wrapped in `problem`. */

@@ -5,7 +5,12 @@
  * goes and how the key travels), so a new host or product is data, not code.
  */
 import { authHeaders } from './auth.js';
-import { freepikErrorMessage, parseFreepikList, parseFreepikTask } from './freepik-common.js';
+import {
+  freepikErrorMessage,
+  freepikListRequest,
+  parseFreepikList,
+  parseFreepikTask,
+} from './freepik-common.js';
 import type {
   ApiDescription,
   BodyObject,
@@ -73,7 +78,9 @@ export function freepikFamilyProvider(
     scaleOf: (params) => product.scaleOf(params),
     outputSize: (input, params) => product.outputSize(input, params),
     outputTag: (params) => product.outputTag(params),
-    ...(host.hasList ? { listRequest: () => ({ method: 'GET', path }), parseList: parseFreepikList } : {}),
+    ...(host.hasList
+      ? { listRequest: (page: number) => freepikListRequest(path, page), parseList: parseFreepikList }
+      : {}),
     estimateCost: (input, params) => product.estimateCost(input, params),
   };
 }

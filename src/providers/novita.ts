@@ -53,11 +53,9 @@ export function novitaState(root: JsonObject, task: JsonObject, status: string):
   switch (status.toUpperCase()) {
     case 'TASK_STATUS_QUEUED':
       return { status: 'queued' };
-    case 'TASK_STATUS_SUCCEED': {
-      const urls = imageUrls(root.images);
-      if (urls.length === 0) return { status: 'failed', reason: 'the task succeeded without any image' };
-      return { status: 'succeeded', urls };
-    }
+    case 'TASK_STATUS_SUCCEED':
+      // An empty `images` is asked again by the poll loop (a paid result may be published late).
+      return { status: 'succeeded', urls: imageUrls(root.images) };
     case 'TASK_STATUS_FAILED':
       return {
         status: 'failed',

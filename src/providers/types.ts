@@ -9,12 +9,24 @@ import type { ImageFormat } from '../image/formats.js';
 export type TaskState =
   | { readonly status: 'queued' }
   | { readonly status: 'running'; readonly progress?: number; readonly etaSeconds?: number }
+  /** `urls` may be empty: a provider was seen answering "completed" before publishing the result. */
   | { readonly status: 'succeeded'; readonly urls: readonly string[] }
   | { readonly status: 'failed'; readonly reason?: string };
 
 export interface ParsedTask {
   readonly taskId: string;
   readonly state: TaskState;
+}
+
+/** A task as a provider's list shows it; `createdAt` (ms) only when the service sends a time. */
+export interface ListedTask extends ParsedTask {
+  readonly createdAt?: number;
+}
+
+/** One page of a provider's task list, and whether another may follow. */
+export interface ListPage {
+  readonly tasks: readonly ListedTask[];
+  readonly more: boolean;
 }
 
 /** A local image file whose bytes the HTTP layer streams into the body as base64. */
@@ -181,9 +193,9 @@ export interface Provider {
   outputSize(input: Size, params: ParamValues): Size | undefined;
   /** Short tag used in output names, e.g. `4x`, `2k`. */
   outputTag(params: ParamValues): string;
-  /** The provider's list endpoint, when it has one (used to recover an uncertain submit). */
-  listRequest?(): ApiRequest;
-  parseList?(json: unknown): readonly ParsedTask[];
+  /** The provider's list endpoint, page by page (1-based), when it has one (resolves an uncertain submit). */
+  listRequest?(page: number): ApiRequest;
+  parseList?(json: unknown, page: number): ListPage;
   /** The price of one task for an input of this size (stored pixels, as sent); `amount` undefined when unknown. */
   estimateCost(input: Size, params: ParamValues): CostEstimate;
 }

@@ -10,6 +10,8 @@ export interface BatchOptions {
   readonly concurrency: number;
   /** Called as each input ends, in the order they end. */
   readonly onResult?: (result: TaskResult) => void;
+  /** What to do with each item (default: runTask). */
+  readonly run?: (settings: TaskSettings, item: InputItem) => Promise<TaskResult>;
 }
 
 export async function runBatch(
@@ -28,7 +30,7 @@ export async function runBatch(
   const worker = async () => {
     while (next < items.length && !settings.signal?.aborted) {
       const index = next++;
-      const result = await runTask(shared, items[index]!);
+      const result = await (options.run ?? runTask)(shared, items[index]!);
       results[index] = result;
       options.onResult?.(result);
     }

@@ -34,8 +34,17 @@ export function isHiddenOrSystem(name: string): boolean {
   return name.startsWith('.') || SYSTEM_FILES.has(name.toLowerCase());
 }
 
+/** A paid result that did not decode, kept for the user (`photo@4x.invalid.png`): never an input. */
+export function isKeptInvalidResult(name: string): boolean {
+  return /\.invalid\.[a-z0-9]+$/i.test(name);
+}
+
 export function isImageName(name: string): boolean {
-  return IMAGE_EXTENSIONS.includes(extname(name).slice(1).toLowerCase()) && !isHiddenOrSystem(name);
+  return (
+    IMAGE_EXTENSIONS.includes(extname(name).slice(1).toLowerCase()) &&
+    !isHiddenOrSystem(name) &&
+    !isKeptInvalidResult(name)
+  );
 }
 
 /** Walks a folder; symlinked folders are followed once (a loop is cut by their real path). */

@@ -74,6 +74,12 @@ export class DurationEstimate {
 
 export type FinalState = Extract<TaskState, { status: 'succeeded' | 'failed' }>;
 
+/**
+ * How long a task that says "completed" without any result is asked again. Seen live (precision
+ * V1): the credits are spent, so the result is worth minutes of polls, never a new submit.
+ */
+export const EMPTY_RESULT_GRACE_MS = 180_000;
+
 export interface PollOptions {
   readonly taskId: string;
   /** When the task was submitted (its age is measured from here). */
@@ -89,6 +95,18 @@ export interface PollOptions {
   readonly now?: () => number;
   /** Poll at once (a resumed task may have finished long ago), then follow the schedule. */
   readonly immediate?: boolean;
+  /** How long a completion without results is polled again (default EMPTY_RESULT_GRACE_MS). */
+  readonly emptyGraceMs?: number;
+}
+
+function emptyResultError(taskId: string, waitedMs: number): UpscaleError {
+  return new UpscaleError(
+    'EMPTY_RESULT',
+    `task ${taskId} says it completed but gave no result, still after ${Math.round(waitedMs / 1000)} s`,
+    {
+      hint: `the task is paid and kept: \`upscale resume\` (or \`upscale download ${taskId}\`) collects it later; nothing is submitted again`,
+    },
+  );
 }
 
 export async function pollUntilFinal(options: PollOptions): Promise<FinalState> {
@@ -98,8 +116,13 @@ export async function pollUntilFinal(options: PollOptions): Promise<FinalState> 
   const waitedFrom = now();
   // When the task was last seen unfinished: the submit's answer, unless the task is being resumed.
   let runningAt = options.immediate ? undefined : 0;
+  let emptySince: number | undefined;
+  const emptyGrace = options.emptyGraceMs ?? EMPTY_RESULT_GRACE_MS;
   for (;;) {
     const remaining = options.deadline - now();
+    if (emptySince !== undefined && (remaining <= 0 || now() - emptySince >= emptyGrace)) {
+      throw emptyResultError(options.taskId, now() - emptySince);
+    }
     if (remaining <= 0) {
       const seconds = Math.round((options.deadline - waitedFrom) / 1000);
       throw new UpscaleError('TIMEOUT', `task ${options.taskId} did not finish within ${seconds} s`, {
@@ -112,10 +135,16 @@ export async function pollUntilFinal(options: PollOptions): Promise<FinalState> 
     const probe = options.estimate?.nextProbe(ageMs);
     if (probe !== undefined) wait = Math.min(wait, probe - ageMs);
     // The last poll lands on the deadline itself rather than giving up early.
-    await delay(Math.min(wait, remaining), options.signal);
+    const graceLeft = emptySince === undefined ? remaining : emptySince + emptyGrace - now();
+    await delay(Math.min(wait, remaining, graceLeft), options.signal);
     const askedAt = age();
     state = await options.fetchState();
     options.onState?.(state, age());
+    if (state.status === 'succeeded' && state.urls.length === 0) {
+      // Done but not published: ask again on the normal schedule, from the age it completed at.
+      emptySince ??= now();
+      continue;
+    }
     if (state.status === 'succeeded' && runningAt !== undefined)
       options.estimate?.observe(runningAt, askedAt);
     if (state.status === 'succeeded' || state.status === 'failed') return state;

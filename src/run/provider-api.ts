@@ -11,6 +11,7 @@ import type {
   ApiRequest,
   AuthStyle,
   ImageSource,
+  ListedTask,
   ParamValues,
   ParsedTask,
   Provider,
@@ -119,6 +120,28 @@ async function send(
 }
 
 /**
+ * True when a failed submit may still have created a task: the request may have reached the
+ * server, and the answer does not say it was refused. Refusals (4xx, a 503 from the front door)
+ * and connections that never opened created nothing.
+ */
+export function mayHaveCreatedTask(error: unknown): boolean {
+  if (!(error instanceof UpscaleError)) return true;
+  switch (error.code) {
+    case 'NETWORK':
+      return !isConnectError(error.cause);
+    case 'BAD_RESPONSE':
+    case 'ABORTED':
+      return true;
+    case 'HTTP':
+      return (
+        error.status === undefined || error.status === 408 || (error.status >= 500 && error.status !== 503)
+      );
+    default:
+      return false;
+  }
+}
+
+/**
  * Creates a paid task. Only failures that cannot have created one are retried; a failure after
  * the request may have arrived is reported as SUBMIT_UNCERTAIN, never silently sent again.
  */
@@ -129,23 +152,21 @@ export async function submitTask(
   signal?: AbortSignal,
 ): Promise<ParsedTask> {
   const req = remote(conn).buildSubmit(params, image);
-  let json: unknown;
   try {
-    json = await send(conn, req, SUBMIT_POLICY, 'submit', signal);
+    return remote(conn).parseSubmit(await send(conn, req, SUBMIT_POLICY, 'submit', signal));
   } catch (error) {
-    if (error instanceof UpscaleError && error.code === 'NETWORK' && !isConnectError(error.cause)) {
-      throw new UpscaleError(
-        'SUBMIT_UNCERTAIN',
-        `the submit to ${conn.provider.id} may or may not have created a task (${error.message})`,
-        {
-          hint: 'check the provider dashboard (or `upscale status --list`) before running again, so the image is not paid for twice',
-          cause: error,
-        },
-      );
-    }
-    throw error;
+    if (!mayHaveCreatedTask(error)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UpscaleError(
+      'SUBMIT_UNCERTAIN',
+      `the submit to ${conn.provider.id} may have created a task (${why})`,
+      {
+        hint: 'the task list is checked before anything is sent again, so the image is not paid for twice',
+        cause: error,
+        ...(error instanceof UpscaleError && error.status !== undefined ? { status: error.status } : {}),
+      },
+    );
   }
-  return remote(conn).parseSubmit(json);
 }
 
 export async function fetchTaskState(
@@ -157,8 +178,36 @@ export async function fetchTaskState(
   return remote(conn).parseStatus(json, taskId).state;
 }
 
-export async function listTasks(conn: Connection, signal?: AbortSignal): Promise<readonly ParsedTask[]> {
+/** Pages read at most: a list longer than this cannot decide anything (10,000 tasks at 100 a page). */
+const MAX_LIST_PAGES = 100;
+
+/** Whether the provider has a task list that can tell whether a lost submit created a task. */
+export function hasTaskList(conn: Connection): boolean {
+  const { provider } = conn;
+  return !isLocalProvider(provider) && provider.listRequest !== undefined && provider.parseList !== undefined;
+}
+
+/**
+ * Every task the provider lists, following its pages. Throws when a page cannot be read, or when
+ * the list is longer than MAX_LIST_PAGES: a partial list must never be taken as "no such task".
+ */
+export async function listAllTasks(conn: Connection, signal?: AbortSignal): Promise<ListedTask[]> {
   const provider = remote(conn);
   if (!provider.listRequest || !provider.parseList) return [];
-  return provider.parseList(await send(conn, provider.listRequest(), READ_POLICY, 'task list', signal));
+  const byId = new Map<string, ListedTask>();
+  for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+    const json = await send(conn, provider.listRequest(page), READ_POLICY, 'task list', signal);
+    const { tasks, more } = provider.parseList(json, page);
+    const before = byId.size;
+    for (const task of tasks) if (!byId.has(task.taskId)) byId.set(task.taskId, task);
+    // A server that ignores `page` sends the same tasks again: nothing new means the end.
+    if (!more || byId.size === before) return [...byId.values()];
+  }
+  throw new UpscaleError(
+    'BAD_RESPONSE',
+    `the ${provider.id} task list has more than ${MAX_LIST_PAGES} pages`,
+    {
+      hint: 'the list is too long to search; check the provider dashboard',
+    },
+  );
 }

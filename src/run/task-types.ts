@@ -1,15 +1,15 @@
 /**
- * The shapes a task run shares with its callers: settings in, events out, one result per input,
- * and the journal it records submitted tasks in.
+ * The shapes a task run shares with its callers: settings in, events out, one result per input.
  */
 import { toUpscaleError } from '../errors.js';
 import type { FinishNotice } from '../image/finish-output.js';
 import type { OutputOptions } from '../image/output-options.js';
 import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
+import type { Ledger } from './ledger/ledger.js';
 import type { FolderListings, OutputTarget } from './naming.js';
 import type { DurationEstimate } from './poll.js';
 import type { Connection } from './provider-api.js';
-import type { SubmitRecovery } from './recover.js';
+import type { UncertainResolver } from './resolve-uncertain.js';
 
 export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
 
@@ -19,6 +19,14 @@ export interface TaskEvents {
   onStatus?(input: string, taskId: string, state: TaskState, elapsedMs: number): void;
   /** Something the user should know about one output (e.g. its transparency was flattened). */
   onNotice?(input: string, notice: FinishNotice): void;
+  /** Another run holds this input's output (same folder): this one waits for it instead of paying. */
+  onWaitingForOtherRun?(input: string, holder: { pid: number; since: number } | undefined): void;
+}
+
+/** Something about one result the user should know, that did not stop it (e.g. an unexpected size). */
+export interface TaskWarning {
+  readonly code: 'SIZE_MISMATCH' | 'ALPHA_FLATTENED';
+  readonly message: string;
 }
 
 export interface TaskError {
@@ -37,6 +45,8 @@ export interface TaskResult {
   readonly width?: number;
   readonly height?: number;
   readonly error?: TaskError;
+  /** What went unexpectedly but was kept (the result's size, …): the output is still the paid result. */
+  readonly warnings?: readonly TaskWarning[];
   /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
   readonly request?: unknown;
   readonly expected?: Size;
@@ -45,20 +55,6 @@ export interface TaskResult {
   readonly inputSize?: Size;
   readonly fittedTo?: Size;
   readonly resizeTo?: Size;
-}
-
-/** What the journal knows of an input: a task to collect, or a submit whose answer never arrived. */
-export type JournalLookup = { taskId: string; submittedAt: number } | { pending: true; startedAt: number };
-
-/** Where submitted tasks are remembered so an interrupted run collects them instead of paying again. */
-export interface TaskJournal {
-  find(item: InputItem): Promise<JournalLookup | undefined>;
-  /** Called just before a submit is sent. */
-  markSubmitting(item: InputItem): Promise<void>;
-  record(item: InputItem, taskId: string, submittedAt: number): Promise<void>;
-  remove(item: InputItem): Promise<void>;
-  /** Every task id this journal ever recorded (to tell unknown tasks in a provider's list). */
-  knownTaskIds(): Promise<Set<string>>;
 }
 
 export interface InputItem {
@@ -81,9 +77,14 @@ export interface TaskSettings {
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
   readonly events?: TaskEvents;
-  readonly journal?: TaskJournal;
-  /** Finds tasks of submits whose answer was lost (needs the journal). */
-  readonly recovery?: SubmitRecovery;
+  /** Paid work of this run's output folders (remote providers): claims, states, uncertain submits. */
+  readonly ledger?: Ledger;
+  /** Send again a submit whose answer was lost and that the task list could not resolve (may pay twice). */
+  readonly resubmitUncertain?: boolean;
+  /** Looks in the provider's task list for the tasks of lost submits (shared by a run). */
+  readonly resolver?: UncertainResolver;
+  /** Submits of this run in flight: recovery waits for their answers before reading the list. */
+  readonly inflight?: Set<Promise<unknown>>;
   /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
   readonly submitSignal?: AbortSignal;
   /** Format, quality, metadata, background and size of the outputs (default: the bytes' format, metadata kept). */

@@ -50,7 +50,7 @@ describe('upscale()', () => {
       width: 640,
       height: 960,
     });
-    expect(stages).toEqual(['checking', 'submitting', 'waiting', 'downloading']);
+    expect(stages).toEqual(['checking', 'submitting', 'waiting', 'downloading', 'writing']);
     expect(submitted).toEqual([result.taskId]);
     const meta = await sharp(join(dir, 'phone-p3@4x.jpg')).metadata();
     expect(exifReader(meta.exif!).GPSInfo?.GPSLatitude).toEqual([48, 51, 29.64]);

@@ -167,6 +167,7 @@ describe('batches', () => {
     emu.set({ processingMs: 100 });
 
     const rerun = await runCli(args, { cwd: dir, env: env() });
+    expect(rerun.stderr.split('\n').filter((l) => l.includes('failed:'))).toEqual([]);
     expect(rerun.code).toBe(0);
     expect(emu.submissions()).toBe(count);
     expect(await tree(join(dir, 'out'))).toEqual(

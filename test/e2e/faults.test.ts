@@ -100,23 +100,27 @@ describe('submits that may have reached the server', () => {
     await expectOneGoodOutput(run);
   });
 
-  it('an HTML 502 on submit is not retried blindly: exit 1 with a clear reason', async () => {
-    emu.script('submit', ['html502']);
-    const run = await upscale();
-    expect(run.code).toBe(1);
-    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'HTTP' } });
-    expect(run.stderr).toContain('HTML error page');
-    expect(emu.submissions()).toBe(0);
-    expect(await leftovers()).toEqual([]);
-  });
+  it.each([['html502'], ['not-json'], ['wrong-shape'], [500]])(
+    'a submit answered %o without a task: the list shows none, so it is sent once more',
+    async (fault) => {
+      emu.script('submit', [fault]);
+      const run = await upscale();
+      await expectOneGoodOutput(run);
+      expect(requestsTo('submit')).toHaveLength(2);
+      expect(requestsTo('list').length).toBeGreaterThanOrEqual(1);
+    },
+  );
 
-  it.each([['not-json'], ['wrong-shape']])('a submit answer that is %s fails clearly', async (fault) => {
-    emu.script('submit', [fault]);
-    const run = await upscale();
-    expect(run.code).toBe(1);
-    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'BAD_RESPONSE' } });
-    expect(run.stderr.split('\n').filter((l) => /\bat\s.+:\d+:\d+/.test(l))).toEqual([]);
-  });
+  it.each([['create-then-500'], ['create-then-html502'], ['create-then-not-json']])(
+    'a submit answered %s after creating the task: the task is found in the list, not paid twice',
+    async (fault) => {
+      emu.script('submit', [fault]);
+      const run = await upscale();
+      await expectOneGoodOutput(run);
+      expect(requestsTo('submit')).toHaveLength(1);
+      expect(run.stderr.split('\n').filter((l) => /\bat\s.+:\d+:\d+/.test(l))).toEqual([]);
+    },
+  );
 });
 
 describe('nothing is lost', () => {

@@ -126,7 +126,7 @@ describe('hostile input', () => {
     await writeFile(join(dir, 'file'), 'x');
     const run = await runCli(['p.jpg', '-o', 'file/sub'], { cwd: dir, env: env() });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/-o file\/sub cannot be used as a folder/);
+    expect(run.stderr).toMatch(/-o file\/sub: cannot write into file\/sub \(E[A-Z]+\)/);
     expect(emu.requests).toEqual([]);
   });
 
@@ -168,7 +168,7 @@ describe('an unusable config folder', () => {
 });
 
 describe('secrets', () => {
-  it('never shows the key in --verbose logs, errors, JSON lines or the journal', async () => {
+  it('never shows the key in --verbose logs, errors, JSON lines or the ledger', async () => {
     await photo('p.jpg');
     emu.set({ processingMs: 3000 });
     const killed = await runCli(
@@ -179,13 +179,13 @@ describe('secrets', () => {
     expect(killed.code).toBe(1);
     expect(killed.stderr).toContain('POST');
     const journal = join(dir, '.upscale-config', 'journal');
-    const files = await readdir(journal);
-    expect(files.some((f) => f.endsWith('.json'))).toBe(true);
-    const all = [
-      killed.stdout,
-      killed.stderr,
-      ...(await Promise.all(files.map((f) => readFile(join(journal, f), 'utf8')))),
+    const ledger = join(dir, '.upscale');
+    const files = [
+      ...(await readdir(journal)).map((f) => join(journal, f)),
+      ...(await readdir(ledger)).map((f) => join(ledger, f)),
     ];
+    expect(files.some((f) => f.endsWith('.json'))).toBe(true);
+    const all = [killed.stdout, killed.stderr, ...(await Promise.all(files.map((f) => readFile(f, 'utf8'))))];
     for (const text of all) expect(text).not.toContain(emu.keys.freepik);
     const wrong = await runCli(['p.jpg', '--verbose', '--api-key', 'sekrit-wrong-key'], {
       cwd: dir,

@@ -49,11 +49,19 @@ describe('parseFreepikTask: every documented and observed shape', () => {
     expect(parseFreepikTask({ data: { task_id: id, status: 'CANCELLED' } }).state.status).toBe('failed');
   });
 
-  it('treats COMPLETED without images as failed, not as success', () => {
-    expect(parseFreepikTask({ data: { task_id: id, status: 'COMPLETED', generated: [] } }).state.status).toBe(
-      'failed',
-    );
+  it('keeps COMPLETED without images as succeeded with no URLs (paid: the poll loop asks again)', () => {
+    expect(parseFreepikTask({ data: { task_id: id, status: 'COMPLETED', generated: [] } }).state).toEqual({
+      status: 'succeeded',
+      urls: [],
+    });
   });
+
+  it.each([['CANCELED'], ['CANCELLED'], ['ERROR'], ['FAIL'], ['failed']])(
+    'treats %s as final failure',
+    (status) => {
+      expect(parseFreepikTask({ data: { task_id: id, status } }).state.status).toBe('failed');
+    },
+  );
 
   it('uses the expected id when a status answer omits it', () => {
     expect(parseFreepikTask({ data: { status: 'IN_PROGRESS' } }, id).taskId).toBe(id);
@@ -75,11 +83,31 @@ describe('parseFreepikTask: every documented and observed shape', () => {
     },
   );
 
-  it('parses the list endpoint and skips unreadable entries', () => {
-    expect(parseFreepikList({ data: [{ task_id: id, status: 'CREATED' }, { nope: true }] })).toEqual([
-      { taskId: id, state: { status: 'queued' } },
-    ]);
-    expect(parseFreepikList({})).toEqual([]);
+  it('parses a list page and skips unreadable entries', () => {
+    expect(parseFreepikList({ data: [{ task_id: id, status: 'CREATED' }, { nope: true }] }, 1)).toEqual({
+      tasks: [{ taskId: id, state: { status: 'queued' } }],
+      more: false,
+    });
+    expect(() => parseFreepikList({}, 1)).toThrow(/not \{"data"/);
+  });
+
+  it.each([
+    ['meta.pagination says more', { meta: { pagination: { current_page: 1, last_page: 3 } } }, 1, true],
+    ['meta.pagination at the end', { meta: { pagination: { current_page: 3, last_page: 3 } } }, 3, false],
+    ['a total beyond this page', { meta: { total: 250, per_page: 100 } }, 2, true],
+    ['a total reached', { meta: { total: 200, per_page: 100 } }, 2, false],
+    ['links.next set', { links: { next: 'https://x/?page=2' } }, 1, true],
+    ['links.next null', { links: { next: null } }, 1, false],
+  ])('follows pagination: %s', (_what, extra, page, more) => {
+    expect(parseFreepikList({ data: [{ task_id: id, status: 'CREATED' }], ...extra }, page).more).toBe(more);
+  });
+
+  it('reads a creation time when the list sends one', () => {
+    const page = parseFreepikList(
+      { data: [{ task_id: id, status: 'COMPLETED', created_at: '2026-01-02T03:04:05Z' }] },
+      1,
+    );
+    expect(page.tasks[0]).toMatchObject({ createdAt: Date.parse('2026-01-02T03:04:05Z') });
   });
 });
 

@@ -1,25 +1,32 @@
 /**
- * Commands that work on tasks already submitted: `upscale status <task-id>`,
- * `upscale download <task-id>`, and `upscale resume` (finish everything in the journal).
+ * Commands that work on tasks already submitted: `upscale status [task-id]`, `upscale download
+ * <task-id>`, `upscale resume` (collect everything pending) and `upscale forget <task-id|input>`.
+ * Thin shells over src/api/tasks.ts.
  */
 import { mkdir } from 'node:fs/promises';
+import {
+  downloadTask,
+  forgetPending,
+  listPending,
+  type PendingTask,
+  resumePending,
+} from '../../api/tasks.js';
 import { usageError } from '../../errors.js';
 import { missingKeyError, type RawOptions, resolveApiKey } from '../../options.js';
 import { getProvider, isProviderId } from '../../providers/index.js';
 import { isSafeTaskId } from '../../providers/json-shape.js';
 import { isLocalProvider } from '../../providers/types.js';
-import { FileJournal, type JournalEntry, readJournal } from '../../run/journal.js';
 import { looksLikeImageFile, outputTarget } from '../../run/naming.js';
 import { fetchTaskState } from '../../run/provider-api.js';
-import { SubmitRecovery } from '../../run/recover.js';
-import { collectTask, runTask, type TaskResult } from '../../run/run-task.js';
+import type { TaskResult } from '../../run/task-types.js';
 import { exitCodeFor } from '../exit-code.js';
 import { describeState } from '../reporters/describe.js';
 import { plainReporter } from '../reporters/plain.js';
 import { ttyReporter } from '../reporters/tty.js';
 import { redactAll } from '../secrets.js';
-import { openSession } from '../session.js';
+import { openSession, type Session } from '../session.js';
 import type { Terminal } from '../terminal.js';
+import { warnSizes } from './upscale.js';
 
 interface TaskFlags extends RawOptions {
   readonly output?: string;
@@ -27,6 +34,7 @@ interface TaskFlags extends RawOptions {
   readonly quiet?: boolean;
   readonly verbose?: boolean;
   readonly overwrite?: boolean;
+  readonly concurrency?: string;
 }
 
 function checkTaskId(taskId: string): void {
@@ -39,33 +47,50 @@ function printResult(term: Terminal, flags: TaskFlags, result: TaskResult): void
   else if (result.output) term.stdout.write(`${result.output}\n`);
 }
 
-/** `upscale status <task-id>`: one status request; without an id, the journal's pending tasks. */
+async function journalDir(): Promise<string> {
+  const { openConfig } = await import('../config-store.js');
+  const { journalDirOf } = await import('../session.js');
+  return journalDirOf(await openConfig());
+}
+
+/** One line of `upscale status`: what is pending, for people and for scripts. */
+function pendingLine(p: PendingTask): { json: object; text: string } {
+  const json = {
+    state: p.state,
+    ...(p.taskId ? { taskId: p.taskId } : {}),
+    provider: p.provider,
+    input: p.input,
+    ...(p.path ? { path: p.path } : {}),
+    folder: p.folder,
+    since: p.since,
+    ...(p.candidates ? { candidates: p.candidates } : {}),
+  };
+  const what =
+    p.taskId ??
+    (p.state === 'uncertain' || p.state === 'submitting' ? 'uncertain (submit answer lost)' : '?');
+  const candidates = p.candidates ? `, could be ${p.candidates.join(' or ')}` : '';
+  return { json, text: `${what}  ${p.provider}  ${p.state}  ${p.input}  (since ${p.since}${candidates})` };
+}
+
+/** `upscale status <task-id>`: one status request; without an id, what is pending in the ledgers. */
 export async function statusCommand(
   taskId: string | undefined,
   flags: TaskFlags,
   term: Terminal,
 ): Promise<number> {
   if (taskId === undefined) {
-    const { openConfig } = await import('../config-store.js');
-    const { journalDirOf } = await import('../session.js');
-    const entries = await readJournal(journalDirOf(await openConfig()));
-    for (const e of entries) {
-      const line = {
-        taskId: e.taskId,
-        provider: e.provider,
-        input: e.input,
-        submittedAt: new Date(e.submittedAt).toISOString(),
-      };
-      term.stdout.write(
-        flags.json
-          ? `${JSON.stringify(line)}\n`
-          : `${e.taskId}  ${e.provider}  ${e.input}  (${line.submittedAt})\n`,
+    const pending = await listPending(await journalDir());
+    for (const p of pending) {
+      const line = pendingLine(p);
+      term.stdout.write(flags.json ? `${JSON.stringify(line.json)}\n` : `${line.text}\n`);
+    }
+    if (!flags.json && !flags.quiet) {
+      term.stderr.write(
+        pending.length === 0
+          ? 'nothing pending: every paid task was collected\n'
+          : `${pending.length} task(s) pending; \`upscale resume\` collects them, \`upscale forget <task-id|input>\` drops one\n`,
       );
     }
-    if (!flags.json)
-      term.stderr.write(
-        `${entries.length} task(s) waiting to be collected; \`upscale resume\` collects them\n`,
-      );
     return 0;
   }
   checkTaskId(taskId);
@@ -84,14 +109,17 @@ export async function statusCommand(
   }
 }
 
+async function reporterFor(term: Terminal, flags: TaskFlags) {
+  return term.isTTY && !flags.quiet
+    ? ttyReporter(term, Boolean(flags.verbose))
+    : plainReporter(term, { quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) });
+}
+
 /** `upscale download <task-id> [-o path]`: waits for the task if needed and writes its result. */
 export async function downloadCommand(taskId: string, flags: TaskFlags, term: Terminal): Promise<number> {
   checkTaskId(taskId);
   const session = await openSession(flags);
-  const reporter =
-    term.isTTY && !flags.quiet
-      ? await ttyReporter(term, Boolean(flags.verbose))
-      : plainReporter(term, { quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) });
+  const reporter = await reporterFor(term, flags);
   session.attach(reporter);
   try {
     const outputIsFile = flags.output !== undefined && looksLikeImageFile(flags.output);
@@ -108,19 +136,11 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
       kind: 'url' as const,
       target: flags.output === undefined ? { ...target, dir: '.' } : target,
     };
-    const result = await collectTask(
-      {
-        connection: session.connection,
-        params: {},
-        pollIntervalMs: session.options.pollIntervalMs,
-        timeoutMs: session.options.timeoutMs,
-        overwrite: Boolean(flags.overwrite),
-        signal: session.signal,
-        events: reporter.events,
-      },
-      item,
-      { taskId, submittedAt: Date.now() },
-    );
+    const result = await downloadTask(session.connection, session.options, item, taskId, {
+      overwrite: Boolean(flags.overwrite),
+      signal: session.signal,
+      events: reporter.events,
+    });
     reporter.result(result, { total: 1, done: 1, failed: result.status === 'failed' ? 1 : 0 });
     printResult(term, flags, result);
     return exitCodeFor([result], session.interrupted());
@@ -130,78 +150,74 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
   }
 }
 
-/** `upscale resume`: collects every task in the journal, whatever command submitted it. */
+function parseConcurrency(raw: string | undefined): number {
+  if (raw === undefined) return 4;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw usageError(`--concurrency "${raw}" must be a whole number from 1 to 64`, 'e.g. --concurrency 8');
+  return n;
+}
+
+/** `upscale resume`: collects every pending task, whatever command submitted it. */
 export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<number> {
-  const { openConfig } = await import('../config-store.js');
-  const { journalDirOf } = await import('../session.js');
-  const config = await openConfig();
-  const dir = journalDirOf(config);
-  const entries = await readJournal(dir);
-  if (entries.length === 0) {
-    term.stderr.write('nothing to resume: the journal is empty\n');
+  const concurrency = parseConcurrency(flags.concurrency);
+  const dir = await journalDir();
+  const pending = await listPending(dir);
+  if (pending.length === 0) {
+    if (!flags.quiet) term.stderr.write('nothing to resume: nothing is pending\n');
     return 0;
   }
+  const { openConfig } = await import('../config-store.js');
+  const config = await openConfig();
+  const reporter = plainReporter(term, { quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) });
+  const sessions: Session[] = [];
+  const controller = new AbortController();
   const results: TaskResult[] = [];
-  const byProvider = new Map<string, JournalEntry[]>();
-  for (const e of entries)
-    byProvider.set(`${e.provider} ${e.baseUrl}`, [
-      ...(byProvider.get(`${e.provider} ${e.baseUrl}`) ?? []),
-      e,
-    ]);
-  for (const group of byProvider.values()) {
-    const first = group[0]!;
-    if (!isProviderId(first.provider)) continue;
-    const provider = getProvider(first.provider);
-    if (isLocalProvider(provider)) continue; // local runs are never journaled
-    if (!resolveApiKey(provider, flags, process.env, config)) throw missingKeyError(provider);
-    const session = await openSession({ ...flags, provider: first.provider, baseUrl: first.baseUrl });
-    const reporter = plainReporter(term, { quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) });
-    session.attach(reporter);
-    try {
-      await Promise.all(
-        group.map(async (entry) => {
-          const journal = new FileJournal(dir, {
-            provider: entry.provider,
-            baseUrl: entry.baseUrl,
-            params: entry.params,
-            cwd: '/',
-            output: entry.output,
-          });
-          const item = { input: entry.path ?? entry.input, kind: entry.kind, target: entry.target };
-          const settings = {
-            connection: session.connection,
-            params: entry.params,
-            pollIntervalMs: session.options.pollIntervalMs,
-            timeoutMs: session.options.timeoutMs,
-            overwrite: Boolean(flags.overwrite),
-            signal: session.signal,
-            events: reporter.events,
-            ...(entry.output ? { output: entry.output } : {}),
-            journal,
-            recovery: new SubmitRecovery(session.connection, journal, {
-              pollIntervalMs: session.options.pollIntervalMs,
-              timeoutMs: session.options.timeoutMs,
-              signal: session.signal,
-            }),
-          };
-          // A submit whose answer was lost goes through the full run (recovery, then submit if safe).
-          const result = entry.taskId
-            ? await collectTask(settings, item, { taskId: entry.taskId, submittedAt: entry.submittedAt })
-            : await runTask(settings, item);
-          if (session.interrupted() && result.error?.code === 'ABORTED') return;
-          results.push(result);
-          reporter.result(result, {
-            total: entries.length,
-            done: results.length,
-            failed: results.filter((r) => r.status === 'failed').length,
-          });
-          printResult(term, flags, result);
-        }),
-      );
-    } finally {
-      await session.close();
-    }
-    if (session.interrupted()) return exitCodeFor(results, true);
+  let interrupted = false;
+  try {
+    await resumePending({
+      journalDir: dir,
+      concurrency,
+      overwrite: Boolean(flags.overwrite),
+      signal: controller.signal,
+      events: reporter.events,
+      connect: async (providerId, baseUrl) => {
+        if (!isProviderId(providerId)) throw usageError(`the ledger names an unknown provider ${providerId}`);
+        const provider = getProvider(providerId);
+        if (isLocalProvider(provider)) throw usageError('local runs are never pending');
+        if (!resolveApiKey(provider, flags, process.env, config)) throw missingKeyError(provider);
+        const session = await openSession({ ...flags, provider: providerId, baseUrl });
+        session.attach(reporter);
+        session.signal.addEventListener('abort', () => {
+          interrupted = true;
+          controller.abort(session.signal.reason);
+        });
+        sessions.push(session);
+        return { connection: session.connection, options: session.options };
+      },
+      onResult: (result) => {
+        if (interrupted && result.error?.code === 'ABORTED') return;
+        results.push(result);
+        warnSizes(reporter, result);
+        const failed = results.filter((r) => r.status === 'failed').length;
+        reporter.result(result, { total: pending.length, done: results.length, failed });
+        printResult(term, flags, result);
+      },
+    });
+  } finally {
+    reporter.close();
+    for (const session of sessions) await session.close();
   }
-  return exitCodeFor(results, false);
+  return exitCodeFor(results, interrupted);
+}
+
+/** `upscale forget <task-id|input>`: stop tracking a pending task (it stays paid; nothing collects it). */
+export async function forgetCommand(what: string, flags: TaskFlags, term: Terminal): Promise<number> {
+  const dropped = await forgetPending(await journalDir(), what, process.cwd());
+  for (const p of dropped) {
+    const line = pendingLine(p);
+    if (flags.json) term.stdout.write(`${JSON.stringify({ ...line.json, forgotten: true })}\n`);
+    else if (!flags.quiet) term.stderr.write(`forgot ${line.text}\n`);
+  }
+  return 0;
 }

@@ -27,6 +27,7 @@ export interface UpscaleFlags extends RawOptions {
   readonly recursive?: boolean;
   readonly name?: string;
   readonly shard?: string;
+  readonly resubmitUncertain?: boolean;
 }
 
 async function isExistingFile(path: string): Promise<boolean> {
@@ -53,6 +54,12 @@ function parseShardFlag(raw: string | undefined): Shard | undefined {
       'e.g. --shard 2/3 in the second of three CI jobs',
     );
   return shard;
+}
+
+/** A result of an unexpected size is kept (it is paid) and said; other warnings are said once via onNotice. */
+export function warnSizes(reporter: Reporter, result: TaskResult): void {
+  for (const w of result.warnings ?? [])
+    if (w.code === 'SIZE_MISMATCH') reporter.warn(`${result.input}: ${w.message}`);
 }
 
 async function pickReporter(term: Terminal, flags: UpscaleFlags, total: number): Promise<Reporter> {
@@ -93,6 +100,7 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
       dryRun: Boolean(flags.dryRun),
       ...(concurrency !== undefined ? { concurrency } : {}),
       journalDir: session.journalDir,
+      resubmitUncertain: Boolean(flags.resubmitUncertain),
       signal: session.signal,
     };
     const items = await planRun(request);
@@ -119,7 +127,11 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
         },
         onJournalError: (dir, error) =>
           reporter.warn(
-            `cannot write the journal in ${dir} (${(error as NodeJS.ErrnoException).code ?? error}): an interrupted run could not be resumed`,
+            `cannot write the journal in ${dir} (${(error as NodeJS.ErrnoException).code ?? error}): \`upscale status\` will not list this run's pending tasks (the ledgers in the output folders still hold them)`,
+          ),
+        onWaitingForOtherRun: (input, holder) =>
+          reporter.warn(
+            `${input}: another upscale${holder ? ` (pid ${holder.pid})` : ''} is working on its output; waiting for it instead of paying twice`,
           ),
         onEstimate: (total) => {
           if (!flags.quiet) reporter.warn(`estimated cost ${describeTotal(total)}, within --max-cost`);
@@ -132,6 +144,7 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
           }
           results.push(result);
           if (result.status === 'failed') failed++;
+          warnSizes(reporter, result);
           reporter.result(result, { total: items.length, done: results.length, failed });
           if (flags.json) term.stdout.write(`${redactAll(JSON.stringify(result))}\n`);
           else if ((result.status === 'succeeded' || result.status === 'skipped') && result.output) {
@@ -147,7 +160,7 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
         term.stderr.write(`interrupted: ${r.input} is task ${r.taskId} on ${r.provider}\n`);
       }
       term.stderr.write(
-        `interrupted: ${results.length} of ${items.length} inputs finished; submitted tasks are saved in the journal.\n` +
+        `interrupted: ${results.length} of ${items.length} inputs finished; submitted tasks are saved in the ledger.\n` +
           'Run the same command again (or `upscale resume`) to collect them without paying twice.\n',
       );
     } else printEnd(term, flags, results, items.length);

@@ -1,0 +1,144 @@
+/**
+ * The ledger of one output folder: `<folder>/.upscale/`, one `<key>.json` entry and one
+ * `<key>.lock` claim per output being worked on. It lives beside the outputs so that every run
+ * writing there — from any config folder, at the same time or after a crash — sees the same paid
+ * work. The folder disappears again once nothing is pending in it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { commitFile } from '../../image/download.js';
+import { type OutputTarget, targetKey } from '../naming.js';
+import { writeAtomically } from './atomic-file.js';
+import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim } from './claim.js';
+import { type LedgerEntry, parseEntry } from './entry.js';
+import { isDeadOwnersTemp } from './owner.js';
+
+export const LEDGER_DIR_NAME = '.upscale';
+
+/** Old temp names without an owner (`.<name>.<8 hex>.part`), removed once this old. */
+const ORPHAN_AGE_MS = 24 * 3600_000;
+
+export class LedgerFolder {
+  readonly dir: string;
+
+  constructor(readonly outputDir: string) {
+    this.dir = join(outputDir, LEDGER_DIR_NAME);
+  }
+
+  /** The entry name of an output: equal for two targets that would write the same file. */
+  static keyOf(target: OutputTarget): string {
+    return createHash('sha256').update(targetKey(target)).digest('hex').slice(0, 24);
+  }
+
+  private entryPath(key: string): string {
+    return join(this.dir, `${key}.json`);
+  }
+
+  async read(key: string): Promise<LedgerEntry | undefined> {
+    const text = await readFile(this.entryPath(key), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : parseEntry(text);
+  }
+
+  /**
+   * Runs `fn` in the ledger folder, creating it first. Another run may remove the folder when it
+   * finds it empty, between the mkdir and `fn`: then it is made again.
+   */
+  private async inDir<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT' || attempt >= 5) throw error;
+      });
+      try {
+        return await fn();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  async write(key: string, entry: LedgerEntry): Promise<void> {
+    await this.inDir(() => writeAtomically(this.entryPath(key), `${JSON.stringify(entry)}\n`));
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.entryPath(key), { force: true });
+  }
+
+  async claim(key: string, options: ClaimOptions): Promise<Claim> {
+    return this.inDir(() => acquireClaim(join(this.dir, `${key}.lock`), options));
+  }
+
+  /** Every readable entry, by key. */
+  async entries(): Promise<{ key: string; entry: LedgerEntry }[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const found: { key: string; entry: LedgerEntry }[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const key = name.slice(0, -'.json'.length);
+      const entry = await this.read(key);
+      if (entry) found.push({ key, entry });
+    }
+    return found;
+  }
+
+  /**
+   * Start-up clean-up after runs that ended or were killed: temp files of dead processes (here
+   * and in the output folder), claims of dead runs, entries whose output was committed just
+   * before a crash. Then the ledger folder itself, when nothing is left in it.
+   */
+  async tidy(): Promise<void> {
+    for (const { key, entry } of await this.entries()) {
+      if (entry.state !== 'committing') continue;
+      if (!(await clearDeadClaim(join(this.dir, `${key}.lock`)).catch(() => false))) continue;
+      await this.finishCommit(key, entry);
+    }
+    await removeDeadTemps(this.outputDir);
+    await removeDeadTemps(this.dir);
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith('.lock'))) await clearDeadClaim(join(this.dir, name));
+    await this.removeIfEmpty();
+  }
+
+  /**
+   * A run died while moving a verified result into place: the move is finished when the file is
+   * still there, and the entry removed once the output exists. Without either, the entry stays
+   * and the next run downloads the result again.
+   */
+  async finishCommit(key: string, entry: Extract<LedgerEntry, { state: 'committing' }>): Promise<boolean> {
+    if (await exists(entry.temp)) {
+      const moved = await commitFile(entry.temp, entry.outputPath, entry.overwrite ?? false).catch(
+        () => undefined,
+      );
+      if (!moved) return false;
+    } else if (!(await exists(entry.outputPath))) return false;
+    await this.remove(key);
+    return true;
+  }
+
+  /** Removes `.upscale/` when no entry or claim is left (fails quietly when something is). */
+  async removeIfEmpty(): Promise<void> {
+    await rmdir(this.dir).catch(() => undefined);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Hidden temp files (`.part`, `.tmp`) whose writer is gone, in one folder. */
+async function removeDeadTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith('.') || !(name.endsWith('.part') || name.endsWith('.tmp'))) continue;
+    if (isDeadOwnersTemp(name)) {
+      await rm(join(dir, name), { force: true }).catch(() => undefined);
+    } else if (/\.[0-9a-f]{8}\.(?:part|tmp)$/.test(name) && !/-\d+-[0-9a-f]{8}\./.test(name)) {
+      // Written by an older version, which put no owner in the name: only once clearly abandoned.
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(join(dir, name), { force: true });
+    }
+  }
+}

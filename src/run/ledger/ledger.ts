@@ -1,0 +1,157 @@
+/**
+ * The ledger of one run: the ledgers of its output folders, and the config folder's home (index,
+ * known task ids). A slot is one output's entry and claim.
+ */
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { readPieces } from '../../image/read-pieces.js';
+import { finalPath, type OutputTarget } from '../naming.js';
+import type { InputItem } from '../task-types.js';
+import type { Claim, ClaimOptions } from './claim.js';
+import { LEDGER_VERSION, type LedgerEntry, type LedgerState, type Recipe, taskIdOf } from './entry.js';
+import { LedgerFolder } from './ledger-folder.js';
+import type { LedgerHome } from './ledger-home.js';
+
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of readPieces(path, 1024 * 1024)) hash.update(piece);
+  return hash.digest('hex');
+}
+
+/** Targets with absolute folders, so an entry means the same from any working folder. */
+export function absoluteTarget(target: OutputTarget, cwd: string): OutputTarget {
+  const dir = resolve(cwd, target.dir);
+  return target.fixed
+    ? {
+        dir,
+        stem: target.stem,
+        fixed: { path: resolve(cwd, target.fixed.path), format: target.fixed.format },
+      }
+    : { dir, stem: target.stem, ...(target.format ? { format: target.format } : {}) };
+}
+
+/** What every entry of one slot repeats: the input, its recipe, the target and how it is finished. */
+export type EntryBase = Omit<LedgerEntry, keyof LedgerState | 'version' | 'recordedAt' | 'urls'>;
+
+export class LedgerSlot {
+  constructor(
+    readonly ledger: Ledger,
+    readonly folder: LedgerFolder,
+    readonly key: string,
+    readonly base: EntryBase,
+  ) {}
+
+  read(): Promise<LedgerEntry | undefined> {
+    return this.folder.read(this.key);
+  }
+
+  /** Writes the next state; the folder is noted in the home so `upscale status` finds it from anywhere. */
+  async write(state: LedgerState): Promise<void> {
+    const entry = {
+      ...this.base,
+      ...state,
+      version: LEDGER_VERSION,
+      recordedAt: new Date().toISOString(),
+    } as LedgerEntry;
+    await this.folder.write(this.key, entry);
+    const taskId = taskIdOf(state);
+    if (taskId !== undefined) this.ledger.noteTaskId(taskId);
+    await this.ledger.home?.noteFolder(this.folder.outputDir);
+  }
+
+  async remove(): Promise<void> {
+    await this.folder.remove(this.key);
+  }
+
+  claim(options: ClaimOptions): Promise<Claim> {
+    return this.folder.claim(this.key, options);
+  }
+}
+
+export class Ledger {
+  private readonly folders = new Map<string, LedgerFolder>();
+  /** Task ids this run was given or adopted: never a candidate for another input's lost submit. */
+  private readonly taskIds = new Set<string>();
+
+  constructor(
+    readonly home: LedgerHome | undefined,
+    readonly cwd: string,
+  ) {}
+
+  folder(outputDir: string): LedgerFolder {
+    const dir = resolve(this.cwd, outputDir);
+    let folder = this.folders.get(dir);
+    if (!folder) {
+      folder = new LedgerFolder(dir);
+      this.folders.set(dir, folder);
+    }
+    return folder;
+  }
+
+  /** The slot of an item, its entries built from `recipe`. */
+  slot(item: InputItem, recipe: Recipe, extra: Pick<EntryBase, 'output' | 'overwrite'>): LedgerSlot {
+    const target = absoluteTarget(item.target, this.cwd);
+    const folder = this.folder(target.dir);
+    const path = item.kind === 'file' ? resolve(this.cwd, item.input) : undefined;
+    const base: EntryBase = {
+      ...recipe,
+      input: item.input,
+      ...(path ? { path } : {}),
+      kind: item.kind,
+      target,
+      ...(extra.output ? { output: extra.output } : {}),
+      ...(extra.overwrite ? { overwrite: true } : {}),
+    };
+    return new LedgerSlot(this, folder, LedgerFolder.keyOf(target), base);
+  }
+
+  /** The slot of an entry read back (resume, forget): the same base, so later states keep it. */
+  slotOf(folder: LedgerFolder, key: string, entry: LedgerEntry): LedgerSlot {
+    const base: EntryBase = {
+      provider: entry.provider,
+      baseUrl: entry.baseUrl,
+      params: entry.params,
+      ...(entry.contentHash ? { contentHash: entry.contentHash } : {}),
+      input: entry.input,
+      ...(entry.path ? { path: entry.path } : {}),
+      kind: entry.kind,
+      target: entry.target,
+      ...(entry.output ? { output: entry.output } : {}),
+      ...(entry.overwrite ? { overwrite: true } : {}),
+    };
+    return new LedgerSlot(this, folder, key, base);
+  }
+
+  noteTaskId(taskId: string): void {
+    if (this.taskIds.has(taskId)) return;
+    this.taskIds.add(taskId);
+    void this.home?.noteTaskId(taskId);
+  }
+
+  /** Every task id known to belong to some entry: this run's, the home's, every entry of this run's folders. */
+  async knownTaskIds(): Promise<Set<string>> {
+    const known = new Set([...this.taskIds, ...((await this.home?.knownTaskIds()) ?? [])]);
+    for (const folder of this.folders.values()) {
+      for (const { entry } of await folder.entries()) {
+        const id = taskIdOf(entry);
+        if (id !== undefined) known.add(id);
+      }
+    }
+    return known;
+  }
+
+  /** At the end of a run: ledger folders with nothing pending go. */
+  async close(): Promise<void> {
+    for (const folder of this.folders.values()) await folder.removeIfEmpty();
+  }
+
+  /** Start-up clean-up of every output folder of the run (see LedgerFolder.tidy). */
+  async tidy(outputDirs: Iterable<string>): Promise<void> {
+    for (const dir of new Set(outputDirs)) await this.folder(dir).tidy();
+  }
+
+  /** The output path an entry's target names for a format's extension (for messages). */
+  static outputName(target: OutputTarget, ext = '*'): string {
+    return finalPath(target, ext);
+  }
+}
