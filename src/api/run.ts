@@ -2,7 +2,7 @@
  * The run behind both the CLI and the programmatic API: inputs → planned items (names, shard,
  * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
  */
-import { mkdir, open, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
@@ -105,8 +105,10 @@ async function checkWritable(dir: string, flag: string | undefined): Promise<voi
     const handle = await open(probe, 'wx', 0o600);
     await handle.close();
     // The ledger goes here too: a file standing in its place would stop the run after paying.
-    await mkdir(join(dir, LEDGER_DIR_NAME), { recursive: true });
-    await rmdir(join(dir, LEDGER_DIR_NAME)).catch(() => undefined);
+    const ledger = await lstat(join(dir, LEDGER_DIR_NAME)).catch(() => undefined);
+    if (ledger && !ledger.isDirectory()) {
+      throw Object.assign(new Error(`${LEDGER_DIR_NAME} is not a folder`), { code: 'ENOTDIR' });
+    }
   } catch (error) {
     throw refuse(error as NodeJS.ErrnoException);
   } finally {

@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { UpscaleError } from '../errors.js';
@@ -111,7 +111,7 @@ async function attempt(
   });
   const out = createWriteStream(tempPath, { flags: 'wx' });
   try {
-    await pipeline(response.body, counter, out, { signal });
+    await pipeline(unpaused(response.body), counter, out, { signal });
   } catch (error) {
     // The file is opened asynchronously: wait until it is closed, or the caller's cleanup could
     // run before the open and the file would appear afterwards.
@@ -139,6 +139,23 @@ async function attempt(
   const format = sniffFormat(head);
   if (!format) throw new DownloadError('download is not an image (unknown file signature)', true);
   return { tempPath, format, bytes, thumbnail: await decodeThumbnail(tempPath) };
+}
+
+/**
+ * The body read as fast as it arrives, never paused. undici 7 crashes the process (an uncatchable
+ * assertion, nodejs/undici#5360, fixed only in undici 8) when a server ends a body that has no
+ * length while its parser is paused by backpressure; a slow disk would pause it. Bounded by the
+ * size of one result (tens of MB at most).
+ */
+function unpaused(body: Readable): Readable {
+  const relay = new PassThrough({ highWaterMark: 1024 * 1024 });
+  body.on('data', (chunk: Buffer) => relay.write(chunk));
+  body.once('end', () => relay.end());
+  body.once('error', (error) => relay.destroy(error));
+  relay.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  return relay;
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

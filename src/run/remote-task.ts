@@ -107,7 +107,7 @@ async function resolveLost(job: Job, state: Unresolved): Promise<Resolution> {
   const imagePath = item.kind === 'file' ? item.input : prepared.source?.path;
   return s.resolver.resolve(
     { key: slot.key, input: item.input, imagePath, startedAt: state.startedAt },
-    slot.folder.dir,
+    slot.folder.outputDir,
   );
 }
 
