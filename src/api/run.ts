@@ -5,12 +5,12 @@
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
+import { tempNameBeside } from '../fs/atomic-file.js';
 import type { ResolvedOptions } from '../options.js';
 import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { expandInputs } from '../run/inputs.js';
-import { tempNameBeside } from '../run/ledger/atomic-file.js';
 import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';

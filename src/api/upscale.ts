@@ -48,8 +48,14 @@ export interface UpscaleOptions extends OutputOptions {
   readonly requestTimeoutMs?: number;
   /** Refuse (UpscaleError COST_LIMIT) to start when the estimated total is above this amount. */
   readonly maxCost?: number;
-  /** A folder where submitted tasks are journaled, so a run interrupted and started again pays once. */
+  /**
+   * Paid work is always recorded in each output folder's ledger (`.upscale/`), so a run
+   * interrupted and started again pays once. This folder also indexes those ledgers, for the
+   * CLI's `upscale status` and `upscale resume` (the CLI passes `journal/` beside its config).
+   */
   readonly journalDir?: string;
+  /** Send again a submit whose answer was lost when the task list cannot tell (may pay twice). */
+  readonly resubmitUncertain?: boolean;
   /** Folder relative inputs and `output` are resolved against (results then name absolute paths). */
   readonly cwd?: string;
   readonly signal?: AbortSignal;
@@ -113,6 +119,7 @@ export async function upscaleBatch(
       dryRun: Boolean(options.dryRun),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       journalDir: options.journalDir,
+      resubmitUncertain: Boolean(options.resubmitUncertain),
       signal: options.signal,
     };
     return await executeRun(request, await planRun(request), events);

@@ -12,6 +12,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { expect, it } from 'vitest';
+import { createRng } from '../../fixtures/emulator/util.js';
 import { type CliRun, type Emulator, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
@@ -25,21 +26,10 @@ const SEED = Number(process.env.CHAOS_SEED ?? 11);
 const PAIRS = 8;
 const DISTINCT = 16;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Noise whose grey layout depends on `seed` only; `green` swaps the colours (same luminance). */
 async function noise(path: string, seed: number, green: boolean, width: number, height: number) {
   const data = Buffer.alloc(width * height * 3);
-  const next = prng(seed);
+  const next = createRng(seed);
   for (let i = 0; i < width * height; i++) {
     const v = Math.floor(next() * 256);
     const pixel = green ? [(v * 0.6) | 0, v, 50] : [v, (v * 0.6) | 0, 50];
@@ -106,7 +96,7 @@ function launch(config: string, killAfterMs?: number): Promise<CliRun> {
 
 it(`seed ${SEED}: faults, kill -9 and a concurrent copy never pay twice or mix results`, async () => {
   const names = await inputs();
-  const random = prng(SEED);
+  const random = createRng(SEED);
   const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
   emu.set({
     seed: SEED,

@@ -84,6 +84,19 @@ export function emulatorEnv(emu: { apiUrl: string; keys: Record<'freepik' | 'com
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
 
+/** reset() keeps options: every fault and "unkind" knob back off before each test. */
+const CALM: EmulatorOptions = {
+  faultRate: 0,
+  failRate: 0,
+  cancelRate: 0,
+  wrongScaleRate: 0,
+  emptyCompletionRate: 0,
+  processingJitter: 0,
+  outputRounding: 'exact',
+  listPageSize: null,
+  trickleMs: 2000,
+};
+
 /**
  * One emulator for a test file, reset before each test to `options` (faults off), and a fresh
  * temp folder per test; `bind` hands both to the file's own variables.
@@ -102,7 +115,7 @@ export function useEmulator(
   });
   beforeEach(async () => {
     emu!.reset();
-    emu!.set({ faultRate: 0, ...options });
+    emu!.set({ ...CALM, ...options });
     bind(emu!, await tempDir(prefix));
   });
 }

@@ -5,7 +5,7 @@
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 let emu: Emulator;
@@ -13,16 +13,6 @@ let dir: string;
 useEmulator({ processingMs: 100 }, (e, d) => {
   emu = e;
   dir = d;
-});
-
-const UNKIND_OFF = {
-  outputRounding: 'exact',
-  listPageSize: null,
-  trickleMs: 2000,
-} as const;
-
-beforeEach(() => {
-  emu.set(UNKIND_OFF);
 });
 
 const env = (extra: Record<string, string> = {}) => ({ ...emulatorEnv(emu), ...extra });
@@ -357,4 +347,26 @@ describe('10: downloads end, and a broken one says so plainly', () => {
     expect(jsonLines(second.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.png' });
     expect(emu.submissions()).toBe(1);
   }, 90_000);
+});
+
+describe('a pending task of another recipe on the same output', () => {
+  it('is neither collected as this input’s result nor paid again; resume collects it', async () => {
+    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+    emu.set({ processingMs: 2500 });
+    const first = await cli(['photo.jpg', '--json', '--timeout', '0.3']);
+    expect(jsonLines(first.stdout)[0]).toMatchObject({ error: { code: 'TIMEOUT' } });
+    emu.set({ processingMs: 100 });
+    const other = await cli(['photo.jpg', '--engine', 'sparkle', '--json']);
+    expect(other.code).toBe(1);
+    expect(jsonLines(other.stdout)[0]).toMatchObject({ error: { code: 'LEDGER_CONFLICT' } });
+    expect(other.stderr).toMatch(/upscale resume/);
+    expect(emu.submissions()).toBe(1);
+    const resume = await cli(['resume', '--json', '--concurrency', '2']);
+    expect(resume.code).toBe(0);
+    expect(jsonLines(resume.stdout)[0]).toMatchObject({
+      status: 'succeeded',
+      output: join(dir, 'photo@2x.png'),
+    });
+    expect(emu.submissions()).toBe(1);
+  });
 });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
+import { pollUntil, sleep } from './poll-until.js';
 
 const PROCESSING_MS = 120;
 const imagesDir = new URL('../../fixtures/images/', import.meta.url);
@@ -45,8 +46,6 @@ let photo: string; // base64 of photo.jpg (320x240)
 let small: string; // base64 of small.png (200x160)
 let notAnImage: string;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function fpHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return { 'content-type': 'application/json', 'x-freepik-api-key': emu.keys.freepik, ...extra };
 }
@@ -78,19 +77,6 @@ async function submitCreative(body: Record<string, unknown> = {}): Promise<Freep
   const res = await post('/v1/ai/image-upscaler', { image: small, ...body }, fpHeaders());
   expect(res.status).toBe(200);
   return (await json<FreepikResponse>(res)).data;
-}
-
-/** Polls until `done` says yes; returns every value seen. */
-async function pollUntil<T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 3000): Promise<T[]> {
-  const seen: T[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    seen.push(v);
-    if (done(v)) return seen;
-    if (Date.now() > deadline) throw new Error(`timeout; last value ${JSON.stringify(v)}`);
-    await sleep(15);
-  }
 }
 
 const freepikStatus = async (product: string, id: string) =>

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
+import { pollUntil, sleep } from './poll-until.js';
 
 const PROCESSING_MS = 80;
 const imagesDir = new URL('../../fixtures/images/', import.meta.url);
@@ -30,7 +31,6 @@ interface NovitaResult {
 let emu: Emulator;
 let small: string; // base64 of small.png (200x160)
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fpHeaders = (): Record<string, string> => ({
   'content-type': 'application/json',
   'x-freepik-api-key': emu.keys.freepik,
@@ -70,18 +70,6 @@ async function novitaResult(id: string): Promise<NovitaResult> {
   return (await (await get(`/v3/async/task-result?task_id=${id}`, novitaHeaders())).json()) as NovitaResult;
 }
 
-/** Polls until `done` says yes; returns every value seen. */
-async function pollUntil<T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 3000): Promise<T[]> {
-  const seen: T[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    seen.push(v);
-    if (done(v)) return seen;
-    if (Date.now() > deadline) throw new Error(`timeout; last value ${JSON.stringify(v)}`);
-    await sleep(10);
-  }
-}
 const isFinal = (t: FreepikTask) => !['CREATED', 'IN_PROGRESS'].includes(t.status);
 async function finalStatus(product: string, id: string): Promise<FreepikTask> {
   return (await pollUntil(() => status(product, id), isFinal)).at(-1)!;

@@ -201,3 +201,37 @@ describe('pollUntilFinal', () => {
     ).rejects.toThrow(/abort/i);
   });
 });
+
+describe('pollUntilFinal: a completion without results', () => {
+  const base = { taskId: 't1', submittedAt: Date.now(), firstIntervalMs: 5, deadline: Date.now() + 5000 };
+
+  it('asks again until the result is published, and returns it', async () => {
+    const answers = [
+      { status: 'running' as const },
+      { status: 'succeeded' as const, urls: [] },
+      { status: 'succeeded' as const, urls: [] },
+      { status: 'succeeded' as const, urls: ['https://cdn/x.png'] },
+    ];
+    let asked = 0;
+    const final = await pollUntilFinal({ ...base, fetchState: async () => answers[asked++]! });
+    expect(final).toEqual({ status: 'succeeded', urls: ['https://cdn/x.png'] });
+    expect(asked).toBe(4);
+  });
+
+  it('gives up with EMPTY_RESULT after the grace period, never as a failed task', async () => {
+    let asked = 0;
+    const polling = pollUntilFinal({
+      ...base,
+      emptyGraceMs: 60,
+      fetchState: async () => {
+        asked++;
+        return { status: 'succeeded', urls: [] };
+      },
+    });
+    await expect(polling).rejects.toMatchObject({
+      code: 'EMPTY_RESULT',
+      message: /t1 says it completed but gave no result/,
+    });
+    expect(asked).toBeGreaterThan(1);
+  });
+});

@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { tempNameBeside } from '../../fs/atomic-file.js';
+import { hostId, processAlive } from '../../fs/owner.js';
 import { delay } from '../../http/delay.js';
-import { tempNameBeside } from './atomic-file.js';
-import { hostId, processAlive } from './owner.js';
 
 /** How often a held claim's time is refreshed, and when another host's claim counts as abandoned. */
 const HEARTBEAT_MS = 10_000;

@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomically } from '../../fs/atomic-file.js';
+import { isDeadOwnersTemp } from '../../fs/owner.js';
 import { commitFile } from '../../image/download.js';
 import { type OutputTarget, targetKey } from '../naming.js';
-import { writeAtomically } from './atomic-file.js';
 import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim } from './claim.js';
 import { type LedgerEntry, parseEntry } from './entry.js';
-import { isDeadOwnersTemp } from './owner.js';
 
 export const LEDGER_DIR_NAME = '.upscale';
 

@@ -6,7 +6,7 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeAtomically } from './atomic-file.js';
+import { writeAtomically } from '../../fs/atomic-file.js';
 
 const FOLDERS = 'ledger-folders.txt';
 const KNOWN_IDS = 'known-task-ids.txt';

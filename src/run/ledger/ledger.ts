@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { readPieces } from '../../image/read-pieces.js';
 import { finalPath, type OutputTarget } from '../naming.js';
-import type { InputItem } from '../task-types.js';
 import type { Claim, ClaimOptions } from './claim.js';
 import { LEDGER_VERSION, type LedgerEntry, type LedgerState, type Recipe, taskIdOf } from './entry.js';
 import { LedgerFolder } from './ledger-folder.js';
@@ -32,6 +31,13 @@ export function absoluteTarget(target: OutputTarget, cwd: string): OutputTarget 
 
 /** What every entry of one slot repeats: the input, its recipe, the target and how it is finished. */
 export type EntryBase = Omit<LedgerEntry, keyof LedgerState | 'version' | 'recordedAt' | 'urls'>;
+
+/** What the ledger needs of an input (a run's InputItem). */
+export interface LedgerItem {
+  readonly input: string;
+  readonly kind: 'file' | 'url';
+  readonly target: OutputTarget;
+}
 
 export class LedgerSlot {
   constructor(
@@ -89,7 +95,7 @@ export class Ledger {
   }
 
   /** The slot of an item, its entries built from `recipe`. */
-  slot(item: InputItem, recipe: Recipe, extra: Pick<EntryBase, 'output' | 'overwrite'>): LedgerSlot {
+  slot(item: LedgerItem, recipe: Recipe, extra: Pick<EntryBase, 'output' | 'overwrite'>): LedgerSlot {
     const target = absoluteTarget(item.target, this.cwd);
     const folder = this.folder(target.dir);
     const path = item.kind === 'file' ? resolve(this.cwd, item.input) : undefined;

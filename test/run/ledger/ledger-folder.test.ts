@@ -1,0 +1,77 @@
+/** Start-up clean-up of a ledger folder after runs that were killed. */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hostId } from '../../../src/fs/owner.js';
+import { LEDGER_VERSION, type LedgerEntry } from '../../../src/run/ledger/entry.js';
+import { LedgerFolder } from '../../../src/run/ledger/ledger-folder.js';
+
+function deadPid(): number {
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString(),
+  );
+}
+
+function committing(dir: string, temp: string, outputPath: string): LedgerEntry {
+  return {
+    version: LEDGER_VERSION,
+    state: 'committing',
+    taskId: 'task-1',
+    submittedAt: 1,
+    urls: ['https://cdn/x.png'],
+    temp,
+    outputPath,
+    provider: 'freepik',
+    baseUrl: 'https://api.freepik.com',
+    params: {},
+    input: 'a.png',
+    kind: 'file',
+    target: { dir, stem: 'a@2x' },
+    recordedAt: new Date().toISOString(),
+  };
+}
+
+describe('LedgerFolder.tidy', () => {
+  it('finishes a move that a killed run started, then removes its entry and the folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    const folder = new LedgerFolder(dir);
+    const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
+    await writeFile(temp, 'verified result');
+    await folder.write('k1', committing(dir, temp, join(dir, 'a@2x.png')));
+    await folder.tidy();
+    expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('verified result');
+    expect(await readdir(dir)).toEqual(['a@2x.png']);
+  });
+
+  it('removes the entry of a move that completed just before the crash', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    const folder = new LedgerFolder(dir);
+    await writeFile(join(dir, 'a@2x.png'), 'committed');
+    await folder.write('k1', committing(dir, join(dir, '.gone.part'), join(dir, 'a@2x.png')));
+    await folder.tidy();
+    expect(await folder.entries()).toEqual([]);
+  });
+
+  it('keeps an entry whose result is neither moved nor movable (the next run downloads it again)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    const folder = new LedgerFolder(dir);
+    await folder.write('k1', committing(dir, join(dir, '.gone.part'), join(dir, 'a@2x.png')));
+    await folder.tidy();
+    expect((await folder.entries()).map((e) => e.key)).toEqual(['k1']);
+  });
+
+  it("removes dead processes' temp files and keeps live ones'", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    await mkdir(join(dir, '.upscale'));
+    const dead = `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`;
+    const live = `.b@2x.out.${hostId()}-${process.pid}-0123abcd.part`;
+    const deadTmp = `.k1.json.${hostId()}-${deadPid()}-89abcdef.tmp`;
+    await writeFile(join(dir, dead), 'x');
+    await writeFile(join(dir, live), 'x');
+    await writeFile(join(dir, '.upscale', deadTmp), 'x');
+    await new LedgerFolder(dir).tidy();
+    expect(await readdir(dir)).toEqual([live]);
+  });
+});
