@@ -193,7 +193,13 @@ function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<TaskSettin
       await Promise.allSettled([...inflight]);
     },
   });
-  return { ledger, resolver, inflight, resubmitUncertain: Boolean(request.resubmitUncertain) };
+  return {
+    ledger,
+    resolver,
+    inflight,
+    resubmitUncertain: Boolean(request.resubmitUncertain),
+    runStartedAt: Date.now(),
+  };
 }
 
 /** The run's ledger (remote providers, not under --dry-run), its output folders tidied first. */

@@ -52,9 +52,15 @@ class DownloadError extends UpscaleError {
     message: string,
     readonly retryable: boolean,
     cause?: unknown,
+    status?: number,
   ) {
-    super('DOWNLOAD', message, { cause, hint: 'run the same command again to retry the download' });
+    super('DOWNLOAD', message, { cause, status, hint: 'run the same command again to retry the download' });
   }
+}
+
+/** A download refused as if its URL had expired or never existed (signed URLs end this way). */
+export function isExpiredUrlError(error: unknown): boolean {
+  return error instanceof DownloadError && [401, 403, 404, 410].includes(error.status ?? 0);
 }
 
 function checkUrl(url: string): URL {
@@ -92,7 +98,12 @@ async function attempt(
   client.log(`GET ${url} → ${status}`);
   if (status !== 200) {
     await response.body.dump().catch(() => undefined);
-    throw new DownloadError(`download answered HTTP ${status}`, READ_POLICY.retryStatuses.includes(status));
+    throw new DownloadError(
+      `download answered HTTP ${status}`,
+      READ_POLICY.retryStatuses.includes(status),
+      undefined,
+      status,
+    );
   }
   const contentType = headerText(response.headers['content-type']);
   if (!isImageContentType(contentType)) {

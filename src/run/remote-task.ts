@@ -3,8 +3,9 @@
  * effect: claim the output, submit (or resolve a lost submit, or pick up a task an earlier run
  * paid for), poll, download, write, and only then forget the entry.
  */
+import { stat } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
-import { downloadToTemp } from '../image/download.js';
+import { downloadToTemp, isExpiredUrlError } from '../image/download.js';
 import type { TaskState } from '../providers/types.js';
 import type { Claim } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
@@ -228,7 +229,7 @@ export async function collectPaid(job: Job, paid: Paid, first?: TaskState): Prom
         'TASK_FAILED',
         `${item.input}: ${final.reason ?? 'the provider reported the task as failed'}`,
         {
-          hint: 'try other settings, or run again later (the failed task is not charged again)',
+          hint: 'try other settings; running again submits (and pays for) a new task',
         },
       );
     }
@@ -241,8 +242,7 @@ export async function collectPaid(job: Job, paid: Paid, first?: TaskState): Prom
     written = await writeResults(job, state, urls);
   } catch (error) {
     // URLs kept from an earlier run may have expired: ask the task for fresh ones, once.
-    if (paid.state === 'submitted' || !(error instanceof UpscaleError) || error.code !== 'DOWNLOAD')
-      throw error;
+    if (paid.state === 'submitted' || !isExpiredUrlError(error)) throw error;
     return collectPaid(job, { state: 'submitted', taskId: paid.taskId, submittedAt: paid.submittedAt });
   }
   await job.slot?.remove();
@@ -271,9 +271,18 @@ function conflict(job: Job, entry: LedgerEntry): UpscaleError {
   );
 }
 
-/** An output another run committed while this one waited for its claim. */
+/**
+ * An output another run committed while this one waited for its claim. Under --overwrite only a
+ * file written since this run started counts: two copies of one --overwrite command pay once.
+ */
 async function committedMeanwhile(job: Job): Promise<string | undefined> {
-  return job.s.overwrite ? undefined : findExistingOutput(job.item.target);
+  const existing = await findExistingOutput(job.item.target);
+  if (!existing || !job.s.overwrite) return existing;
+  const written = await stat(existing).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
+  return job.s.runStartedAt !== undefined && written >= job.s.runStartedAt ? existing : undefined;
 }
 
 async function underClaim(job: Job): Promise<TaskResult> {

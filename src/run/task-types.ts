@@ -83,6 +83,8 @@ export interface TaskSettings {
   readonly resubmitUncertain?: boolean;
   /** Looks in the provider's task list for the tasks of lost submits (shared by a run). */
   readonly resolver?: UncertainResolver;
+  /** When the run started (ms): under --overwrite, an output written since was made by a concurrent run. */
+  readonly runStartedAt?: number;
   /** Submits of this run in flight: recovery waits for their answers before reading the list. */
   readonly inflight?: Set<Promise<unknown>>;
   /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */

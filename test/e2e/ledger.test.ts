@@ -147,6 +147,20 @@ describe('2: two runs at once pay once', () => {
   });
 });
 
+describe('2b: two --overwrite runs at once redo each output once', () => {
+  it('the second copy finds the output its twin just wrote', async () => {
+    for (let i = 0; i < 6; i++) await noise(join(dir, `in/q${i}.png`), 300 + i);
+    const args = ['in', '-o', 'out', '--json', '--concurrency', '3', '--poll-interval', '30'];
+    expect((await runCli(args, { cwd: dir, env: env() })).code).toBe(0);
+    expect(emu.submissions()).toBe(6);
+    emu.set({ processingMs: 400 });
+    const again = [...args, '--overwrite'];
+    const runs = await Promise.all([0, 1].map(() => runCli(again, { cwd: dir, env: env() })));
+    for (const run of runs) expect(run.code).toBe(0);
+    expect(emu.submissions()).toBe(12);
+  });
+});
+
 describe('3: recovery never gives an input another input’s result', () => {
   it('same-size images that look alike in grey, all answers lost: each gets its own result', async () => {
     // Pairs with the same grey layout and other colours, and the same size: a grey thumbnail cannot tell them apart.
