@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'AUTH'
   | 'PAYMENT_REQUIRED'
   | 'RATE_LIMITED'
+  | 'DAILY_LIMIT'
   | 'REJECTED'
   | 'HTTP'
   | 'NETWORK'

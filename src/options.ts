@@ -4,6 +4,7 @@
  * Precedence: flag > environment > stored config > provider default.
  */
 import { UpscaleError, usageError } from './errors.js';
+import { parseRateLimit, type RateLimit } from './http/budget.js';
 import { formatOfExtension, OUTPUT_FORMATS } from './image/formats.js';
 import type { OutputOptions } from './image/output-options.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
@@ -42,6 +43,7 @@ export interface RawOptions {
   readonly width?: string;
   readonly height?: string;
   readonly maxCost?: string;
+  readonly rateLimit?: string;
   readonly [flag: string]: unknown;
 }
 
@@ -60,6 +62,10 @@ export interface ResolvedOptions {
   readonly output: OutputOptions;
   /** `--max-cost`: the run is refused when its estimated total is above it. */
   readonly maxCost: number | undefined;
+  /** The request budget per key and host; undefined with `--rate-limit off` (and for `local`). */
+  readonly rateLimit: RateLimit | undefined;
+  /** The user set the rate (flag, variable or config): the server's headers may only lower it. */
+  readonly rateLimitExplicit: boolean;
 }
 
 /** Below 1 s, so a finished task is noticed within 1 s + 15 % of its age; a 60 s task takes 18 polls. */
@@ -233,6 +239,33 @@ export function resolveOutputOptions(
   };
 }
 
+/**
+ * `--rate-limit` > `UPSCALE_RATE_LIMIT` > `<section>.rateLimit` > the provider's default; `off`
+ * turns the budget off.
+ */
+export function resolveRateLimit(
+  provider: Provider,
+  raw: RawOptions,
+  env: Env,
+  config: ConfigReader,
+): RateLimit | undefined {
+  const flag = raw.rateLimit ?? env.UPSCALE_RATE_LIMIT;
+  const text = flag ?? stringConfig(config, `${provider.api.configSection}.rateLimit`);
+  if (text === undefined) return provider.api.defaultRateLimit;
+  if (text.trim().toLowerCase() === 'off') return undefined;
+  const parsed = parseRateLimit(text);
+  if (!parsed) {
+    const where =
+      raw.rateLimit !== undefined
+        ? '--rate-limit'
+        : flag !== undefined
+          ? 'UPSCALE_RATE_LIMIT'
+          : `config ${provider.api.configSection}.rateLimit`;
+    throw usageError(`${where} "${text}" is not a rate`, 'e.g. --rate-limit 50/min, 20/3s or off');
+  }
+  return parsed;
+}
+
 function resolveMaxCost(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw.replace(/^[€$]/, ''));
@@ -273,6 +306,7 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
   const output = resolveOutputOptions(raw, provider, params);
   const maxCost = resolveMaxCost(raw.maxCost);
   const apiKey = remote ? resolveApiKey(remote, raw, env, config) : undefined;
+  const rateLimit = remote ? resolveRateLimit(remote, raw, env, config) : undefined;
   if (remote && apiKey === undefined && !raw.dryRun) throw missingKeyError(remote);
   return {
     provider,
@@ -285,5 +319,11 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
     requestTimeoutMs,
     output,
     maxCost,
+    rateLimit,
+    rateLimitExplicit:
+      remote !== undefined &&
+      (raw.rateLimit ??
+        env.UPSCALE_RATE_LIMIT ??
+        stringConfig(config, `${remote.api.configSection}.rateLimit`)) !== undefined,
   };
 }

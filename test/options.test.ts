@@ -149,3 +149,43 @@ describe('output options: --format, --quality, --strip-metadata, --background, -
     expect(resolve({}, key).maxCost).toBeUndefined();
   });
 });
+
+describe('the request budget: --rate-limit > UPSCALE_RATE_LIMIT > <section>.rateLimit > the provider default', () => {
+  const key = { FREEPIK_API_KEY: 'k', NOVITA_API_KEY: 'n', COMFY_API_KEY: 'c' };
+  it.each([
+    ['freepik', {}, {}, {}, { limit: 50, windowMs: 60_000 }, false],
+    ['comfy', {}, {}, {}, { limit: 50, windowMs: 60_000 }, false],
+    ['novita', {}, {}, {}, { limit: 60, windowMs: 60_000 }, false],
+    ['freepik', {}, {}, { 'freepik.rateLimit': '30/min' }, { limit: 30, windowMs: 60_000 }, true],
+    ['magnific', {}, {}, { 'freepik.rateLimit': '30/min' }, { limit: 50, windowMs: 60_000 }, false],
+    [
+      'freepik',
+      {},
+      { UPSCALE_RATE_LIMIT: '20/3s' },
+      { 'freepik.rateLimit': '30/min' },
+      { limit: 20, windowMs: 3000 },
+      true,
+    ],
+    [
+      'freepik',
+      { rateLimit: '10/s' },
+      { UPSCALE_RATE_LIMIT: '20/3s' },
+      {},
+      { limit: 10, windowMs: 1000 },
+      true,
+    ],
+    ['freepik', { rateLimit: 'off' }, {}, {}, undefined, true],
+  ])('-p %s %o env %o config %o → %o', (provider, raw, env, stored, rate, explicit) => {
+    const resolved = resolve({ provider, ...raw }, { ...key, ...env }, stored);
+    expect(resolved.rateLimit).toEqual(rate);
+    expect(resolved.rateLimitExplicit).toBe(explicit);
+  });
+
+  it.each([
+    [{ rateLimit: 'fast' }, {}, {}, /--rate-limit "fast" is not a rate/],
+    [{}, { UPSCALE_RATE_LIMIT: '0/min' }, {}, /UPSCALE_RATE_LIMIT "0\/min" is not a rate/],
+    [{}, {}, { 'freepik.rateLimit': '5' }, /config freepik\.rateLimit "5" is not a rate/],
+  ])('refuses %o %o %o', (raw, env, stored, message) => {
+    expect(() => resolve({ provider: 'freepik', ...raw }, { ...key, ...env }, stored)).toThrow(message);
+  });
+});

@@ -123,5 +123,7 @@ export function emulatorEnv(emu, configDir) {
     UPSCALE_NOVITA_BASE_URL: emu.apiUrl,
     NOVITA_API_KEY: emu.keys.novita,
     UPSCALE_CONFIG_DIR: configDir,
+    // The emulator sends no rate-limit headers unless a benchmark turns its limit on.
+    UPSCALE_RATE_LIMIT: '6000/min',
   });
 }

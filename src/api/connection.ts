@@ -1,5 +1,6 @@
 /** One HTTP client and the connection to the chosen provider, shared by the CLI session and the API. */
-import { HttpClient, type RetryEvent } from '../http/client.js';
+import { describeRateLimit, type RateLimit, RequestBudget, sharedBudget } from '../http/budget.js';
+import { HttpClient, type RetryEvent, safeHost } from '../http/client.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Connection } from '../run/provider-api.js';
 
@@ -8,6 +9,8 @@ export interface ConnectionHooks {
   readonly onLog?: ((line: string) => void) | undefined;
   /** Values to redact from every logged line (API keys). */
   readonly secrets?: readonly string[];
+  /** Requests wait for the key's budget until this time (ms since epoch). */
+  readonly onBudgetWait?: ((until: number) => void) | undefined;
 }
 
 export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): Connection {
@@ -21,11 +24,37 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
     ...(hooks.onLog ? { onLog: hooks.onLog } : {}),
     secrets: hooks.secrets ?? (options.apiKey ? [options.apiKey] : []),
   });
+  const budget = budgetOf(options, hooks);
   return {
     provider: options.provider,
     baseUrl: options.baseUrl,
     apiKey: options.apiKey ?? '',
     authStyle: options.authStyle,
     client,
+    ...(budget ? { budget } : {}),
   };
+}
+
+/** One budget per API key and host in this process: every connection to them shares it. */
+function budgetOf(options: ResolvedOptions, hooks: ConnectionHooks): RequestBudget | undefined {
+  const rate: RateLimit | undefined = options.rateLimit;
+  if (!rate || !options.apiKey) return undefined;
+  const key = `${safeHost(options.baseUrl)}\u0000${options.apiKey}`;
+  const budget = sharedBudget(
+    key,
+    () =>
+      new RequestBudget(
+        rate,
+        {
+          onLearn: (learned, source) =>
+            hooks.onLog?.(
+              `rate limit of ${safeHost(options.baseUrl)}: ${describeRateLimit(learned)} (from ${source})`,
+            ),
+        },
+        Date.now,
+        options.rateLimitExplicit,
+      ),
+  );
+  if (hooks.onBudgetWait) budget.listen({ onWait: hooks.onBudgetWait });
+  return budget;
 }

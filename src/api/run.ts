@@ -10,6 +10,7 @@ import type { ResolvedOptions } from '../options.js';
 import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
+import { DurationModel } from '../run/duration-model.js';
 import { expandInputs } from '../run/inputs.js';
 import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
@@ -21,6 +22,7 @@ import type { Connection } from '../run/provider-api.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
 import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
+import { StatusHub } from '../run/status-hub.js';
 
 export interface RunEvents extends TaskEvents {
   /** One input ended (any status), in the order they end. */
@@ -64,13 +66,22 @@ export interface RunRequest {
   readonly submitSignal?: AbortSignal | undefined;
 }
 
+/** Without a request budget (`--rate-limit off`): tasks in flight at once. */
 export const DEFAULT_CONCURRENCY = 4;
+/** With a budget, tasks in flight are cheap (requests are what count): up to this many. */
+export const MAX_BUDGET_CONCURRENCY = 64;
 
-/** A local engine already uses every core for one image: one at a time unless asked. */
-function concurrencyOf(request: RunRequest): number {
-  const { provider } = request.options;
+/**
+ * Tasks in flight at once, unless asked: as many as keep the request budget busy (in flight they
+ * cost nothing; a list request polls them all), one per request the budget allows in its window,
+ * between 4 and 64. A local engine already uses every core for one image: one at a time.
+ */
+export function concurrencyOf(request: Pick<RunRequest, 'concurrency' | 'options'>): number {
+  const { provider, rateLimit } = request.options;
   if (request.concurrency !== undefined) return request.concurrency;
-  return isLocalProvider(provider) ? provider.defaultConcurrency : DEFAULT_CONCURRENCY;
+  if (isLocalProvider(provider)) return provider.defaultConcurrency;
+  if (!rateLimit) return DEFAULT_CONCURRENCY;
+  return Math.max(DEFAULT_CONCURRENCY, Math.min(MAX_BUDGET_CONCURRENCY, rateLimit.limit));
 }
 
 function parseTemplate(raw: string | undefined): string | undefined {
@@ -199,7 +210,19 @@ function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<TaskSettin
     inflight,
     resubmitUncertain: Boolean(request.resubmitUncertain),
     runStartedAt: Date.now(),
+    // Batch polls save requests for a budget; without one (`--rate-limit off`) each task polls itself.
+    ...(connection.budget ? { hub: new StatusHub(connection, { signal: request.signal }) } : {}),
+    quota: {},
   };
+}
+
+/** Durations remembered across runs, in `durations.json` beside the journal (no key in it). */
+async function openModel(request: Pick<RunRequest, 'journalDir'>): Promise<DurationModel> {
+  const model = new DurationModel(
+    request.journalDir === undefined ? undefined : join(request.journalDir, 'durations.json'),
+  );
+  await model.load();
+  return model;
 }
 
 /** The run's ledger (remote providers, not under --dry-run), its output folders tidied first. */
@@ -269,12 +292,15 @@ export async function executeRun(
           events,
           items.map((i) => i.target.dir),
         );
+  const model = ledger ? await openModel(request) : undefined;
+  const settings = settingsOf(request, events, ledger);
   try {
-    return await runBatch(settingsOf(request, events, ledger), items, {
+    return await runBatch(model ? { ...settings, model } : settings, items, {
       concurrency: concurrencyOf(request),
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
     });
   } finally {
     await ledger?.close();
+    await model?.save();
   }
 }

@@ -90,7 +90,14 @@ export function buildProgram(term: Terminal, run: Action, providers: CliFlags): 
     .option('--poll-interval <ms>', 'first wait between status polls; grows with the task age', undefined)
     .option('--timeout <seconds>', 'longest one task may take (default 1800)')
     .option('--request-timeout <seconds>', 'longest wait for one answer from a server (default 60)')
-    .option('--concurrency <n>', 'tasks in flight at once (default 4)')
+    .option(
+      '--concurrency <n>',
+      'tasks in flight at once (default: as many as the request budget keeps busy, 4–32; 1 for -p local)',
+    )
+    .option(
+      '--rate-limit <n/period>',
+      "API requests allowed per key, polls included, e.g. 50/min, 20/3s, or off (default: the provider's, 50/min for Freepik/Magnific; learned from its headers)",
+    )
     .option('-r, --recursive', 'descend into sub-folders of folder inputs')
     .option(
       '--name <template>',
@@ -170,6 +177,7 @@ Examples:
       .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
       .option('--base-url <url>', "the provider's API root")
       .option('--key-header <style>', 'how the key is sent')
+      .option('--rate-limit <n/period>', 'API requests allowed per key (e.g. 50/min, or off)')
       .option('--json', 'JSON on stdout')
       .option('-q, --quiet', 'print only errors')
       .option('-v, --verbose', 'log every request (keys redacted)');
@@ -265,6 +273,7 @@ Examples:
     .option('--api-key <key>', 'API key (else the provider variable, else the stored config)')
     .option('--json', 'JSON result lines on stdout')
     .option('--concurrency <n>', 'tasks collected at once (default 4)')
+    .option('--rate-limit <n/period>', 'API requests allowed per key (e.g. 50/min, or off)')
     .option('--overwrite', 'replace existing outputs')
     .option('-q, --quiet', 'print only errors')
     .option('-v, --verbose', 'log every request (keys redacted)')

@@ -51,6 +51,7 @@ export async function openSession(flags: RawOptions): Promise<Session> {
   const connection = connect(options, {
     onRetry: (e) => reporter?.retry(e),
     onLog: (line) => reporter?.log(line),
+    onBudgetWait: (until) => reporter?.budgetWait(until),
     secrets: secrets(),
   });
   const { client } = connection;

@@ -11,7 +11,14 @@ export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal
     `${count('failed')} failed`,
   ];
   if (count('planned') > 0) parts.unshift(`${count('planned')} planned`);
-  const lines = [`${c.bold('summary:')} ${parts.join(', ')} (of ${results.length})`];
+  const spent = results.reduce((sum, r) => sum + (r.requests ?? 0), 0);
+  const sent = results.filter((r) => r.requests !== undefined && r.requests > 0).length;
+  // Requests are what the provider's budget counts: said once, for the whole run.
+  const requests =
+    sent > 0
+      ? `; ${Math.round(spent)} API requests, ${Math.round((spent / sent) * 10) / 10} per input sent`
+      : '';
+  const lines = [`${c.bold('summary:')} ${parts.join(', ')} (of ${results.length})${requests}`];
   for (const r of results.filter((x) => x.status === 'failed')) {
     lines.push(`  ${c.red('✗')} ${r.input}: ${r.error?.code ?? 'ERROR'} ${r.error?.message ?? ''}`.trimEnd());
   }

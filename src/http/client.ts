@@ -6,10 +6,12 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { UpscaleError } from '../errors.js';
 import type { BodyObject } from '../providers/types.js';
+import type { RequestBudget } from './budget.js';
 import { abortReason, delay } from './delay.js';
 import { encodeJsonBody } from './json-body.js';
 import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
 import { RateGate } from './rate-gate.js';
+import { parseRateLimitHeaders } from './rate-limit-headers.js';
 import { redact } from './redact.js';
 import { type RetryPolicy, retryDelayMs } from './retry-policy.js';
 
@@ -46,6 +48,25 @@ export interface JsonRequest {
   readonly body?: BodyObject;
   readonly policy: RetryPolicy;
   readonly signal?: AbortSignal;
+  /** Counted against this request budget (API requests; not downloads). */
+  readonly budget?: RequestBudget;
+  /** Read when budget slots free up: higher goes first. */
+  readonly priority?: () => number;
+  /** Told of every attempt sent (retries included), for per-input request counts. */
+  readonly onSent?: () => void;
+  /** The caller already took a budget slot for the first attempt (it chose what to send with it). */
+  readonly prepaid?: boolean;
+}
+
+/** A 429 that means a daily or plan quota rather than a per-minute window: waiting will not help. */
+const QUOTA_TEXT = /dai|day|quota|plan|month/i;
+const QUOTA_RESET_MS = 15 * 60_000;
+
+export function isQuotaAnswer(status: number, headers: JsonResponse['headers'], text: string): boolean {
+  if (status !== 429) return false;
+  const info = parseRateLimitHeaders(headers);
+  if (info.remaining === 0 && (info.resetMs ?? 0) > QUOTA_RESET_MS) return true;
+  return QUOTA_TEXT.test(text);
 }
 
 export interface JsonResponse {
@@ -94,7 +115,9 @@ export class HttpClient {
     }
     for (let attempt = 1; ; attempt++) {
       await this.gate.wait(req.signal);
+      if (!(req.prepaid && attempt === 1)) await req.budget?.acquire(req.priority, req.signal);
       if (req.signal?.aborted) throw abortReason(req.signal);
+      req.onSent?.();
       const started = Date.now();
       let response: Dispatcher.ResponseData<unknown>;
       try {
@@ -116,12 +139,23 @@ export class HttpClient {
       }
       const status = response.statusCode;
       this.log(`${req.method} ${req.url} → ${status} (${Date.now() - started} ms)`);
+      req.budget?.observe(parseRateLimitHeaders(response.headers));
       if (req.policy.retryStatuses.includes(status) && attempt < req.policy.maxAttempts) {
+        // A 429 is read (it is small): a daily quota must not be retried, it is said.
+        const text = status === 429 ? await response.body.text().catch(() => '') : '';
+        if (isQuotaAnswer(status, response.headers, text)) {
+          return { status, headers: response.headers, text, json: parseJson(text) };
+        }
         // Free the socket before sleeping: an unread body keeps the connection busy.
-        await response.body.dump().catch(() => undefined);
+        if (status !== 429) await response.body.dump().catch(() => undefined);
         const retryAfter = response.headers['retry-after'];
-        const waited = await this.pauseBeforeRetry(req, attempt, retryAfter, `HTTP ${status}`);
-        if (status === 429) this.gate.pause(waited);
+        if (status === 429) {
+          // Everyone stops at once, not each worker after its own 429.
+          const pause = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
+          this.gate.pause(pause);
+          req.budget?.pause(pause);
+        }
+        await this.pauseBeforeRetry(req, attempt, retryAfter, `HTTP ${status}`);
         continue;
       }
       let text: string;

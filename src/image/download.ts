@@ -80,7 +80,8 @@ async function attempt(
   client: HttpClient,
   url: string,
   tempPath: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  decode: boolean,
 ): Promise<Downloaded> {
   let response: Awaited<ReturnType<typeof request>>;
   try {
@@ -149,7 +150,7 @@ async function attempt(
   }
   const format = sniffFormat(head);
   if (!format) throw new DownloadError('download is not an image (unknown file signature)', true);
-  return { tempPath, format, bytes, thumbnail: await decodeThumbnail(tempPath) };
+  return { tempPath, format, bytes, thumbnail: decode ? await decodeThumbnail(tempPath) : undefined };
 }
 
 /**
@@ -186,6 +187,11 @@ export interface DownloadOptions {
    * instead of failing: the caller decides what to do with a paid result that is broken.
    */
   readonly keepUndecodable?: boolean;
+  /**
+   * Decode the file to the end before handing it over (default true): a truncated or corrupt
+   * result is then retried here. Off only to time the transfer alone (bench/download.js).
+   */
+  readonly decode?: boolean;
 }
 
 /** A signal that aborts with the caller's, or when the deadline passes (a TimeoutError). */
@@ -236,8 +242,9 @@ export async function downloadToTemp(
       const last = n >= policy.maxAttempts;
       let failure: unknown;
       try {
-        const downloaded = await attempt(client, url, tempPath, deadline.signal);
-        if (downloaded.thumbnail || (last && options.keepUndecodable)) return downloaded;
+        const decode = options.decode ?? true;
+        const downloaded = await attempt(client, url, tempPath, deadline.signal, decode);
+        if (!decode || downloaded.thumbnail || (last && options.keepUndecodable)) return downloaded;
         failure = new DownloadError(
           `the downloaded file does not decode as an image (truncated or corrupt, ${downloaded.bytes} bytes)`,
           true,

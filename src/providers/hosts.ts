@@ -5,6 +5,9 @@
  */
 import type { FreepikHost } from './freepik-family.js';
 
+/** Seen live on Magnific/Freepik: 50 requests a minute per key, status polls included (PROVIDERS.md). */
+export const MAGNIFIC_RATE_LIMIT = { limit: 50, windowMs: 60_000 } as const;
+
 /** `api.freepik.com`: creative, precision and precision v2 share the key, the config section and the root. */
 export const FREEPIK_HOST: FreepikHost = {
   name: 'Freepik',
@@ -14,6 +17,7 @@ export const FREEPIK_HOST: FreepikHost = {
     keyEnvs: ['FREEPIK_API_KEY'],
     configSection: 'freepik',
     authStyles: ['x-freepik-api-key', 'x-magnific-api-key'],
+    defaultRateLimit: MAGNIFIC_RATE_LIMIT,
   },
   pathPrefix: '',
   hasList: true,
@@ -33,6 +37,7 @@ export const MAGNIFIC_HOST: FreepikHost = {
     configSection: 'magnific',
     keyFallbackSections: ['freepik'],
     authStyles: ['x-magnific-api-key', 'x-freepik-api-key'],
+    defaultRateLimit: MAGNIFIC_RATE_LIMIT,
   },
   pathPrefix: '',
   hasList: true,
@@ -51,6 +56,8 @@ export const COMFY_HOST: FreepikHost = {
     keyEnvs: ['COMFY_API_KEY'],
     configSection: 'comfy',
     authStyles: ['bearer', 'x-api-key'],
+    // Unconfirmed: the proxy forwards to Magnific, whose per-key limit is assumed to carry through.
+    defaultRateLimit: MAGNIFIC_RATE_LIMIT,
   },
   pathPrefix: '/proxy/freepik',
   hasList: false,

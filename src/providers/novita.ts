@@ -116,6 +116,8 @@ export const novita: Provider = {
     endpoint: `POST ${PATH}`,
     statusEndpoint: `GET ${STATUS_PATH}?task_id={task_id}`,
     authStyles: ['bearer'],
+    // Unconfirmed: Novita documents limits per model in images per minute, not their number.
+    defaultRateLimit: { limit: 60, windowMs: 60_000 },
   },
   params: [
     enumParam(

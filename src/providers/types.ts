@@ -123,6 +123,11 @@ export interface ApiDescription {
   readonly statusEndpoint: string;
   /** Header styles the provider accepts; the first is the default. */
   readonly authStyles: readonly [AuthStyle, ...AuthStyle[]];
+  /**
+   * Requests per window assumed until the server's rate-limit headers say otherwise (one budget
+   * per key and host, status polls included). `--rate-limit` and `<section>.rateLimit` override it.
+   */
+  readonly defaultRateLimit: { readonly limit: number; readonly windowMs: number };
 }
 
 export type AuthStyle = 'x-freepik-api-key' | 'x-magnific-api-key' | 'bearer' | 'x-api-key';

@@ -43,6 +43,14 @@ export function nextPollDelay(
   return Math.round(wait);
 }
 
+/** What a poll loop learns from and asks about the durations of like tasks. */
+export interface DurationHints {
+  /** A task was seen running at `runningMs` and done at `doneMs` (ages, from its submit). */
+  observe(runningMs: number, doneMs: number): void;
+  /** The next age after `ageMs` worth a poll, if known. */
+  nextProbe(ageMs: number): number | undefined;
+}
+
 /**
  * How long the tasks of one run take, learned as they finish: each succeeded task was still
  * running at one age and done at a later one. The estimate keeps the narrowest bracket that
@@ -51,7 +59,7 @@ export function nextPollDelay(
  * A batch of like images then finds each result about when it is ready, at a cost of at most
  * two extra polls per task.
  */
-export class DurationEstimate {
+export class DurationEstimate implements DurationHints {
   private low = 0;
   private high = Number.POSITIVE_INFINITY;
 
@@ -91,12 +99,19 @@ export interface PollOptions {
   readonly fetchState: () => Promise<TaskState>;
   readonly onState?: ((state: TaskState, elapsedMs: number) => void) | undefined;
   /** Shared by the tasks of one run: learns from this one, and times its polls. */
-  readonly estimate?: DurationEstimate | undefined;
+  readonly estimate?: DurationHints | undefined;
+  /**
+   * True while requests are scarce (the budget is busy): polls then wait for the predicted end
+   * instead of keeping the quick beat. Without a prediction the quick beat stays.
+   */
+  readonly scarce?: (() => boolean) | undefined;
   readonly now?: () => number;
   /** Poll at once (a resumed task may have finished long ago), then follow the schedule. */
   readonly immediate?: boolean;
   /** How long a completion without results is polled again (default EMPTY_RESULT_GRACE_MS). */
   readonly emptyGraceMs?: number;
+  /** Overrides the wait before the next ask (a batch poller that sets the pace itself says 0). */
+  readonly askAgainAfterMs?: (() => number | undefined) | undefined;
 }
 
 function emptyResultError(taskId: string, waitedMs: number): UpscaleError {
@@ -133,7 +148,11 @@ export async function pollUntilFinal(options: PollOptions): Promise<FinalState> 
     let wait =
       options.immediate && state === undefined ? 0 : nextPollDelay(options.firstIntervalMs, ageMs, state);
     const probe = options.estimate?.nextProbe(ageMs);
-    if (probe !== undefined) wait = Math.min(wait, probe - ageMs);
+    if (probe !== undefined) {
+      wait = options.scarce?.() ? probe - ageMs : Math.min(wait, probe - ageMs);
+    }
+    const override = state === undefined ? undefined : options.askAgainAfterMs?.();
+    if (override !== undefined) wait = override;
     // The last poll lands on the deadline itself rather than giving up early.
     const graceLeft = emptySince === undefined ? remaining : emptySince + emptyGrace - now();
     await delay(Math.min(wait, remaining, graceLeft), options.signal);

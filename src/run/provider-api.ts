@@ -3,8 +3,10 @@
  * HTTP layer with the right retry policy, and maps error answers to UpscaleErrors with hints.
  */
 import { UpscaleError } from '../errors.js';
-import { type HttpClient, type JsonResponse, safeHost } from '../http/client.js';
+import type { RequestBudget } from '../http/budget.js';
+import { type HttpClient, isQuotaAnswer, type JsonResponse, safeHost } from '../http/client.js';
 import { isConnectError } from '../http/network-errors.js';
+import { parseRateLimitHeaders } from '../http/rate-limit-headers.js';
 import { READ_POLICY, type RetryPolicy, SUBMIT_POLICY } from '../http/retry-policy.js';
 import { keyConfigCommand, keyEnvText } from '../providers/key-sources.js';
 import type {
@@ -26,6 +28,18 @@ export interface Connection {
   readonly apiKey: string;
   readonly authStyle: AuthStyle;
   readonly client: HttpClient;
+  /** The key's request budget (absent with `--rate-limit off`). */
+  readonly budget?: RequestBudget;
+}
+
+/** How a request is weighed against the budget, and who is told it was sent. */
+export interface RequestCharge {
+  /** Higher goes first when the budget is short. */
+  readonly priority?: () => number;
+  /** Called once per attempt sent (retries included). */
+  readonly onSent?: () => void;
+  /** A budget slot is already taken for the first attempt (see StatusHub). */
+  readonly prepaid?: boolean;
 }
 
 /** The HTTP adapter behind a connection; a local provider never reaches this module. */
@@ -75,6 +89,21 @@ function errorFor(conn: Connection, res: JsonResponse, what: string): UpscaleErr
       hint: 'the task id may be wrong or expired, or belong to another provider (-p)',
     });
   }
+  if (isQuotaAnswer(status, res.headers, res.text)) {
+    const reset = parseRateLimitHeaders(res.headers).resetMs;
+    const when =
+      reset === undefined
+        ? ''
+        : `; it resets at ${new Date(Date.now() + reset).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    return new UpscaleError(
+      'DAILY_LIMIT',
+      `${provider.id} says the daily limit of this API key is reached${said}${when}`,
+      {
+        status,
+        hint: 'run the same command again after the reset: what is done is skipped, nothing is paid twice',
+      },
+    );
+  }
   if (status === 429) {
     return new UpscaleError('RATE_LIMITED', `${provider.id} is rate limiting the ${what} (HTTP 429${said})`, {
       status,
@@ -97,6 +126,7 @@ async function send(
   policy: RetryPolicy,
   what: string,
   signal?: AbortSignal,
+  charge: RequestCharge = {},
 ) {
   const res = await conn.client.json({
     url: requestUrl(conn.baseUrl, req),
@@ -105,6 +135,10 @@ async function send(
     ...(req.body ? { body: req.body } : {}),
     policy,
     ...(signal ? { signal } : {}),
+    ...(conn.budget ? { budget: conn.budget } : {}),
+    ...(charge.priority ? { priority: charge.priority } : {}),
+    ...(charge.onSent ? { onSent: charge.onSent } : {}),
+    ...(charge.prepaid ? { prepaid: true } : {}),
   });
   if (res.status < 200 || res.status >= 300) throw errorFor(conn, res, what);
   if (res.json === undefined) {
@@ -150,10 +184,11 @@ export async function submitTask(
   params: ParamValues,
   image: ImageSource,
   signal?: AbortSignal,
+  charge?: RequestCharge,
 ): Promise<ParsedTask> {
   const req = remote(conn).buildSubmit(params, image);
   try {
-    return remote(conn).parseSubmit(await send(conn, req, SUBMIT_POLICY, 'submit', signal));
+    return remote(conn).parseSubmit(await send(conn, req, SUBMIT_POLICY, 'submit', signal, charge));
   } catch (error) {
     if (!mayHaveCreatedTask(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
@@ -173,8 +208,16 @@ export async function fetchTaskState(
   conn: Connection,
   taskId: string,
   signal?: AbortSignal,
+  charge?: RequestCharge,
 ): Promise<TaskState> {
-  const json = await send(conn, remote(conn).statusRequest(taskId), READ_POLICY, 'status request', signal);
+  const json = await send(
+    conn,
+    remote(conn).statusRequest(taskId),
+    READ_POLICY,
+    'status request',
+    signal,
+    charge,
+  );
   return remote(conn).parseStatus(json, taskId).state;
 }
 
@@ -191,18 +234,26 @@ export function hasTaskList(conn: Connection): boolean {
  * Every task the provider lists, following its pages. Throws when a page cannot be read, or when
  * the list is longer than MAX_LIST_PAGES: a partial list must never be taken as "no such task".
  */
-export async function listAllTasks(conn: Connection, signal?: AbortSignal): Promise<ListedTask[]> {
+export async function listAllTasks(
+  conn: Connection,
+  signal?: AbortSignal,
+  charge?: RequestCharge,
+  maxPages = MAX_LIST_PAGES,
+): Promise<ListedTask[]> {
   const provider = remote(conn);
   if (!provider.listRequest || !provider.parseList) return [];
   const byId = new Map<string, ListedTask>();
-  for (let page = 1; page <= MAX_LIST_PAGES; page++) {
-    const json = await send(conn, provider.listRequest(page), READ_POLICY, 'task list', signal);
+  for (let page = 1; page <= maxPages; page++) {
+    const pageCharge = page === 1 || !charge ? charge : { ...charge, prepaid: false };
+    const json = await send(conn, provider.listRequest(page), READ_POLICY, 'task list', signal, pageCharge);
     const { tasks, more } = provider.parseList(json, page);
     const before = byId.size;
     for (const task of tasks) if (!byId.has(task.taskId)) byId.set(task.taskId, task);
     // A server that ignores `page` sends the same tasks again: nothing new means the end.
     if (!more || byId.size === before) return [...byId.values()];
   }
+  // A batch poll reads the first pages only (new tasks come first); recovery must read them all.
+  if (maxPages < MAX_LIST_PAGES) return [...byId.values()];
   throw new UpscaleError(
     'BAD_RESPONSE',
     `the ${provider.id} task list has more than ${MAX_LIST_PAGES} pages`,

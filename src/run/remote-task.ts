@@ -7,15 +7,17 @@ import { stat } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
 import { downloadToTemp, isExpiredUrlError } from '../image/download.js';
 import type { TaskState } from '../providers/types.js';
+import { kindOf } from './duration-model.js';
 import type { Claim } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
 import { hashFile, type LedgerSlot } from './ledger/ledger.js';
 import { finalPath, findExistingOutput } from './naming.js';
 import { keepInvalid, targetOf, type Written, writeOutput } from './output-writer.js';
-import { type FinalState, pollUntilFinal } from './poll.js';
+import { type DurationHints, type FinalState, pollUntilFinal } from './poll.js';
 import type { Prepared } from './prepare.js';
 import { fetchTaskState, submitTask } from './provider-api.js';
 import type { Resolution } from './resolve-uncertain.js';
+import { PRIORITY } from './status-hub.js';
 import { errorOf, type InputItem, type TaskResult, type TaskSettings } from './task-types.js';
 
 /** Lost submits of one input resolved as "nothing was created" and sent again, at most. */
@@ -33,7 +35,19 @@ interface Job {
   readonly prepared: Partial<Prepared>;
   /** The task id once one is known, for the result line of a failure. */
   taskId?: string;
+  /** API requests spent on this input so far. */
+  requests: number;
 }
+
+/** Counts a request (or a share of one) against the input. */
+const spend =
+  (job: Job) =>
+  (share = 1) => {
+    job.requests += share;
+  };
+
+/** Request counts are shares of lists too: two decimals are enough for a person. */
+const requestsOf = (job: Job) => ({ requests: Math.round(job.requests * 100) / 100 });
 
 const base = (job: Job) => ({ input: job.item.input, provider: job.s.connection.provider.id });
 
@@ -45,10 +59,15 @@ async function record(job: Job, state: LedgerState): Promise<void> {
 async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
   const { s, item, prepared } = job;
   if (s.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
+  // After the provider said the daily limit is reached, nothing more is sent today.
+  if (s.quota?.reached) throw s.quota.reached;
   s.events?.onStage?.(item.input, 'submitting');
   const startedAt = Date.now();
   await record(job, { state: 'submitting', startedAt });
-  const sending = submitTask(s.connection, prepared.params ?? s.params, prepared.image!, s.submitSignal);
+  const sending = submitTask(s.connection, prepared.params ?? s.params, prepared.image!, s.submitSignal, {
+    priority: () => PRIORITY.submit,
+    onSent: () => spend(job)(),
+  });
   s.inflight?.add(sending);
   try {
     const task = await sending;
@@ -64,6 +83,7 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
       return state;
     }
     await job.slot?.remove();
+    if (error instanceof UpscaleError && error.code === 'DAILY_LIMIT' && s.quota) s.quota.reached = error;
     throw error;
   } finally {
     s.inflight?.delete(sending);
@@ -158,10 +178,28 @@ async function obtainTask(
   }
 }
 
+/** Like tasks take like times: the model's view of this input's kind, for the poll loop. */
+function hintsFor(job: Job, kind: string): DurationHints | undefined {
+  const model = job.s.model;
+  if (!model) return job.s.durations;
+  return {
+    observe: (running, done) => model.observe(kind, running, done),
+    nextProbe: (age) => model.nextProbe(kind, age),
+  };
+}
+
 async function waitForResult(job: Job, taskId: string, submittedAt: number, first: TaskState | undefined) {
   const { s, item } = job;
   if (first?.status === 'failed' || (first?.status === 'succeeded' && first.urls.length > 0))
     return first as FinalState;
+  const size = job.prepared.sizing?.send ?? job.prepared.size;
+  const kind = kindOf(
+    s.connection.provider.id,
+    job.prepared.params ?? s.params,
+    size && (size.width * size.height) / 1e6,
+  );
+  const likelyDone = () => s.model?.probabilityDone(kind, Date.now() - submittedAt);
+  const { hub, connection } = s;
   return pollUntilFinal({
     taskId,
     submittedAt,
@@ -171,8 +209,15 @@ async function waitForResult(job: Job, taskId: string, submittedAt: number, firs
     // Without a fresh answer to start from (resumed, downloaded by id), ask at once.
     immediate: first === undefined,
     signal: s.signal,
-    fetchState: () => fetchTaskState(s.connection, taskId, s.signal),
-    estimate: s.durations,
+    fetchState: () =>
+      hub
+        ? hub.fetch(taskId, likelyDone, spend(job))
+        : fetchTaskState(connection, taskId, s.signal, { onSent: () => spend(job)() }),
+    estimate: hintsFor(job, kind),
+    // With batch polls (a task list) asks are shared, so tasks keep their quick beat: the hub
+    // spaces the lists. Otherwise each poll costs a request: poll near the predicted end.
+    scarce: () => !hub?.listing && (connection.budget?.busy() ?? false),
+    askAgainAfterMs: () => hub?.askAgainAfterMs(),
     onState: (state, elapsed) => s.events?.onStatus?.(item.input, taskId, state, elapsed),
   });
 }
@@ -248,6 +293,7 @@ export async function collectPaid(job: Job, paid: Paid, first?: TaskState): Prom
   await job.slot?.remove();
   return {
     ...base(job),
+    ...requestsOf(job),
     taskId: state.taskId,
     status: 'succeeded',
     output: written.path,
@@ -317,7 +363,13 @@ async function runClaimed(job: Job): Promise<TaskResult> {
     return await underClaim(job);
   } catch (error) {
     const { taskId } = job;
-    return { ...base(job), status: 'failed', ...(taskId ? { taskId } : {}), error: errorOf(error) };
+    return {
+      ...base(job),
+      ...requestsOf(job),
+      status: 'failed',
+      ...(taskId ? { taskId } : {}),
+      error: errorOf(error),
+    };
   } finally {
     await claim?.release();
   }
@@ -329,7 +381,7 @@ export async function runRemoteTask(
   item: InputItem,
   prepared: Prepared,
 ): Promise<TaskResult> {
-  if (!s.ledger) return runClaimed({ s, item, slot: undefined, prepared });
+  if (!s.ledger) return runClaimed({ s, item, slot: undefined, prepared, requests: 0 });
   const contentHash = item.kind === 'file' ? await hashFile(item.input) : undefined;
   const recipe = {
     provider: s.connection.provider.id,
@@ -338,7 +390,7 @@ export async function runRemoteTask(
     ...(contentHash ? { contentHash } : {}),
   };
   const extra = { ...(s.output ? { output: s.output } : {}), overwrite: s.overwrite };
-  return runClaimed({ s, item, slot: s.ledger.slot(item, recipe, extra), prepared });
+  return runClaimed({ s, item, slot: s.ledger.slot(item, recipe, extra), prepared, requests: 0 });
 }
 
 /**
@@ -352,12 +404,12 @@ export function resumeEntry(
   prepared: Partial<Prepared>,
 ): Promise<TaskResult> {
   const { image: _never, ...rest } = prepared;
-  return runClaimed({ s, item, slot, prepared: rest });
+  return runClaimed({ s, item, slot, prepared: rest, requests: 0 });
 }
 
 /** `upscale download <task-id>`: polls a task by id and writes its result; nothing is recorded. */
 export async function downloadById(s: TaskSettings, item: InputItem, taskId: string): Promise<TaskResult> {
-  const job: Job = { s, item, slot: undefined, prepared: {}, taskId };
+  const job: Job = { s, item, slot: undefined, prepared: {}, taskId, requests: 0 };
   try {
     s.events?.onSubmitted?.(item.input, taskId, true);
     return await collectPaid(job, { state: 'submitted', taskId, submittedAt: Date.now() });

@@ -1,15 +1,17 @@
 /**
  * The shapes a task run shares with its callers: settings in, events out, one result per input.
  */
-import { toUpscaleError } from '../errors.js';
+import { toUpscaleError, type UpscaleError } from '../errors.js';
 import type { FinishNotice } from '../image/finish-output.js';
 import type { OutputOptions } from '../image/output-options.js';
 import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
+import type { DurationModel } from './duration-model.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { FolderListings, OutputTarget } from './naming.js';
 import type { DurationEstimate } from './poll.js';
 import type { Connection } from './provider-api.js';
 import type { UncertainResolver } from './resolve-uncertain.js';
+import type { StatusHub } from './status-hub.js';
 
 export type TaskStage = 'checking' | 'submitting' | 'waiting' | 'downloading' | 'writing';
 
@@ -21,6 +23,8 @@ export interface TaskEvents {
   onNotice?(input: string, notice: FinishNotice): void;
   /** Another run holds this input's output (same folder): this one waits for it instead of paying. */
   onWaitingForOtherRun?(input: string, holder: { pid: number; since: number } | undefined): void;
+  /** Requests wait for the API key's budget until this time (ms since epoch). */
+  onBudgetWait?(until: number): void;
 }
 
 /** Something about one result the user should know, that did not stop it (e.g. an unexpected size). */
@@ -47,6 +51,8 @@ export interface TaskResult {
   readonly error?: TaskError;
   /** What went unexpectedly but was kept (the result's size, …): the output is still the paid result. */
   readonly warnings?: readonly TaskWarning[];
+  /** API requests spent on this input (a task list shared by n tasks counts 1/n for each). */
+  readonly requests?: number;
   /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
   readonly request?: unknown;
   readonly expected?: Size;
@@ -85,6 +91,12 @@ export interface TaskSettings {
   readonly resolver?: UncertainResolver;
   /** When the run started (ms): under --overwrite, an output written since was made by a concurrent run. */
   readonly runStartedAt?: number;
+  /** How long like tasks take (this run and earlier ones): times polls when requests are scarce. */
+  readonly model?: DurationModel;
+  /** Where the run's tasks ask for their state: one list request answers many (see status-hub.ts). */
+  readonly hub?: StatusHub;
+  /** Set once the provider said the key's daily limit is reached: no more submits this run. */
+  readonly quota?: { reached?: UpscaleError };
   /** Submits of this run in flight: recovery waits for their answers before reading the list. */
   readonly inflight?: Set<Promise<unknown>>;
   /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */

@@ -78,6 +78,8 @@ export function emulatorEnv(emu: { apiUrl: string; keys: Record<'freepik' | 'com
     FREEPIK_API_KEY: emu.keys.freepik,
     COMFY_API_KEY: emu.keys.comfy,
     NOVITA_API_KEY: emu.keys.novita,
+    // The emulator sends no rate-limit headers unless a test turns its limit on: no budget waits.
+    UPSCALE_RATE_LIMIT: '6000/min',
   };
 }
 

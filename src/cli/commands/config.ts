@@ -5,7 +5,7 @@ import { isLocalProvider } from '../../providers/types.js';
 import { openConfig } from '../config-store.js';
 import type { Terminal } from '../terminal.js';
 
-const PROVIDER_KEYS = ['apiKey', 'baseUrl', 'keyHeader'] as const;
+const PROVIDER_KEYS = ['apiKey', 'baseUrl', 'keyHeader', 'rateLimit'] as const;
 /** Providers of one account share a section (`freepik` for the three Freepik upscalers). */
 const SECTIONS = [
   ...new Set(

@@ -2,7 +2,7 @@
 import type { TaskResult } from '../../run/run-task.js';
 import { redactAll } from '../secrets.js';
 import { palette, type Terminal } from '../terminal.js';
-import { describeResult } from './describe.js';
+import { describeBudgetWait, describeResult } from './describe.js';
 import type { BatchProgress, Reporter } from './types.js';
 
 export async function barReporter(term: Terminal, total: number, verbose: boolean): Promise<Reporter> {
@@ -12,7 +12,7 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
   const bar = new progress.SingleBar(
     {
       stream: term.stderr,
-      format: `{bar} {value}/{total} | failed {failed} | ETA {eta_formatted} | {inflight}`,
+      format: `{bar} {value}/{total} | failed {failed} | ETA {eta_formatted} | {inflight}{budget}`,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 20,
@@ -21,10 +21,12 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
     progress.Presets.shades_classic,
   );
   let failed = 0;
+  let budgetUntil = 0;
   const payload = () => {
     const names = [...inFlight];
     const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` +${names.length - 3}` : '');
-    return { failed, inflight: shown };
+    const budget = budgetUntil > Date.now() ? ` | ${describeBudgetWait(budgetUntil)}` : '';
+    return { failed, inflight: shown, budget };
   };
   bar.start(total, 0, payload());
   const above = (line: string) => {
@@ -46,6 +48,10 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
       if (verbose) above(c.dim(line));
     },
     warn: (message) => above(`${c.yellow('warning:')} ${message}`),
+    budgetWait: (until) => {
+      budgetUntil = until;
+      bar.update(payload());
+    },
     result: (r: TaskResult, p: BatchProgress) => {
       inFlight.delete(r.input);
       failed = p.failed;

@@ -56,3 +56,11 @@ export function describeResult(r: TaskResult): string {
     }
   }
 }
+
+/** `waiting for the request budget until 21:03:05` (local time: it is read by a person). */
+export function describeBudgetWait(until: number): string {
+  return `waiting for the request budget until ${new Date(until).toTimeString().slice(0, 8)}`;
+}
+
+/** A long wait is worth a line in a log; short ones are the budget doing its job. */
+export const BUDGET_WAIT_WORTH_SAYING_MS = 5000;

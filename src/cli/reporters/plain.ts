@@ -3,7 +3,13 @@ import type { RetryEvent } from '../../http/client.js';
 import type { TaskResult } from '../../run/run-task.js';
 import { redactAll } from '../secrets.js';
 import { palette, type Terminal } from '../terminal.js';
-import { describeResult, describeState, seconds } from './describe.js';
+import {
+  BUDGET_WAIT_WORTH_SAYING_MS,
+  describeBudgetWait,
+  describeResult,
+  describeState,
+  seconds,
+} from './describe.js';
 import type { BatchProgress, Reporter } from './types.js';
 
 export interface PlainOptions {
@@ -18,6 +24,7 @@ export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
     if (!options.quiet) say(line);
   };
   const lastState = new Map<string, string>();
+  let saidWaitAt = 0;
   return {
     events: {
       onStage: (input, stage) => {
@@ -41,6 +48,13 @@ export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
       if (options.verbose) say(c.dim(line));
     },
     warn: (message) => say(`${c.yellow('warning:')} ${message}`),
+    budgetWait: (until) => {
+      // A line per long wait, at most one every 30 s, so CI logs stay short.
+      const now = Date.now();
+      if (until - now < BUDGET_WAIT_WORTH_SAYING_MS || now - saidWaitAt < 30_000) return;
+      saidWaitAt = now;
+      progressSay(describeBudgetWait(until));
+    },
     result: (r: TaskResult, progress: BatchProgress) => {
       const prefix = progress.total > 1 ? `[${progress.done}/${progress.total}] ` : '';
       if (r.status === 'failed') {

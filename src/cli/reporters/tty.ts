@@ -3,7 +3,7 @@ import type { Ora } from 'ora';
 import type { TaskResult } from '../../run/run-task.js';
 import { redactAll } from '../secrets.js';
 import { palette, type Terminal } from '../terminal.js';
-import { describeResult, describeState, seconds } from './describe.js';
+import { describeBudgetWait, describeResult, describeState, seconds } from './describe.js';
 import type { BatchProgress, Reporter } from './types.js';
 
 export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Reporter> {
@@ -13,9 +13,11 @@ export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Rep
   let label = '';
   let started = 0;
   let state = '';
+  let budgetUntil = 0;
   const render = () => {
+    const waiting = budgetUntil > Date.now() ? c.yellow(` ${describeBudgetWait(budgetUntil)}`) : '';
     spinner.text = redactAll(
-      `${label} ${c.dim(state)}${started ? c.dim(` ${seconds(Date.now() - started)}`) : ''}`,
+      `${label} ${c.dim(state)}${started ? c.dim(` ${seconds(Date.now() - started)}`) : ''}${waiting}`,
     );
   };
   // Elapsed time moves even between polls.
@@ -51,6 +53,10 @@ export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Rep
       if (verbose) above(c.dim(line));
     },
     warn: (message) => above(`${c.yellow('warning:')} ${message}`),
+    budgetWait: (until) => {
+      budgetUntil = until;
+      render();
+    },
     result: (r: TaskResult, progress: BatchProgress) => {
       const prefix = progress.total > 1 ? `[${progress.done}/${progress.total}] ` : '';
       const text = redactAll(prefix + describeResult(r));

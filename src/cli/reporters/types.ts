@@ -14,6 +14,8 @@ export interface Reporter {
   /** --verbose request log. */
   log(line: string): void;
   warn(message: string): void;
+  /** Requests wait for the API key's budget until `until` (ms since epoch). */
+  budgetWait(until: number): void;
   /** One input ended (any status). */
   result(result: TaskResult, progress: BatchProgress): void;
   /** The run ended: stop spinners and bars. */

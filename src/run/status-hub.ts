@@ -1,0 +1,180 @@
+/**
+ * Where the tasks of a run ask for their state. Requests are the scarce resource, so asks made
+ * about the same time share one: the hub takes a budget slot first (at the priority of the most
+ * valuable ask), and only when it has one decides what to spend it on — one list request (Freepik,
+ * Magnific) for every task waiting by then, or a status request when one task waits alone. A task
+ * the list shows finished costs one request of its own (its result URLs are only in its status).
+ * While the budget is busy, lists are spaced out so most of it goes to submits and results.
+ */
+import type { ListedTask, TaskState } from '../providers/types.js';
+import {
+  type Connection,
+  fetchTaskState,
+  hasTaskList,
+  listAllTasks,
+  type RequestCharge,
+} from './provider-api.js';
+
+/** Priorities against the budget: a finished task's result, then likely-done polls, then submits. */
+export const PRIORITY = { result: 3, submit: 2.5, likelyDone: 2, premature: 0.5 } as const;
+
+/** A list costs at most one budget slot in this many (while two or more tasks wait on lists). */
+const LIST_SHARE = 7;
+/** Lists never come closer together than this. */
+const MIN_LIST_GAP_MS = 250;
+/** Pages of the list read for one batch poll; tasks not found there are asked one by one. */
+const LIST_PAGES = 3;
+
+interface Ask {
+  readonly taskId: string;
+  /** How likely the task is done by now (undefined: unknown). */
+  readonly likelyDone: () => number | undefined;
+  /** Told of each request sent for it: 1 for its own, 1/n for a list shared by n tasks. */
+  readonly onSent: (share: number) => void;
+  resolve(state: TaskState): void;
+  reject(error: unknown): void;
+}
+
+export interface HubOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+function priorityOf(p: number | undefined): number {
+  if (p === undefined) return PRIORITY.submit;
+  return p >= 0.5 ? PRIORITY.likelyDone : PRIORITY.premature;
+}
+
+export class StatusHub {
+  private batch: Ask[] = [];
+  private running = false;
+  private lastListAt = 0;
+  /** One list request answers every task waiting on it: asking often costs nothing more. */
+  readonly listing: boolean;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly options: HubOptions = {},
+  ) {
+    this.listing = hasTaskList(conn);
+  }
+
+  /** The task's state now; `onSent` is told of each request made for it (a list counts a share). */
+  fetch(
+    taskId: string,
+    likelyDone: () => number | undefined,
+    onSent: (share: number) => void,
+  ): Promise<TaskState> {
+    this.waiting.add(taskId);
+    const answer = new Promise<TaskState>((resolve, reject) => {
+      this.batch.push({ taskId, likelyDone, onSent, resolve, reject });
+      if (!this.running) void this.run();
+    });
+    // A task is waited on until it is final (or its asks fail).
+    return answer.then(
+      (state) => {
+        if (state.status === 'succeeded' || state.status === 'failed') this.waiting.delete(taskId);
+        return state;
+      },
+      (error: unknown) => {
+        this.waiting.delete(taskId);
+        throw error;
+      },
+    );
+  }
+
+  private single(ask: Ask, charge: Omit<RequestCharge, 'onSent'>): void {
+    fetchTaskState(this.conn, ask.taskId, this.options.signal, {
+      ...charge,
+      onSent: () => ask.onSent(1),
+    }).then(ask.resolve, ask.reject);
+  }
+
+  /** One slot at a time: taken at the best ask's priority, then spent on what waits by then. */
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.batch.length > 0) {
+        if (this.batchPolling()) await this.spaceOut();
+        try {
+          // A due list is worth a likely-done poll (below submits: a task in flight costs
+          // nothing, one waiting to be sent delays the batch); a lone ask, its task's odds.
+          await this.conn.budget?.acquire(
+            () =>
+              this.batchPolling()
+                ? PRIORITY.likelyDone
+                : Math.max(...this.batch.map((a) => priorityOf(a.likelyDone()))),
+            this.options.signal,
+          );
+        } catch (error) {
+          for (const ask of this.batch.splice(0)) ask.reject(error);
+          return;
+        }
+        const asks = this.batch.splice(0);
+        const prepaid = this.conn.budget !== undefined;
+        if (!this.listing || (asks.length === 1 && !this.batchPolling())) {
+          // Several asks without a list: the first uses the slot, the rest queue on their own.
+          const [first, ...rest] = asks;
+          this.single(first!, { prepaid });
+          for (const ask of rest) this.single(ask, { priority: () => priorityOf(ask.likelyDone()) });
+          continue;
+        }
+        await this.list(asks, prepaid);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async list(asks: readonly Ask[], prepaid: boolean): Promise<void> {
+    this.lastListAt = Date.now();
+    let listed: ListedTask[] | undefined;
+    try {
+      listed = await listAllTasks(
+        this.conn,
+        this.options.signal,
+        {
+          prepaid,
+          priority: () => PRIORITY.likelyDone,
+          onSent: () => {
+            for (const ask of asks) ask.onSent(1 / asks.length);
+          },
+        },
+        LIST_PAGES,
+      );
+    } catch {
+      listed = undefined; // unreadable: each task is asked on its own
+    }
+    const byId = new Map((listed ?? []).map((t) => [t.taskId, t.state]));
+    for (const ask of asks) {
+      const state = byId.get(ask.taskId);
+      if (state && state.status !== 'succeeded') ask.resolve(state);
+      else this.single(ask, { priority: () => (state ? PRIORITY.result : priorityOf(ask.likelyDone())) });
+    }
+  }
+
+  /** Tasks that asked and are not finished: the ones a list would answer. */
+  private readonly waiting = new Set<string>();
+
+  /**
+   * True while two or more tasks wait: one list then answers them all, so tasks ask again at
+   * once after each answer (see `askAgainAfterMs`) and the hub alone sets the pace.
+   */
+  batchPolling(): boolean {
+    return this.listing && this.waiting.size >= 2;
+  }
+
+  /** How soon a task asks again after an answer: at once while lists poll for it, else its own beat. */
+  askAgainAfterMs(): number | undefined {
+    return this.batchPolling() ? 0 : undefined;
+  }
+
+  /** Lists keep to their share of the budget: one slot in LIST_SHARE at most. */
+  private async spaceOut(): Promise<void> {
+    const budget = this.conn.budget;
+    const gap = budget
+      ? Math.max(MIN_LIST_GAP_MS, (budget.limit.windowMs / budget.limit.limit) * LIST_SHARE)
+      : MIN_LIST_GAP_MS;
+    const wait = this.lastListAt + gap - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Issue 12 end to end: the request budget against an emulator that limits each key (sliding
+ * window, 429 without Retry-After, X-RateLimit-* headers) and caps tasks per day.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { type Emulator, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+
+let emu: Emulator;
+let dir: string;
+useEmulator({ processingMs: 100 }, (e, d) => {
+  emu = e;
+  dir = d;
+});
+
+async function images(n: number): Promise<void> {
+  await mkdir(join(dir, 'in'));
+  for (let i = 0; i < n; i++) {
+    await sharp({
+      create: {
+        width: 48 + i,
+        height: 40,
+        channels: 3,
+        background: `#${((i * 37) % 256).toString(16).padStart(2, '0')}8844`,
+      },
+    })
+      .png()
+      .toFile(join(dir, 'in', `p${i}.png`));
+  }
+}
+
+const run = (...args: string[]) =>
+  runCli(['in', '-o', 'out', '--json', ...args], { cwd: dir, env: emulatorEnv(emu) });
+
+describe('the request budget', () => {
+  it('a batch learns the limit from the headers and never exceeds it', async () => {
+    await images(14);
+    emu.set({ rateLimit: { limit: 8, windowMs: 2000 }, processingMsRange: [200, 900] });
+    const result = await run('--verbose');
+    const stats = emu.rateLimitStats();
+    expect(result.code).toBe(0);
+    expect(stats.rejected).toBe(0);
+    expect(stats.maxInAnyWindow).toBeLessThanOrEqual(8);
+    expect(result.stderr).toMatch(/rate limit of 127\.0\.0\.1:\d+: 8\/2s \(from X-RateLimit headers\)/);
+    const lines = jsonLines(result.stdout);
+    expect(lines).toHaveLength(14);
+    const requests = lines.map((l) => Number(l.requests));
+    for (const r of requests) expect(r).toBeGreaterThanOrEqual(2);
+    const total = requests.reduce((a, b) => a + b, 0);
+    // Every API request is accounted to an input (a shared list in shares).
+    expect(Math.abs(total - stats.allowed)).toBeLessThan(1);
+    expect(total / lines.length).toBeLessThanOrEqual(3);
+    expect(result.stderr).toMatch(/summary: 14 succeeded.*; \d+ API requests, [\d.]+ per input sent/);
+  });
+
+  it('--rate-limit caps the requests even when the server allows more', async () => {
+    await images(4);
+    emu.set({ rateLimit: { limit: 100, windowMs: 1000 } });
+    const started = Date.now();
+    const result = await runCli(['in', '-o', 'out', '--json', '--rate-limit', '3/2s'], {
+      cwd: dir,
+      env: { ...emulatorEnv(emu), UPSCALE_RATE_LIMIT: undefined },
+    });
+    expect(result.code).toBe(0);
+    // 4 submits and at least 4 polls at 3 per 2 s: at least two full windows.
+    expect(Date.now() - started).toBeGreaterThan(4000);
+    expect(emu.rateLimitStats().rejected).toBe(0);
+  });
+
+  it('a daily cap ends the batch cleanly: paid tasks collected, one refusal, the rest tomorrow', async () => {
+    await images(6);
+    emu.set({ dailyTaskCap: 3, dailyWindowMs: 4000 });
+    const first = await run('--concurrency', '2');
+    expect(first.code).toBe(1);
+    const lines = jsonLines(first.stdout);
+    expect(lines.filter((l) => l.status === 'succeeded')).toHaveLength(3);
+    const refused = lines.filter((l) => l.status === 'failed');
+    expect(refused).toHaveLength(3);
+    for (const l of refused) expect(l).toMatchObject({ error: { code: 'DAILY_LIMIT' } });
+    expect(first.stderr).toMatch(/daily limit of this API key is reached/);
+    // One submit met the cap; the others were not sent at all.
+    expect(emu.requests.filter((r) => r.fault === 'daily-cap')).toHaveLength(1);
+    expect(emu.submissions()).toBe(3);
+
+    await new Promise((r) => setTimeout(r, 4200));
+    const tomorrow = await run();
+    expect(tomorrow.code).toBe(0);
+    expect(jsonLines(tomorrow.stdout).filter((l) => l.status === 'skipped')).toHaveLength(3);
+    expect(emu.submissions()).toBe(6);
+  });
+});
