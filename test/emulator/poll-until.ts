@@ -18,3 +18,13 @@ export async function pollUntil<T>(
     await sleep(everyMs);
   }
 }
+
+/** The JSON request headers each provider family expects, with the emulator's keys. */
+export function keyHeaders(keys: { freepik: string; comfy: string; novita: string }) {
+  const json = { 'content-type': 'application/json' };
+  return {
+    freepik: (): Record<string, string> => ({ ...json, 'x-freepik-api-key': keys.freepik }),
+    comfy: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.comfy}` }),
+    novita: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.novita}` }),
+  };
+}

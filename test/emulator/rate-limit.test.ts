@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
-import { pollUntil, sleep } from './poll-until.js';
+import { keyHeaders, pollUntil, sleep } from './poll-until.js';
 
 const PROCESSING_MS = 80;
 const LONG = 10_000; // a window no test outlives: counts without timing
@@ -21,18 +21,9 @@ interface FreepikTask {
 let emu: Emulator;
 let small: string; // base64 of small.png (200x160)
 
-const fpHeaders = (): Record<string, string> => ({
-  'content-type': 'application/json',
-  'x-freepik-api-key': emu.keys.freepik,
-});
-const comfyHeaders = (): Record<string, string> => ({
-  'content-type': 'application/json',
-  authorization: `Bearer ${emu.keys.comfy}`,
-});
-const novitaHeaders = (): Record<string, string> => ({
-  'content-type': 'application/json',
-  authorization: `Bearer ${emu.keys.novita}`,
-});
+const fpHeaders = () => keyHeaders(emu.keys).freepik();
+const comfyHeaders = () => keyHeaders(emu.keys).comfy();
+const novitaHeaders = () => keyHeaders(emu.keys).novita();
 
 const post = (path: string, body: unknown, headers: Record<string, string>) =>
   fetch(`${emu.apiUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
-import { pollUntil, sleep } from './poll-until.js';
+import { keyHeaders, pollUntil, sleep } from './poll-until.js';
 
 const PROCESSING_MS = 80;
 const imagesDir = new URL('../../fixtures/images/', import.meta.url);
@@ -31,18 +31,9 @@ interface NovitaResult {
 let emu: Emulator;
 let small: string; // base64 of small.png (200x160)
 
-const fpHeaders = (): Record<string, string> => ({
-  'content-type': 'application/json',
-  'x-freepik-api-key': emu.keys.freepik,
-});
-const comfyHeaders = (): Record<string, string> => ({
-  'content-type': 'application/json',
-  authorization: `Bearer ${emu.keys.comfy}`,
-});
-const novitaHeaders = (): Record<string, string> => ({
-  'content-type': 'application/json',
-  authorization: `Bearer ${emu.keys.novita}`,
-});
+const fpHeaders = () => keyHeaders(emu.keys).freepik();
+const comfyHeaders = () => keyHeaders(emu.keys).comfy();
+const novitaHeaders = () => keyHeaders(emu.keys).novita();
 
 function post(path: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal) {
   const init: RequestInit = { method: 'POST', headers, body: JSON.stringify(body) };
