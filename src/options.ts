@@ -54,6 +54,8 @@ export interface ResolvedOptions {
   readonly apiKey: string | undefined;
   readonly baseUrl: string;
   readonly authStyle: AuthStyle;
+  /** The header was chosen by the user (`--key-header`, config): no other is tried after a 401. */
+  readonly authForced: boolean;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
   /** Per request: the longest wait for an answer's headers, and between two chunks of its body. */
@@ -150,9 +152,29 @@ function resolveBaseUrl(provider: Provider, raw: RawOptions, env: Env, config: C
   return url.href.replace(/\/+$/, '');
 }
 
-function resolveAuthStyle(provider: Provider, raw: RawOptions, config: ConfigReader): AuthStyle {
+/** Three base64url parts separated by dots: a signed-in user's token, not an API key. */
+export function looksLikeJwt(key: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(key.trim());
+}
+
+/**
+ * The header the key goes in: `--key-header`, else `<section>.keyHeader`, else by the key's shape
+ * where the provider takes both (Comfy: a JWT as `Authorization: Bearer`, an API key as
+ * `X-API-KEY`, as Comfy's own client sends them), else the provider's first style.
+ */
+function resolveAuthStyle(
+  provider: Provider,
+  raw: RawOptions,
+  config: ConfigReader,
+  apiKey: string | undefined,
+): AuthStyle {
   const wanted = raw.keyHeader ?? stringConfig(config, `${provider.api.configSection}.keyHeader`);
-  if (wanted === undefined) return provider.api.authStyles[0]!;
+  if (wanted === undefined) {
+    const styles = provider.api.authStyles;
+    if (apiKey && styles.includes('bearer') && styles.includes('x-api-key'))
+      return looksLikeJwt(apiKey) ? 'bearer' : 'x-api-key';
+    return styles[0]!;
+  }
   const style = provider.api.authStyles.find((s) => s === wanted.toLowerCase());
   if (!style)
     throw usageError(
@@ -293,7 +315,7 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
   if (isLocalProvider(provider)) localOptions(provider, raw);
   const remote = isLocalProvider(provider) ? undefined : provider;
   const baseUrl = remote ? resolveBaseUrl(remote, raw, env, config) : '';
-  const authStyle = remote ? resolveAuthStyle(remote, raw, config) : 'bearer';
+
   const pollIntervalMs = positiveNumber(
     raw.pollInterval,
     '--poll-interval',
@@ -306,6 +328,10 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
   const output = resolveOutputOptions(raw, provider, params);
   const maxCost = resolveMaxCost(raw.maxCost);
   const apiKey = remote ? resolveApiKey(remote, raw, env, config) : undefined;
+  const authStyle = remote ? resolveAuthStyle(remote, raw, config, apiKey) : 'bearer';
+  const authForced =
+    remote !== undefined &&
+    (raw.keyHeader ?? stringConfig(config, `${remote.api.configSection}.keyHeader`)) !== undefined;
   const rateLimit = remote ? resolveRateLimit(remote, raw, env, config) : undefined;
   if (remote && apiKey === undefined && !raw.dryRun) throw missingKeyError(remote);
   return {
@@ -314,6 +340,7 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
     apiKey,
     baseUrl,
     authStyle,
+    authForced,
     pollIntervalMs,
     timeoutMs,
     requestTimeoutMs,

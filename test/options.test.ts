@@ -65,12 +65,24 @@ describe('key headers', () => {
     ['freepik', {}, {}, 'x-freepik-api-key'],
     ['freepik-precision', {}, { 'freepik.keyHeader': 'x-magnific-api-key' }, 'x-magnific-api-key'],
     ['magnific-precision-v2', {}, {}, 'x-magnific-api-key'],
-    ['comfy', {}, {}, 'bearer'],
+    // Comfy: by the key's shape — an API key in X-API-KEY, a JWT as Bearer — unless forced.
+    ['comfy', {}, {}, 'x-api-key'],
+    ['comfy', { apiKey: 'comfyui-0123abcd' }, {}, 'x-api-key'],
+    ['comfy', { apiKey: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln' }, {}, 'bearer'],
+    [
+      'comfy',
+      { apiKey: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln', keyHeader: 'x-api-key' },
+      {},
+      'x-api-key',
+    ],
+    ['comfy', { keyHeader: 'bearer' }, {}, 'bearer'],
     ['comfy', { keyHeader: 'X-API-KEY' }, {}, 'x-api-key'],
     ['comfy', {}, { 'comfy.keyHeader': 'x-api-key' }, 'x-api-key'],
     ['novita', {}, {}, 'bearer'],
   ])('-p %s %o config %o → %s', (provider, raw, stored, style) => {
-    expect(resolve({ provider, ...key, ...raw }, {}, stored).authStyle).toBe(style);
+    const resolved = resolve({ provider, ...key, ...raw }, {}, stored);
+    expect(resolved.authStyle).toBe(style);
+    expect(resolved.authForced).toBe('keyHeader' in raw || Object.keys(stored).length > 0);
   });
 
   it.each([

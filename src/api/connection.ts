@@ -30,6 +30,7 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
     baseUrl: options.baseUrl,
     apiKey: options.apiKey ?? '',
     authStyle: options.authStyle,
+    authForced: options.authForced,
     client,
     ...(budget ? { budget } : {}),
   };

@@ -56,6 +56,8 @@ export interface JsonRequest {
   readonly onSent?: () => void;
   /** The caller already took a budget slot for the first attempt (it chose what to send with it). */
   readonly prepaid?: boolean;
+  /** An answer the caller takes as final although its status is retried (a provider's "task failed" 500). */
+  readonly isFinal?: (status: number, text: string) => boolean;
 }
 
 /** A 429 that means a daily or plan quota rather than a per-minute window: waiting will not help. */
@@ -141,13 +143,14 @@ export class HttpClient {
       this.log(`${req.method} ${req.url} → ${status} (${Date.now() - started} ms)`);
       req.budget?.observe(parseRateLimitHeaders(response.headers));
       if (req.policy.retryStatuses.includes(status) && attempt < req.policy.maxAttempts) {
-        // A 429 is read (it is small): a daily quota must not be retried, it is said.
-        const text = status === 429 ? await response.body.text().catch(() => '') : '';
-        if (isQuotaAnswer(status, response.headers, text)) {
+        // Read when it may be final (it is small): a daily quota or a "task failed" is not retried.
+        const read = status === 429 || req.isFinal !== undefined;
+        const text = read ? await response.body.text().catch(() => '') : '';
+        if (isQuotaAnswer(status, response.headers, text) || req.isFinal?.(status, text)) {
           return { status, headers: response.headers, text, json: parseJson(text) };
         }
         // Free the socket before sleeping: an unread body keeps the connection busy.
-        if (status !== 429) await response.body.dump().catch(() => undefined);
+        if (!read) await response.body.dump().catch(() => undefined);
         const retryAfter = response.headers['retry-after'];
         if (status === 429) {
           // Everyone stops at once, not each worker after its own 429.

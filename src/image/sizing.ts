@@ -96,6 +96,34 @@ function pickScale(path: string, displayed: Size, target: Size, provider: AnyPro
   return withScale(scale);
 }
 
+/**
+ * The input limits some clients enforce (Comfy's nodes: at least 160 px per side, an aspect ratio
+ * within 1:3–3:1): refused before sending, or with --fit a too-small input is upsized (lanczos3)
+ * just enough. Returns the size to send instead, when it must change.
+ */
+function checkInputShape(path: string, stored: Size, provider: AnyProvider, fit: boolean): Size | undefined {
+  const { minInputSide: min, maxAspectRatio: maxRatio } = provider.limits;
+  const ratio = Math.max(stored.width, stored.height) / Math.min(stored.width, stored.height);
+  if (maxRatio !== undefined && ratio > maxRatio + 1e-9) {
+    throw new UpscaleError(
+      'UNSUPPORTED_INPUT',
+      `${path} is ${stored.width}×${stored.height}: an aspect ratio of ${ratio.toFixed(2)}:1, outside ${provider.id}'s 1:${maxRatio}–${maxRatio}:1`,
+      { hint: `crop it to at most ${maxRatio}:1 first, or use another provider` },
+    );
+  }
+  if (min === undefined || Math.min(stored.width, stored.height) >= min) return undefined;
+  const factor = min / Math.min(stored.width, stored.height);
+  const up = { width: Math.ceil(stored.width * factor), height: Math.ceil(stored.height * factor) };
+  if (!fit) {
+    throw new UpscaleError(
+      'IMAGE_TOO_SMALL',
+      `${path} is ${stored.width}×${stored.height}: under ${provider.id}'s ${min} px minimum side`,
+      { hint: `pass --fit to send it upsized to ${up.width}×${up.height}, or use another provider` },
+    );
+  }
+  return up;
+}
+
 /** Plans one input; throws IMAGE_TOO_LARGE when the output is over the limit and `--fit` was not given. */
 export function planSizing(
   path: string,
@@ -108,6 +136,13 @@ export function planSizing(
   const displayed = displayedSize(stored, orientation);
   const target = finalSizeOf(displayed, options);
   const chosen = target ? pickScale(path, displayed, target, provider, params) : params;
+  const upsized = checkInputShape(path, stored, provider, Boolean(options.fit));
+  if (upsized) {
+    // A small input made big enough: its output is then checked like any other.
+    const expected = provider.outputSize(upsized, chosen);
+    if (expected && !outputFits(expected, provider)) checkOutputLimits(path, upsized, provider, chosen);
+    return { params: chosen, send: upsized, expected, finalSize: target };
+  }
   const expected = provider.outputSize(stored, chosen);
   if (!expected || outputFits(expected, provider)) return { params: chosen, expected, finalSize: target };
   if (!options.fit) checkOutputLimits(path, stored, provider, chosen, fitHint(stored, provider, chosen));

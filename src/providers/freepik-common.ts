@@ -4,6 +4,7 @@
  * and the price tiers used for estimates.
  */
 import { UpscaleError } from '../errors.js';
+import { errorSentence, readErrorBody } from './error-body.js';
 import { asNumber, asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
 import type { ApiRequest, CostEstimate, ListedTask, ListPage, ParsedTask, Size, TaskState } from './types.js';
 
@@ -128,21 +129,9 @@ export function parseFreepikList(json: unknown, page = 1): ListPage {
   return { tasks, more: data.length > 0 && hasMorePages(root, page, data.length) };
 }
 
-/** `{"message"}`, problem+json `{"message","invalid_params":[…]}`, or the same wrapped in `problem`. */
+/** Any error body a Freepik-family host sends, as one line (see error-body.ts). */
 export function freepikErrorMessage(json: unknown): string | undefined {
-  const root = asObject(json);
-  const body = asObject(root?.problem) ?? root;
-  if (!body) return undefined;
-  const message = asString(body.message) ?? asString(body.error);
-  const params = Array.isArray(body.invalid_params) ? body.invalid_params : [];
-  const details = params
-    .map((p) => {
-      const o = asObject(p);
-      return o ? `${asString(o.name) ?? '?'}: ${asString(o.reason) ?? 'invalid'}` : undefined;
-    })
-    .filter((d): d is string => d !== undefined);
-  if (details.length > 0) return `${message ?? 'invalid parameters'} (${details.join('; ')})`;
-  return message;
+  return errorSentence(readErrorBody(json));
 }
 
 /** Price tiers per 2× step by the megapixels that step reads (PROVIDERS.md; as resold by Comfy). */

@@ -23,13 +23,38 @@ const OPTIMIZED_FOR = [
   'science_fiction_n_horror',
 ] as const;
 
+const PRESET_NAMES = ['faithful', 'balanced', 'creative'] as const;
+
+/**
+ * What each preset sends. Teams saw faces and glasses drift at creativity 0 and kept with
+ * creativity -10, resemblance 10 and the sharpy engine (PROVIDERS.md); balanced sends nothing
+ * beyond the defaults; creative is the far end of the documented sliders.
+ */
+const PRESETS: Readonly<Record<(typeof PRESET_NAMES)[number], Readonly<Record<string, string | number>>>> = {
+  faithful: { engine: 'magnific_sharpy', creativity: -10, resemblance: 10 },
+  balanced: {},
+  creative: { creativity: 10, resemblance: -10 },
+};
+
+/** The preset's values under the flags given one by one (a flag always wins). */
+function withPreset(params: ParamValues): ParamValues {
+  const preset = PRESETS[params.preset as keyof typeof PRESETS];
+  return preset ? { ...preset, ...params } : params;
+}
+
 const slider = (key: string, what: string) =>
   intParam({ key, flag: `--${key} <n>`, description: what, providerDefault: 0 }, -10, 10);
 
 /** The creative upscaler's flags, wherever it is hosted. */
 export const creativeParams: readonly ParamSpec[] = [
   scaleParam(
-    { key: 'scale', flag: '--scale <factor>', description: 'upscale factor', providerDefault: '2x' },
+    {
+      key: 'scale',
+      flag: '--scale <factor>',
+      description: 'upscale factor',
+      providerDefault: '2x',
+      alwaysSent: true,
+    },
     [2, 4, 8, 16],
     '2x|4x|8x|16x',
   ),
@@ -58,6 +83,15 @@ export const creativeParams: readonly ParamSpec[] = [
   slider('hdr', 'level of definition and detail'),
   slider('resemblance', 'resemblance to the original'),
   slider('fractality', 'prompt strength and intricacy per square pixel'),
+  enumParam(
+    {
+      key: 'preset',
+      flag: '--preset <preset>',
+      description:
+        'faithful keeps faces, text and logos (creativity -10, resemblance 10, engine sharpy); balanced is the provider default; creative its creative end (creativity 10, resemblance -10); single flags override it',
+    },
+    PRESET_NAMES,
+  ),
   webhookParam,
 ];
 
@@ -73,10 +107,11 @@ const CREATIVE_FIELDS: Readonly<Record<string, string>> = {
   webhookUrl: 'webhook_url',
 };
 
-export function buildCreativeBody(params: ParamValues, image: ImageSource): BodyObject {
+export function buildCreativeBody(given: ParamValues, image: ImageSource): BodyObject {
+  const params = withPreset(given);
   const body: Record<string, BodyObject[string]> = { image };
-  const scale = numberValue(params.scale);
-  if (scale !== undefined) body.scale_factor = `${scale}x`;
+  // Always sent, the documented default when unset: every tested client does so.
+  body.scale_factor = `${creativeScale(params)}x`;
   copyFields(body, params, CREATIVE_FIELDS);
   return body;
 }

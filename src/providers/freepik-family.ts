@@ -51,6 +51,8 @@ export interface FreepikHost {
   readonly hasList: boolean;
   /** The host takes an https URL as `image` for every product (Comfy documents "Base64 image or URL"). */
   readonly takesUrls: boolean;
+  /** Input limits enforced before sending to this host (Comfy's nodes check them on every request). */
+  readonly inputLimits?: { readonly minInputSide: number; readonly maxAspectRatio: number };
 }
 
 export function freepikFamilyProvider(
@@ -68,7 +70,11 @@ export function freepikFamilyProvider(
     ...(product.refuses ? { refuses: product.refuses } : {}),
     api: { ...host.api, endpoint: `POST ${path}`, statusEndpoint: `GET ${path}/{task_id}` },
     params: product.params,
-    limits: { ...product.limits, inputs: { file: inputs.file, url: inputs.url || host.takesUrls } },
+    limits: {
+      ...product.limits,
+      ...host.inputLimits,
+      inputs: { file: inputs.file, url: inputs.url || host.takesUrls },
+    },
     authHeaders,
     buildSubmit: (params, image) => ({ method: 'POST', path, body: product.buildBody(params, image) }),
     parseSubmit: (json) => parseFreepikTask(json),

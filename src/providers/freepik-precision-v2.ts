@@ -3,25 +3,41 @@
  * (specs/freepik-upscaler-precision-v2.openapi.md). Takes an https URL as well as base64, and an
  * integer scale 2..16 whose default is undocumented: unset, it is not sent and the size is unknown.
  */
-import { unknownCost } from './cost.js';
 import { freepikStepCost } from './freepik-common.js';
 import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
 import { PRECISION_FIELDS, precisionSliders } from './freepik-precision.js';
 import { FREEPIK_HOST } from './hosts.js';
 import { enumParam, numberValue, scaleRangeParam, webhookParam } from './params.js';
-import type { BodyObject } from './types.js';
+import type { BodyObject, ParamValues } from './types.js';
 
 /** Clients cap the output at this many pixels per side (PROVIDERS.md; unconfirmed as a server rule). */
 export const PRECISION_V2_MAX_SIDE = 10_060;
 
 const FLAVORS = ['sublime', 'photo', 'photo_denoiser'] as const;
+/**
+ * The spec gives `scale_factor` no default; every tested client sends one, so 2 is sent when
+ * unset (the smallest factor, what the emulator and earlier runs assumed). `flavor` has no
+ * documented default either and is sent only when given.
+ */
+const ASSUMED_SCALE = 2;
+const v2Scale = (params: ParamValues): number => numberValue(params.scale) ?? ASSUMED_SCALE;
 const SCALES = Array.from({ length: 15 }, (_, i) => i + 2);
 
 export const precisionV2Product: FreepikProduct = {
   name: 'Upscaler Precision V2',
   path: '/v1/ai/image-upscaler-precision-v2',
   params: [
-    scaleRangeParam({ key: 'scale', flag: '--scale <factor>', description: 'upscale factor' }, 2, 16),
+    scaleRangeParam(
+      {
+        key: 'scale',
+        flag: '--scale <factor>',
+        description: 'upscale factor (the spec gives no default: 2 is sent when unset)',
+        providerDefault: ASSUMED_SCALE,
+        alwaysSent: true,
+      },
+      2,
+      16,
+    ),
     enumParam(
       {
         key: 'flavor',
@@ -36,29 +52,24 @@ export const precisionV2Product: FreepikProduct = {
   limits: { scales: SCALES, maxOutputSide: PRECISION_V2_MAX_SIDE, inputs: { file: true, url: true } },
   buildBody(params, image) {
     const body: Record<string, BodyObject[string]> = { image };
-    const scale = numberValue(params.scale);
     // The spec takes an integer or a digit string; the integer is the unambiguous form.
-    if (scale !== undefined) body.scale_factor = scale;
+    body.scale_factor = v2Scale(params);
     if (params.flavor !== undefined) body.flavor = params.flavor;
     copyFields(body, params, PRECISION_FIELDS);
     return body;
   },
-  scaleOf: (params) => numberValue(params.scale),
-  outputSize(input, params) {
-    const scale = numberValue(params.scale);
-    return scale === undefined ? undefined : { width: input.width * scale, height: input.height * scale };
-  },
+  scaleOf: v2Scale,
+  outputSize: (input, params) => ({
+    width: input.width * v2Scale(params),
+    height: input.height * v2Scale(params),
+  }),
   // Not plain `4x`: that names a creative result, which would then be skipped as already done.
+  // Unset keeps its old name (`precision-v2`), so outputs of earlier runs are still found.
   outputTag: (params) => {
     const scale = numberValue(params.scale);
     return scale === undefined ? 'precision-v2' : `precision-v2-${scale}x`;
   },
-  estimateCost(input, params) {
-    const scale = numberValue(params.scale);
-    return scale === undefined
-      ? unknownCost('EUR', 'price unknown: without --scale the provider picks the factor')
-      : freepikStepCost(input, scale);
-  },
+  estimateCost: (input, params) => freepikStepCost(input, v2Scale(params)),
 };
 
 export const freepikPrecisionV2 = freepikFamilyProvider(

@@ -62,4 +62,6 @@ export const COMFY_HOST: FreepikHost = {
   pathPrefix: '/proxy/freepik',
   hasList: false,
   takesUrls: true,
+  // What ComfyUI's Magnific nodes check before every request.
+  inputLimits: { minInputSide: 160, maxAspectRatio: 3 },
 };

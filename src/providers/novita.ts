@@ -8,6 +8,7 @@
 import { UpscaleError } from '../errors.js';
 import { authHeaders } from './auth.js';
 import { unknownCost } from './cost.js';
+import { errorSentence, readErrorBody } from './error-body.js';
 import { asNumber, asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
 import { enumParam, webhookParam } from './params.js';
 import type { BodyObject, ImageSource, ParamValues, ParsedTask, Provider, TaskState } from './types.js';
@@ -83,11 +84,7 @@ export function parseNovitaSubmit(json: unknown): ParsedTask {
 
 /** `{"code","reason","message","metadata"}`: the message, with the reason code that scripts can match. */
 export function novitaErrorMessage(json: unknown): string | undefined {
-  const body = asObject(json);
-  const message = asString(body?.message)?.trim();
-  const reason = asString(body?.reason)?.trim();
-  if (message && reason) return `${message} (${reason})`;
-  return message || reason || undefined;
+  return errorSentence(readErrorBody(json));
 }
 
 export function buildNovitaBody(params: ParamValues, image: ImageSource): BodyObject {

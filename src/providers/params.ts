@@ -6,6 +6,7 @@ interface SpecBase {
   flag: string;
   description: string;
   providerDefault?: ParamValue;
+  alwaysSent?: boolean;
 }
 
 /** A spec from its base, the text of its valid values and its parser. */
@@ -16,6 +17,7 @@ function spec(base: SpecBase, valid: string, parse: (raw: string) => ParamValue)
     description: base.description,
     valid,
     ...(base.providerDefault === undefined ? {} : { providerDefault: base.providerDefault }),
+    ...(base.alwaysSent ? { alwaysSent: true } : {}),
     parse,
   };
 }

@@ -70,8 +70,13 @@ export interface ParamSpec {
   readonly description: string;
   /** Valid values for messages and `upscale providers`, e.g. `-10..10` or `2x|4x|8x|16x`. */
   readonly valid: string;
-  /** What the provider uses when the flag is not sent (documentation only: unset flags are not sent). */
+  /** What the provider uses when the flag is not given. */
   readonly providerDefault?: ParamValue;
+  /**
+   * Sent with `providerDefault` even when the flag is not given, as every tested client does: a
+   * change of the provider's default then cannot change results silently, and `--dry-run` shows it.
+   */
+  readonly alwaysSent?: boolean;
   /** Returns the typed value or throws a ParamError. */
   parse(raw: string): ParamValue;
 }
@@ -90,6 +95,8 @@ export interface ProviderLimits {
   readonly maxOutputSide?: number;
   /** Smallest input side in pixels that clients enforce. */
   readonly minInputSide?: number;
+  /** Largest aspect ratio (long side ÷ short side) that clients enforce. */
+  readonly maxAspectRatio?: number;
   /** Which inputs the provider's `image` field takes. */
   readonly inputs: { readonly file: boolean; readonly url: boolean };
   /**

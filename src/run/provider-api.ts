@@ -4,11 +4,9 @@
  */
 import { UpscaleError } from '../errors.js';
 import type { RequestBudget } from '../http/budget.js';
-import { type HttpClient, isQuotaAnswer, type JsonResponse, safeHost } from '../http/client.js';
+import type { HttpClient, JsonResponse } from '../http/client.js';
 import { isConnectError } from '../http/network-errors.js';
-import { parseRateLimitHeaders } from '../http/rate-limit-headers.js';
 import { READ_POLICY, type RetryPolicy, SUBMIT_POLICY } from '../http/retry-policy.js';
-import { keyConfigCommand, keyEnvText } from '../providers/key-sources.js';
 import type {
   ApiRequest,
   AuthStyle,
@@ -20,13 +18,17 @@ import type {
   TaskState,
 } from '../providers/types.js';
 import { type AnyProvider, isLocalProvider } from '../providers/types.js';
+import { errorFor, finalTaskFailure } from './provider-errors.js';
 
 export interface Connection {
   /** Remote providers talk HTTP through this; a local one only uses `provider` (see run-local.ts). */
   readonly provider: AnyProvider;
   readonly baseUrl: string;
   readonly apiKey: string;
-  readonly authStyle: AuthStyle;
+  /** How the key travels; may change once, when the provider refuses it in one header and takes the other. */
+  authStyle: AuthStyle;
+  /** The user chose the header: no other is tried after a 401. */
+  readonly authForced?: boolean;
   readonly client: HttpClient;
   /** The key's request budget (absent with `--rate-limit off`). */
   readonly budget?: RequestBudget;
@@ -54,81 +56,16 @@ export function requestUrl(baseUrl: string, req: ApiRequest): string {
   return url.href;
 }
 
-function errorFor(conn: Connection, res: JsonResponse, what: string): UpscaleError {
-  const provider = remote(conn);
-  const detail =
-    provider.errorMessage(res.status, res.json) ??
-    (res.text.trim().startsWith('<') ? 'an HTML error page' : res.text.slice(0, 200).trim());
-  const said = detail ? `: ${detail}` : '';
-  const status = res.status;
-  if (status === 401 || status === 403) {
-    return new UpscaleError('AUTH', `${provider.id} rejected the API key (HTTP ${status}${said})`, {
-      status,
-      hint: `check the key: --api-key, ${keyEnvText(provider)}, or \`${keyConfigCommand(provider)}\``,
-    });
-  }
-  if (status === 402) {
-    return new UpscaleError(
-      'PAYMENT_REQUIRED',
-      `${provider.id} refused the ${what}: payment required${said}`,
-      {
-        status,
-        hint: 'add credits to the provider account, then run the same command again',
-      },
-    );
-  }
-  if (status === 400 || status === 413 || status === 422) {
-    return new UpscaleError('REJECTED', `${provider.id} rejected the ${what} (HTTP ${status}${said})`, {
-      status,
-      hint: 'check the flags against `upscale providers`; run with --verbose to see the request',
-    });
-  }
-  if (status === 404) {
-    return new UpscaleError('TASK_NOT_FOUND', `${provider.id} does not know this task (HTTP 404${said})`, {
-      status,
-      hint: 'the task id may be wrong or expired, or belong to another provider (-p)',
-    });
-  }
-  if (isQuotaAnswer(status, res.headers, res.text)) {
-    const reset = parseRateLimitHeaders(res.headers).resetMs;
-    const when =
-      reset === undefined
-        ? ''
-        : `; it resets at ${new Date(Date.now() + reset).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-    return new UpscaleError(
-      'DAILY_LIMIT',
-      `${provider.id} says the daily limit of this API key is reached${said}${when}`,
-      {
-        status,
-        hint: 'run the same command again after the reset: what is done is skipped, nothing is paid twice',
-      },
-    );
-  }
-  if (status === 429) {
-    return new UpscaleError('RATE_LIMITED', `${provider.id} is rate limiting the ${what} (HTTP 429${said})`, {
-      status,
-      hint: 'wait a minute or lower --concurrency, then run the same command again',
-    });
-  }
-  return new UpscaleError(
-    'HTTP',
-    `${safeHost(conn.baseUrl)} answered the ${what} with HTTP ${status}${said}`,
-    {
-      status,
-      hint: 'the provider may be having trouble: run the same command again later',
-    },
-  );
-}
-
-async function send(
+/** One request and its answer (any status), retried per policy; `isFinal` stops retries of a final 5xx. */
+async function exchange(
   conn: Connection,
   req: ApiRequest,
   policy: RetryPolicy,
-  what: string,
-  signal?: AbortSignal,
-  charge: RequestCharge = {},
-) {
-  const res = await conn.client.json({
+  signal: AbortSignal | undefined,
+  charge: RequestCharge,
+  isFinal?: (res: Pick<JsonResponse, 'status' | 'json'>) => boolean,
+): Promise<JsonResponse> {
+  return conn.client.json({
     url: requestUrl(conn.baseUrl, req),
     method: req.method,
     headers: remote(conn).authHeaders(conn.apiKey, conn.authStyle),
@@ -139,8 +76,23 @@ async function send(
     ...(charge.priority ? { priority: charge.priority } : {}),
     ...(charge.onSent ? { onSent: charge.onSent } : {}),
     ...(charge.prepaid ? { prepaid: true } : {}),
+    ...(isFinal
+      ? { isFinal: (status: number, text: string) => isFinal({ status, json: parseJson(text) }) }
+      : {}),
   });
-  if (res.status < 200 || res.status >= 300) throw errorFor(conn, res, what);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parsed JSON of a 2xx answer; anything else becomes an UpscaleError by its cause. */
+function bodyOf(conn: Connection, res: JsonResponse, what: string): unknown {
+  if (res.status < 200 || res.status >= 300) throw errorFor(remote(conn), conn.baseUrl, res, what);
   if (res.json === undefined) {
     throw new UpscaleError(
       'BAD_RESPONSE',
@@ -151,6 +103,24 @@ async function send(
     );
   }
   return res.json;
+}
+
+async function send(
+  conn: Connection,
+  req: ApiRequest,
+  policy: RetryPolicy,
+  what: string,
+  signal?: AbortSignal,
+  charge: RequestCharge = {},
+) {
+  return bodyOf(conn, await exchange(conn, req, policy, signal, charge), what);
+}
+
+/** After a 401 to an automatically chosen header: the provider's other one, when it has one. */
+function otherAuthStyle(conn: Connection, error: unknown): AuthStyle | undefined {
+  if (conn.authForced || !(error instanceof UpscaleError) || error.status !== 401) return undefined;
+  if (isLocalProvider(conn.provider)) return undefined;
+  return conn.provider.api.authStyles.find((s) => s !== conn.authStyle);
 }
 
 /**
@@ -188,7 +158,23 @@ export async function submitTask(
 ): Promise<ParsedTask> {
   const req = remote(conn).buildSubmit(params, image);
   try {
-    return remote(conn).parseSubmit(await send(conn, req, SUBMIT_POLICY, 'submit', signal, charge));
+    try {
+      return remote(conn).parseSubmit(await send(conn, req, SUBMIT_POLICY, 'submit', signal, charge));
+    } catch (error) {
+      const other = otherAuthStyle(conn, error);
+      if (!other) throw error;
+      // A 401 created nothing: the same key in the provider's other header, once.
+      const refused = conn.authStyle;
+      conn.authStyle = other;
+      try {
+        const task = remote(conn).parseSubmit(await send(conn, req, SUBMIT_POLICY, 'submit', signal, charge));
+        conn.client.log(`${conn.provider.id} refused the key as ${refused} and took it as ${other}`);
+        return task;
+      } catch (again) {
+        conn.authStyle = refused;
+        throw again;
+      }
+    }
   } catch (error) {
     if (!mayHaveCreatedTask(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
@@ -210,15 +196,13 @@ export async function fetchTaskState(
   signal?: AbortSignal,
   charge?: RequestCharge,
 ): Promise<TaskState> {
-  const json = await send(
-    conn,
-    remote(conn).statusRequest(taskId),
-    READ_POLICY,
-    'status request',
-    signal,
-    charge,
-  );
-  return remote(conn).parseStatus(json, taskId).state;
+  const isFinal = (res: Pick<JsonResponse, 'status' | 'json'>) => finalTaskFailure(res) !== undefined;
+  const req = remote(conn).statusRequest(taskId);
+  const res = await exchange(conn, req, READ_POLICY, signal, charge ?? {}, isFinal);
+  // Novita says "this task failed" with a 500 on its result endpoint: final, not a server fault.
+  const failed = finalTaskFailure(res);
+  if (failed) return failed;
+  return remote(conn).parseStatus(bodyOf(conn, res, 'status request'), taskId).state;
 }
 
 /** Pages read at most: a list longer than this cannot decide anything (10,000 tasks at 100 a page). */

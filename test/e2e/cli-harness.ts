@@ -97,6 +97,9 @@ const CALM: EmulatorOptions = {
   outputRounding: 'exact',
   listPageSize: null,
   trickleMs: 2000,
+  freepikErrorShape: 'problem-flat',
+  comfyErrorShape: 'nested',
+  novitaEmptyReason: false,
 };
 
 /**

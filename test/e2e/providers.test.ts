@@ -138,7 +138,7 @@ describe('-p freepik-precision-v2', () => {
 });
 
 describe('-p comfy', () => {
-  it('sends the creative flags to the proxy with a Bearer key', async () => {
+  it('sends a Comfy API key as X-API-KEY with no flag, and the creative flags to the proxy', async () => {
     const run = await runCli(['photo.jpg', '-p', 'comfy', '--scale', '2x', '--engine', 'illusio', ...FAST], {
       cwd: dir,
       env: env(),
@@ -146,8 +146,8 @@ describe('-p comfy', () => {
     expect(run.code).toBe(0);
     const { request, image, fields } = submitted();
     expect(request.path).toBe('/proxy/freepik/v1/ai/image-upscaler');
-    expect(request.headers.authorization).toBe(`Bearer ${emu.keys.comfy}`);
-    expect(request.headers['x-api-key']).toBeUndefined();
+    expect(request.headers['x-api-key']).toBe(emu.keys.comfy);
+    expect(request.headers.authorization).toBeUndefined();
     expect(image.kind).toBe('base64');
     expect(fields).toEqual({ scale_factor: '2x', engine: 'magnific_illusio' });
     const out = await written(run.stdout);
@@ -169,12 +169,59 @@ describe('-p comfy', () => {
     expect((await written(run.stdout)).output).toMatch(/shot@2x\.png$/);
   });
 
-  it('reports 402 as payment required, with a hint to add credits', async () => {
-    emu.script('submit', [402], { provider: 'comfy' });
+  it('sends a signed-in JWT as Bearer', async () => {
+    const run = await runCli(['photo.jpg', '-p', 'comfy', ...FAST], {
+      cwd: dir,
+      env: { ...env(), COMFY_API_KEY: emu.keys.comfyJwt },
+    });
+    expect(run.code).toBe(0);
+    const { request } = submitted();
+    expect(request.headers.authorization).toBe(`Bearer ${emu.keys.comfyJwt}`);
+    expect(request.headers['x-api-key']).toBeUndefined();
+  });
+
+  it('after a 401 to the header it chose, tries the provider’s other header once and says which worked', async () => {
+    // The old Freepik header refused, the Magnific one taken (the rebrand): no task was created.
+    emu.script('submit', [{ status: 401, body: { message: 'Invalid API key' } }]);
+    const run = await runCli(['photo.jpg', '--verbose', ...FAST], { cwd: dir, env: env() });
+    expect(run.code).toBe(0);
+    const submits = emu.requests.filter((r) => r.route === 'submit');
+    expect(submits.map((r) => r.status)).toEqual([401, 200]);
+    expect(submits[1]?.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
+    expect(emu.submissions()).toBe(1);
+    expect(run.stderr).toMatch(
+      /freepik refused the key as x-freepik-api-key and took it as x-magnific-api-key/,
+    );
+    const forced = await runCli(['photo.jpg', '--overwrite', '--key-header', 'x-freepik-api-key', ...FAST], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(forced.code).toBe(0);
+  });
+
+  it('reports 402 as payment required, with a hint to top up', async () => {
+    emu.script('submit', ['billing'], { provider: 'comfy' });
     const run = await runCli(['photo.jpg', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
     expect(run.code).toBe(1);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'PAYMENT_REQUIRED' } });
-    expect(run.stderr).toContain('add credits');
+    expect(run.stderr).toMatch(/Payment required \(payment_required\)/);
+    expect(run.stderr).toContain('top up');
+  });
+
+  it('refuses an input under 160 px or beyond 3:1 before sending; --fit upsizes a small one', async () => {
+    await copyFile(join(IMAGES, 'tiny.png'), join(dir, 'tiny.png'));
+    await copyFile(join(IMAGES, 'wide.png'), join(dir, 'wide.png'));
+    const small = await runCli(['tiny.png', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
+    expect(small.code).toBe(2);
+    expect(small.stderr).toMatch(/tiny.png is 100×80: under comfy's 160 px minimum side/);
+    expect(small.stderr).toMatch(/--fit to send it upsized to 200×160/);
+    const wide = await runCli(['wide.png', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toMatch(/aspect ratio of 4.00:1, outside comfy's 1:3–3:1/);
+    expect(emu.requests).toEqual([]);
+    const fitted = await runCli(['tiny.png', '-p', 'comfy', '--fit', ...FAST], { cwd: dir, env: env() });
+    expect(fitted.code).toBe(0);
+    expect(emu.tasks[0]?.input).toMatchObject({ width: 200, height: 160 });
   });
 });
 
@@ -200,6 +247,41 @@ describe('-p novita', () => {
     // The emulator's rule (long side 2048, aspect kept); the CLI itself does not assume one.
     expect([out.format, out.width, out.height]).toEqual(['webp', 2048, 1536]);
     expect(emu.keyLeaks).toEqual([]);
+  });
+
+  it('an empty balance (HTTP 400 BILLING_BALANCE_NOT_ENOUGH) says top up, not "check the flags"', async () => {
+    const url = await staticUrl('photo.jpg');
+    emu.script('submit', ['billing'], { provider: 'novita' });
+    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], { cwd: dir, env: env() });
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ error: { code: 'PAYMENT_REQUIRED' } });
+    expect(run.stderr).toMatch(/Insufficient balance \(BILLING_BALANCE_NOT_ENOUGH\)/);
+    expect(run.stderr).toContain('top up');
+  });
+
+  it('a wrong key (HTTP 403 INVALID_API_KEY) says where keys come from', async () => {
+    const url = await staticUrl('photo.jpg');
+    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], {
+      cwd: dir,
+      env: { ...env(), NOVITA_API_KEY: 'not-the-key' },
+    });
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ error: { code: 'AUTH' } });
+    expect(run.stderr).toContain('NOVITA_API_KEY');
+  });
+
+  it('a failed task answered with HTTP 500 TASK_FAILED is final: no retries, nothing left pending', async () => {
+    const url = await staticUrl('photo.jpg');
+    emu.script('outcome', [{ novitaResultError: 'TASK_FAILED', reason: 'the image is too blurry' }]);
+    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], { cwd: dir, env: env() });
+    expect(run.code).toBe(1);
+    const [line] = jsonLines(run.stdout);
+    expect(line).toMatchObject({ error: { code: 'TASK_FAILED' } });
+    expect(JSON.stringify(line)).toMatch(/too blurry/);
+    const failedPolls = emu.requests.filter((r) => r.route === 'status' && r.status === 500);
+    expect(failedPolls).toHaveLength(1);
+    const status = await runCli(['status', '--json'], { cwd: dir, env: env() });
+    expect(status.stdout).toBe('');
   });
 
   it('refuses a local file with exit 2, saying why and what to do, sending nothing', async () => {
@@ -260,6 +342,50 @@ describe('-p magnific', () => {
     expect(request.path).toBe('/v1/ai/image-upscaler-precision-v2');
     expect(request.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
   });
+});
+
+describe('what the real clients send, and how errors read (issue 13)', () => {
+  it('--dry-run shows scale_factor even when --scale is not given; --preset faithful under single flags', async () => {
+    const run = await runCli(
+      ['photo.jpg', '--dry-run', '--json', '--preset', 'faithful', '--creativity', '2'],
+      {
+        cwd: dir,
+        env: env(),
+      },
+    );
+    expect(run.code).toBe(0);
+    const bodyOf = (stdout: string) =>
+      (jsonLines(stdout)[0]?.request as { body?: unknown } | undefined)?.body;
+    expect(bodyOf(run.stdout)).toEqual({
+      image: expect.stringMatching(/^<base64 of photo.jpg/),
+      scale_factor: '2x',
+      engine: 'magnific_sharpy',
+      creativity: 2,
+      resemblance: 10,
+    });
+    const v2 = await runCli(['photo.jpg', '-p', 'freepik-precision-v2', '--dry-run', '--json'], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(bodyOf(v2.stdout)).toMatchObject({ scale_factor: 2 });
+    expect(emu.requests).toEqual([]);
+  });
+
+  it.each([['detail'], ['message'], ['problem-wrapped']])(
+    'a refused submit in the %s shape is one readable line with a hint',
+    async (shape) => {
+      emu.set({ freepikErrorShape: shape as 'detail' });
+      emu.script('submit', [400]);
+      const run = await runCli(['photo.jpg', ...FAST], { cwd: dir, env: env() });
+      emu.set({ freepikErrorShape: 'problem-flat' });
+      expect(run.code).toBe(1);
+      const error = jsonLines(run.stdout)[0]?.error as { code: string; message: string; hint: string };
+      expect(error.code).toBe('REJECTED');
+      expect(error.message).toMatch(/^freepik rejected the submit \(HTTP 400: \S.+\)$/);
+      expect(error.message).not.toMatch(/[{}]/);
+      expect(error.hint).toMatch(/upscale providers/);
+    },
+  );
 });
 
 describe('-p freepik refuses flags of other providers', () => {

@@ -51,7 +51,7 @@ function fpHeaders(extra: Record<string, string> = {}): Record<string, string> {
 }
 const comfyHeaders = () => ({
   'content-type': 'application/json',
-  authorization: `Bearer ${emu.keys.comfy}`,
+  'x-api-key': emu.keys.comfy,
 });
 const novitaHeaders = () => ({
   'content-type': 'application/json',
@@ -131,18 +131,18 @@ describe('auth', () => {
     });
   }
 
-  it('comfy: 401 with {error, message}; Bearer and X-API-KEY accepted', async () => {
+  it('comfy: 401 with {error: {message, type}}; API key as X-API-KEY, JWT as Bearer', async () => {
     const path = '/proxy/freepik/v1/ai/image-upscaler';
     let res = await post(path, { image: small }, { 'content-type': 'application/json' });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'Unauthorized', message: 'Missing API key' });
+    expect(await res.json()).toEqual({ error: { message: 'Missing API key', type: 'unauthorized' } });
     res = await post(
       path,
       { image: small },
       { 'content-type': 'application/json', authorization: 'Bearer nope' },
     );
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'Unauthorized', message: 'Invalid API key' });
+    expect(await res.json()).toEqual({ error: { message: 'Invalid token', type: 'unauthorized' } });
     // the Freepik key is not a Comfy key
     res = await post(path, { image: small }, fpHeaders());
     expect(res.status).toBe(401);
@@ -152,12 +152,12 @@ describe('auth', () => {
     res = await post(
       path,
       { image: small },
-      { 'content-type': 'application/json', 'x-api-key': emu.keys.comfy },
+      { 'content-type': 'application/json', authorization: `Bearer ${emu.keys.comfyJwt}` },
     );
     expect(res.status).toBe(200);
-    expect(emu.requests.filter((r) => r.status === 200).map((r) => r.authHeader)).toEqual([
-      'authorization',
-      'x-api-key',
+    expect(emu.requests.filter((r) => r.status === 200).map((r) => [r.authHeader, r.credential])).toEqual([
+      ['x-api-key', 'api-key'],
+      ['authorization', 'jwt'],
     ]);
     expect(emu.submissions('comfy')).toBe(2);
   });
@@ -174,9 +174,9 @@ describe('auth', () => {
       { image: url },
       { 'content-type': 'application/json', authorization: 'Bearer wrong' },
     );
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403); // a wrong key is a 403 (seen live); a missing one a 401
     body = await json<NovitaError>(res);
-    expect(body.reason).toBe('INVALID_API_KEY');
+    expect(body).toMatchObject({ code: 403, reason: 'INVALID_API_KEY' });
     res = await get(`/v3/async/task-result?task_id=${crypto.randomUUID()}`, {});
     expect(res.status).toBe(401);
     expect(emu.submissions()).toBe(0);
@@ -301,16 +301,16 @@ describe('strict validation', () => {
     expect(res.status).toBe(200); // 10.24 MP
   });
 
-  it('comfy: {error, message} bodies; accepts URL images', async () => {
+  it('comfy: {error: {message, type}} bodies; accepts URL images', async () => {
     let res = await post(
       '/proxy/freepik/v1/ai/image-upscaler',
       { image: `data:image/png;base64,${small}` },
       comfyHeaders(),
     );
     expect(res.status).toBe(400);
-    const body = await json<{ error: string; message: string }>(res);
-    expect(body.error).toBe('Bad Request');
-    expect(body.message).toMatch(/data:/);
+    const body = await json<{ error: { message: string; type: string } }>(res);
+    expect(body.error.type).toBe('bad_request');
+    expect(body.error.message).toMatch(/data:/);
     res = await post('/proxy/freepik/v1/ai/image-upscaler', { image: small, creativity: 20 }, comfyHeaders());
     expect(res.status).toBe(400);
     res = await post(
@@ -319,7 +319,7 @@ describe('strict validation', () => {
       comfyHeaders(),
     );
     expect(res.status).toBe(400);
-    expect((await json<{ message: string }>(res)).message).toMatch(/not reachable/);
+    expect((await json<{ error: { message: string } }>(res)).error.message).toMatch(/not reachable/);
     res = await post(
       '/proxy/freepik/v1/ai/image-upscaler',
       { image: `${emu.cdnUrl}/static/small.png` },
@@ -490,7 +490,7 @@ describe('task lifecycle', () => {
     expect(seen.at(-1)!.generated[0]).toContain(emu.cdnUrl);
     const miss = await get(`/proxy/freepik/v1/ai/image-upscaler/${crypto.randomUUID()}`, comfyHeaders());
     expect(miss.status).toBe(404);
-    expect(await miss.json()).toEqual({ message: 'Task not found' });
+    expect(await miss.json()).toEqual({ error: { message: 'Task not found', type: 'not_found' } });
     expect(emu.tasks[0]?.output).toMatchObject({ width: 800, height: 640 });
   });
 

@@ -19,12 +19,16 @@ export async function pollUntil<T>(
   }
 }
 
-/** The JSON request headers each provider family expects, with the emulator's keys. */
-export function keyHeaders(keys: { freepik: string; comfy: string; novita: string }) {
+/**
+ * The JSON request headers each provider family expects, with the emulator's keys. Comfy, as the
+ * real proxy: the API key in X-API-KEY (`comfy`), the JWT as a Bearer token (`comfyJwt`).
+ */
+export function keyHeaders(keys: { freepik: string; comfy: string; comfyJwt: string; novita: string }) {
   const json = { 'content-type': 'application/json' };
   return {
     freepik: (): Record<string, string> => ({ ...json, 'x-freepik-api-key': keys.freepik }),
-    comfy: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.comfy}` }),
+    comfy: (): Record<string, string> => ({ ...json, 'x-api-key': keys.comfy }),
+    comfyJwt: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.comfyJwt}` }),
     novita: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.novita}` }),
   };
 }

@@ -145,7 +145,9 @@ describe('rateLimit', () => {
     let res = await comfySubmit();
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBeNull();
-    expect(await res.json()).toEqual({ error: 'Too Many Requests', message: 'Rate limit exceeded' });
+    expect(await res.json()).toEqual({
+      error: { message: 'Rate limit exceeded', type: 'too_many_requests' },
+    });
 
     expect(await statuses(2, novitaStatus)).toEqual([404, 404]);
     res = await novitaSubmit();
@@ -373,8 +375,7 @@ describe('dailyTaskCap', () => {
     expect(await statuses(2, comfySubmit)).toEqual([200, 429]);
     const comfy = await comfySubmit();
     expect(await comfy.json()).toEqual({
-      error: 'Too Many Requests',
-      message: 'Daily limit of 1 tasks reached',
+      error: { message: 'Daily limit of 1 tasks reached', type: 'too_many_requests' },
     });
     expect(await statuses(1, novitaSubmit)).toEqual([200]);
     const novita = await novitaSubmit();

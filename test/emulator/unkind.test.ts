@@ -190,7 +190,9 @@ describe('submit faults that create the task, then answer badly', () => {
     emu.set({ faultRate: 1, faultKinds: ['create-then-500'] });
     const res = await post('/proxy/freepik/v1/ai/image-upscaler', { image: small }, comfyHeaders());
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: 'Internal Server Error', message: 'Internal Server Error' });
+    expect(await res.json()).toEqual({
+      error: { message: 'Internal Server Error', type: 'internal_server_error' },
+    });
     expect(emu.submissions('comfy-creative')).toBe(1);
     const id = emu.requests[0]!.taskId!;
     // status polls are not affected: the pool has nothing for them

@@ -14,14 +14,20 @@ const submit = (provider: Provider, flags: Record<string, string>, image: FileIm
 
 describe('comfy: the creative flags on the Comfy proxy', () => {
   it.each([
-    [{}, { image: file }],
+    [{}, { image: file, scale_factor: '2x' }],
     [
       { scale: '4x', engine: 'sharpy' },
       { image: file, scale_factor: '4x', engine: 'magnific_sharpy' },
     ],
     [
       { prompt: 'a fox', creativity: '-3', optimizedFor: 'films_n_photography' },
-      { image: file, prompt: 'a fox', creativity: -3, optimized_for: 'films_n_photography' },
+      {
+        image: file,
+        scale_factor: '2x',
+        prompt: 'a fox',
+        creativity: -3,
+        optimized_for: 'films_n_photography',
+      },
     ],
   ])('%o → %o', (flags, expected) => {
     const req = submit(comfyCreative, flags);
@@ -29,7 +35,7 @@ describe('comfy: the creative flags on the Comfy proxy', () => {
   });
 
   it('passes a URL input through and takes files as well', () => {
-    expect(submit(comfyCreative, {}, url).body).toEqual({ image: url });
+    expect(submit(comfyCreative, {}, url).body).toEqual({ image: url, scale_factor: '2x' });
     expect(comfyCreative.limits.inputs).toEqual({ file: true, url: true });
   });
 

@@ -28,6 +28,7 @@ describe('estimateCost on every provider', () => {
     ['magnific', { scale: 16 }, 4.004], // + 64 MP 1.716
     ['freepik-precision-v2', { scale: 4 }, 0.572],
     ['comfy-precision-v2', { scale: 3 }, 0.572], // priced as the next power of two, 4x
+    ['freepik-precision-v2', {}, 0.143], // 2 is sent when unset
     ['magnific-precision-v2', { scale: 2 }, 0.143],
   ])('%s %o at 1 MP: €%d', (id, params, euros) => {
     expect(providers[id as keyof typeof providers].estimateCost(photo, params)).toMatchObject({
@@ -39,7 +40,6 @@ describe('estimateCost on every provider', () => {
   it.each([
     ['freepik-precision', {}],
     ['magnific-precision', {}],
-    ['freepik-precision-v2', {}],
     ['novita', { resolution: '4k' }],
   ])('%s %o: unknown, not zero', (id, params) => {
     const cost = providers[id as keyof typeof providers].estimateCost(photo, params);

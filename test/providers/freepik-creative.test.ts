@@ -10,22 +10,25 @@ const body = (flags: Record<string, string>) =>
 
 describe('freepik creative: flags → body', () => {
   it.each([
-    [{}, { image }],
+    [{}, { image, scale_factor: '2x' }],
     [{ scale: '4x' }, { image, scale_factor: '4x' }],
     [{ scale: '4' }, { image, scale_factor: '4x' }],
     [{ scale: '16X' }, { image, scale_factor: '16x' }],
-    [{ engine: 'sparkle' }, { image, engine: 'magnific_sparkle' }],
-    [{ engine: 'magnific_illusio' }, { image, engine: 'magnific_illusio' }],
-    [{ engine: 'Sharpy' }, { image, engine: 'magnific_sharpy' }],
-    [{ engine: 'automatic' }, { image, engine: 'automatic' }],
-    [{ optimizedFor: 'soft_portraits' }, { image, optimized_for: 'soft_portraits' }],
-    [{ prompt: 'Crazy dog in the space' }, { image, prompt: 'Crazy dog in the space' }],
+    [{ engine: 'sparkle' }, { image, scale_factor: '2x', engine: 'magnific_sparkle' }],
+    [{ engine: 'magnific_illusio' }, { image, scale_factor: '2x', engine: 'magnific_illusio' }],
+    [{ engine: 'Sharpy' }, { image, scale_factor: '2x', engine: 'magnific_sharpy' }],
+    [{ engine: 'automatic' }, { image, scale_factor: '2x', engine: 'automatic' }],
+    [{ optimizedFor: 'soft_portraits' }, { image, scale_factor: '2x', optimized_for: 'soft_portraits' }],
+    [{ prompt: 'Crazy dog in the space' }, { image, scale_factor: '2x', prompt: 'Crazy dog in the space' }],
     [
       { creativity: '2', hdr: '1', resemblance: '0', fractality: '-1' },
-      { image, creativity: 2, hdr: 1, resemblance: 0, fractality: -1 },
+      { image, scale_factor: '2x', creativity: 2, hdr: 1, resemblance: 0, fractality: -1 },
     ],
-    [{ creativity: '-10' }, { image, creativity: -10 }],
-    [{ webhookUrl: 'https://example.com/hook' }, { image, webhook_url: 'https://example.com/hook' }],
+    [{ creativity: '-10' }, { image, scale_factor: '2x', creativity: -10 }],
+    [
+      { webhookUrl: 'https://example.com/hook' },
+      { image, scale_factor: '2x', webhook_url: 'https://example.com/hook' },
+    ],
   ])('%o → %o', (flags, expected) => {
     expect(body(flags)).toEqual(expected);
   });

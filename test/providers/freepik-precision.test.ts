@@ -58,13 +58,13 @@ describe('freepik-precision (v1): flags → body', () => {
 
 describe('freepik-precision-v2: flags → body', () => {
   it.each([
-    [{}, { image }],
+    [{}, { image, scale_factor: 2 }],
     [{ scale: '4' }, { image, scale_factor: 4 }],
     [{ scale: '4x' }, { image, scale_factor: 4 }],
     [{ scale: '16X' }, { image, scale_factor: 16 }],
     [{ scale: '3' }, { image, scale_factor: 3 }],
-    [{ flavor: 'photo_denoiser' }, { image, flavor: 'photo_denoiser' }],
-    [{ flavor: 'Sublime' }, { image, flavor: 'sublime' }],
+    [{ flavor: 'photo_denoiser' }, { image, scale_factor: 2, flavor: 'photo_denoiser' }],
+    [{ flavor: 'Sublime' }, { image, scale_factor: 2, flavor: 'sublime' }],
     [
       { sharpen: '7', smartGrain: '8', ultraDetail: '30', scale: '2', flavor: 'photo' },
       { image, sharpen: 7, smart_grain: 8, ultra_detail: 30, scale_factor: 2, flavor: 'photo' },
@@ -89,12 +89,15 @@ describe('freepik-precision-v2: flags → body', () => {
     expect(() => body(freepikPrecisionV2, flags)).toThrow(message);
   });
 
-  it('knows the output size only when a scale is given, and names it apart from creative results', () => {
+  it('knows the output size (2x, always sent, when unset), and names it apart from creative results', () => {
     expect(freepikPrecisionV2.outputSize({ width: 100, height: 50 }, { scale: 3 })).toEqual({
       width: 300,
       height: 150,
     });
-    expect(freepikPrecisionV2.outputSize({ width: 100, height: 50 }, {})).toBeUndefined();
+    expect(freepikPrecisionV2.outputSize({ width: 100, height: 50 }, {})).toEqual({
+      width: 200,
+      height: 100,
+    });
     expect(freepikPrecisionV2.outputTag({ scale: 4 })).toBe('precision-v2-4x');
     expect(freepikPrecisionV2.outputTag({})).toBe('precision-v2');
   });

@@ -8,8 +8,10 @@ import type { Terminal } from '../terminal.js';
 export interface FlagInfo {
   readonly flag: string;
   readonly values: string;
-  /** The provider's own default, applied when the flag is not given (unset flags are not sent). */
+  /** The provider's own default, applied when the flag is not given. */
   readonly default: ParamValue | null;
+  /** The default is sent when the flag is not given (else nothing is sent). */
+  readonly alwaysSent: boolean;
   readonly description: string;
 }
 
@@ -30,6 +32,8 @@ export interface ProviderInfo {
     readonly scales: readonly number[];
     readonly maxOutputPixels: number | null;
     readonly maxOutputSide: number | null;
+    readonly minInputSide: number | null;
+    readonly maxAspectRatio: number | null;
   };
   readonly flags: readonly FlagInfo[];
   readonly refuses: readonly { readonly flag: string; readonly why: string; readonly hint: string }[];
@@ -67,11 +71,14 @@ export function providerInfo(p: AnyProvider): ProviderInfo {
       scales: limits.scales,
       maxOutputPixels: limits.maxOutputPixels ?? null,
       maxOutputSide: limits.maxOutputSide ?? null,
+      minInputSide: limits.minInputSide ?? null,
+      maxAspectRatio: limits.maxAspectRatio ?? null,
     },
     flags: p.params.map((s) => ({
       flag: s.flag,
       values: s.valid,
       default: s.providerDefault ?? null,
+      alwaysSent: s.alwaysSent ?? false,
       description: s.description,
     })),
     refuses: Object.entries(p.refuses ?? {}).map(([key, r]) => ({
@@ -96,15 +103,28 @@ function inputsText(inputs: ProviderInfo['inputs']): string {
 }
 
 function limitsText(info: ProviderInfo): string {
-  const { scales, maxOutputPixels, maxOutputSide } = info.limits;
+  const { scales, maxOutputPixels, maxOutputSide, minInputSide, maxAspectRatio } = info.limits;
   const parts = [scales.length > 0 ? `scales ${scales.map((s) => `${s}x`).join(' ')}` : 'no scale factor'];
   if (maxOutputPixels !== null) parts.push(`output ≤ ${(maxOutputPixels / 1e6).toFixed(1)} MP`);
   if (maxOutputSide !== null) parts.push(`output ≤ ${maxOutputSide} px per side`);
+  if (minInputSide !== null) parts.push(`input ≥ ${minInputSide} px per side (--fit upsizes)`);
+  if (maxAspectRatio !== null) parts.push(`aspect within 1:${maxAspectRatio}–${maxAspectRatio}:1`);
   return parts.join('; ');
 }
 
 function pad(text: string, width: number): string {
   return text.length >= width ? `${text} ` : text + ' '.repeat(width - text.length);
+}
+
+/** How the key travels; Comfy picks by the key's shape (see options.ts: resolveAuthStyle). */
+function headerText(
+  all: readonly AuthStyle[],
+  first: AuthStyle | undefined,
+  others: readonly AuthStyle[],
+): string {
+  if (all.includes('bearer') && all.includes('x-api-key'))
+    return "X-API-KEY: <key> for an API key, Authorization: Bearer <token> for a JWT (by the key's shape; --key-header forces one)";
+  return `${first ? HEADER_TEXT[first] : '?'}${others.length > 0 ? ` (or --key-header ${others.join(', ')})` : ''}`;
 }
 
 /** The human table: one block per provider. */
@@ -120,9 +140,7 @@ export function formatProvider(info: ProviderInfo): string {
       ? [
           `  root     --base-url, ${baseUrl.env} or config ${baseUrl.config}`,
           `  key      --api-key, ${info.key.env.join(', ')} or config ${info.key.config.join(', ')}`,
-          `  header   ${defaultHeader ? HEADER_TEXT[defaultHeader] : '?'}${
-            otherHeaders.length > 0 ? ` (or --key-header ${otherHeaders.join(', ')})` : ''
-          }`,
+          `  header   ${headerText(info.keyHeaders, defaultHeader, otherHeaders)}`,
         ]
       : ['  key      none: nothing leaves this machine']),
     `  inputs   ${inputsText(info.inputs)}`,
@@ -130,7 +148,8 @@ export function formatProvider(info: ProviderInfo): string {
   ];
   const flagWidth = Math.max(...info.flags.map((f) => f.flag.length)) + 2;
   info.flags.forEach((f, i) => {
-    const shownDefault = f.default === null ? '' : ` (default ${f.default})`;
+    const shownDefault =
+      f.default === null ? '' : ` (default ${f.default}${f.alwaysSent ? ', sent when unset' : ''})`;
     lines.push(
       `${i === 0 ? '  flags    ' : '           '}${pad(f.flag, flagWidth)}${f.description}: ${f.values}${shownDefault}`,
     );

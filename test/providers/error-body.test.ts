@@ -1,0 +1,107 @@
+/** One reader for every error body the providers send, and one line with a hint by cause. */
+import { describe, expect, it } from 'vitest';
+import { errorSentence, readErrorBody } from '../../src/providers/error-body.js';
+import { freepikCreative } from '../../src/providers/freepik-creative.js';
+import { novita } from '../../src/providers/novita.js';
+import { errorFor, finalTaskFailure, flagForField } from '../../src/run/provider-errors.js';
+
+describe('readErrorBody + errorSentence', () => {
+  it.each([
+    [{ message: 'Invalid API key' }, 'Invalid API key'],
+    [{ detail: 'Not enough credits' }, 'Not enough credits'],
+    [
+      {
+        message: "Your request parameters didn't validate.",
+        invalid_params: [{ name: 'scale_factor', reason: 'bad' }],
+      },
+      "Your request parameters didn't validate. (scale_factor: bad)",
+    ],
+    [
+      { problem: { message: 'Invalid', invalid_params: [{ field: 'engine', reason: 'unknown engine' }] } },
+      'Invalid (engine: unknown engine)',
+    ],
+    [
+      { error: { message: 'Insufficient credits', type: 'payment_required' } },
+      'Insufficient credits (payment_required)',
+    ],
+    [{ error: 'Unauthorized', message: 'Invalid API key' }, 'Invalid API key'],
+    [
+      { code: 400, reason: 'BILLING_BALANCE_NOT_ENOUGH', message: 'Insufficient balance', metadata: {} },
+      'Insufficient balance (BILLING_BALANCE_NOT_ENOUGH)',
+    ],
+    [{ code: 403, reason: '', message: 'key not valid', metadata: {} }, 'key not valid'],
+    [
+      { detail: [{ loc: ['body', 'scale_factor'], msg: 'must be 2x..16x' }] },
+      'invalid parameters (scale_factor: must be 2x..16x)',
+    ],
+    [{ code: 500, reason: 'TASK_FAILED', message: '' }, 'TASK_FAILED'],
+    ['<html>oops</html>', undefined],
+    [null, undefined],
+  ])('%j → %s', (json, sentence) => {
+    expect(errorSentence(readErrorBody(json))).toBe(sentence);
+  });
+});
+
+describe('errorFor: the code and hint follow the cause', () => {
+  const res = (status: number, json: unknown) => ({ status, headers: {}, text: JSON.stringify(json), json });
+  it.each([
+    [
+      novita,
+      400,
+      { code: 400, reason: 'BILLING_BALANCE_NOT_ENOUGH', message: 'Insufficient balance', metadata: {} },
+      'PAYMENT_REQUIRED',
+      /top up/,
+    ],
+    [
+      novita,
+      403,
+      { code: 403, reason: 'INVALID_API_KEY', message: 'invalid key', metadata: {} },
+      'AUTH',
+      /NOVITA_API_KEY/,
+    ],
+    [freepikCreative, 402, { message: 'Payment required' }, 'PAYMENT_REQUIRED', /top up/],
+    [freepikCreative, 401, { message: 'Invalid API key' }, 'AUTH', /FREEPIK_API_KEY/],
+    [
+      freepikCreative,
+      400,
+      {
+        message: "didn't validate",
+        invalid_params: [
+          { name: 'optimized_for', reason: 'bad' },
+          { name: 'scale_factor', reason: 'bad' },
+        ],
+      },
+      'REJECTED',
+      /check --optimized-for, --scale against `upscale providers`/,
+    ],
+    [freepikCreative, 404, { message: 'Not found' }, 'TASK_NOT_FOUND', /task id/],
+    [freepikCreative, 503, { message: 'down' }, 'HTTP', /later/],
+  ])('%s HTTP %d %j → %s', (provider, status, json, code, hint) => {
+    const error = errorFor(provider as never, 'https://api.example.com', res(status, json), 'submit');
+    expect(error.code).toBe(code);
+    expect(error.hint).toMatch(hint);
+    expect(error.message.split('\n')).toHaveLength(1);
+  });
+
+  it('reads a Novita 500 TASK_FAILED on the result endpoint as a final failure, not a server fault', () => {
+    expect(
+      finalTaskFailure(res(500, { code: 500, reason: 'TASK_FAILED', message: 'bad input', metadata: {} })),
+    ).toEqual({
+      status: 'failed',
+      reason: 'bad input (TASK_FAILED)',
+    });
+    expect(finalTaskFailure(res(500, { code: 500, reason: 'GET_RESULT_FAILED', message: '' }))).toMatchObject(
+      { status: 'failed' },
+    );
+    expect(finalTaskFailure(res(500, { message: 'Internal Server Error' }))).toBeUndefined();
+    expect(finalTaskFailure(res(400, { reason: 'TASK_FAILED' }))).toBeUndefined();
+  });
+
+  it.each([
+    ['scale_factor', '--scale'],
+    ['optimized_for', '--optimized-for'],
+    ['smart_grain', '--smart-grain'],
+    ['output_format', '--format'],
+    ['image', 'the input image'],
+  ])('field %s comes from %s', (field, flag) => expect(flagForField(field)).toBe(flag));
+});
