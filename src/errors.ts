@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'REJECTED'
   | 'HTTP'
   | 'NETWORK'
+  | 'UNREACHABLE'
   | 'BAD_RESPONSE'
   | 'SUBMIT_UNCERTAIN'
   | 'EMPTY_RESULT'
@@ -47,6 +48,8 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 
 /** Codes raised by the pre-check of one input: that input is refused before any byte is sent. */
 const PRECHECK_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  // The provider's host could not be reached at all: nothing was sent either.
+  'UNREACHABLE',
   'INPUT_NOT_FOUND',
   'INPUT_UNREADABLE',
   'NOT_AN_IMAGE',

@@ -96,6 +96,21 @@ export function resolveProvider(raw: RawOptions, config: ConfigReader): AnyProvi
   return getProvider(id);
 }
 
+/** Other providers whose same flag takes this value (`--scale 3x`: the precision v2 products, local). */
+function providersTaking(key: string, value: string, except: string): string[] {
+  return PROVIDER_IDS.filter((id) => {
+    if (id === except) return false;
+    const spec = getProvider(id).params.find((p) => p.key === key);
+    if (!spec) return false;
+    try {
+      spec.parse(value);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Parses the provider's own flags; a flag that belongs to other providers is refused by name. */
 export function resolveParams(provider: AnyProvider, raw: RawOptions): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
@@ -117,9 +132,10 @@ export function resolveParams(provider: AnyProvider, raw: RawOptions): Record<st
       params[key] = spec.parse(String(value));
     } catch (error) {
       if (!(error instanceof ParamError)) throw error;
+      const elsewhere = providersTaking(key, String(value), provider.id);
       throw usageError(
         `${flagOf(key)} ${JSON.stringify(String(value))} ${error.message} (${provider.id})`,
-        `valid: ${spec.valid}`,
+        `valid: ${spec.valid}${elsewhere.length > 0 ? `; ${String(value)} works with -p ${elsewhere.join(', ')}` : ''}`,
       );
     }
   }
@@ -176,11 +192,14 @@ function resolveAuthStyle(
     return styles[0]!;
   }
   const style = provider.api.authStyles.find((s) => s === wanted.toLowerCase());
-  if (!style)
+  if (!style) {
+    const where =
+      raw.keyHeader !== undefined ? '--key-header' : `config ${provider.api.configSection}.keyHeader`;
     throw usageError(
-      `--key-header "${wanted}" is not accepted by ${provider.id}`,
+      `${where} "${wanted}" is not accepted by ${provider.id}`,
       `use one of ${provider.api.authStyles.join(', ')}`,
     );
+  }
   return style;
 }
 

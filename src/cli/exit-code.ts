@@ -12,7 +12,9 @@ export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean
   if (interrupted) return EXIT.interrupted;
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length === 0) return EXIT.ok;
+  // A failure with a task id was sent (and paid): only inputs that never reached a provider count.
   const allRefused =
-    failed.length === results.length && failed.every((r) => isRefusedBeforeSending(r.error?.code ?? ''));
+    failed.length === results.length &&
+    failed.every((r) => isRefusedBeforeSending(r.error?.code ?? '') && r.taskId === undefined);
   return allRefused ? EXIT.usage : EXIT.failed;
 }

@@ -10,6 +10,36 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const term = detectTerminal();
+/** The program's own long flags (the providers' come from cli-flags.json). */
+const COMMON_FLAGS = [
+  '--provider',
+  '--output',
+  '--overwrite',
+  '--dry-run',
+  '--json',
+  '--quiet',
+  '--verbose',
+  '--api-key',
+  '--base-url',
+  '--key-header',
+  '--poll-interval',
+  '--timeout',
+  '--request-timeout',
+  '--concurrency',
+  '--rate-limit',
+  '--recursive',
+  '--name',
+  '--shard',
+  '--resubmit-uncertain',
+  '--format',
+  '--quality',
+  '--strip-metadata',
+  '--background',
+  '--fit',
+  '--width',
+  '--height',
+  '--max-cost',
+];
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
 
 async function run(name: string, args: unknown[]): Promise<number> {
@@ -81,6 +111,13 @@ async function exitCodeOf(error: unknown): Promise<number> {
     const { existsSync } = await import('node:fs');
     if (flag && existsSync(flag)) {
       term.stderr.write(`  hint: ${flag} is a file here: pass it as ./${flag}, or after --\n`);
+    } else if (flag && !/did you mean/i.test(String((error as Error).message))) {
+      // commander suggests only for a bare flag; `--sacle=4x` gets no suggestion from it.
+      const { closestFlag } = await import('./did-you-mean.js');
+      const { loadCliFlags } = await import('./cli-flags.js');
+      const known = (await loadCliFlags()).options.map((o) => o.flag.split(/[ ,]/)[0]!);
+      const near = closestFlag(flag, [...known, ...COMMON_FLAGS]);
+      if (near) term.stderr.write(`  hint: did you mean ${near}?\n`);
     }
   }
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {

@@ -16,6 +16,7 @@ type Option = Commander.Option;
 const EXAMPLES = `
 Examples:
   $ upscale photo.jpg --engine sparkle --scale 4x        # writes photo@4x.<ext> next to photo.jpg
+  $ upscale photo.jpg -p local --scale 4x                # offline, no key: ESRGAN on this machine
   $ upscale photo.jpg -o big.png --prompt "a red fox"     # name the output file
   $ upscale photo.jpg --scale 8x --dry-run                # check limits, print the request, send nothing
   $ upscale a.jpg b.png -o upscaled/ --json | jq .output  # several inputs into a folder, JSON lines out
@@ -92,7 +93,7 @@ export function buildProgram(term: Terminal, run: Action, providers: CliFlags): 
     .option('--request-timeout <seconds>', 'longest wait for one answer from a server (default 60)')
     .option(
       '--concurrency <n>',
-      'tasks in flight at once (default: as many as the request budget keeps busy, 4–32; 1 for -p local)',
+      'tasks in flight at once (default: as many as the request budget keeps busy, 4–64; 1 for -p local)',
     )
     .option(
       '--rate-limit <n/period>',

@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { connect } from '../api/connection.js';
 import type { HttpClient } from '../http/client.js';
 import { type RawOptions, type ResolvedOptions, resolveOptions } from '../options.js';
+import { isLocalProvider } from '../providers/types.js';
 import type { Connection } from '../run/provider-api.js';
 import { type ConfigStore, openConfig } from './config-store.js';
 import { EXIT } from './exit-code.js';
@@ -42,10 +43,11 @@ function keepWasmBaseline(): void {
 }
 
 export async function openSession(flags: RawOptions): Promise<Session> {
-  keepWasmBaseline();
   addSecret(flags.apiKey);
   const config = await openConfig();
   const options = resolveOptions(flags, process.env, config);
+  // Only for the HTTP parser: the local engine's WebAssembly needs the optimizing compiler (~1.5× faster).
+  if (!isLocalProvider(options.provider)) keepWasmBaseline();
   addSecret(options.apiKey);
   let reporter: Reporter | undefined;
   const connection = connect(options, {

@@ -35,7 +35,8 @@ export function formatError(error: UpscaleError, term: Pick<Terminal, 'color'>, 
   const c = palette(term);
   const lines = [`${c.red('error:')} ${error.message}`];
   if (error.hint) lines.push(`  ${c.dim('hint:')} ${error.hint}`);
-  if (verbose && error.stack)
+  // A usage error is the user's to fix: its stack would only hide the message.
+  if (verbose && error.stack && !error.isUsage)
     lines.push(c.dim(String(error.cause instanceof Error ? error.cause.stack : error.stack)));
   return `${lines.join('\n')}\n`;
 }

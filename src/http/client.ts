@@ -135,7 +135,10 @@ export class HttpClient {
         const retryable =
           isNetworkError(error) && (req.policy.retryNetworkErrors === 'all' || isConnectError(error));
         this.log(`${req.method} ${req.url} → ${networkErrorCode(error) ?? (error as Error).message}`);
-        if (!retryable || attempt >= req.policy.maxAttempts) throw wrapNetworkError(error, req.url);
+        // A host that does not resolve or refuses connections gets one quick second try, not a
+        // minute of backoff: nothing reached it, and the user should hear so at once.
+        const attempts = isConnectError(error) ? Math.min(2, req.policy.maxAttempts) : req.policy.maxAttempts;
+        if (!retryable || attempt >= attempts) throw wrapNetworkError(error, req.url);
         await this.pauseBeforeRetry(req, attempt, undefined, networkErrorCode(error) ?? 'network error');
         continue;
       }
@@ -202,11 +205,33 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A network failure as an UpscaleError; `cause` keeps the undici error for isConnectError. */
+const UNREACHABLE_WHY: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'the name does not resolve',
+  EAI_AGAIN: 'the name could not be resolved now',
+  ECONNREFUSED: 'the connection was refused',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'no network',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+};
+
+/**
+ * A network failure as an UpscaleError; `cause` keeps the undici error for isConnectError. A
+ * failure to connect is UNREACHABLE: nothing reached the server.
+ */
 export function wrapNetworkError(error: unknown, url: string): UpscaleError {
   const host = safeHost(url);
   const code = networkErrorCode(error);
   const what = code ?? (error instanceof Error ? error.message : String(error));
+  if (isConnectError(error)) {
+    return new UpscaleError(
+      'UNREACHABLE',
+      `cannot reach ${host} (${what}: ${UNREACHABLE_WHY[code ?? ''] ?? 'no connection'})`,
+      {
+        cause: error,
+        hint: 'check the network connection and --base-url; nothing was sent',
+      },
+    );
+  }
   return new UpscaleError('NETWORK', `could not reach ${host} (${what})`, {
     cause: error,
     hint: 'check the network connection and the base URL, then run the same command again',

@@ -92,6 +92,9 @@ export async function runTiled(
   const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
   let input = new Float32Array(0);
   for (const { x, y } of tiles) {
+    // onnxruntime-web resolves through microtasks only: without a macrotask turn here, Ctrl-C,
+    // timers and the progress display would wait for the whole image.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfAborted(signal);
     const plane = x.size * y.size;
     if (input.length !== 3 * plane) input = new Float32Array(3 * plane);

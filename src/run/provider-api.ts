@@ -133,6 +133,8 @@ export function mayHaveCreatedTask(error: unknown): boolean {
   switch (error.code) {
     case 'NETWORK':
       return !isConnectError(error.cause);
+    case 'UNREACHABLE':
+      return false;
     case 'BAD_RESPONSE':
     case 'ABORTED':
       return true;

@@ -83,7 +83,13 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
       return state;
     }
     await job.slot?.remove();
-    if (error instanceof UpscaleError && error.code === 'DAILY_LIMIT' && s.quota) s.quota.reached = error;
+    // After a daily quota, or a host that cannot be reached, the other inputs are not sent either.
+    if (
+      error instanceof UpscaleError &&
+      (error.code === 'DAILY_LIMIT' || error.code === 'UNREACHABLE') &&
+      s.quota
+    )
+      s.quota.reached = error;
     throw error;
   } finally {
     s.inflight?.delete(sending);

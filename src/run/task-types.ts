@@ -95,7 +95,10 @@ export interface TaskSettings {
   readonly model?: DurationModel;
   /** Where the run's tasks ask for their state: one list request answers many (see status-hub.ts). */
   readonly hub?: StatusHub;
-  /** Set once the provider said the key's daily limit is reached: no more submits this run. */
+  /**
+   * Set once the provider said the key's daily limit is reached, or its host cannot be reached:
+   * no more submits this run (each would fail the same way).
+   */
   readonly quota?: { reached?: UpscaleError };
   /** Submits of this run in flight: recovery waits for their answers before reading the list. */
   readonly inflight?: Set<Promise<unknown>>;

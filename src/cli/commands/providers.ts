@@ -95,7 +95,8 @@ const HEADER_TEXT: Readonly<Record<AuthStyle, string>> = {
   'x-api-key': 'X-API-KEY: <key>',
 };
 
-function inputsText(inputs: ProviderInfo['inputs']): string {
+function inputsText(inputs: ProviderInfo['inputs'], local: boolean): string {
+  if (local) return 'local files, read on this machine; no URLs';
   if (inputs.file && inputs.url)
     return 'local files (sent as base64) and http(s) URLs (fetched by the provider)';
   if (inputs.file) return 'local files (sent as base64); no URLs';
@@ -143,7 +144,7 @@ export function formatProvider(info: ProviderInfo): string {
           `  header   ${headerText(info.keyHeaders, defaultHeader, otherHeaders)}`,
         ]
       : ['  key      none: nothing leaves this machine']),
-    `  inputs   ${inputsText(info.inputs)}`,
+    `  inputs   ${inputsText(info.inputs, !baseUrl)}`,
     `  limits   ${limitsText(info)}`,
   ];
   const flagWidth = Math.max(...info.flags.map((f) => f.flag.length)) + 2;

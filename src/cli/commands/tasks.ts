@@ -23,6 +23,7 @@ import { exitCodeFor } from '../exit-code.js';
 import { describeState } from '../reporters/describe.js';
 import { plainReporter } from '../reporters/plain.js';
 import { ttyReporter } from '../reporters/tty.js';
+import type { Reporter } from '../reporters/types.js';
 import { redactAll } from '../secrets.js';
 import { openSession, type Session } from '../session.js';
 import type { Terminal } from '../terminal.js';
@@ -42,9 +43,9 @@ function checkTaskId(taskId: string): void {
     throw usageError(`"${taskId}" is not a task id`, 'pass the id printed when the task was submitted');
 }
 
-function printResult(term: Terminal, flags: TaskFlags, result: TaskResult): void {
-  if (flags.json) term.stdout.write(`${redactAll(JSON.stringify(result))}\n`);
-  else if (result.output) term.stdout.write(`${result.output}\n`);
+function printResult(reporter: Pick<Reporter, 'data'>, flags: TaskFlags, result: TaskResult): void {
+  if (flags.json) reporter.data(redactAll(JSON.stringify(result)));
+  else if (result.output) reporter.data(result.output);
 }
 
 async function journalDir(): Promise<string> {
@@ -142,7 +143,7 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
       events: reporter.events,
     });
     reporter.result(result, { total: 1, done: 1, failed: result.status === 'failed' ? 1 : 0 });
-    printResult(term, flags, result);
+    printResult(reporter, flags, result);
     return exitCodeFor([result], session.interrupted());
   } finally {
     reporter.close();
@@ -201,7 +202,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
         warnSizes(reporter, result);
         const failed = results.filter((r) => r.status === 'failed').length;
         reporter.result(result, { total: pending.length, done: results.length, failed });
-        printResult(term, flags, result);
+        printResult(reporter, flags, result);
       },
     });
   } finally {

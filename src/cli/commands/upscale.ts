@@ -4,6 +4,7 @@ import { text } from 'node:stream/consumers';
 import { executeRun, planRun, type RunRequest } from '../../api/run.js';
 import { usageError } from '../../errors.js';
 import type { RawOptions } from '../../options.js';
+import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
 import { parseShard, type Shard } from '../../run/shard.js';
@@ -104,6 +105,12 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
       signal: session.signal,
     };
     const items = await planRun(request);
+    if (items.length === 0) {
+      // planRun refuses an empty input list; only a shard can end up with nothing to do.
+      if (!flags.quiet)
+        term.stderr.write(`shard ${flags.shard}: none of the inputs falls in this shard; nothing to do\n`);
+      return 0;
+    }
     const reporter = await pickReporter(term, flags, items.length);
     session.attach(reporter);
     if (options.provider.limits.inputs.url && items.some((i) => /^http:\/\//i.test(i.input))) {
@@ -146,16 +153,21 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
           if (result.status === 'failed') failed++;
           warnSizes(reporter, result);
           reporter.result(result, { total: items.length, done: results.length, failed });
-          if (flags.json) term.stdout.write(`${redactAll(JSON.stringify(result))}\n`);
+          if (flags.json) reporter.data(redactAll(JSON.stringify(result)));
           else if ((result.status === 'succeeded' || result.status === 'skipped') && result.output) {
-            term.stdout.write(`${result.output}\n`);
+            reporter.data(result.output);
           }
         },
       });
     } finally {
       reporter.close();
     }
-    if (session.interrupted()) {
+    if (session.interrupted() && isLocalProvider(options.provider)) {
+      // Nothing is paid or pending for the local engine: only what is left to do.
+      term.stderr.write(
+        `interrupted: ${results.length} of ${items.length} inputs finished; run the same command again to do the rest (finished outputs are skipped).\n`,
+      );
+    } else if (session.interrupted()) {
       for (const r of cutShort.filter((x) => x.taskId)) {
         term.stderr.write(`interrupted: ${r.input} is task ${r.taskId} on ${r.provider}\n`);
       }

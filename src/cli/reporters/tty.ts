@@ -33,6 +33,8 @@ export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Rep
       onStage: (input, stage) => {
         label = input;
         state = stage;
+        // The local engine has no submit: its time runs from when it starts working.
+        if (stage === 'waiting' && started === 0) started = Date.now();
         if (!spinner.isSpinning) spinner.start();
         render();
       },
@@ -53,6 +55,15 @@ export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Rep
       if (verbose) above(c.dim(line));
     },
     warn: (message) => above(`${c.yellow('warning:')} ${message}`),
+    data: (line) => {
+      if (!term.stdout.isTTY || !spinner.isSpinning) {
+        term.stdout.write(`${line}\n`);
+        return;
+      }
+      spinner.clear();
+      term.stdout.write(`${line}\n`);
+      spinner.render();
+    },
     budgetWait: (until) => {
       budgetUntil = until;
       render();

@@ -16,6 +16,8 @@ export interface Reporter {
   warn(message: string): void;
   /** Requests wait for the API key's budget until `until` (ms since epoch). */
   budgetWait(until: number): void;
+  /** A line of data (a result path, a JSON line) for stdout, printed clear of any live display. */
+  data(line: string): void;
   /** One input ended (any status). */
   result(result: TaskResult, progress: BatchProgress): void;
   /** The run ended: stop spinners and bars. */

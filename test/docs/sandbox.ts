@@ -1,0 +1,181 @@
+/**
+ * Where the documented commands run: the emulator started the way the README says (`npm run
+ * emulator`, its `export` lines as the environment), and a fresh folder per block holding the
+ * files the docs name (photo.jpg, photos/, shots/, …), with `upscale` on the PATH.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { BIN, IMAGES } from '../e2e/cli-harness.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Variables from the developer's shell that would change the CLI's behaviour (as cli-harness.ts). */
+const SCRUBBED =
+  /^(FREEPIK_API_KEY|MAGNIFIC_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|EMULATOR_.*|FORCE_COLOR|NO_COLOR)$/;
+
+export interface DocEmulator {
+  /** The variables `npm run emulator` told the reader to export. */
+  readonly env: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** Runs the `emulator` script of package.json (`node fixtures/emulator/cli.js --print-env`). */
+export async function startDocEmulator(): Promise<DocEmulator> {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [program, ...args] = (pkg.scripts.emulator ?? '').split(/\s+/);
+  if (program !== 'node') throw new Error(`the emulator script should run node: ${pkg.scripts.emulator}`);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = await new Promise<Record<string, string>>((resolvePromise, reject) => {
+    let out = '';
+    let err = '';
+    const fail = (why: string) => reject(new Error(`npm run emulator: ${why}\n${out}${err}`));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      const vars = exportsIn(out);
+      if ('EMULATOR_IMAGES' in vars) resolvePromise(vars);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('error', (e) => fail(e.message));
+    child.on('exit', (code) => fail(`exited with ${code} before printing its exports`));
+  });
+  return { env, stop: () => stopChild(child) };
+}
+
+/** `export NAME=value` lines (values plain or single-quoted) → variables. */
+export function exportsIn(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const m of text.matchAll(/^export ([A-Z_][A-Z0-9_]*)=(.*)$/gm)) {
+    const raw = m[2] ?? '';
+    vars[m[1] ?? ''] = raw.startsWith("'") ? raw.slice(1, -1).replaceAll("'\\''", "'") : raw;
+  }
+  return vars;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolvePromise) => {
+    child.once('exit', () => resolvePromise());
+    child.kill('SIGTERM');
+  });
+}
+
+/** A folder on the PATH whose `upscale` runs this checkout's bin/upscale.js. */
+export async function makeShimDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'upscale-docs-bin-'));
+  const shim = join(dir, 'upscale');
+  await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
+  await chmod(shim, 0o755);
+  return dir;
+}
+
+export const WEBHOOK = {
+  secret: 'doc-test-webhook-secret',
+  id: 'msg_2mB3xZ9dVh4eQkP7',
+  body: '{"task_id":"a1b2c3d4","status":"COMPLETED","generated":["https://cdn.example.com/a.png"]}',
+};
+
+/**
+ * A fresh folder with what the docs' commands name:
+ * - the sample images at the top (`photo.jpg` 320×240, `small.png`, `alpha.png`, …) and under
+ *   `fixtures/images/` (the README's commands run from a clone);
+ * - `IMG_0042.jpg` (EXIF-rotated, with tags), `logo.png` (alpha), `pano.png` (640×160);
+ * - `photos/cat.jpg`, `photos/dog.png`, `photos/trip/beach.jpg`;
+ * - `shots/big.jpg` (1400×1000), `shots/cat.jpg`, `shots/fox.jpg` (320×240);
+ * - `stamp` (older than everything), `body.json` (a signed webhook body), `tmp/` (for `/tmp/`).
+ */
+export async function makeSandbox(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'upscale-docs-'));
+  await cp(IMAGES, join(dir, 'fixtures/images'), { recursive: true });
+  const image = (name: string) => join(IMAGES, name);
+  for (const name of ['photo.jpg', 'small.png', 'alpha.png', 'exif-rotated.jpg', 'tiny.png', 'wide.png']) {
+    await copyFile(image(name), join(dir, name));
+  }
+  for (const name of ['local-photo.png', 'phone-p3.jpg']) await copyFile(image(name), join(dir, name));
+  await copyFile(image('exif-rotated.jpg'), join(dir, 'IMG_0042.jpg'));
+  await copyFile(image('alpha.png'), join(dir, 'logo.png'));
+  await copyFile(image('wide.png'), join(dir, 'pano.png'));
+  await mkdir(join(dir, 'photos/trip'), { recursive: true });
+  await copyFile(image('photo.jpg'), join(dir, 'photos/cat.jpg'));
+  await copyFile(image('small.png'), join(dir, 'photos/dog.png'));
+  await copyFile(image('phone-p3.jpg'), join(dir, 'photos/trip/beach.jpg'));
+  await mkdir(join(dir, 'shots'));
+  await sharp(image('photo.jpg'))
+    .resize(1400, 1000, { fit: 'fill' })
+    .jpeg({ quality: 80 })
+    .toFile(join(dir, 'shots/big.jpg'));
+  await copyFile(image('photo.jpg'), join(dir, 'shots/cat.jpg'));
+  await sharp(image('photo.jpg')).flop().toFile(join(dir, 'shots/fox.jpg'));
+  await writeFile(join(dir, 'stamp'), '');
+  const old = new Date('2000-01-01T00:00:00Z');
+  await utimes(join(dir, 'stamp'), old, old);
+  await writeFile(join(dir, 'body.json'), WEBHOOK.body);
+  await mkdir(join(dir, 'tmp'));
+  return dir;
+}
+
+/** The variables a webhook receiver would have: secret and the three headers of `body.json`. */
+function webhookEnv(): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = createHmac('sha256', Buffer.from(WEBHOOK.secret, 'utf8'))
+    .update(`${WEBHOOK.id}.${timestamp}.${WEBHOOK.body}`)
+    .digest('base64');
+  return {
+    WEBHOOK_SECRET: WEBHOOK.secret,
+    HDR_WEBHOOK_ID: WEBHOOK.id,
+    HDR_WEBHOOK_TIMESTAMP: timestamp,
+    HDR_WEBHOOK_SIGNATURE: `v1,${signature}`,
+  };
+}
+
+export interface ShellRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `/tmp/…` in a documented command means the sandbox's own `tmp/`. */
+export function inSandbox(text: string, dir: string): string {
+  return text.replace(/(^|[\s='"])\/tmp\//g, `$1${join(dir, 'tmp')}/`);
+}
+
+/** Runs one documented command with `sh -c` in `dir`, the emulator's exports in the environment. */
+export function runShell(
+  command: string,
+  options: { dir: string; shimDir: string; emulatorEnv: Readonly<Record<string, string>> },
+): Promise<ShellRun> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.test(k)) env[k] = v;
+  Object.assign(env, options.emulatorEnv, webhookEnv(), {
+    CI: 'true',
+    // Each block keeps its config and journal in its own folder (the emulator's is shared).
+    UPSCALE_CONFIG_DIR: join(options.dir, '.upscale-config'),
+    PATH: `${options.shimDir}${delimiter}${process.env.PATH ?? ''}`,
+  });
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('sh', ['-c', inSandbox(command, options.dir)], {
+      cwd: options.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 90_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
