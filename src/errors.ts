@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'EMPTY_RESULT'
   | 'NOT_SUBMITTED'
   | 'LEDGER_CONFLICT'
+  | 'RECIPE_CONFLICT'
   | 'OUTPUT_FOLDER_UNWRITABLE'
   | 'TASK_FAILED'
   | 'TASK_NOT_FOUND'
@@ -43,6 +44,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG',
   'OUTPUT_CLASH',
   'OUTPUT_FOLDER_UNWRITABLE',
+  'RECIPE_CONFLICT',
   'COST_LIMIT',
 ]);
 

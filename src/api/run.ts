@@ -3,7 +3,7 @@
  * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
  */
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
 import type { ResolvedOptions } from '../options.js';
@@ -16,11 +16,14 @@ import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
-import { checkTemplate, looksLikeImageFile } from '../run/naming.js';
+import { checkTemplate, findExistingOutput, looksLikeImageFile, targetKey } from '../run/naming.js';
 import { planItems } from '../run/plan.js';
+import { withContentFormat } from '../run/prepare.js';
 import type { Connection } from '../run/provider-api.js';
+import { type Freshness, RecipeBook } from '../run/recipe.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
 import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/run-task.js';
+import { recipeConflict } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 import { StatusHub } from '../run/status-hub.js';
 
@@ -247,8 +250,11 @@ export async function checkMaxCost(
   request: RunRequest,
   items: readonly InputItem[],
   maxCost: number,
+  outputs: Pick<TaskSettings, 'recipes' | 'freshness'> = {},
 ): Promise<CostTotal> {
-  const planned = await runBatch(settingsOf({ ...request, dryRun: true }, undefined), items, {
+  // Changed inputs are priced too: they will be redone.
+  const settings = { ...settingsOf({ ...request, dryRun: true }, undefined), ...outputs };
+  const planned = await runBatch(settings, items, {
     concurrency: concurrencyOf(request),
   });
   const total = totalCost(planned);
@@ -272,6 +278,31 @@ export async function checkMaxCost(
   return total;
 }
 
+/**
+ * Where each input's existing output stands (new ones are not listed): up to date, made from
+ * other bytes (changed), or made with another recipe (conflicting). Reads each recipe once and
+ * hashes only the inputs that have a recorded output.
+ */
+async function classifyOutputs(
+  request: RunRequest,
+  items: readonly InputItem[],
+  recipes: RecipeBook,
+): Promise<Map<string, Freshness>> {
+  const freshness = new Map<string, Freshness>();
+  if (request.overwrite) return freshness;
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = await withContentFormat(request.options.output, items[next++]!);
+      if (!(await findExistingOutput(item.target))) continue;
+      const input = item.kind === 'file' ? resolve(request.cwd, item.input) : item.input;
+      freshness.set(targetKey(item.target), (await recipes.freshness(item.target, input)).freshness);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+  return freshness;
+}
+
 /** Runs planned items: the price check first when `maxCost` is set, then the batch. */
 export async function executeRun(
   request: RunRequest,
@@ -279,9 +310,18 @@ export async function executeRun(
   events?: RunEvents,
 ): Promise<TaskResult[]> {
   const { options } = request;
+  const recipes = new RecipeBook({
+    provider: options.provider.id,
+    params: options.params,
+    output: options.output,
+  });
+  const freshness = await classifyOutputs(request, items, recipes);
+  const conflicting = items.filter((i) => freshness.get(targetKey(i.target)) === 'conflicting');
+  // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
+  if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
   if (options.maxCost !== undefined && !request.dryRun) {
     // Checked first, whether or not anyone listens for the estimate.
-    const estimate = await checkMaxCost(request, items, options.maxCost);
+    const estimate = await checkMaxCost(request, items, options.maxCost, { recipes, freshness });
     events?.onEstimate?.(estimate);
   }
   const ledger =
@@ -293,7 +333,7 @@ export async function executeRun(
           items.map((i) => i.target.dir),
         );
   const model = ledger ? await openModel(request) : undefined;
-  const settings = settingsOf(request, events, ledger);
+  const settings = { ...settingsOf(request, events, ledger), recipes, freshness };
   try {
     return await runBatch(model ? { ...settings, model } : settings, items, {
       concurrency: concurrencyOf(request),

@@ -12,6 +12,8 @@ export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean
   if (interrupted) return EXIT.interrupted;
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length === 0) return EXIT.ok;
+  // A dry run that finds outputs of another recipe: the real run would be refused (exit 2).
+  if (failed.some((r) => r.error?.code === 'RECIPE_CONFLICT')) return EXIT.usage;
   // A failure with a task id was sent (and paid): only inputs that never reached a provider count.
   const allRefused =
     failed.length === results.length &&

@@ -104,7 +104,10 @@ export function buildProgram(term: Terminal, run: Action, providers: CliFlags): 
       '--name <template>',
       'output name: {name} {scale} {provider} {inext}, extension added (default "{name}@{scale}")',
     )
-    .option('--shard <i/n>', 'process a stable 1/n of the inputs (CI matrix job i of n)')
+    .option(
+      '--shard <i/n|auto>',
+      "process a stable 1/n of the inputs (CI job i of n); auto reads GitLab's, CircleCI's or Buildkite's job index (auto/<n> for a Kubernetes Indexed Job)",
+    )
     .option(
       '--resubmit-uncertain',
       'send again a submit whose answer was lost when the task list cannot tell whether it created a task (may pay twice)',

@@ -114,7 +114,9 @@ export async function writeOutput(s: TaskSettings, job: WriteJob): Promise<Writt
   const outputPath = finalPath(target, EXTENSION_OF[finished.format]);
   const size = (await imageSize(finished.tempPath)) ?? produced.size;
   await job.beforeCommit?.(finished.tempPath, outputPath);
-  const path = await commitFile(finished.tempPath, outputPath, s.overwrite);
+  // A changed input's old output is replaced only now, by a verified new one.
+  const path = await commitFile(finished.tempPath, outputPath, s.overwrite || Boolean(item.replace));
+  if (job.index === 0) await s.recipes?.write(item.target, path, item.input).catch(() => undefined);
   return { path, ...size, warnings };
 }
 

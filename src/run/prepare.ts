@@ -9,6 +9,7 @@ import { describeBody } from '../http/json-body.js';
 import { downloadToTemp } from '../image/download.js';
 import { downscaledCopy } from '../image/fit-input.js';
 import { type ImageFormat, sniffFormat } from '../image/formats.js';
+import type { OutputOptions } from '../image/output-options.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { readPieces } from '../image/read-pieces.js';
 import { planSizing, type Sizing } from '../image/sizing.js';
@@ -54,8 +55,11 @@ async function headOf(path: string): Promise<Buffer | undefined> {
  * `--format keep` means the input's real format: a PNG named `.jpg` gives a PNG. Decided here from
  * the file's first bytes, and carried in the item's target for the skip check and the writer.
  */
-export async function withContentFormat(s: TaskSettings, item: InputItem): Promise<InputItem> {
-  if (s.output?.format !== 'keep' || item.kind !== 'file' || item.target.fixed) return item;
+export async function withContentFormat(
+  output: OutputOptions | undefined,
+  item: InputItem,
+): Promise<InputItem> {
+  if (output?.format !== 'keep' || item.kind !== 'file' || item.target.fixed) return item;
   const head = await headOf(item.input);
   const format: ImageFormat | undefined = head ? sniffFormat(head) : undefined;
   if (!format || format === item.target.format) return item;

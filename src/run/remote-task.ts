@@ -329,7 +329,7 @@ function conflict(job: Job, entry: LedgerEntry): UpscaleError {
  */
 async function committedMeanwhile(job: Job): Promise<string | undefined> {
   const existing = await findExistingOutput(job.item.target);
-  if (!existing || !job.s.overwrite) return existing;
+  if (!existing || !(job.s.overwrite || job.item.replace)) return existing;
   const written = await stat(existing).then(
     (s) => s.mtimeMs,
     () => 0,
@@ -395,7 +395,10 @@ export async function runRemoteTask(
     params: prepared.params,
     ...(contentHash ? { contentHash } : {}),
   };
-  const extra = { ...(s.output ? { output: s.output } : {}), overwrite: s.overwrite };
+  const extra = {
+    ...(s.output ? { output: s.output } : {}),
+    overwrite: s.overwrite || Boolean(item.replace),
+  };
   return runClaimed({ s, item, slot: s.ledger.slot(item, recipe, extra), prepared, requests: 0 });
 }
 

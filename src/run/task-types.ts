@@ -10,6 +10,7 @@ import type { Ledger } from './ledger/ledger.js';
 import type { FolderListings, OutputTarget } from './naming.js';
 import type { DurationEstimate } from './poll.js';
 import type { Connection } from './provider-api.js';
+import type { Freshness, RecipeBook } from './recipe.js';
 import type { UncertainResolver } from './resolve-uncertain.js';
 import type { StatusHub } from './status-hub.js';
 
@@ -53,6 +54,8 @@ export interface TaskResult {
   readonly warnings?: readonly TaskWarning[];
   /** API requests spent on this input (a task list shared by n tasks counts 1/n for each). */
   readonly requests?: number;
+  /** Where the output stood before this run: new, up to date, changed input, or another recipe's. */
+  readonly freshness?: Freshness;
   /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
   readonly request?: unknown;
   readonly expected?: Size;
@@ -68,6 +71,8 @@ export interface InputItem {
   readonly input: string;
   readonly kind: 'file' | 'url';
   readonly target: OutputTarget;
+  /** Its output exists but was made from an older version of the input: replace it once verified. */
+  readonly replace?: boolean;
 }
 
 export interface TaskSettings {
@@ -83,6 +88,9 @@ export interface TaskSettings {
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
   readonly events?: TaskEvents;
+  /** What outputs are made from (recorded after each write), and where each existing output stands. */
+  readonly recipes?: RecipeBook;
+  readonly freshness?: ReadonlyMap<string, Freshness>;
   /** Paid work of this run's output folders (remote providers): claims, states, uncertain submits. */
   readonly ledger?: Ledger;
   /** Send again a submit whose answer was lost and that the task list could not resolve (may pay twice). */

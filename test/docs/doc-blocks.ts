@@ -106,5 +106,6 @@ function pathsOf(text: string): string[] {
 
 /** A runnable line must run the CLI: `upscale …`, possibly at the end of a pipe. */
 export function runsUpscale(command: string): boolean {
-  return /(^|[|;&]\s*)upscale(\s|$)/.test(command);
+  // Variables set for the one command (`CI_NODE_INDEX=2 upscale …`) may come first.
+  return /(^|[|;&]\s*)([A-Z_][A-Z0-9_]*=\S*\s+)*upscale(\s|$)/.test(command);
 }

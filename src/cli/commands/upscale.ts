@@ -7,7 +7,7 @@ import type { RawOptions } from '../../options.js';
 import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
-import { parseShard, type Shard } from '../../run/shard.js';
+import { parseShard, type Shard, shardFromEnv } from '../../run/shard.js';
 import { exitCodeFor } from '../exit-code.js';
 import { barReporter } from '../reporters/bar.js';
 import { plainReporter } from '../reporters/plain.js';
@@ -48,11 +48,23 @@ function parseConcurrency(raw: string | undefined): number | undefined {
 
 function parseShardFlag(raw: string | undefined): Shard | undefined {
   if (raw === undefined) return undefined;
+  const auto = /^\s*auto\s*(?:\/\s*(\d+)\s*)?$/i.exec(raw);
+  if (auto) {
+    const found = shardFromEnv(process.env, auto[1] === undefined ? undefined : Number(auto[1]));
+    if ('error' in found)
+      throw usageError(
+        `--shard ${raw}: ${found.error}`,
+        // A GitHub Actions expression, shown as the user writes it in a workflow.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: literal workflow syntax
+        'pass --shard i/n (e.g. --shard ${{ matrix.i }}/3 on GitHub Actions)',
+      );
+    return found.shard;
+  }
   const shard = parseShard(raw);
   if (!shard)
     throw usageError(
-      `--shard "${raw}" must be i/n with 1 ≤ i ≤ n`,
-      'e.g. --shard 2/3 in the second of three CI jobs',
+      `--shard "${raw}" must be i/n with 1 ≤ i ≤ n, or auto`,
+      'e.g. --shard 2/3 in the second of three CI jobs, or --shard auto on GitLab, CircleCI, Buildkite',
     );
   return shard;
 }
@@ -108,7 +120,9 @@ export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term
     if (items.length === 0) {
       // planRun refuses an empty input list; only a shard can end up with nothing to do.
       if (!flags.quiet)
-        term.stderr.write(`shard ${flags.shard}: none of the inputs falls in this shard; nothing to do\n`);
+        term.stderr.write(
+          `shard ${shard ? `${shard.index}/${shard.count}` : flags.shard}: none of the inputs falls in this shard; nothing to do\n`,
+        );
       return 0;
     }
     const reporter = await pickReporter(term, flags, items.length);

@@ -2,7 +2,8 @@
  * The ledger of one output folder: `<folder>/.upscale/`, one `<key>.json` entry and one
  * `<key>.lock` claim per output being worked on. It lives beside the outputs so that every run
  * writing there — from any config folder, at the same time or after a crash — sees the same paid
- * work. The folder disappears again once nothing is pending in it.
+ * work. Entries go once nothing is pending; `recipes/` (what each output was made from, see
+ * run/recipe.ts) stays with the outputs.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
@@ -94,6 +95,7 @@ export class LedgerFolder {
     }
     await removeDeadTemps(this.outputDir);
     await removeDeadTemps(this.dir);
+    await removeDeadTemps(join(this.dir, 'recipes'));
     const names = await readdir(this.dir).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.endsWith('.lock'))) await clearDeadClaim(join(this.dir, name));
     await this.removeIfEmpty();

@@ -1,0 +1,125 @@
+/**
+ * What an output was made from — its recipe — so a CI pipeline redoes exactly what changed:
+ * the input's bytes (sha256) and everything that changes the result (provider, every parameter,
+ * output format, quality, metadata, background, size). Kept beside the outputs, in
+ * `.upscale/recipes/<output key>.json`, so a CI cache of the output folder carries it and a run
+ * with nothing but that folder knows what is up to date.
+ *
+ * A small file per output rather than a tag inside it: writing a tag would mean rewriting (or
+ * re-encoding) the image in every format we write, and one file per output lets runs in parallel
+ * record without sharing a manifest.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { writeAtomically } from '../fs/atomic-file.js';
+import type { OutputOptions } from '../image/output-options.js';
+import type { ParamValues } from '../providers/types.js';
+import { hashFile } from './ledger/ledger.js';
+import { LEDGER_DIR_NAME, LedgerFolder } from './ledger/ledger-folder.js';
+import type { OutputTarget } from './naming.js';
+
+export const RECIPE_VERSION = 1;
+
+export interface Recipe {
+  readonly provider: string;
+  readonly params: ParamValues;
+  readonly output: OutputOptions;
+}
+
+export interface RecipeRecord {
+  readonly version: typeof RECIPE_VERSION;
+  /** The output file's name. */
+  readonly output: string;
+  readonly inputHash: string;
+  readonly recipeHash: string;
+  /** The recipe in words, for people and for the conflict message. */
+  readonly recipe: Recipe;
+  readonly writtenAt: string;
+}
+
+/** Where an output stands against what this run would make of it. */
+export type Freshness = 'new' | 'up-to-date' | 'changed' | 'conflicting';
+
+function sorted(value: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+}
+
+export function recipeHash(recipe: Recipe): string {
+  const text = JSON.stringify([recipe.provider, sorted(recipe.params), sorted(recipe.output)]);
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/** `freepik --scale 2x --engine sparkle, png` — what a recipe says, in a line. */
+export function describeRecipe(recipe: Recipe): string {
+  const params = Object.entries(sorted(recipe.params)).map(([k, v]) => `${k}=${v}`);
+  const output = Object.entries(sorted(recipe.output)).map(([k, v]) => `${k}=${v}`);
+  return [recipe.provider, ...params, ...output].join(' ');
+}
+
+export class RecipeBook {
+  private readonly hashes = new Map<string, Promise<string>>();
+
+  constructor(readonly recipe: Recipe) {}
+
+  readonly hash = (): string => recipeHash(this.recipe);
+
+  /** The sha256 of an input file, read once per run; of a URL input, its text (its bytes are the server's). */
+  inputHash(input: string): Promise<string> {
+    let hash = this.hashes.get(input);
+    if (!hash) {
+      hash = /^https?:\/\//i.test(input)
+        ? Promise.resolve(createHash('sha256').update(input).digest('hex'))
+        : hashFile(input);
+      this.hashes.set(input, hash);
+    }
+    return hash;
+  }
+
+  private pathOf(target: OutputTarget): string {
+    return join(target.dir, LEDGER_DIR_NAME, 'recipes', `${LedgerFolder.keyOf(target)}.json`);
+  }
+
+  async read(target: OutputTarget): Promise<RecipeRecord | undefined> {
+    try {
+      const record = JSON.parse(await readFile(this.pathOf(target), 'utf8')) as RecipeRecord;
+      return record.version === RECIPE_VERSION && typeof record.recipeHash === 'string' ? record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records that `outputPath` was made from `inputPath` with this run's recipe. */
+  async write(target: OutputTarget, outputPath: string, inputPath: string): Promise<void> {
+    const record: RecipeRecord = {
+      version: RECIPE_VERSION,
+      output: basename(outputPath),
+      inputHash: await this.inputHash(inputPath),
+      recipeHash: this.hash(),
+      recipe: this.recipe,
+      writtenAt: new Date().toISOString(),
+    };
+    const path = this.pathOf(target);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeAtomically(path, `${JSON.stringify(record)}\n`);
+  }
+
+  /**
+   * Where an existing output stands. No record (an output of an earlier version, or made by
+   * hand) counts as up to date: upgrading never spends money by surprise.
+   */
+  async freshness(
+    target: OutputTarget,
+    input: string,
+  ): Promise<{ freshness: Freshness; record?: RecipeRecord }> {
+    const record = await this.read(target);
+    if (!record) return { freshness: 'up-to-date' };
+    if (record.recipeHash !== this.hash()) return { freshness: 'conflicting', record };
+    const now = await this.inputHash(input).catch(() => undefined);
+    return { freshness: now === undefined || now === record.inputHash ? 'up-to-date' : 'changed', record };
+  }
+}
