@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'DOWNLOAD'
   | 'ABORTED'
   | 'COST_LIMIT'
-  | 'LOCAL_ENGINE';
+  | 'LOCAL_ENGINE'
+  | 'INTERNAL';
 
 /** Codes that mean "the user asked for something impossible": nothing was sent, exit 2. */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -64,6 +65,8 @@ export interface UpscaleErrorOptions {
   hint?: string | undefined;
   cause?: unknown;
   status?: number | undefined;
+  /** The provider's id for the request behind this error (for its support), when it sent one. */
+  requestId?: string | undefined;
 }
 
 export class UpscaleError extends Error {
@@ -72,12 +75,15 @@ export class UpscaleError extends Error {
   readonly hint: string | undefined;
   /** HTTP status of the provider answer behind this error, when there was one. */
   readonly status: number | undefined;
+  /** The provider's request id for that answer, when it sent one. */
+  readonly requestId: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: UpscaleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
     this.status = options.status;
+    this.requestId = options.requestId;
   }
 
   /** True when the error is a usage or configuration problem found before sending anything. */
@@ -106,10 +112,18 @@ export function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
-/** Wraps anything thrown into an UpscaleError so reporters have a code and a message. */
-export function toUpscaleError(error: unknown, fallback: ErrorCode = 'HTTP'): UpscaleError {
+/**
+ * Wraps anything thrown into an UpscaleError so reporters have a code and a message. What no
+ * layer turned into an UpscaleError is a bug of ours: INTERNAL, with a plea to report it.
+ */
+export function toUpscaleError(error: unknown, fallback: ErrorCode = 'INTERNAL'): UpscaleError {
   if (error instanceof UpscaleError) return error;
   if (isAbortError(error)) return new UpscaleError('ABORTED', 'interrupted', { cause: error });
   const message = error instanceof Error ? error.message : String(error);
-  return new UpscaleError(fallback, message, { cause: error });
+  return new UpscaleError(fallback, message, {
+    cause: error,
+    ...(fallback === 'INTERNAL'
+      ? { hint: 'this is a bug in upscale: please report it with the output of --verbose (keys are hidden)' }
+      : {}),
+  });
 }

@@ -205,7 +205,7 @@ function resolveAuthStyle(
 
 /**
  * The API key by precedence: the flag, then each of the provider's variables, then each config key
- * (every variable wins over every stored key, as CONTRACT.md says).
+ * (every variable wins over every stored key, as docs/cli.md says).
  */
 export function resolveApiKey(
   provider: Provider,

@@ -3,7 +3,7 @@
  * `webhook-id`, `webhook-timestamp` and `webhook-signature`, the last a space-separated list of
  * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` entries, any one of which may match.
  *
- * The key: the secret's UTF-8 bytes (what the emulator and PROVIDERS.md describe). A Standard
+ * The key: the secret's UTF-8 bytes (what the emulator and docs/providers.md describe). A Standard
  * Webhooks secret `whsec_<base64>` is also tried with its decoded bytes, so either spelling works.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

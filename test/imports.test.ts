@@ -1,5 +1,5 @@
 /**
- * Which way imports may run (STYLE.md): the library never reaches the CLI, providers stay pure,
+ * Which way imports may run (CONTRIBUTING.md): the library never reaches the CLI, providers stay pure,
  * the HTTP layer knows no images or providers, the local engine no network — and no circles.
  * Read from the import statements of src/ (type-only imports count too: they are still coupling).
  */

@@ -8,7 +8,7 @@ const sign = (key: Buffer | string, id = 'msg_1', ts = '1718000000', payload = b
 const call = { id: 'msg_1', timestamp: '1718000000', body, secret: 'whsec_test' };
 
 describe('verifyFreepikWebhook', () => {
-  it('accepts a signature made with the secret as UTF-8 bytes (the emulator, PROVIDERS.md)', () => {
+  it('accepts a signature made with the secret as UTF-8 bytes (the emulator, docs/providers.md)', () => {
     expect(verifyFreepikWebhook({ ...call, signature: sign('whsec_test') })).toBe(true);
     expect(verifyFreepikWebhook({ ...call, body: Buffer.from(body), signature: sign('whsec_test') })).toBe(
       true,

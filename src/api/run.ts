@@ -16,7 +16,13 @@ import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
-import { checkTemplate, findExistingOutput, looksLikeImageFile, targetKey } from '../run/naming.js';
+import {
+  checkTemplate,
+  FolderListings,
+  findExistingOutput,
+  looksLikeImageFile,
+  targetKey,
+} from '../run/naming.js';
 import { planItems } from '../run/plan.js';
 import { withContentFormat } from '../run/prepare.js';
 import type { Connection } from '../run/provider-api.js';
@@ -290,11 +296,13 @@ async function classifyOutputs(
 ): Promise<Map<string, Freshness>> {
   const freshness = new Map<string, Freshness>();
   if (request.overwrite) return freshness;
+  // One listing per output folder, not one per input: a folder of 10,000 would be read 10,000 times.
+  const listings = new FolderListings();
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const item = await withContentFormat(request.options.output, items[next++]!);
-      if (!(await findExistingOutput(item.target))) continue;
+      if (!(await findExistingOutput(item.target, listings))) continue;
       const input = item.kind === 'file' ? resolve(request.cwd, item.input) : item.input;
       freshness.set(targetKey(item.target), (await recipes.freshness(item.target, input)).freshness);
     }

@@ -1,4 +1,4 @@
-/** The one place that decides the exit code (CONTRACT.md). */
+/** The one place that decides the exit code (docs/cli.md). */
 import { isRefusedBeforeSending } from '../errors.js';
 import type { TaskResult } from '../run/run-task.js';
 

@@ -35,6 +35,7 @@ export function formatError(error: UpscaleError, term: Pick<Terminal, 'color'>, 
   const c = palette(term);
   const lines = [`${c.red('error:')} ${error.message}`];
   if (error.hint) lines.push(`  ${c.dim('hint:')} ${error.hint}`);
+  if (verbose && error.requestId) lines.push(`  ${c.dim('request id:')} ${error.requestId}`);
   // A usage error is the user's to fix: its stack would only hide the message.
   if (verbose && error.stack && !error.isUsage)
     lines.push(c.dim(String(error.cause instanceof Error ? error.cause.stack : error.stack)));

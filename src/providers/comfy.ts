@@ -1,6 +1,6 @@
 /**
  * The Comfy API proxy of Magnific (specs/comfy-proxy-freepik-upscaler.openapi.md): creative at
- * `POST /proxy/freepik/v1/ai/image-upscaler`, and precision v2 next to it (PROVIDERS.md).
+ * `POST /proxy/freepik/v1/ai/image-upscaler`, and precision v2 next to it (docs/providers.md).
  * Same bodies and answers as Freepik's; the key is a Comfy key, URLs are accepted as `image`.
  */
 import { creativeProduct } from './freepik-creative.js';

@@ -134,7 +134,7 @@ export function freepikErrorMessage(json: unknown): string | undefined {
   return errorSentence(readErrorBody(json));
 }
 
-/** Price tiers per 2× step by the megapixels that step reads (PROVIDERS.md; as resold by Comfy). */
+/** Price tiers per 2× step by the megapixels that step reads (docs/providers.md; as resold by Comfy). */
 const STEP_TIERS: readonly { readonly maxMegapixels: number; readonly euros: number }[] = [
   { maxMegapixels: 1.3, euros: 0.143 },
   { maxMegapixels: 3.0, euros: 0.286 },

@@ -27,7 +27,7 @@ const PRESET_NAMES = ['faithful', 'balanced', 'creative'] as const;
 
 /**
  * What each preset sends. Teams saw faces and glasses drift at creativity 0 and kept with
- * creativity -10, resemblance 10 and the sharpy engine (PROVIDERS.md); balanced sends nothing
+ * creativity -10, resemblance 10 and the sharpy engine (docs/providers.md); balanced sends nothing
  * beyond the defaults; creative is the far end of the documented sliders.
  */
 const PRESETS: Readonly<Record<(typeof PRESET_NAMES)[number], Readonly<Record<string, string | number>>>> = {

@@ -10,7 +10,7 @@ import { FREEPIK_HOST } from './hosts.js';
 import { enumParam, numberValue, scaleRangeParam, webhookParam } from './params.js';
 import type { BodyObject, ParamValues } from './types.js';
 
-/** Clients cap the output at this many pixels per side (PROVIDERS.md; unconfirmed as a server rule). */
+/** Clients cap the output at this many pixels per side (docs/providers.md; unconfirmed as a server rule). */
 export const PRECISION_V2_MAX_SIDE = 10_060;
 
 const FLAVORS = ['sublime', 'photo', 'photo_denoiser'] as const;

@@ -1,11 +1,11 @@
 /**
  * The hosts that serve the Freepik upscaler API. Whether Freepik's old host and header keep
- * working now that its docs redirect to Magnific is unconfirmed (PROVIDERS.md), so both are
+ * working now that its docs redirect to Magnific is unconfirmed (docs/providers.md), so both are
  * offered, and each one's base URL and key header stay configurable.
  */
 import type { FreepikHost } from './freepik-family.js';
 
-/** Seen live on Magnific/Freepik: 50 requests a minute per key, status polls included (PROVIDERS.md). */
+/** Seen live on Magnific/Freepik: 50 requests a minute per key, status polls included (docs/providers.md). */
 export const MAGNIFIC_RATE_LIMIT = { limit: 50, windowMs: 60_000 } as const;
 
 /** `api.freepik.com`: creative, precision and precision v2 share the key, the config section and the root. */

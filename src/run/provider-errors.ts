@@ -45,7 +45,39 @@ export function finalTaskFailure(res: Pick<JsonResponse, 'status' | 'json'>): Ta
   return { status: 'failed', reason: body.message ? `${body.message} (${body.reason})` : body.reason };
 }
 
+/** Headers providers and their front doors put a request's id in. */
+const REQUEST_ID_HEADERS = [
+  'x-request-id',
+  'request-id',
+  'x-amzn-requestid',
+  'x-amz-request-id',
+  'cf-ray',
+  'x-trace-id',
+];
+
+function requestIdOf(res: Pick<JsonResponse, 'headers'>): string | undefined {
+  for (const name of REQUEST_ID_HEADERS) {
+    const value = res.headers[name];
+    const text = Array.isArray(value) ? value[0] : value;
+    if (text) return text.slice(0, 120);
+  }
+  return undefined;
+}
+
+/** The error for an answer, with the provider's request id kept for support (shown by --verbose). */
 export function errorFor(provider: Provider, baseUrl: string, res: JsonResponse, what: string): UpscaleError {
+  const error = classify(provider, baseUrl, res, what);
+  const requestId = requestIdOf(res);
+  if (!requestId) return error;
+  return new UpscaleError(error.code, error.message, {
+    hint: error.hint,
+    status: error.status,
+    cause: error.cause,
+    requestId,
+  });
+}
+
+function classify(provider: Provider, baseUrl: string, res: JsonResponse, what: string): UpscaleError {
   const body = readErrorBody(res.json);
   const detail =
     provider.errorMessage(res.status, res.json) ??

@@ -38,6 +38,8 @@ export interface TaskError {
   readonly code: string;
   readonly message: string;
   readonly hint?: string;
+  /** The provider's request id of the answer behind the error, when it sent one (for its support). */
+  readonly requestId?: string;
 }
 
 /** One line of `--json`, and what the programmatic API returns per input. */
@@ -118,7 +120,10 @@ export interface TaskSettings {
 
 export function errorOf(error: unknown): TaskError {
   const e = toUpscaleError(error);
-  return e.hint === undefined
-    ? { code: e.code, message: e.message }
-    : { code: e.code, message: e.message, hint: e.hint };
+  return {
+    code: e.code,
+    message: e.message,
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.requestId !== undefined ? { requestId: e.requestId } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-/** Every provider estimates a task's price: the tiers of PROVIDERS.md for the Freepik family, unknown otherwise. */
+/** Every provider estimates a task's price: the tiers of docs/providers.md for the Freepik family, unknown otherwise. */
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_IDS, providers } from '../../src/providers/index.js';
 import type { AnyProvider } from '../../src/providers/types.js';

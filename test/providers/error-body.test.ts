@@ -105,3 +105,16 @@ describe('errorFor: the code and hint follow the cause', () => {
     ['image', 'the input image'],
   ])('field %s comes from %s', (field, flag) => expect(flagForField(field)).toBe(flag));
 });
+
+describe('the provider’s request id', () => {
+  it('is kept on the error, from whichever header the provider uses', () => {
+    const res = { status: 500, headers: { 'x-request-id': 'req-42' }, text: '{}', json: { message: 'boom' } };
+    expect(errorFor(freepikCreative, 'https://api.example.com', res, 'submit').requestId).toBe('req-42');
+    const cf = { status: 403, headers: { 'cf-ray': '8a1b2c3d4e5f-AMS' }, text: '{}', json: {} };
+    expect(errorFor(novita, 'https://api.example.com', cf, 'submit').requestId).toBe('8a1b2c3d4e5f-AMS');
+    expect(
+      errorFor(novita, 'https://x', { status: 500, headers: {}, text: '', json: undefined }, 'submit')
+        .requestId,
+    ).toBeUndefined();
+  });
+});

@@ -61,6 +61,7 @@ export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
       if (r.status === 'failed') {
         say(`${prefix}${c.red('failed:')} ${describeResult(r)}`);
         if (r.error?.hint) say(`  ${c.dim('hint:')} ${r.error.hint}`);
+        if (options.verbose && r.error?.requestId) say(`  ${c.dim('request id:')} ${r.error.requestId}`);
       } else progressSay(prefix + describeResult(r));
     },
     close: () => undefined,
