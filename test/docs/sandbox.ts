@@ -9,13 +9,9 @@ import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, utimes, writeFile } from
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { BIN, IMAGES } from '../e2e/cli-harness.js';
+import { BIN, IMAGES, scrubbedEnv, spawnCollect } from '../e2e/cli-harness.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-
-/** Variables from the developer's shell that would change the CLI's behaviour (as cli-harness.ts). */
-const SCRUBBED =
-  /^(FREEPIK_API_KEY|MAGNIFIC_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|EMULATOR_.*|FORCE_COLOR|NO_COLOR)$/;
 
 export interface DocEmulator {
   /** The variables `npm run emulator` told the reader to export. */
@@ -152,30 +148,16 @@ export function runShell(
   command: string,
   options: { dir: string; shimDir: string; emulatorEnv: Readonly<Record<string, string>> },
 ): Promise<ShellRun> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.test(k)) env[k] = v;
+  const env = scrubbedEnv();
   Object.assign(env, options.emulatorEnv, webhookEnv(), {
     CI: 'true',
     // Each block keeps its config and journal in its own folder (the emulator's is shared).
     UPSCALE_CONFIG_DIR: join(options.dir, '.upscale-config'),
     PATH: `${options.shimDir}${delimiter}${process.env.PATH ?? ''}`,
   });
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('sh', ['-c', inSandbox(command, options.dir)], {
-      cwd: options.dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 90_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  return spawnCollect('sh', ['-c', inSandbox(command, options.dir)], {
+    cwd: options.dir,
+    env,
+    timeout: 90_000,
   });
 }

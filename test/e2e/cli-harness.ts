@@ -26,20 +26,30 @@ export interface CliOptions {
 
 /** Variables from the developer's shell that would change the CLI's behaviour. */
 const SCRUBBED =
-  /^(FREEPIK_API_KEY|MAGNIFIC_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|FORCE_COLOR|NO_COLOR)$/;
+  /^(FREEPIK_API_KEY|MAGNIFIC_API_KEY|COMFY_API_KEY|NOVITA_API_KEY|UPSCALE_.*|EMULATOR_.*|FORCE_COLOR|NO_COLOR)$/;
 
-export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+/** The environment of this process without what would change the CLI's behaviour. */
+export function scrubbedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.test(k)) env[k] = v;
-  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
-  env.CI = 'true';
-  // Each run's config and journal stay in its own folder unless a test says otherwise.
-  env.UPSCALE_CONFIG_DIR ??= join(options.cwd ?? tmpdir(), '.upscale-config');
+  return env;
+}
+
+/** Spawns a command and collects its output (stdin: `stdin`, else closed). */
+export function spawnCollect(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string | undefined; env: Record<string, string>; stdin?: string; timeout?: number } & Pick<
+    CliOptions,
+    'onSpawn'
+  >,
+): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd,
-      env,
+      env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.timeout ? { timeout: options.timeout } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -53,6 +63,20 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
     options.onSpawn?.(child);
+  });
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const env = scrubbedEnv();
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  env.CI = 'true';
+  // Each run's config and journal stay in its own folder unless a test says otherwise.
+  env.UPSCALE_CONFIG_DIR ??= join(options.cwd ?? tmpdir(), '.upscale-config');
+  return spawnCollect(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env,
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
   });
 }
 

@@ -5,9 +5,9 @@
 // Every test talks real HTTP to the emulator.
 import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
-import { keyHeaders, pollUntil, sleep } from './poll-until.js';
+import { keyHeaders, pollUntil, sleep, useTestEmulator } from './poll-until.js';
 
 const PROCESSING_MS = 80;
 const imagesDir = new URL('../../fixtures/images/', import.meta.url);
@@ -67,18 +67,9 @@ async function novitaTask(): Promise<string> {
   return ((await res.json()) as { task_id: string }).task_id;
 }
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: PROCESSING_MS });
-  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-  photoUrl = `${emu.cdnUrl}/static/photo.jpg`;
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(() => {
-  emu.reset();
-  emu.set({
-    processingMs: PROCESSING_MS,
+useTestEmulator(
+  PROCESSING_MS,
+  {
     faultRate: 0,
     faultKinds: [429, 503, 'reset'],
     freepikErrorShape: 'problem-flat',
@@ -87,8 +78,13 @@ beforeEach(() => {
     rateLimit: null,
     maxBodyBytes: 200 * 1024 * 1024,
     keys: { comfy: 'comfyui-test-key', comfyJwt: DEFAULT_JWT },
-  });
-});
+  },
+  async (started) => {
+    emu = started;
+    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+    photoUrl = `${emu.cdnUrl}/static/photo.jpg`;
+  },
+);
 
 describe('keys', () => {
   it('default Comfy credentials: the API key comfyui-test-key and a syntactically valid fake JWT', async () => {

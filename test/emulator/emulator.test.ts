@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
-import { pollUntil, sleep } from './poll-until.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../fixtures/emulator/index.js';
+import { pollUntil, sleep, useTestEmulator } from './poll-until.js';
 
 const PROCESSING_MS = 120;
 const imagesDir = new URL('../../fixtures/images/', import.meta.url);
@@ -82,19 +82,9 @@ async function submitCreative(body: Record<string, unknown> = {}): Promise<Freep
 const freepikStatus = async (product: string, id: string) =>
   (await json<FreepikResponse>(await get(`/v1/ai/${product}/${id}`, fpHeaders()))).data;
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: PROCESSING_MS });
-  photo = (await readFile(new URL('photo.jpg', imagesDir))).toString('base64');
-  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-  notAnImage = (await readFile(new URL('not-an-image.jpg', imagesDir))).toString('base64');
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(() => {
-  emu.reset();
-  emu.set({
-    processingMs: PROCESSING_MS,
+useTestEmulator(
+  PROCESSING_MS,
+  {
     outputFormat: 'png',
     faultRate: 0,
     failRate: 0,
@@ -102,8 +92,14 @@ beforeEach(() => {
     fileOverride: null,
     freepikShape: 'current',
     problemShape: 'flat',
-  });
-});
+  },
+  async (started) => {
+    emu = started;
+    photo = (await readFile(new URL('photo.jpg', imagesDir))).toString('base64');
+    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+    notAnImage = (await readFile(new URL('not-an-image.jpg', imagesDir))).toString('base64');
+  },
+);
 
 describe('auth', () => {
   for (const product of ['image-upscaler', 'image-upscaler-precision', 'image-upscaler-precision-v2']) {

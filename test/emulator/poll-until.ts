@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 /** Shared by the emulator tests: wait on the emulator's clock without a fixed sleep. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,4 +32,31 @@ export function keyHeaders(keys: { freepik: string; comfy: string; comfyJwt: str
     comfyJwt: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.comfyJwt}` }),
     novita: (): Record<string, string> => ({ ...json, authorization: `Bearer ${keys.novita}` }),
   };
+}
+
+type Emulator = Awaited<ReturnType<typeof import('../../fixtures/emulator/index.js').startEmulator>>;
+type Options = NonNullable<Parameters<typeof import('../../fixtures/emulator/index.js').startEmulator>[0]>;
+
+/**
+ * One emulator for a test file: started once (then `ready` reads what the file needs), reset
+ * before each test to `calm` (reset() keeps options: every knob a file turns must be in it).
+ */
+export function useTestEmulator(
+  processingMs: number,
+  calm: Options,
+  ready: (emu: Emulator) => Promise<void>,
+) {
+  let emu: Emulator | undefined;
+  beforeAll(async () => {
+    const { startEmulator } = await import('../../fixtures/emulator/index.js');
+    emu = await startEmulator({ processingMs });
+    await ready(emu);
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  beforeEach(() => {
+    emu!.reset();
+    emu!.set({ processingMs, ...calm });
+  });
 }

@@ -4,9 +4,9 @@
 // timing involved) or leave hundreds of ms of margin on each side.
 import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
-import { keyHeaders, pollUntil, sleep } from './poll-until.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../fixtures/emulator/index.js';
+import { keyHeaders, pollUntil, sleep, useTestEmulator } from './poll-until.js';
 
 const PROCESSING_MS = 80;
 const LONG = 10_000; // a window no test outlives: counts without timing
@@ -71,17 +71,9 @@ function rateHeaders(res: Response): Record<string, string> {
   return out;
 }
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: PROCESSING_MS });
-  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(() => {
-  emu.reset();
-  emu.set({
-    processingMs: PROCESSING_MS,
+useTestEmulator(
+  PROCESSING_MS,
+  {
     seed: 1,
     faultRate: 0,
     failRate: 0,
@@ -91,8 +83,12 @@ beforeEach(() => {
     rateLimitHeaders: 'x-ratelimit',
     dailyTaskCap: null,
     dailyWindowMs: 86_400_000,
-  });
-});
+  },
+  async (started) => {
+    emu = started;
+    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+  },
+);
 
 describe('defaults', () => {
   it('limits nothing and sends no rate-limit headers', async () => {

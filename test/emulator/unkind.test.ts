@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../fixtures/emulator/index.js';
-import { keyHeaders, pollUntil, sleep } from './poll-until.js';
+import { keyHeaders, pollUntil, sleep, useTestEmulator } from './poll-until.js';
 
 const PROCESSING_MS = 80;
 const imagesDir = new URL('../../fixtures/images/', import.meta.url);
@@ -88,17 +88,9 @@ async function completedFileUrl(): Promise<string> {
   return done.generated[0]!;
 }
 
-beforeAll(async () => {
-  emu = await startEmulator({ processingMs: PROCESSING_MS });
-  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(() => {
-  emu.reset();
-  emu.set({
-    processingMs: PROCESSING_MS,
+useTestEmulator(
+  PROCESSING_MS,
+  {
     seed: 1,
     faultRate: 0,
     faultKinds: [429, 503, 'reset'],
@@ -112,8 +104,12 @@ beforeEach(() => {
     cancelRate: 0,
     trickleMs: 2000,
     processingJitter: 0,
-  });
-});
+  },
+  async (started) => {
+    emu = started;
+    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+  },
+);
 
 describe('submit faults that create the task, then answer badly', () => {
   /** The task behind a garbled submit is a normal one: listed, completes, downloadable. */
