@@ -87,7 +87,13 @@ export const MAX_BUDGET_CONCURRENCY = 64;
  */
 export function concurrencyOf(request: Pick<RunRequest, 'concurrency' | 'options'>): number {
   const { provider, rateLimit } = request.options;
-  if (request.concurrency !== undefined) return request.concurrency;
+  if (request.concurrency !== undefined) {
+    const n = request.concurrency;
+    // Checked here, not only in the CLI: the library called with NaN would run no worker at all.
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw usageError(`concurrency ${n} must be a whole number from 1 to 64`, 'e.g. concurrency: 8');
+    return n;
+  }
   if (isLocalProvider(provider)) return provider.defaultConcurrency;
   if (!rateLimit) return DEFAULT_CONCURRENCY;
   return Math.max(DEFAULT_CONCURRENCY, Math.min(MAX_BUDGET_CONCURRENCY, rateLimit.limit));

@@ -60,6 +60,18 @@ describe('upscale()', () => {
     await expect(upscale('photo.jpg', { cwd: dir })).rejects.toMatchObject({ code: 'MISSING_KEY' });
   });
 
+  it.each([[Number.NaN], [0], [2.5], [65]])(
+    'refuses concurrency %s before sending anything',
+    async (concurrency) => {
+      const before = emu.requests.length;
+      await expect(upscale('photo.jpg', { ...connection(), concurrency })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: expect.stringMatching(/concurrency .* must be a whole number from 1 to 64/),
+      });
+      expect(emu.requests.length).toBe(before);
+    },
+  );
+
   it('checks provider flags like the CLI', async () => {
     await expect(upscale('photo.jpg', { ...connection(), params: { scale: '3x' } })).rejects.toThrow(
       /--scale "3x" must be one of 2x\|4x\|8x\|16x/,

@@ -120,7 +120,7 @@ describe('the local engine', () => {
     ]);
   });
 
-  it('Ctrl-C stops between tiles within a second, without talk of journals or paying', async () => {
+  it('Ctrl-C stops between tiles, without talk of journals or paying', async () => {
     await sharp({
       create: {
         width: 640,
@@ -133,21 +133,28 @@ describe('the local engine', () => {
       .png()
       .toFile(join(dir, 'big.png'));
     let sentAt = 0;
+    // Progress reported after the signal: stopping between tiles allows the tile in hand, not
+    // the rest of the image (the bug ran all of it). Counted, not timed: timings flake under load.
+    const percentsAfter: number[] = [];
     const run = await runCli(['big.png', '-p', 'local', '--scale', '4x'], {
       cwd: dir,
       onSpawn: (child) => {
         child.stderr?.on('data', (d: Buffer) => {
-          if (sentAt === 0 && /running \d+%/.test(String(d))) {
+          const percents = [...String(d).matchAll(/running (\d+)%/g)].map((m) => Number(m[1]));
+          if (sentAt !== 0) percentsAfter.push(...percents);
+          else if (percents.length > 0) {
             sentAt = Date.now();
             child.kill('SIGINT');
           }
         });
       },
     });
-    const stoppedAfter = Date.now() - sentAt;
     expect(sentAt).toBeGreaterThan(0);
     expect(run.code).toBe(130);
-    expect(stoppedAfter).toBeLessThan(1500);
+    expect(percentsAfter.length).toBeLessThanOrEqual(2);
+    expect(Math.max(0, ...percentsAfter)).toBeLessThan(100);
+    // A generous bound that still catches a signal never reaching the handler (minutes).
+    expect(Date.now() - sentAt).toBeLessThan(20_000);
     expect(run.stderr).toMatch(/interrupted: 0 of 1 inputs finished; run the same command again/);
     expect(run.stderr).not.toMatch(/journal|ledger|pay/);
     expect((await readdir(dir)).filter((f) => f.startsWith('big@'))).toEqual([]);
