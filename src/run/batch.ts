@@ -1,17 +1,18 @@
 /**
- * Runs many inputs with at most `concurrency` in flight. One input's failure never stops the
- * others; an abort stops starting new ones, and those already running end with ABORTED.
+ * Runs many inputs with at most `concurrency` tasks in flight: an input holds its place until
+ * the provider has finished its task (not until its result is written). One input's failure never
+ * stops the others; an abort stops starting new ones, and those already running end with ABORTED.
  */
 import { FolderListings } from './naming.js';
 import { DurationEstimate } from './poll.js';
-import { type InputItem, runTask, type TaskResult, type TaskSettings } from './run-task.js';
+import { type InputItem, type Place, runTask, type TaskResult, type TaskSettings } from './run-task.js';
 
 export interface BatchOptions {
   readonly concurrency: number;
   /** Called as each input ends, in the order they end. */
   readonly onResult?: (result: TaskResult) => void;
   /** What to do with each item (default: runTask). */
-  readonly run?: (settings: TaskSettings, item: InputItem) => Promise<TaskResult>;
+  readonly run?: (settings: TaskSettings, item: InputItem, place: Place) => Promise<TaskResult>;
 }
 
 export async function runBatch(
@@ -27,15 +28,30 @@ export async function runBatch(
     listings: settings.listings ?? new FolderListings(),
   };
   let next = 0;
+  const run = options.run ?? runTask;
+  // Inputs whose task is finished at the provider but whose result is still being fetched and
+  // written: they hold no place, but each holds memory and a claim, so about as many of them as
+  // places at most (a worker waits for one to end before it takes another input).
+  const collecting = new Set<Promise<void>>();
   const worker = async () => {
     while (next < items.length && !settings.signal?.aborted) {
       const index = next++;
-      const result = await (options.run ?? runTask)(shared, items[index]!);
-      results[index] = result;
-      options.onResult?.(result);
+      let placeBack!: () => void;
+      const released = new Promise<'released'>((resolve) => {
+        placeBack = () => resolve('released');
+      });
+      const ended = run(shared, items[index]!, { release: placeBack }).then((result) => {
+        results[index] = result;
+        options.onResult?.(result);
+      });
+      if ((await Promise.race([ended.then(() => 'ended' as const), released])) === 'ended') continue;
+      collecting.add(ended);
+      void ended.finally(() => collecting.delete(ended));
+      while (collecting.size > options.concurrency) await Promise.race(collecting);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency, items.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  await Promise.all(collecting);
   return results.filter((r) => r !== undefined);
 }

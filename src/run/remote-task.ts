@@ -18,7 +18,7 @@ import type { Prepared } from './prepare.js';
 import { fetchTaskState, submitTask } from './provider-api.js';
 import type { Resolution } from './resolve-uncertain.js';
 import { PRIORITY } from './status-hub.js';
-import { errorOf, type InputItem, type TaskResult, type TaskSettings } from './task-types.js';
+import { errorOf, type InputItem, type Place, type TaskResult, type TaskSettings } from './task-types.js';
 
 /** Lost submits of one input resolved as "nothing was created" and sent again, at most. */
 const MAX_SUBMITS = 4;
@@ -37,6 +37,8 @@ interface Job {
   taskId?: string;
   /** API requests spent on this input so far. */
   requests: number;
+  /** Given back once the provider has finished the task (see Place). */
+  readonly place?: Place | undefined;
 }
 
 /** Counts a request (or a share of one) against the input. */
@@ -217,7 +219,7 @@ async function waitForResult(job: Job, taskId: string, submittedAt: number, firs
     signal: s.signal,
     fetchState: () =>
       hub
-        ? hub.fetch(taskId, likelyDone, spend(job))
+        ? hub.fetch(taskId, likelyDone, spend(job), () => job.place?.release())
         : fetchTaskState(connection, taskId, s.signal, { onSent: () => spend(job)() }),
     estimate: hintsFor(job, kind),
     // With batch polls (a task list) asks are shared, so tasks keep their quick beat: the hub
@@ -386,8 +388,9 @@ export async function runRemoteTask(
   s: TaskSettings,
   item: InputItem,
   prepared: Prepared,
+  place?: Place,
 ): Promise<TaskResult> {
-  if (!s.ledger) return runClaimed({ s, item, slot: undefined, prepared, requests: 0 });
+  if (!s.ledger) return runClaimed({ s, item, slot: undefined, prepared, requests: 0, place });
   const contentHash = item.kind === 'file' ? await hashFile(item.input) : undefined;
   const recipe = {
     provider: s.connection.provider.id,
@@ -399,7 +402,7 @@ export async function runRemoteTask(
     ...(s.output ? { output: s.output } : {}),
     overwrite: s.overwrite || Boolean(item.replace),
   };
-  return runClaimed({ s, item, slot: s.ledger.slot(item, recipe, extra), prepared, requests: 0 });
+  return runClaimed({ s, item, slot: s.ledger.slot(item, recipe, extra), prepared, requests: 0, place });
 }
 
 /**

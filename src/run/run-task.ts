@@ -10,13 +10,13 @@ import { findExistingOutput, targetKey } from './naming.js';
 import { type Prepared, planned, prepare, withContentFormat } from './prepare.js';
 import { describeRecipe } from './recipe.js';
 import { runRemoteTask } from './remote-task.js';
-import { errorOf, type InputItem, type TaskResult, type TaskSettings } from './task-types.js';
+import { errorOf, type InputItem, type Place, type TaskResult, type TaskSettings } from './task-types.js';
 
 export * from './task-types.js';
 
 /** What produces an input's result: the seam under the run. */
 export interface Backend {
-  run(s: TaskSettings, item: InputItem, prepared: Prepared): Promise<TaskResult>;
+  run(s: TaskSettings, item: InputItem, prepared: Prepared, place?: Place): Promise<TaskResult>;
 }
 
 const remoteBackend: Backend = { run: runRemoteTask };
@@ -78,7 +78,7 @@ function withFreshness(s: TaskSettings, item: InputItem): InputItem {
   return s.freshness?.get(targetKey(item.target)) === 'changed' ? { ...item, replace: true } : item;
 }
 
-export async function runTask(s: TaskSettings, given: InputItem): Promise<TaskResult> {
+export async function runTask(s: TaskSettings, given: InputItem, place?: Place): Promise<TaskResult> {
   const base = { input: given.input, provider: s.connection.provider.id };
   let prepared: Prepared | undefined;
   try {
@@ -92,7 +92,7 @@ export async function runTask(s: TaskSettings, given: InputItem): Promise<TaskRe
       const plan = planned(s, item, prepared);
       return s.recipes ? { ...plan, freshness: item.replace ? 'changed' : 'new' } : plan;
     }
-    return await backendOf(s.connection.provider).run(s, item, prepared);
+    return await backendOf(s.connection.provider).run(s, item, prepared, place);
   } catch (error) {
     return { ...base, status: 'failed', error: errorOf(error) };
   } finally {

@@ -15,8 +15,13 @@ import {
   type RequestCharge,
 } from './provider-api.js';
 
-/** Priorities against the budget: a finished task's result, then likely-done polls, then submits. */
-export const PRIORITY = { result: 3, submit: 2.5, likelyDone: 2, premature: 0.5 } as const;
+/**
+ * Priorities against the budget. A due list comes first: it tells which tasks are finished,
+ * and a finished task gives its place to the next input at once (see Place). That input's
+ * submit comes next: a task that is not yet sent delays everything after it, while a finished
+ * task's result can be fetched a moment later. Then polls, by how likely their task is done.
+ */
+export const PRIORITY = { list: 3.5, result: 2.4, submit: 2.5, likelyDone: 2, premature: 0.5 } as const;
 
 /** A list costs at most one budget slot in this many (while two or more tasks wait on lists). */
 const LIST_SHARE = 7;
@@ -31,6 +36,8 @@ interface Ask {
   readonly likelyDone: () => number | undefined;
   /** Told of each request sent for it: 1 for its own, 1/n for a list shared by n tasks. */
   readonly onSent: (share: number) => void;
+  /** Told when a list shows the task finished, before its result is fetched. */
+  readonly onSeenDone?: (() => void) | undefined;
   resolve(state: TaskState): void;
   reject(error: unknown): void;
 }
@@ -63,10 +70,11 @@ export class StatusHub {
     taskId: string,
     likelyDone: () => number | undefined,
     onSent: (share: number) => void,
+    onSeenDone?: () => void,
   ): Promise<TaskState> {
     this.waiting.add(taskId);
     const answer = new Promise<TaskState>((resolve, reject) => {
-      this.batch.push({ taskId, likelyDone, onSent, resolve, reject });
+      this.batch.push({ taskId, likelyDone, onSent, onSeenDone, resolve, reject });
       if (!this.running) void this.run();
     });
     // A task is waited on until it is final (or its asks fail).
@@ -101,7 +109,7 @@ export class StatusHub {
           await this.conn.budget?.acquire(
             () =>
               this.batchPolling()
-                ? PRIORITY.likelyDone
+                ? PRIORITY.list
                 : Math.max(...this.batch.map((a) => priorityOf(a.likelyDone()))),
             this.options.signal,
           );
@@ -134,7 +142,7 @@ export class StatusHub {
         this.options.signal,
         {
           prepaid,
-          priority: () => PRIORITY.likelyDone,
+          priority: () => PRIORITY.list,
           onSent: () => {
             for (const ask of asks) ask.onSent(1 / asks.length);
           },
@@ -147,8 +155,17 @@ export class StatusHub {
     const byId = new Map((listed ?? []).map((t) => [t.taskId, t.state]));
     for (const ask of asks) {
       const state = byId.get(ask.taskId);
-      if (state && state.status !== 'succeeded') ask.resolve(state);
-      else this.single(ask, { priority: () => (state ? PRIORITY.result : priorityOf(ask.likelyDone())) });
+      if (!state) {
+        this.single(ask, { priority: () => priorityOf(ask.likelyDone()) });
+        continue;
+      }
+      if (state.status !== 'succeeded') {
+        ask.resolve(state);
+        continue;
+      }
+      // Its place goes to the next input now; its result URLs cost a request of their own.
+      ask.onSeenDone?.();
+      this.single(ask, { priority: () => PRIORITY.result });
     }
   }
 

@@ -77,6 +77,15 @@ export interface InputItem {
   readonly replace?: boolean;
 }
 
+/**
+ * An input's place among the tasks in flight (`--concurrency`). A task the provider has finished
+ * no longer occupies one: its place is given back as soon as that is known, so the next input is
+ * submitted while this one's result is still being fetched and written.
+ */
+export interface Place {
+  release(): void;
+}
+
 export interface TaskSettings {
   readonly connection: Connection;
   readonly params: ParamValues;

@@ -90,4 +90,21 @@ describe('the request budget', () => {
     expect(jsonLines(tomorrow.stdout).filter((l) => l.status === 'skipped')).toHaveLength(3);
     expect(emu.submissions()).toBe(6);
   });
+
+  it('--concurrency counts the tasks the provider is working on, not results being written', async () => {
+    await images(10);
+    emu.set({ processingMsRange: [150, 700] });
+    const result = await run('--concurrency', '3');
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonLines(result.stdout).filter((l) => l.status === 'succeeded')).toHaveLength(10);
+    // At every submit, how many tasks the provider was still working on (it included).
+    const tasks = emu.tasks;
+    for (const t of tasks) {
+      const busy = tasks.filter(
+        (o) => o.createdAt <= t.createdAt && t.createdAt < o.createdAt + o.processingMs,
+      );
+      expect(busy.length).toBeLessThanOrEqual(3);
+    }
+    expect(tasks).toHaveLength(10);
+  });
 });

@@ -110,22 +110,6 @@ export function emulatorEnv(emu: { apiUrl: string; keys: Record<'freepik' | 'com
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
 
-/** reset() keeps options: every fault and "unkind" knob back off before each test. */
-const CALM: EmulatorOptions = {
-  faultRate: 0,
-  failRate: 0,
-  cancelRate: 0,
-  wrongScaleRate: 0,
-  emptyCompletionRate: 0,
-  processingJitter: 0,
-  outputRounding: 'exact',
-  listPageSize: null,
-  trickleMs: 2000,
-  freepikErrorShape: 'problem-flat',
-  comfyErrorShape: 'nested',
-  novitaEmptyReason: false,
-};
-
 /**
  * One emulator for a test file, reset before each test to `options` (faults off), and a fresh
  * temp folder per test; `bind` hands both to the file's own variables.
@@ -143,8 +127,9 @@ export function useEmulator(
     await emu?.close();
   });
   beforeEach(async () => {
+    // reset() keeps options: every knob the last test turned goes back to how it started.
     emu!.reset();
-    emu!.set({ ...CALM, ...options });
+    emu!.restoreOptions();
     bind(emu!, await tempDir(prefix));
   });
 }

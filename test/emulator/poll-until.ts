@@ -39,7 +39,7 @@ type Options = NonNullable<Parameters<typeof import('../../fixtures/emulator/ind
 
 /**
  * One emulator for a test file: started once (then `ready` reads what the file needs), reset
- * before each test to `calm` (reset() keeps options: every knob a file turns must be in it).
+ * before each test to the options it started with, then `calm`.
  */
 export function useTestEmulator(
   processingMs: number,
@@ -57,6 +57,7 @@ export function useTestEmulator(
   });
   beforeEach(() => {
     emu!.reset();
-    emu!.set({ processingMs, ...calm });
+    emu!.restoreOptions();
+    emu!.set(calm);
   });
 }
