@@ -1,5 +1,5 @@
 /** One HTTP client and the connection to the chosen provider, shared by the CLI session and the API. */
-import { describeRateLimit, type RateLimit, RequestBudget, sharedBudget } from '../http/budget.js';
+import { describeRateLimit, type RateLimit, type RequestBudget, sharedBudget } from '../http/budget.js';
 import { HttpClient, type RetryEvent, safeHost } from '../http/client.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Connection } from '../run/provider-api.js';
@@ -24,7 +24,7 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
     ...(hooks.onLog ? { onLog: hooks.onLog } : {}),
     secrets: hooks.secrets ?? (options.apiKey ? [options.apiKey] : []),
   });
-  const budget = budgetOf(options, hooks);
+  const { budget, release } = budgetOf(options, hooks);
   return {
     provider: options.provider,
     baseUrl: options.baseUrl,
@@ -32,30 +32,25 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
     authStyle: options.authStyle,
     authForced: options.authForced,
     client,
-    ...(budget ? { budget } : {}),
+    ...(budget ? { budget, release } : {}),
   };
 }
 
 /** One budget per API key and host in this process: every connection to them shares it. */
-function budgetOf(options: ResolvedOptions, hooks: ConnectionHooks): RequestBudget | undefined {
+function budgetOf(
+  options: ResolvedOptions,
+  hooks: ConnectionHooks,
+): { budget?: RequestBudget; release?: () => void } {
   const rate: RateLimit | undefined = options.rateLimit;
-  if (!rate || !options.apiKey) return undefined;
+  if (!rate || !options.apiKey) return {};
   const key = `${safeHost(options.baseUrl)}\u0000${options.apiKey}`;
-  const budget = sharedBudget(
-    key,
-    () =>
-      new RequestBudget(
-        rate,
-        {
-          onLearn: (learned, source) =>
-            hooks.onLog?.(
-              `rate limit of ${safeHost(options.baseUrl)}: ${describeRateLimit(learned)} (from ${source})`,
-            ),
-        },
-        Date.now,
-        options.rateLimitExplicit,
+  const budget = sharedBudget(key, rate, options.rateLimitExplicit);
+  const release = budget.listen({
+    onLearn: (learned, source) =>
+      hooks.onLog?.(
+        `rate limit of ${safeHost(options.baseUrl)}: ${describeRateLimit(learned)} (from ${source})`,
       ),
-  );
-  if (hooks.onBudgetWait) budget.listen({ onWait: hooks.onBudgetWait });
-  return budget;
+    ...(hooks.onBudgetWait ? { onWait: hooks.onBudgetWait } : {}),
+  });
+  return { budget, release };
 }

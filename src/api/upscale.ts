@@ -101,7 +101,11 @@ export async function upscaleBatch(
 ): Promise<TaskResult[]> {
   const resolved = resolveOptions(rawOptionsOf(options), options.env ?? {}, NO_CONFIG);
   const events = options.events;
-  const connection = connect(resolved, { onRetry: events?.onRetry, onLog: events?.onLog });
+  const connection = connect(resolved, {
+    onRetry: events?.onRetry,
+    onLog: events?.onLog,
+    onBudgetWait: events?.onBudgetWait,
+  });
   // Paths are opened where they are given: relative ones are made absolute against `cwd`.
   const cwd = options.cwd;
   const place = (path: string) =>
@@ -124,6 +128,7 @@ export async function upscaleBatch(
     };
     return await executeRun(request, await planRun(request), events);
   } finally {
+    connection.release?.();
     await connection.client.close();
   }
 }

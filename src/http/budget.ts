@@ -77,19 +77,39 @@ export class RequestBudget {
   private readonly listeners: BudgetEvents[] = [];
 
   constructor(
-    private readonly initial: RateLimit,
+    private initial: RateLimit,
     events: BudgetEvents = {},
     private readonly now: () => number = Date.now,
     /** The user set this rate: what the server says may only lower it. */
-    private readonly explicit = false,
+    private explicit = false,
   ) {
     this.rate = initial;
     this.listeners.push(events);
   }
 
-  /** Adds a listener (each connection that shares the budget brings its reporter). */
-  listen(events: BudgetEvents): void {
+  /** Adds a listener (each connection that shares the budget brings its reporter); returns its removal. */
+  listen(events: BudgetEvents): () => void {
     this.listeners.push(events);
+    return () => {
+      const i = this.listeners.indexOf(events);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * A later connection to the same key and host with other settings (a library caller that
+   * changed its rate): the new assumed rate applies, unless the server's own limit was learned
+   * and the new one is not the user's.
+   */
+  reconfigure(initial: RateLimit, explicit: boolean): void {
+    const same = initial.limit === this.initial.limit && initial.windowMs === this.initial.windowMs;
+    if (same && explicit === this.explicit) return;
+    const learned = this.rate !== this.initial;
+    this.initial = initial;
+    this.explicit = explicit;
+    const stricter = initial.limit / initial.windowMs < this.rate.limit / this.rate.windowMs;
+    if (!learned || (explicit && stricter)) this.rate = initial;
+    this.dispatch();
   }
 
   private readonly events = {
@@ -240,11 +260,11 @@ export class RequestBudget {
 /** One budget per API key and host in this process, so every connection to them shares it. */
 const budgets = new Map<string, RequestBudget>();
 
-export function sharedBudget(key: string, create: () => RequestBudget): RequestBudget {
+export function sharedBudget(key: string, rate: RateLimit, explicit: boolean): RequestBudget {
   let budget = budgets.get(key);
   if (!budget) {
-    budget = create();
+    budget = new RequestBudget(rate, {}, Date.now, explicit);
     budgets.set(key, budget);
-  }
+  } else budget.reconfigure(rate, explicit);
   return budget;
 }

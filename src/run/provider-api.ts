@@ -32,6 +32,8 @@ export interface Connection {
   readonly client: HttpClient;
   /** The key's request budget (absent with `--rate-limit off`). */
   readonly budget?: RequestBudget;
+  /** Stops this connection's listening to the budget, which outlives it (shared per key and host). */
+  readonly release?: () => void;
 }
 
 /** How a request is weighed against the budget, and who is told it was sent. */

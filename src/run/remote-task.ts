@@ -135,7 +135,7 @@ async function resolveLost(job: Job, state: Unresolved): Promise<Resolution> {
   s.events?.onStage?.(item.input, 'checking');
   const imagePath = item.kind === 'file' ? item.input : prepared.source?.path;
   return s.resolver.resolve(
-    { key: slot.key, input: item.input, imagePath, startedAt: state.startedAt },
+    { key: slot.key, input: item.input, imagePath, startedAt: state.startedAt, onSent: () => spend(job)() },
     slot.folder.outputDir,
   );
 }

@@ -35,6 +35,8 @@ export interface Claimant {
   readonly imagePath: string | undefined;
   /** When the lost submit started (ms): tasks listed before cannot be its own. */
   readonly startedAt: number;
+  /** Told of each API request made in looking for its task (counted in its `requests`). */
+  readonly onSent?: (() => void) | undefined;
 }
 
 /** A result this far from its input (0–255 per channel, 64×64 colour) is not an upscale of it. */
@@ -98,7 +100,7 @@ export class UncertainResolver {
     await this.options.submitsSettled?.();
     let listed: ListedTask[];
     try {
-      listed = await listAllTasks(this.conn, this.options.signal);
+      listed = await listAllTasks(this.conn, this.options.signal, { onSent: () => claimant.onSent?.() });
     } catch (error) {
       const why = `the task list could not be read (${(error as Error).message})`;
       return { kind: 'undecided', why, candidates: [] };
@@ -134,7 +136,7 @@ export class UncertainResolver {
     const scored: { id: string; distance: number; thumb: Thumbnail }[] = [];
     let unexamined = 0;
     for (const id of candidates) {
-      const result = await this.examine(id, probeDir);
+      const result = await this.examine(id, probeDir, claimant);
       if (result === 'unavailable') unexamined++;
       if (typeof result === 'string' || !sameShape(result.thumb, mine)) continue;
       scored.push({ id, distance: distanceTo(result.thumb, mine), thumb: result.thumb });
@@ -186,7 +188,7 @@ export class UncertainResolver {
   }
 
   /** Waits for a candidate to finish and decodes its result. */
-  private examine(taskId: string, probeDir: string): Promise<Examined> {
+  private examine(taskId: string, probeDir: string, claimant: Claimant): Promise<Examined> {
     let result = this.examined.get(taskId);
     if (!result) {
       result = (async (): Promise<Examined> => {
@@ -198,7 +200,8 @@ export class UncertainResolver {
           deadline: Date.now() + timeoutMs,
           immediate: true,
           signal,
-          fetchState: () => fetchTaskState(this.conn, taskId, signal),
+          // Charged to the input that first asked: a candidate is examined once for all of them.
+          fetchState: () => fetchTaskState(this.conn, taskId, signal, { onSent: () => claimant.onSent?.() }),
         });
         if (final.status === 'failed') return 'failed';
         const url = final.urls[0];

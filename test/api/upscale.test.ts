@@ -72,6 +72,21 @@ describe('upscale()', () => {
     },
   );
 
+  it("tells onBudgetWait when requests wait for the key's budget, each call with its own rate", async () => {
+    // A key of its own: budgets are shared per key in the process, and this one stays slow.
+    emu.set({ rateLimit: { limit: 2, windowMs: 1500 }, keys: { freepik: 'fpk-budget-test' } });
+    const waits: number[] = [];
+    const results = await upscaleBatch(['photo.jpg', 'phone-p3.jpg'], {
+      ...connection(),
+      apiKey: 'fpk-budget-test',
+      env: { UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, UPSCALE_RATE_LIMIT: '2/1500ms' },
+      events: { onBudgetWait: (until) => waits.push(until) },
+    });
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(waits.length).toBeGreaterThan(0);
+    expect(emu.rateLimitStats().rejected).toBe(0);
+  });
+
   it('checks provider flags like the CLI', async () => {
     await expect(upscale('photo.jpg', { ...connection(), params: { scale: '3x' } })).rejects.toThrow(
       /--scale "3x" must be one of 2x\|4x\|8x\|16x/,

@@ -119,6 +119,8 @@ describe('submits that may have reached the server', () => {
       await expectOneGoodOutput(run);
       expect(requestsTo('submit')).toHaveLength(1);
       expect(run.stderr.split('\n').filter((l) => /\bat\s.+:\d+:\d+/.test(l))).toEqual([]);
+      // The search of the list (and the candidate's status) are counted to the input too.
+      expect(jsonLines(run.stdout)[0]!.requests).toBe(emu.requests.length);
     },
   );
 });

@@ -128,4 +128,29 @@ describe('RequestBudget', () => {
     await drain(budget, 2);
     expect(waits.length).toBeGreaterThan(0);
   });
+
+  it('stops telling a listener once it is removed (a library caller runs many batches)', async () => {
+    const budget = new RequestBudget({ limit: 1, windowMs: 10_000 });
+    budget.observe({});
+    const waits: number[] = [];
+    const stop = budget.listen({ onWait: (until) => waits.push(until) });
+    await drain(budget, 2);
+    const heard = waits.length;
+    expect(heard).toBeGreaterThan(0);
+    stop();
+    await drain(budget, 2);
+    expect(waits).toHaveLength(heard);
+  });
+
+  it('a later connection with another rate reconfigures the shared budget', () => {
+    const budget = new RequestBudget({ limit: 50, windowMs: 60_000 });
+    budget.reconfigure({ limit: 3, windowMs: 2000 }, true);
+    expect(budget.limit).toEqual({ limit: 3, windowMs: 2000 });
+    // Learned from the server: a new default does not undo it, a stricter user rate does.
+    budget.observe({ limit: 2, windowMs: 2000 });
+    budget.reconfigure({ limit: 50, windowMs: 60_000 }, false);
+    expect(budget.limit).toEqual({ limit: 2, windowMs: 2000 });
+    budget.reconfigure({ limit: 1, windowMs: 2000 }, true);
+    expect(budget.limit).toEqual({ limit: 1, windowMs: 2000 });
+  });
 });
