@@ -4,8 +4,8 @@
  * Precedence: flag > environment > stored config > provider default.
  */
 import { UpscaleError, usageError } from './errors.js';
+import { formatOfExtension, OUTPUT_FORMATS } from './formats.js';
 import { parseRateLimit, type RateLimit } from './http/budget.js';
-import { formatOfExtension, OUTPUT_FORMATS } from './image/formats.js';
 import type { OutputOptions } from './image/output-options.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
 import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';

@@ -5,10 +5,9 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { UpscaleError } from '../errors.js';
-import type { BodyObject } from '../providers/types.js';
 import type { RequestBudget } from './budget.js';
 import { abortReason, delay } from './delay.js';
-import { encodeJsonBody } from './json-body.js';
+import { encodeJsonBody, type JsonObject } from './json-body.js';
 import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
 import { RateGate } from './rate-gate.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
@@ -45,7 +44,7 @@ export interface JsonRequest {
   readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: BodyObject;
+  readonly body?: JsonObject;
   readonly policy: RetryPolicy;
   readonly signal?: AbortSignal;
   /** Counted against this request budget (API requests; not downloads). */

@@ -9,12 +9,12 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { UpscaleError } from '../errors.js';
+import { type ImageFormat, isImageContentType, sniffFormat } from '../formats.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
 import type { HttpClient } from '../http/client.js';
 import { abortReason, delay } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
 import { DOWNLOAD_POLICY, READ_POLICY, type RetryPolicy, retryDelayMs } from '../http/retry-policy.js';
-import { type ImageFormat, isImageContentType, sniffFormat } from './formats.js';
 import { decodeThumbnail, type Thumbnail } from './thumbnail.js';
 
 export interface Downloaded {

@@ -3,7 +3,7 @@
  * a request description and provider answers into a normalized task state. It does no I/O.
  */
 
-import type { ImageFormat } from '../image/formats.js';
+import type { ImageFormat } from '../formats.js';
 
 /** Normalized task state; provider vocabularies (IN_PROGRESS, TASK_STATUS_SUCCEED, …) stop in the adapter. */
 export type TaskState =
