@@ -1,5 +1,6 @@
 /** Entry point: parse, run one command, print errors in one place, set the exit code. */
 import { EXIT } from './exit-code.js';
+import type { Commands } from './program.js';
 import { detectTerminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
@@ -42,44 +43,41 @@ const COMMON_FLAGS = [
 ];
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
 
-async function run(name: string, args: unknown[]): Promise<number> {
-  switch (name) {
-    case 'upscale': {
-      const { upscaleCommand } = await import('./commands/upscale.js');
-      return upscaleCommand(args[0] as string[], args[1] as never, term);
-    }
-    case 'config': {
-      const { configCommand } = await import('./commands/config.js');
-      return configCommand(args[0] as string, args[1] as string[], term);
-    }
-    case 'status': {
-      const { statusCommand } = await import('./commands/tasks.js');
-      return statusCommand(args[0] as string | undefined, args[1] as never, term);
-    }
-    case 'download': {
-      const { downloadCommand } = await import('./commands/tasks.js');
-      return downloadCommand(args[0] as string, args[1] as never, term);
-    }
-    case 'forget': {
-      const { forgetCommand } = await import('./commands/tasks.js');
-      return forgetCommand(args[0] as string, args[1] as never, term);
-    }
-    case 'resume': {
-      const { resumeCommand } = await import('./commands/tasks.js');
-      return resumeCommand(args[0] as never, term);
-    }
-    case 'providers': {
-      const { providersCommand } = await import('./commands/providers.js');
-      return providersCommand(args[0] as string[], args[1] as boolean, term);
-    }
-    case 'webhook-verify': {
-      const { webhookVerifyCommand } = await import('./commands/webhook.js');
-      return webhookVerifyCommand(args[0] as string | undefined, args[1] as never, term, process.env);
-    }
-    default:
-      throw new Error(`unknown command ${name}`);
-  }
-}
+/** The commands, each loaded when it runs. */
+const commands: Commands = {
+  async upscale(inputs, flags) {
+    const { upscaleCommand } = await import('./commands/upscale.js');
+    return upscaleCommand(inputs, flags, term);
+  },
+  async providers(ids, json) {
+    const { providersCommand } = await import('./commands/providers.js');
+    return providersCommand(ids, json, term);
+  },
+  async config(action, args) {
+    const { configCommand } = await import('./commands/config.js');
+    return configCommand(action, args, term);
+  },
+  async status(taskId, flags) {
+    const { statusCommand } = await import('./commands/tasks.js');
+    return statusCommand(taskId, flags, term);
+  },
+  async download(taskId, flags) {
+    const { downloadCommand } = await import('./commands/tasks.js');
+    return downloadCommand(taskId, flags, term);
+  },
+  async forget(what, flags) {
+    const { forgetCommand } = await import('./commands/tasks.js');
+    return forgetCommand(what, flags, term);
+  },
+  async resume(flags) {
+    const { resumeCommand } = await import('./commands/tasks.js');
+    return resumeCommand(flags, term);
+  },
+  async webhookVerify(bodyFile, flags) {
+    const { webhookVerifyCommand } = await import('./commands/webhook.js');
+    return webhookVerifyCommand(bodyFile, flags, term, process.env);
+  },
+};
 
 /** `upscale --version` alone answers before commander and the provider tables load: scripts call it often. */
 async function main(): Promise<void> {
@@ -92,11 +90,7 @@ async function main(): Promise<void> {
     import('./program.js'),
     import('./cli-flags.js'),
   ]);
-  const program = buildProgram(term, run, await loadCliFlags());
-  program.exitOverride();
-  await program.parseAsync(process.argv);
-  const code = program.getOptionValue('__exit');
-  process.exitCode = typeof code === 'number' ? code : EXIT.ok;
+  process.exitCode = await buildProgram(term, commands, await loadCliFlags()).run(process.argv);
 }
 
 /**

@@ -29,7 +29,7 @@ import { openSession, type Session } from '../session.js';
 import type { Terminal } from '../terminal.js';
 import { warnSizes } from './upscale.js';
 
-interface TaskFlags extends RawOptions {
+export interface TaskFlags extends RawOptions {
   readonly output?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
