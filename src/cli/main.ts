@@ -45,38 +45,17 @@ const verbose = process.argv.includes('--verbose') || process.argv.includes('-v'
 
 /** The commands, each loaded when it runs. */
 const commands: Commands = {
-  async upscale(inputs, flags) {
-    const { upscaleCommand } = await import('./commands/upscale.js');
-    return upscaleCommand(inputs, flags, term);
-  },
-  async providers(ids, json) {
-    const { providersCommand } = await import('./commands/providers.js');
-    return providersCommand(ids, json, term);
-  },
-  async config(action, args) {
-    const { configCommand } = await import('./commands/config.js');
-    return configCommand(action, args, term);
-  },
-  async status(taskId, flags) {
-    const { statusCommand } = await import('./commands/tasks.js');
-    return statusCommand(taskId, flags, term);
-  },
-  async download(taskId, flags) {
-    const { downloadCommand } = await import('./commands/tasks.js');
-    return downloadCommand(taskId, flags, term);
-  },
-  async forget(what, flags) {
-    const { forgetCommand } = await import('./commands/tasks.js');
-    return forgetCommand(what, flags, term);
-  },
-  async resume(flags) {
-    const { resumeCommand } = await import('./commands/tasks.js');
-    return resumeCommand(flags, term);
-  },
-  async webhookVerify(bodyFile, flags) {
-    const { webhookVerifyCommand } = await import('./commands/webhook.js');
-    return webhookVerifyCommand(bodyFile, flags, term, process.env);
-  },
+  upscale: async (inputs, flags, params) =>
+    (await import('./commands/upscale.js')).upscaleCommand(inputs, flags, params, term),
+  providers: async (ids, json) => (await import('./commands/providers.js')).providersCommand(ids, json, term),
+  config: async (action, args) => (await import('./commands/config.js')).configCommand(action, args, term),
+  status: async (taskId, flags) => (await import('./commands/tasks.js')).statusCommand(taskId, flags, term),
+  download: async (taskId, flags) =>
+    (await import('./commands/tasks.js')).downloadCommand(taskId, flags, term),
+  forget: async (what, flags) => (await import('./commands/tasks.js')).forgetCommand(what, flags, term),
+  resume: async (flags) => (await import('./commands/tasks.js')).resumeCommand(flags, term),
+  webhookVerify: async (bodyFile, flags) =>
+    (await import('./commands/webhook.js')).webhookVerifyCommand(bodyFile, flags, term, process.env),
 };
 
 /** `upscale --version` alone answers before commander and the provider tables load: scripts call it often. */

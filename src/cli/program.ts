@@ -74,7 +74,8 @@ function outputOptions(): Option[] {
  * loads its own modules when it runs (src/cli/main.ts), so the program itself stays light.
  */
 export interface Commands {
-  upscale(inputs: string[], flags: UpscaleFlags): Promise<number>;
+  /** `params`: the provider's own flags (`--scale`, `--engine`, …) by key, as given. */
+  upscale(inputs: string[], flags: UpscaleFlags, params: Readonly<Record<string, string>>): Promise<number>;
   providers(ids: string[], json: boolean): Promise<number>;
   config(action: ConfigAction, args: string[]): Promise<number>;
   status(taskId: string | undefined, flags: TaskFlags): Promise<number>;
@@ -147,11 +148,18 @@ export function buildProgram(term: Terminal, commands: Commands, providers: CliF
       writeErr: (s) => term.stderr.write(s),
     })
     .action(async (inputs: string[], _flags: unknown, cmd: Command) => {
-      done(await commands.upscale(inputs, cmd.opts<UpscaleFlags>()));
+      const given = cmd.opts();
+      const params = Object.fromEntries(
+        paramKeys.filter((key) => given[key] !== undefined).map((key) => [key, String(given[key])]),
+      );
+      done(await commands.upscale(inputs, cmd.opts<UpscaleFlags>(), params));
     });
   for (const option of outputOptions()) program.addOption(option);
+  const paramKeys: string[] = [];
   for (const { flag, description, group } of providers.options) {
-    program.addOption(new Option(flag, description).helpGroup(group));
+    const option = new Option(flag, description).helpGroup(group);
+    paramKeys.push(option.attributeName());
+    program.addOption(option);
   }
 
   program
