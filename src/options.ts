@@ -143,7 +143,9 @@ export function numberFromFlag(key: NumberOptionKey, text: string): number {
 }
 
 /** A typed value checked by the same rule; a usage error naming the option. */
-function checkedNumber(key: NumberOptionKey, value: number | undefined): number | undefined {
+export function checkedNumber(key: NumberOptionKey, value: number): number;
+export function checkedNumber(key: NumberOptionKey, value: number | undefined): number | undefined;
+export function checkedNumber(key: NumberOptionKey, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   const option: NumberOption = NUMBER_OPTIONS[key];
   const perUnit = option.msPerUnit ?? 1;
