@@ -1,11 +1,12 @@
 /**
- * Raw command-line flags + environment + stored config → one typed options object. Pure:
- * the environment and the config are passed in, so every rule here is tested by table.
- * Precedence: flag > environment > stored config > provider default.
+ * Typed options + environment + stored config → the options a run uses, checked once. Pure: the
+ * environment and the config are passed in, so every rule here is tested by table. The CLI's only
+ * part is reading flags into OptionValues (src/cli/flag-values.ts) with NUMBER_OPTIONS below.
+ * Precedence: option (flag) > environment > stored config > provider default.
  */
 import { UpscaleError, usageError } from './errors.js';
+import { formatOfExtension, OUTPUT_FORMATS } from './formats.js';
 import { parseRateLimit, type RateLimit } from './http/budget.js';
-import { formatOfExtension, OUTPUT_FORMATS } from './image/formats.js';
 import type { OutputOptions } from './image/output-options.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
 import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';
@@ -26,25 +27,136 @@ export interface ConfigReader {
   get(key: string): unknown;
 }
 
-export interface RawOptions {
+/**
+ * What the library is given, typed. Names it checks against the provider (provider id, key header,
+ * output format, rate) are text here; the public UpscaleOptions narrows them to their unions.
+ */
+export interface OptionValues {
   readonly provider?: string;
   readonly apiKey?: string;
+  /** The provider's API root (default: its public one, or its variable). */
   readonly baseUrl?: string;
   readonly keyHeader?: string;
-  readonly pollInterval?: string;
-  readonly timeout?: string;
-  readonly requestTimeout?: string;
+  /**
+   * The provider's own flags by key, as `upscale providers` lists them, e.g.
+   * `{ scale: '4x', engine: 'sparkle', optimizedFor: 'films_n_photography' }`; checked by its specs.
+   */
+  readonly params?: Readonly<Record<string, string | number>>;
+  /** First wait between status polls; grows with the task's age (default 800). */
+  readonly pollIntervalMs?: number;
+  /** Longest one task may take (default 30 min). */
+  readonly timeoutMs?: number;
+  /** Longest wait for one answer from a server (default 60 s). */
+  readonly requestTimeoutMs?: number;
+  /** Check and price every input, send nothing: results have `status: 'planned'`, `request` and `cost`. */
   readonly dryRun?: boolean;
   readonly format?: string;
-  readonly quality?: string;
+  /** JPEG/WebP/AVIF quality when the output is encoded, 1–100. */
+  readonly quality?: number;
+  /** Drop the input's EXIF, XMP, IPTC and ICC profile (default: carried over). */
   readonly stripMetadata?: boolean;
+  /** Colour under transparency when the format has none (`#rrggbb`, `#rgb`, white, black). */
   readonly background?: string;
+  /** Downscale an input just enough for the provider's output limit instead of refusing it. */
   readonly fit?: boolean;
-  readonly width?: string;
-  readonly height?: string;
-  readonly maxCost?: string;
+  /** Output size in pixels: the smallest scale that reaches it, then resized down exactly. */
+  readonly width?: number;
+  readonly height?: number;
+  /** Refuse (UpscaleError COST_LIMIT) to start when the estimated total is above this amount. */
+  readonly maxCost?: number;
+  /** API requests allowed per key: `50/min`, `20/3s` or `off` (default: the provider's). */
   readonly rateLimit?: string;
-  readonly [flag: string]: unknown;
+  /** Tasks in flight at once, 1–64 (default: as many as the request budget keeps busy). */
+  readonly concurrency?: number;
+}
+
+/** What a number must be; each option's rule is written once, in NUMBER_OPTIONS. */
+type NumberRule =
+  | { readonly kind: 'whole'; readonly min: number; readonly max: number; readonly example?: number }
+  | { readonly kind: 'positive'; readonly unit: 'milliseconds' | 'seconds'; readonly example: number }
+  | { readonly kind: 'amount' };
+
+interface NumberOption {
+  /** The flag that gives it, in `unit`s (`--timeout` in seconds for `timeoutMs`). */
+  readonly flag: string;
+  readonly rule: NumberRule;
+  /** Milliseconds per unit of the flag, for a time given in seconds. */
+  readonly msPerUnit?: number;
+}
+
+/** Below 1 s, so a finished task is noticed within 1 s + 15 % of its age; a 60 s task takes 18 polls. */
+export const DEFAULT_POLL_INTERVAL_MS = 800;
+export const DEFAULT_TIMEOUT_S = 1800;
+export const DEFAULT_REQUEST_TIMEOUT_S = 60;
+
+/** Every number the library takes, with its flag and what it accepts: the CLI and the library read this. */
+export const NUMBER_OPTIONS = {
+  pollIntervalMs: {
+    flag: '--poll-interval',
+    rule: { kind: 'positive', unit: 'milliseconds', example: DEFAULT_POLL_INTERVAL_MS },
+  },
+  timeoutMs: {
+    flag: '--timeout',
+    msPerUnit: 1000,
+    rule: { kind: 'positive', unit: 'seconds', example: DEFAULT_TIMEOUT_S },
+  },
+  requestTimeoutMs: {
+    flag: '--request-timeout',
+    msPerUnit: 1000,
+    rule: { kind: 'positive', unit: 'seconds', example: DEFAULT_REQUEST_TIMEOUT_S },
+  },
+  quality: { flag: '--quality', rule: { kind: 'whole', min: 1, max: 100 } },
+  width: { flag: '--width', rule: { kind: 'whole', min: 1, max: 100_000 } },
+  height: { flag: '--height', rule: { kind: 'whole', min: 1, max: 100_000 } },
+  concurrency: { flag: '--concurrency', rule: { kind: 'whole', min: 1, max: 64, example: 8 } },
+  maxCost: { flag: '--max-cost', rule: { kind: 'amount' } },
+} as const satisfies Record<string, NumberOption>;
+
+export type NumberOptionKey = keyof typeof NUMBER_OPTIONS;
+
+function accepts(rule: NumberRule, value: number): boolean {
+  if (rule.kind === 'whole') return Number.isInteger(value) && value >= rule.min && value <= rule.max;
+  if (rule.kind === 'positive') return Number.isFinite(value) && value > 0;
+  return Number.isFinite(value) && value >= 0;
+}
+
+function mustBe(rule: NumberRule, unit?: string): string {
+  if (rule.kind === 'whole') return `must be a whole number from ${rule.min} to ${rule.max}`;
+  if (rule.kind === 'positive') return `must be a positive number of ${unit ?? rule.unit}`;
+  return 'must be an amount (e.g. 2.50)';
+}
+
+function exampleOf(rule: NumberRule): number {
+  if (rule.kind === 'whole') return rule.example ?? Math.min(rule.max, 90);
+  return rule.kind === 'positive' ? rule.example : 5;
+}
+
+/** A flag's text as its option's value (`--timeout 90` → 90000 ms); a usage error naming the flag. */
+export function numberFromFlag(key: NumberOptionKey, text: string): number {
+  const option: NumberOption = NUMBER_OPTIONS[key];
+  const { flag, rule } = option;
+  const value = Number(rule.kind === 'amount' ? text.replace(/^[€$]/, '') : text);
+  const wellFormed = rule.kind === 'whole' ? /^\s*\d+\s*$/.test(text) : text.trim() !== '';
+  if (!wellFormed || !accepts(rule, value))
+    throw usageError(`${flag} ${JSON.stringify(text)} ${mustBe(rule)}`, `e.g. ${flag} ${exampleOf(rule)}`);
+  return value * (option.msPerUnit ?? 1);
+}
+
+/** A typed value checked by the same rule; a usage error naming the option. */
+export function checkedNumber(key: NumberOptionKey, value: number): number;
+export function checkedNumber(key: NumberOptionKey, value: number | undefined): number | undefined;
+export function checkedNumber(key: NumberOptionKey, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const option: NumberOption = NUMBER_OPTIONS[key];
+  const perUnit = option.msPerUnit ?? 1;
+  if (!accepts(option.rule, value / perUnit)) {
+    const unit = option.rule.kind === 'positive' ? 'milliseconds' : undefined;
+    throw usageError(
+      `${key} ${value} ${mustBe(option.rule, unit)}`,
+      `e.g. ${key}: ${exampleOf(option.rule) * perUnit}`,
+    );
+  }
+  return value;
 }
 
 export interface ResolvedOptions {
@@ -68,12 +180,9 @@ export interface ResolvedOptions {
   readonly rateLimit: RateLimit | undefined;
   /** The user set the rate (flag, variable or config): the server's headers may only lower it. */
   readonly rateLimitExplicit: boolean;
+  /** Tasks in flight at once, when given (else the run picks it from the budget). */
+  readonly concurrency: number | undefined;
 }
-
-/** Below 1 s, so a finished task is noticed within 1 s + 15 % of its age; a 60 s task takes 18 polls. */
-export const DEFAULT_POLL_INTERVAL_MS = 800;
-export const DEFAULT_TIMEOUT_S = 1800;
-export const DEFAULT_REQUEST_TIMEOUT_S = 60;
 
 /** Every provider-specific flag key, across all providers (commander registers each once). */
 export function allParamKeys(): string[] {
@@ -85,8 +194,8 @@ function stringConfig(config: ConfigReader, key: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function resolveProvider(raw: RawOptions, config: ConfigReader): AnyProvider {
-  const id = (raw.provider ?? stringConfig(config, 'provider') ?? 'freepik').toLowerCase();
+export function resolveProvider(values: OptionValues, config: ConfigReader): AnyProvider {
+  const id = (values.provider ?? stringConfig(config, 'provider') ?? 'freepik').toLowerCase();
   if (!isProviderId(id)) {
     throw usageError(
       `--provider: unknown provider "${id}"`,
@@ -112,10 +221,13 @@ function providersTaking(key: string, value: string, except: string): string[] {
 }
 
 /** Parses the provider's own flags; a flag that belongs to other providers is refused by name. */
-export function resolveParams(provider: AnyProvider, raw: RawOptions): Record<string, ParamValue> {
+export function resolveParams(
+  provider: AnyProvider,
+  given: Readonly<Record<string, string | number>> = {},
+): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const key of allParamKeys()) {
-    const value = raw[key];
+    const value = given[key];
     if (value === undefined) continue;
     const spec = provider.params.find((p) => p.key === key);
     if (!spec) {
@@ -142,17 +254,9 @@ export function resolveParams(provider: AnyProvider, raw: RawOptions): Record<st
   return params;
 }
 
-function positiveNumber(raw: string | undefined, flag: string, fallback: number, unit: string): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw usageError(`${flag} "${raw}" must be a positive number of ${unit}`, `e.g. ${flag} ${fallback}`);
-  return value;
-}
-
-function resolveBaseUrl(provider: Provider, raw: RawOptions, env: Env, config: ConfigReader): string {
+function resolveBaseUrl(provider: Provider, values: OptionValues, env: Env, config: ConfigReader): string {
   const value =
-    raw.baseUrl ??
+    values.baseUrl ??
     env[provider.api.baseUrlEnv] ??
     stringConfig(config, `${provider.api.configSection}.baseUrl`) ??
     provider.api.defaultBaseUrl;
@@ -180,11 +284,11 @@ export function looksLikeJwt(key: string): boolean {
  */
 function resolveAuthStyle(
   provider: Provider,
-  raw: RawOptions,
+  values: OptionValues,
   config: ConfigReader,
   apiKey: string | undefined,
 ): AuthStyle {
-  const wanted = raw.keyHeader ?? stringConfig(config, `${provider.api.configSection}.keyHeader`);
+  const wanted = values.keyHeader ?? stringConfig(config, `${provider.api.configSection}.keyHeader`);
   if (wanted === undefined) {
     const styles = provider.api.authStyles;
     if (apiKey && styles.includes('bearer') && styles.includes('x-api-key'))
@@ -194,7 +298,7 @@ function resolveAuthStyle(
   const style = provider.api.authStyles.find((s) => s === wanted.toLowerCase());
   if (!style) {
     const where =
-      raw.keyHeader !== undefined ? '--key-header' : `config ${provider.api.configSection}.keyHeader`;
+      values.keyHeader !== undefined ? '--key-header' : `config ${provider.api.configSection}.keyHeader`;
     throw usageError(
       `${where} "${wanted}" is not accepted by ${provider.id}`,
       `use one of ${provider.api.authStyles.join(', ')}`,
@@ -209,12 +313,12 @@ function resolveAuthStyle(
  */
 export function resolveApiKey(
   provider: Provider,
-  raw: RawOptions,
+  values: Pick<OptionValues, 'apiKey'>,
   env: Env,
   config: ConfigReader,
 ): string | undefined {
   const candidates = [
-    raw.apiKey,
+    values.apiKey,
     ...provider.api.keyEnvs.map((name) => env[name]),
     ...keyConfigKeys(provider).map((key) => stringConfig(config, key)),
   ];
@@ -227,41 +331,34 @@ export function missingKeyError(provider: Provider): UpscaleError {
   });
 }
 
-function wholeNumber(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!/^\s*\d+\s*$/.test(raw) || value < min || value > max)
-    throw usageError(
-      `${flag} "${raw}" must be a whole number from ${min} to ${max}`,
-      `e.g. ${flag} ${Math.min(max, 90)}`,
-    );
-  return value;
-}
-
 const COLOUR = /^(#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})|white|black|gr[ae]y)$/i;
 
 /** `--format`, `--quality`, `--strip-metadata`, `--background`, `--fit`, `--width`, `--height`. */
 export function resolveOutputOptions(
-  raw: RawOptions,
+  values: OptionValues,
   provider: AnyProvider,
   params: ParamValues,
 ): OutputOptions {
   let format: OutputOptions['format'];
-  if (raw.format !== undefined) {
-    const name = raw.format.trim().toLowerCase();
+  if (values.format !== undefined) {
+    const name = values.format.trim().toLowerCase();
     const known = name === 'keep' ? 'keep' : formatOfExtension(name);
     if (known === undefined || (known !== 'keep' && !(OUTPUT_FORMATS as readonly string[]).includes(known)))
       throw usageError(
-        `--format "${raw.format}" is not an output format`,
+        `--format "${values.format}" is not an output format`,
         `use keep, ${OUTPUT_FORMATS.join(', ')}`,
       );
     format = known;
   }
-  const background = raw.background?.trim();
+  const background = values.background?.trim();
   if (background !== undefined && !COLOUR.test(background))
-    throw usageError(`--background "${raw.background}" is not a colour`, 'use #rrggbb, #rgb, white or black');
-  const width = wholeNumber(raw.width, '--width', 1, 100_000);
-  const height = wholeNumber(raw.height, '--height', 1, 100_000);
+    throw usageError(
+      `--background "${values.background}" is not a colour`,
+      'use #rrggbb, #rgb, white or black',
+    );
+  const width = checkedNumber('width', values.width);
+  const height = checkedNumber('height', values.height);
+  const quality = checkedNumber('quality', values.quality);
   if ((width !== undefined || height !== undefined) && params.scale !== undefined)
     throw usageError('--width/--height pick the scale themselves', 'drop --scale, or drop --width/--height');
   if ((width !== undefined || height !== undefined) && provider.limits.scales.length === 0)
@@ -271,10 +368,10 @@ export function resolveOutputOptions(
     );
   return {
     ...(format ? { format } : {}),
-    ...(raw.quality !== undefined ? { quality: wholeNumber(raw.quality, '--quality', 1, 100) } : {}),
-    ...(raw.stripMetadata ? { stripMetadata: true } : {}),
+    ...(quality !== undefined ? { quality } : {}),
+    ...(values.stripMetadata ? { stripMetadata: true } : {}),
     ...(background ? { background: background.toLowerCase() } : {}),
-    ...(raw.fit ? { fit: true } : {}),
+    ...(values.fit ? { fit: true } : {}),
     ...(width !== undefined ? { width } : {}),
     ...(height !== undefined ? { height } : {}),
   };
@@ -286,18 +383,18 @@ export function resolveOutputOptions(
  */
 export function resolveRateLimit(
   provider: Provider,
-  raw: RawOptions,
+  values: OptionValues,
   env: Env,
   config: ConfigReader,
 ): RateLimit | undefined {
-  const flag = raw.rateLimit ?? env.UPSCALE_RATE_LIMIT;
+  const flag = values.rateLimit ?? env.UPSCALE_RATE_LIMIT;
   const text = flag ?? stringConfig(config, `${provider.api.configSection}.rateLimit`);
   if (text === undefined) return provider.api.defaultRateLimit;
   if (text.trim().toLowerCase() === 'off') return undefined;
   const parsed = parseRateLimit(text);
   if (!parsed) {
     const where =
-      raw.rateLimit !== undefined
+      values.rateLimit !== undefined
         ? '--rate-limit'
         : flag !== undefined
           ? 'UPSCALE_RATE_LIMIT'
@@ -307,20 +404,12 @@ export function resolveRateLimit(
   return parsed;
 }
 
-function resolveMaxCost(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw.replace(/^[€$]/, ''));
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0)
-    throw usageError(`--max-cost "${raw}" must be an amount (e.g. 2.50)`, 'e.g. --max-cost 5');
-  return value;
-}
-
 /** A local provider has no key, host or header: those flags are refused rather than ignored. */
-function localOptions(provider: AnyProvider, raw: RawOptions): void {
+function localOptions(provider: AnyProvider, values: OptionValues): void {
   for (const [flag, value] of [
-    ['--api-key', raw.apiKey],
-    ['--base-url', raw.baseUrl],
-    ['--key-header', raw.keyHeader],
+    ['--api-key', values.apiKey],
+    ['--base-url', values.baseUrl],
+    ['--key-header', values.keyHeader],
   ] as const) {
     if (value !== undefined) {
       throw usageError(`${flag} does not apply to ${provider.id}: it runs on this machine`, `drop ${flag}`);
@@ -328,31 +417,30 @@ function localOptions(provider: AnyProvider, raw: RawOptions): void {
   }
 }
 
-export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader): ResolvedOptions {
-  const provider = resolveProvider(raw, config);
-  const params = resolveParams(provider, raw);
-  if (isLocalProvider(provider)) localOptions(provider, raw);
+/**
+ * The one check of a run's options (ky's normalizeOptions): every value is checked and every
+ * default filled in here, before anything is sent; a bad one is a usage UpscaleError.
+ */
+export function normalizeOptions(values: OptionValues, env: Env, config: ConfigReader): ResolvedOptions {
+  const provider = resolveProvider(values, config);
+  const params = resolveParams(provider, values.params);
+  if (isLocalProvider(provider)) localOptions(provider, values);
   const remote = isLocalProvider(provider) ? undefined : provider;
-  const baseUrl = remote ? resolveBaseUrl(remote, raw, env, config) : '';
-
-  const pollIntervalMs = positiveNumber(
-    raw.pollInterval,
-    '--poll-interval',
-    DEFAULT_POLL_INTERVAL_MS,
-    'milliseconds',
-  );
-  const timeoutMs = positiveNumber(raw.timeout, '--timeout', DEFAULT_TIMEOUT_S, 'seconds') * 1000;
+  const baseUrl = remote ? resolveBaseUrl(remote, values, env, config) : '';
+  const pollIntervalMs = checkedNumber('pollIntervalMs', values.pollIntervalMs) ?? DEFAULT_POLL_INTERVAL_MS;
+  const timeoutMs = checkedNumber('timeoutMs', values.timeoutMs) ?? DEFAULT_TIMEOUT_S * 1000;
   const requestTimeoutMs =
-    positiveNumber(raw.requestTimeout, '--request-timeout', DEFAULT_REQUEST_TIMEOUT_S, 'seconds') * 1000;
-  const output = resolveOutputOptions(raw, provider, params);
-  const maxCost = resolveMaxCost(raw.maxCost);
-  const apiKey = remote ? resolveApiKey(remote, raw, env, config) : undefined;
-  const authStyle = remote ? resolveAuthStyle(remote, raw, config, apiKey) : 'bearer';
+    checkedNumber('requestTimeoutMs', values.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_S * 1000;
+  const output = resolveOutputOptions(values, provider, params);
+  const maxCost = checkedNumber('maxCost', values.maxCost);
+  const concurrency = checkedNumber('concurrency', values.concurrency);
+  const apiKey = remote ? resolveApiKey(remote, values, env, config) : undefined;
+  const authStyle = remote ? resolveAuthStyle(remote, values, config, apiKey) : 'bearer';
   const authForced =
     remote !== undefined &&
-    (raw.keyHeader ?? stringConfig(config, `${remote.api.configSection}.keyHeader`)) !== undefined;
-  const rateLimit = remote ? resolveRateLimit(remote, raw, env, config) : undefined;
-  if (remote && apiKey === undefined && !raw.dryRun) throw missingKeyError(remote);
+    (values.keyHeader ?? stringConfig(config, `${remote.api.configSection}.keyHeader`)) !== undefined;
+  const rateLimit = remote ? resolveRateLimit(remote, values, env, config) : undefined;
+  if (remote && apiKey === undefined && !values.dryRun) throw missingKeyError(remote);
   return {
     provider,
     params,
@@ -365,10 +453,11 @@ export function resolveOptions(raw: RawOptions, env: Env, config: ConfigReader):
     requestTimeoutMs,
     output,
     maxCost,
+    concurrency,
     rateLimit,
     rateLimitExplicit:
       remote !== undefined &&
-      (raw.rateLimit ??
+      (values.rateLimit ??
         env.UPSCALE_RATE_LIMIT ??
         stringConfig(config, `${remote.api.configSection}.rateLimit`)) !== undefined,
   };

@@ -30,7 +30,21 @@ function namedCommands(): { file: string; text: string }[] {
 
 describe('hints name commands that exist', async () => {
   const term = { stdout: process.stdout, stderr: process.stderr, isTTY: false, color: false };
-  const program = buildProgram(term as never, async () => 0, await loadCliFlags());
+  const none = async () => 0;
+  const program = buildProgram(
+    term as never,
+    {
+      upscale: none,
+      providers: none,
+      config: none,
+      status: none,
+      download: none,
+      forget: none,
+      resume: none,
+      webhookVerify: none,
+    },
+    await loadCliFlags(),
+  ).command;
   const commands = new Map(program.commands.map((c) => [c.name(), c]));
 
   it('finds the commands hints name', () => {

@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { type ConfigReader, type Env, type RawOptions, resolveOptions } from '../src/options.js';
+import { type OptionFlags, optionValuesOf } from '../src/cli/flag-values.js';
+import { UpscaleError } from '../src/errors.js';
+import {
+  allParamKeys,
+  type ConfigReader,
+  type Env,
+  normalizeOptions,
+  type OptionValues,
+} from '../src/options.js';
 
 const config = (values: Record<string, string> = {}): ConfigReader => ({ get: (key) => values[key] });
-const resolve = (raw: RawOptions, env: Env = {}, stored: Record<string, string> = {}) =>
-  resolveOptions(raw, env, config(stored));
+
+/** As the CLI does it: the flags (the provider's own among them) read into typed values, then checked. */
+const resolve = (
+  raw: OptionFlags & Readonly<Record<string, string | boolean>>,
+  env: Env = {},
+  stored: Record<string, string> = {},
+) => {
+  const params = Object.fromEntries(
+    Object.entries(raw).filter(([key]) => allParamKeys().includes(key)),
+  ) as Record<string, string>;
+  return normalizeOptions(optionValuesOf(raw, params), env, config(stored));
+};
 
 describe('keys: flag > every variable > every stored key', () => {
   it.each([
@@ -199,5 +217,47 @@ describe('the request budget: --rate-limit > UPSCALE_RATE_LIMIT > <section>.rate
     [{}, {}, { 'freepik.rateLimit': '5' }, /config freepik\.rateLimit "5" is not a rate/],
   ])('refuses %o %o %o', (raw, env, stored, message) => {
     expect(() => resolve({ provider: 'freepik', ...raw }, { ...key, ...env }, stored)).toThrow(message);
+  });
+});
+
+describe('the library checks typed values once, before anything is sent', () => {
+  const key = { apiKey: 'k' };
+  it.each([
+    [{ concurrency: Number.NaN }, /^concurrency NaN must be a whole number from 1 to 64$/],
+    [{ concurrency: 0 }, /^concurrency 0 must be a whole number from 1 to 64$/],
+    [{ quality: 101 }, /^quality 101 must be a whole number from 1 to 100$/],
+    [{ width: 12.5 }, /^width 12.5 must be a whole number/],
+    [{ timeoutMs: -1 }, /^timeoutMs -1 must be a positive number of milliseconds$/],
+    [{ pollIntervalMs: Number.POSITIVE_INFINITY }, /^pollIntervalMs Infinity must be a positive number/],
+    [{ maxCost: -2 }, /^maxCost -2 must be an amount/],
+    [{ params: { scale: 3 } }, /^--scale "3" must be one of 2x\|4x\|8x\|16x \(freepik\)$/],
+  ] satisfies [OptionValues, RegExp][])('refuses %o', (values, message) => {
+    const run = () => normalizeOptions({ ...key, ...values }, {}, config());
+    expect(run).toThrow(UpscaleError);
+    expect(run).toThrow(message);
+  });
+
+  it('takes typed values as they are', () => {
+    const resolved = normalizeOptions(
+      { ...key, concurrency: 8, timeoutMs: 90_000, quality: 80, params: { scale: 4 } },
+      {},
+      config(),
+    );
+    expect(resolved).toMatchObject({ concurrency: 8, timeoutMs: 90_000, output: { quality: 80 } });
+    expect(resolved.params).toEqual({ scale: 4 });
+  });
+
+  it('reads flags into typed values, naming the flag when one is bad', () => {
+    expect(optionValuesOf({ timeout: '90', concurrency: '8', maxCost: '€3' })).toEqual({
+      timeoutMs: 90_000,
+      concurrency: 8,
+      maxCost: 3,
+    });
+    expect(() => optionValuesOf({ concurrency: 'many' })).toThrow(
+      '--concurrency "many" must be a whole number from 1 to 64',
+    );
+    expect(() => optionValuesOf({ timeout: 'soon' })).toThrow(
+      '--timeout "soon" must be a positive number of seconds',
+    );
   });
 });

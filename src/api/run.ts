@@ -6,7 +6,7 @@ import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
-import type { ResolvedOptions } from '../options.js';
+import { checkedNumber, type ResolvedOptions } from '../options.js';
 import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
@@ -87,13 +87,9 @@ export const MAX_BUDGET_CONCURRENCY = 64;
  */
 export function concurrencyOf(request: Pick<RunRequest, 'concurrency' | 'options'>): number {
   const { provider, rateLimit } = request.options;
-  if (request.concurrency !== undefined) {
-    const n = request.concurrency;
-    // Checked here, not only in the CLI: the library called with NaN would run no worker at all.
-    if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw usageError(`concurrency ${n} must be a whole number from 1 to 64`, 'e.g. concurrency: 8');
-    return n;
-  }
+  // Checked here too, by the same rule, for a RunRequest built without normalizeOptions (resume):
+  // NaN would run no worker at all.
+  if (request.concurrency !== undefined) return checkedNumber('concurrency', request.concurrency);
   if (isLocalProvider(provider)) return provider.defaultConcurrency;
   if (!rateLimit) return DEFAULT_CONCURRENCY;
   return Math.max(DEFAULT_CONCURRENCY, Math.min(MAX_BUDGET_CONCURRENCY, rateLimit.limit));

@@ -4,9 +4,9 @@
  * and touches no terminal: keys and API roots come from `options` or from the `env` passed in.
  */
 import { resolve } from 'node:path';
+import type { ImageFormat } from '../formats.js';
 import type { RetryEvent } from '../http/client.js';
-import type { OutputOptions } from '../image/output-options.js';
-import { type ConfigReader, type Env, type RawOptions, resolveOptions } from '../options.js';
+import { type ConfigReader, type Env, normalizeOptions, type OptionValues } from '../options.js';
 import type { ProviderId } from '../providers/index.js';
 import type { AuthStyle } from '../providers/types.js';
 import type { TaskResult } from '../run/run-task.js';
@@ -20,18 +20,16 @@ export interface UpscaleEvents extends RunEvents {
   onLog?(line: string): void;
 }
 
-export interface UpscaleOptions extends OutputOptions {
+/**
+ * The library's options, typed; checked once (normalizeOptions) before anything is sent, so a bad
+ * value rejects with a usage UpscaleError naming it.
+ */
+export interface UpscaleOptions extends OptionValues {
   /** Default `freepik` (Magnific Upscaler Creative). */
   readonly provider?: ProviderId;
-  readonly apiKey?: string;
-  /** The provider's API root (default: its public one, or the `env` variable). */
-  readonly baseUrl?: string;
   readonly keyHeader?: AuthStyle;
-  /**
-   * The provider's own flags by key, as `upscale providers` lists them, e.g.
-   * `{ scale: '4x', engine: 'sparkle', optimizedFor: 'films_n_photography' }`; checked the same way.
-   */
-  readonly params?: Readonly<Record<string, string | number>>;
+  /** `keep` (the input's) or a format to convert to; default: as the provider returns it. */
+  readonly format?: ImageFormat | 'keep';
   /** Where keys and API roots are looked up (pass `process.env` to behave like the CLI); default none. */
   readonly env?: Env;
   /** An output file (one input with an image extension) or a folder; default: next to each input. */
@@ -40,14 +38,6 @@ export interface UpscaleOptions extends OutputOptions {
   readonly name?: string;
   readonly recursive?: boolean;
   readonly overwrite?: boolean;
-  /** Check and price every input, send nothing: results have `status: 'planned'`, `request` and `cost`. */
-  readonly dryRun?: boolean;
-  readonly concurrency?: number;
-  readonly pollIntervalMs?: number;
-  readonly timeoutMs?: number;
-  readonly requestTimeoutMs?: number;
-  /** Refuse (UpscaleError COST_LIMIT) to start when the estimated total is above this amount. */
-  readonly maxCost?: number;
   /**
    * Paid work is always recorded in each output folder's ledger (`.upscale/`), so a run
    * interrupted and started again pays once. This folder also indexes those ledgers, for the
@@ -64,32 +54,6 @@ export interface UpscaleOptions extends OutputOptions {
 
 const NO_CONFIG: ConfigReader = { get: () => undefined };
 
-/** The same flags object the CLI builds, so one resolver checks both. */
-function rawOptionsOf(options: UpscaleOptions): RawOptions {
-  const text = (value: number | undefined, divisor = 1) =>
-    value === undefined ? undefined : String(value / divisor);
-  const entries: [string, unknown][] = [
-    ['provider', options.provider],
-    ['apiKey', options.apiKey],
-    ['baseUrl', options.baseUrl],
-    ['keyHeader', options.keyHeader],
-    ['pollInterval', text(options.pollIntervalMs)],
-    ['timeout', text(options.timeoutMs, 1000)],
-    ['requestTimeout', text(options.requestTimeoutMs, 1000)],
-    ['dryRun', options.dryRun],
-    ['format', options.format],
-    ['quality', text(options.quality)],
-    ['stripMetadata', options.stripMetadata],
-    ['background', options.background],
-    ['fit', options.fit],
-    ['width', text(options.width)],
-    ['height', text(options.height)],
-    ['maxCost', text(options.maxCost)],
-    ...Object.entries(options.params ?? {}).map(([key, value]): [string, unknown] => [key, String(value)]),
-  ];
-  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
-}
-
 /**
  * Upscales files, folders, glob patterns and URLs; resolves with one result per input (never
  * rejects for one input's failure: see `status` and `error`). Rejects with an UpscaleError for
@@ -99,7 +63,7 @@ export async function upscaleBatch(
   inputs: readonly string[],
   options: UpscaleOptions = {},
 ): Promise<TaskResult[]> {
-  const resolved = resolveOptions(rawOptionsOf(options), options.env ?? {}, NO_CONFIG);
+  const resolved = normalizeOptions(options, options.env ?? {}, NO_CONFIG);
   const events = options.events;
   const connection = connect(resolved, {
     onRetry: events?.onRetry,
@@ -121,7 +85,7 @@ export async function upscaleBatch(
       name: options.name,
       overwrite: Boolean(options.overwrite),
       dryRun: Boolean(options.dryRun),
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(resolved.concurrency !== undefined ? { concurrency: resolved.concurrency } : {}),
       journalDir: options.journalDir,
       resubmitUncertain: Boolean(options.resubmitUncertain),
       signal: options.signal,

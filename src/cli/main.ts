@@ -1,5 +1,6 @@
 /** Entry point: parse, run one command, print errors in one place, set the exit code. */
 import { EXIT } from './exit-code.js';
+import type { Commands } from './program.js';
 import { detectTerminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
@@ -42,44 +43,20 @@ const COMMON_FLAGS = [
 ];
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
 
-async function run(name: string, args: unknown[]): Promise<number> {
-  switch (name) {
-    case 'upscale': {
-      const { upscaleCommand } = await import('./commands/upscale.js');
-      return upscaleCommand(args[0] as string[], args[1] as never, term);
-    }
-    case 'config': {
-      const { configCommand } = await import('./commands/config.js');
-      return configCommand(args[0] as string, args[1] as string[], term);
-    }
-    case 'status': {
-      const { statusCommand } = await import('./commands/tasks.js');
-      return statusCommand(args[0] as string | undefined, args[1] as never, term);
-    }
-    case 'download': {
-      const { downloadCommand } = await import('./commands/tasks.js');
-      return downloadCommand(args[0] as string, args[1] as never, term);
-    }
-    case 'forget': {
-      const { forgetCommand } = await import('./commands/tasks.js');
-      return forgetCommand(args[0] as string, args[1] as never, term);
-    }
-    case 'resume': {
-      const { resumeCommand } = await import('./commands/tasks.js');
-      return resumeCommand(args[0] as never, term);
-    }
-    case 'providers': {
-      const { providersCommand } = await import('./commands/providers.js');
-      return providersCommand(args[0] as string[], args[1] as boolean, term);
-    }
-    case 'webhook-verify': {
-      const { webhookVerifyCommand } = await import('./commands/webhook.js');
-      return webhookVerifyCommand(args[0] as string | undefined, args[1] as never, term, process.env);
-    }
-    default:
-      throw new Error(`unknown command ${name}`);
-  }
-}
+/** The commands, each loaded when it runs. */
+const commands: Commands = {
+  upscale: async (inputs, flags, params) =>
+    (await import('./commands/upscale.js')).upscaleCommand(inputs, flags, params, term),
+  providers: async (ids, json) => (await import('./commands/providers.js')).providersCommand(ids, json, term),
+  config: async (action, args) => (await import('./commands/config.js')).configCommand(action, args, term),
+  status: async (taskId, flags) => (await import('./commands/tasks.js')).statusCommand(taskId, flags, term),
+  download: async (taskId, flags) =>
+    (await import('./commands/tasks.js')).downloadCommand(taskId, flags, term),
+  forget: async (what, flags) => (await import('./commands/tasks.js')).forgetCommand(what, flags, term),
+  resume: async (flags) => (await import('./commands/tasks.js')).resumeCommand(flags, term),
+  webhookVerify: async (bodyFile, flags) =>
+    (await import('./commands/webhook.js')).webhookVerifyCommand(bodyFile, flags, term, process.env),
+};
 
 /** `upscale --version` alone answers before commander and the provider tables load: scripts call it often. */
 async function main(): Promise<void> {
@@ -92,11 +69,7 @@ async function main(): Promise<void> {
     import('./program.js'),
     import('./cli-flags.js'),
   ]);
-  const program = buildProgram(term, run, await loadCliFlags());
-  program.exitOverride();
-  await program.parseAsync(process.argv);
-  const code = program.getOptionValue('__exit');
-  process.exitCode = typeof code === 'number' ? code : EXIT.ok;
+  process.exitCode = await buildProgram(term, commands, await loadCliFlags()).run(process.argv);
 }
 
 /**

@@ -5,6 +5,10 @@
 import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import type { CliFlags } from './cli-flags.js';
+import type { ConfigAction } from './commands/config.js';
+import type { TaskFlags } from './commands/tasks.js';
+import type { UpscaleFlags } from './commands/upscale.js';
+import type { WebhookFlags } from './commands/webhook.js';
 import type { Terminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
@@ -65,10 +69,35 @@ function outputOptions(): Option[] {
   ].map((option) => option.helpGroup(group));
 }
 
-export type Action = (name: string, args: unknown[]) => Promise<number>;
+/**
+ * Every command as a function of its typed arguments and flags, returning its exit code. Each
+ * loads its own modules when it runs (src/cli/main.ts), so the program itself stays light.
+ */
+export interface Commands {
+  /** `params`: the provider's own flags (`--scale`, `--engine`, …) by key, as given. */
+  upscale(inputs: string[], flags: UpscaleFlags, params: Readonly<Record<string, string>>): Promise<number>;
+  providers(ids: string[], json: boolean): Promise<number>;
+  config(action: ConfigAction, args: string[]): Promise<number>;
+  status(taskId: string | undefined, flags: TaskFlags): Promise<number>;
+  download(taskId: string, flags: TaskFlags): Promise<number>;
+  forget(what: string, flags: TaskFlags): Promise<number>;
+  resume(flags: TaskFlags): Promise<number>;
+  webhookVerify(bodyFile: string | undefined, flags: WebhookFlags): Promise<number>;
+}
+
+export interface Program {
+  readonly command: Command;
+  /** Parses `argv` (as `process.argv`), runs the command it names, and resolves with its exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
 
 /** The program; `providers` is what it needs of them (their modules load only when a command runs). */
-export function buildProgram(term: Terminal, run: Action, providers: CliFlags): Command {
+export function buildProgram(term: Terminal, commands: Commands, providers: CliFlags): Program {
+  // Help and --version run no command: exit 0.
+  let exitCode = 0;
+  const done = (code: number) => {
+    exitCode = code;
+  };
   const program = new Command('upscale')
     .description('Upscale images through cloud AI upscalers (Freepik/Magnific, Comfy, Novita).')
     .version(packageVersion(), '-V, --version')
@@ -118,12 +147,19 @@ export function buildProgram(term: Terminal, run: Action, providers: CliFlags): 
       writeOut: (s) => term.stdout.write(s),
       writeErr: (s) => term.stderr.write(s),
     })
-    .action(async (inputs: string[], flags: Record<string, unknown>) => {
-      program.setOptionValue('__exit', await run('upscale', [inputs, flags]));
+    .action(async (inputs: string[], _flags: unknown, cmd: Command) => {
+      const given = cmd.opts();
+      const params = Object.fromEntries(
+        paramKeys.filter((key) => given[key] !== undefined).map((key) => [key, String(given[key])]),
+      );
+      done(await commands.upscale(inputs, cmd.opts<UpscaleFlags>(), params));
     });
   for (const option of outputOptions()) program.addOption(option);
+  const paramKeys: string[] = [];
   for (const { flag, description, group } of providers.options) {
-    program.addOption(new Option(flag, description).helpGroup(group));
+    const option = new Option(flag, description).helpGroup(group);
+    paramKeys.push(option.attributeName());
+    program.addOption(option);
   }
 
   program
@@ -141,8 +177,7 @@ Examples:
     )
     .action(async (ids: string[], _flags: unknown, cmd: Command) => {
       // `upscale --json providers` still works: the program's own --json is merged in.
-      const json = Boolean(cmd.optsWithGlobals().json);
-      program.setOptionValue('__exit', await run('providers', [ids, json]));
+      done(await commands.providers(ids, Boolean(cmd.optsWithGlobals().json)));
     });
 
   const config = program
@@ -172,7 +207,7 @@ Examples:
       .addHelpText('after', `\nExample:\n  $ ${example}`)
       .action(async (...received: unknown[]) => {
         const positional = received.slice(0, args.split(' ').filter(Boolean).length) as string[];
-        program.setOptionValue('__exit', await run('config', [action, positional]));
+        done(await commands.config(action, positional));
       });
   }
   const connectionOptions = (cmd: Command) =>
@@ -199,8 +234,8 @@ Examples:
   $ upscale status 1a2b3c -p novita --json
   $ upscale status                     # tasks submitted but not yet collected`,
     )
-    .action(async (taskId: string | undefined, flags: Record<string, unknown>) => {
-      program.setOptionValue('__exit', await run('status', [taskId, flags]));
+    .action(async (taskId: string | undefined, _flags: unknown, cmd: Command) => {
+      done(await commands.status(taskId, cmd.opts<TaskFlags>()));
     });
 
   connectionOptions(
@@ -217,8 +252,8 @@ Examples:
   $ upscale download 046b6c7f-0b8a-43b9-b35d-6489e6daee91 -o photo@4x.png
   $ upscale download 1a2b3c -p novita -o results/`,
     )
-    .action(async (taskId: string, flags: Record<string, unknown>) => {
-      program.setOptionValue('__exit', await run('download', [taskId, flags]));
+    .action(async (taskId: string, _flags: unknown, cmd: Command) => {
+      done(await commands.download(taskId, cmd.opts<TaskFlags>()));
     });
 
   program
@@ -249,9 +284,9 @@ Examples:
   $ upscale webhook verify --secret "$SECRET" --id msg_1 --timestamp 1718000000 --signature "v1,…" body.json
   $ curl-dump-body | upscale webhook verify --id … --timestamp … --signature … -`,
     )
-    .action(async (bodyFile: string | undefined, flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (bodyFile: string | undefined, _flags: unknown, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals().json);
-      program.setOptionValue('__exit', await run('webhook-verify', [bodyFile, { ...flags, json }]));
+      done(await commands.webhookVerify(bodyFile, { ...cmd.opts<WebhookFlags>(), json }));
     });
 
   program
@@ -267,8 +302,8 @@ Examples:
   $ upscale forget 046b6c7f-0b8a-43b9-b35d-6489e6daee91
   $ upscale forget photos/cat.jpg          # e.g. a lost submit you checked on the dashboard`,
     )
-    .action(async (what: string, flags: Record<string, unknown>) => {
-      program.setOptionValue('__exit', await run('forget', [what, flags]));
+    .action(async (what: string, _flags: unknown, cmd: Command) => {
+      done(await commands.forget(what, cmd.opts<TaskFlags>()));
     });
 
   program
@@ -288,8 +323,16 @@ Examples:
   $ upscale resume
   $ upscale resume --json | jq -r .output`,
     )
-    .action(async (flags: Record<string, unknown>) => {
-      program.setOptionValue('__exit', await run('resume', [flags]));
+    .action(async (_flags: unknown, cmd: Command) => {
+      done(await commands.resume(cmd.opts<TaskFlags>()));
     });
-  return program;
+  program.exitOverride();
+  return {
+    command: program,
+    run: async (argv) => {
+      exitCode = 0;
+      await program.parseAsync(argv);
+      return exitCode;
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { connect } from '../api/connection.js';
 import type { HttpClient } from '../http/client.js';
-import { type RawOptions, type ResolvedOptions, resolveOptions } from '../options.js';
+import { normalizeOptions, type OptionValues, type ResolvedOptions } from '../options.js';
 import { isLocalProvider } from '../providers/types.js';
 import type { Connection } from '../run/provider-api.js';
 import { type ConfigStore, openConfig } from './config-store.js';
@@ -42,10 +42,10 @@ function keepWasmBaseline(): void {
   setFlagsFromString('--liftoff-only');
 }
 
-export async function openSession(flags: RawOptions): Promise<Session> {
-  addSecret(flags.apiKey);
+export async function openSession(values: OptionValues): Promise<Session> {
+  addSecret(values.apiKey);
   const config = await openConfig();
-  const options = resolveOptions(flags, process.env, config);
+  const options = normalizeOptions(values, process.env, config);
   // Only for the HTTP parser: the local engine's WebAssembly needs the optimizing compiler (~1.5× faster).
   if (!isLocalProvider(options.provider)) keepWasmBaseline();
   addSecret(options.apiKey);

@@ -5,10 +5,9 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { UpscaleError } from '../errors.js';
-import type { BodyObject } from '../providers/types.js';
 import type { RequestBudget } from './budget.js';
 import { abortReason, delay } from './delay.js';
-import { encodeJsonBody } from './json-body.js';
+import { encodeJsonBody, type JsonObject } from './json-body.js';
 import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
 import { RateGate } from './rate-gate.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
@@ -33,7 +32,6 @@ export interface RetryEvent {
 export interface HttpClientOptions {
   readonly dispatcher?: Dispatcher;
   readonly timeouts?: Partial<HttpTimeouts>;
-  readonly gate?: RateGate;
   readonly onRetry?: (event: RetryEvent) => void;
   /** Request log for --verbose; secrets are replaced before a line is handed over. */
   readonly onLog?: (line: string) => void;
@@ -41,14 +39,13 @@ export interface HttpClientOptions {
   readonly random?: () => number;
 }
 
-export interface JsonRequest {
+/** What every request says: where, how it is retried, what it is counted against, who hears of it. */
+interface RequestBase {
   readonly url: string;
-  readonly method: 'GET' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: BodyObject;
   readonly policy: RetryPolicy;
-  readonly signal?: AbortSignal;
-  /** Counted against this request budget (API requests; not downloads). */
+  readonly signal?: AbortSignal | undefined;
+  /** Counted against this request budget (API requests; not downloads from result URLs). */
   readonly budget?: RequestBudget;
   /** Read when budget slots free up: higher goes first. */
   readonly priority?: () => number;
@@ -56,8 +53,31 @@ export interface JsonRequest {
   readonly onSent?: () => void;
   /** The caller already took a budget slot for the first attempt (it chose what to send with it). */
   readonly prepaid?: boolean;
+}
+
+export interface JsonRequest extends RequestBase {
+  readonly method: 'GET' | 'POST';
+  readonly body?: JsonObject;
   /** An answer the caller takes as final although its status is retried (a provider's "task failed" 500). */
   readonly isFinal?: (status: number, text: string) => boolean;
+}
+
+/** An answer whose body the caller reads itself (a download). */
+export interface StreamResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** undici's body: a Readable that can also be read whole (`text()`). */
+  readonly body: Dispatcher.ResponseData['body'];
+}
+
+/**
+ * A GET whose answer the caller reads (`read`). The status and network retries are the client's,
+ * with `Retry-After`; an error `read` throws is retried too when `retryable` says so.
+ */
+export interface StreamRequest<T> extends RequestBase {
+  /** Reads one answer (any status that is not retried); `last` when no attempt follows. */
+  read(response: StreamResponse, last: boolean): Promise<T>;
+  retryable(error: unknown): boolean;
 }
 
 /** A 429 that means a daily or plan quota rather than a per-minute window: waiting will not help. */
@@ -79,15 +99,22 @@ export interface JsonResponse {
   readonly json: unknown;
 }
 
+/** The body of an answer broke off while it was read. */
+class BrokenAnswer extends Error {
+  constructor(override readonly cause: unknown) {
+    super('answer broke off');
+  }
+}
+
 export class HttpClient {
   readonly dispatcher: Dispatcher;
-  readonly gate: RateGate;
+  /** One gate per origin: after a 429 every request to that origin waits. */
+  private readonly gates = new Map<string, RateGate>();
   private readonly options: HttpClientOptions;
 
   constructor(options: HttpClientOptions = {}) {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.options = options;
-    this.gate = options.gate ?? new RateGate();
     this.dispatcher =
       options.dispatcher ??
       new Agent({
@@ -96,11 +123,6 @@ export class HttpClient {
         // undici's request() never follows redirects, so a key cannot be re-sent to another host.
         bodyTimeout: timeouts.bodyMs,
       });
-  }
-
-  /** Tells the listener about a retry made outside `json()` (downloads). */
-  notifyRetry(event: RetryEvent): void {
-    this.options.onRetry?.({ ...event, url: redact(event.url, this.options.secrets ?? []) });
   }
 
   log(line: string): void {
@@ -115,8 +137,72 @@ export class HttpClient {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(body.length);
     }
+    try {
+      return await this.send(req, req.method, headers, () => (body ? body.chunks() : null), {
+        // Read when it may be final (it is small): a daily quota or a "task failed" is not retried.
+        final: async (status, response) => {
+          if (status !== 429 && req.isFinal === undefined) return undefined;
+          const text = await response.body.text().catch(() => '');
+          if (isQuotaAnswer(status, response.headers, text) || req.isFinal?.(status, text))
+            return { status, headers: response.headers, text, json: parseJson(text) };
+          return null;
+        },
+        read: async (response) => {
+          let text: string;
+          try {
+            text = await response.body.text();
+          } catch (error) {
+            throw new BrokenAnswer(error);
+          }
+          return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+        },
+        // The answer broke off: for a read we try again, for a submit the caller decides.
+        retryable: (error) => error instanceof BrokenAnswer && req.policy.retryNetworkErrors === 'all',
+      });
+    } catch (error) {
+      throw error instanceof BrokenAnswer ? wrapNetworkError(error.cause, req.url) : error;
+    }
+  }
+
+  /** A GET whose body `req.read` takes (downloads): the same retries, gate, events and log as `json()`. */
+  stream<T>(req: StreamRequest<T>): Promise<T> {
+    return this.send(req, 'GET', { ...req.headers }, () => null, {
+      final: async () => undefined,
+      read: (response, last) => req.read(response, last),
+      retryable: (error) => req.retryable(error),
+    });
+  }
+
+  /** The gate of the URL's origin: a 429 from the API host does not hold up downloads elsewhere. */
+  private gateOf(url: string): RateGate {
+    const origin = safeOrigin(url);
+    let gate = this.gates.get(origin);
+    if (!gate) {
+      gate = new RateGate();
+      this.gates.set(origin, gate);
+    }
+    return gate;
+  }
+
+  /**
+   * The one retry loop: gate, budget, send; a network failure or a retried status waits
+   * (`Retry-After` first) and tries again; any other answer is `read`, whose errors are retried
+   * when `retryable` says so. `final` may take a retried status as the answer (null: retry it).
+   */
+  private async send<T>(
+    req: RequestBase,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: () => AsyncIterable<Buffer | string> | null,
+    handle: {
+      final(status: number, response: Dispatcher.ResponseData<unknown>): Promise<T | null | undefined>;
+      read(response: StreamResponse, last: boolean): Promise<T>;
+      retryable(error: unknown): boolean;
+    },
+  ): Promise<T> {
+    const gate = this.gateOf(req.url);
     for (let attempt = 1; ; attempt++) {
-      await this.gate.wait(req.signal);
+      await gate.wait(req.signal);
       if (!(req.prepaid && attempt === 1)) await req.budget?.acquire(req.priority, req.signal);
       if (req.signal?.aborted) throw abortReason(req.signal);
       req.onSent?.();
@@ -124,9 +210,9 @@ export class HttpClient {
       let response: Dispatcher.ResponseData<unknown>;
       try {
         response = await request(req.url, {
-          method: req.method,
+          method,
           headers,
-          body: body ? body.chunks() : null,
+          body: body(),
           dispatcher: this.dispatcher,
           signal: req.signal,
         } as Parameters<typeof request>[1]);
@@ -134,7 +220,7 @@ export class HttpClient {
         if (req.signal?.aborted) throw abortReason(req.signal);
         const retryable =
           isNetworkError(error) && (req.policy.retryNetworkErrors === 'all' || isConnectError(error));
-        this.log(`${req.method} ${req.url} → ${networkErrorCode(error) ?? (error as Error).message}`);
+        this.log(`${method} ${req.url} → ${networkErrorCode(error) ?? (error as Error).message}`);
         // A host that does not resolve or refuses connections gets one quick second try, not a
         // minute of backoff: nothing reached it, and the user should hear so at once.
         const attempts = isConnectError(error) ? Math.min(2, req.policy.maxAttempts) : req.policy.maxAttempts;
@@ -143,51 +229,43 @@ export class HttpClient {
         continue;
       }
       const status = response.statusCode;
-      this.log(`${req.method} ${req.url} → ${status} (${Date.now() - started} ms)`);
+      this.log(`${method} ${req.url} → ${status} (${Date.now() - started} ms)`);
       req.budget?.observe(parseRateLimitHeaders(response.headers));
-      if (req.policy.retryStatuses.includes(status) && attempt < req.policy.maxAttempts) {
-        // Read when it may be final (it is small): a daily quota or a "task failed" is not retried.
-        const read = status === 429 || req.isFinal !== undefined;
-        const text = read ? await response.body.text().catch(() => '') : '';
-        if (isQuotaAnswer(status, response.headers, text) || req.isFinal?.(status, text)) {
-          return { status, headers: response.headers, text, json: parseJson(text) };
-        }
+      const last = attempt >= req.policy.maxAttempts;
+      if (req.policy.retryStatuses.includes(status) && !last) {
+        const final = await handle.final(status, response);
+        if (final) return final;
         // Free the socket before sleeping: an unread body keeps the connection busy.
-        if (!read) await response.body.dump().catch(() => undefined);
+        if (final === undefined) await response.body.dump().catch(() => undefined);
         const retryAfter = response.headers['retry-after'];
         if (status === 429) {
           // Everyone stops at once, not each worker after its own 429.
           const pause = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
-          this.gate.pause(pause);
+          gate.pause(pause);
           req.budget?.pause(pause);
         }
         await this.pauseBeforeRetry(req, attempt, retryAfter, `HTTP ${status}`);
         continue;
       }
-      let text: string;
       try {
-        text = await response.body.text();
+        return await handle.read({ status, headers: response.headers, body: response.body }, last);
       } catch (error) {
         if (req.signal?.aborted) throw abortReason(req.signal);
-        // The answer broke off: for a read we try again, for a submit the caller decides.
-        if (req.policy.retryNetworkErrors === 'all' && attempt < req.policy.maxAttempts) {
-          await this.pauseBeforeRetry(req, attempt, undefined, 'answer broke off');
-          continue;
-        }
-        throw wrapNetworkError(error, req.url);
+        if (last || !handle.retryable(error)) throw error;
+        const reason = error instanceof BrokenAnswer ? 'answer broke off' : (error as Error).message;
+        await this.pauseBeforeRetry(req, attempt, undefined, reason);
       }
-      return { status, headers: response.headers, text, json: parseJson(text) };
     }
   }
 
   private async pauseBeforeRetry(
-    req: JsonRequest,
+    req: RequestBase,
     attempt: number,
     retryAfter: string | string[] | undefined,
     reason: string,
   ): Promise<number> {
     const delayMs = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
-    this.options.onRetry?.({ url: req.url, attempt, delayMs, reason });
+    this.options.onRetry?.({ url: redact(req.url, this.options.secrets ?? []), attempt, delayMs, reason });
     await delay(delayMs, req.signal);
     return delayMs;
   }
@@ -236,6 +314,14 @@ export function wrapNetworkError(error: unknown, url: string): UpscaleError {
     cause: error,
     hint: 'check the network connection and the base URL, then run the same command again',
   });
+}
+
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }
 
 export function safeHost(url: string): string {

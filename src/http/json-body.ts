@@ -4,8 +4,26 @@
  * A 20 MB image never becomes one 27 MB string in memory.
  */
 import { basename } from 'node:path';
-import { readPieces } from '../image/read-pieces.js';
-import type { BodyObject, BodyValue, FileImage } from '../providers/types.js';
+import { readPieces } from '../fs/read-pieces.js';
+
+/** A local file that goes into the body as base64, streamed from disk. */
+export interface FilePart {
+  readonly kind: 'file';
+  readonly path: string;
+  readonly size: number;
+}
+
+/** A URL that goes into the body as its text. */
+export interface UrlPart {
+  readonly kind: 'url';
+  readonly url: string;
+}
+
+/** What a JSON body may hold: plain values, and at most one file that is encoded on the way out. */
+export type JsonValue = string | number | boolean | null | FilePart | UrlPart | JsonObject;
+export interface JsonObject {
+  readonly [key: string]: JsonValue;
+}
 
 const MARKER = '\u0000upscale-image\u0000';
 /**
@@ -15,11 +33,11 @@ const MARKER = '\u0000upscale-image\u0000';
  */
 export const CHUNK_BYTES = 3 * 16 * 1024;
 
-function isFileImage(value: unknown): value is FileImage {
+function isFileImage(value: unknown): value is FilePart {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'file';
 }
 
-function isUrlImage(value: unknown): value is { kind: 'url'; url: string } {
+function isUrlImage(value: unknown): value is UrlPart {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'url';
 }
 
@@ -33,9 +51,9 @@ export interface EncodedBody {
 }
 
 /** Encodes `body`; at most one file image is supported (every provider sends one image). */
-export function encodeJsonBody(body: BodyObject): EncodedBody {
-  let file: FileImage | undefined;
-  const json = JSON.stringify(body, (_key, value: BodyValue) => {
+export function encodeJsonBody(body: JsonObject): EncodedBody {
+  let file: FilePart | undefined;
+  const json = JSON.stringify(body, (_key, value: JsonValue) => {
     if (isFileImage(value)) {
       file = value;
       return MARKER;
@@ -68,9 +86,9 @@ export function encodeJsonBody(body: BodyObject): EncodedBody {
 }
 
 /** The body as `--dry-run` and `--verbose` show it: the image elided, URLs kept. */
-export function describeBody(body: BodyObject): unknown {
+export function describeBody(body: JsonObject): unknown {
   return JSON.parse(
-    JSON.stringify(body, (_key, value: BodyValue) => {
+    JSON.stringify(body, (_key, value: JsonValue) => {
       if (isFileImage(value)) return `<base64 of ${basename(value.path)}, ${value.size} bytes>`;
       if (isUrlImage(value)) return value.url;
       return value;

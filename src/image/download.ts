@@ -7,14 +7,13 @@ import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request } from 'undici';
 import { UpscaleError } from '../errors.js';
+import { type ImageFormat, isImageContentType, sniffFormat } from '../formats.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
-import type { HttpClient } from '../http/client.js';
-import { abortReason, delay } from '../http/delay.js';
+import type { HttpClient, StreamResponse } from '../http/client.js';
+import { abortReason } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
-import { DOWNLOAD_POLICY, READ_POLICY, type RetryPolicy, retryDelayMs } from '../http/retry-policy.js';
-import { type ImageFormat, isImageContentType, sniffFormat } from './formats.js';
+import { DOWNLOAD_POLICY, type RetryPolicy } from '../http/retry-policy.js';
 import { decodeThumbnail, type Thumbnail } from './thumbnail.js';
 
 export interface Downloaded {
@@ -76,32 +75,42 @@ function checkUrl(url: string): URL {
   return parsed;
 }
 
-async function attempt(
-  client: HttpClient,
-  url: string,
+/** Reads one answer into a new temp file beside `finalPath`; the file is removed when it fails. */
+async function readAnswer(
+  response: StreamResponse,
+  finalPath: string,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+  options: DownloadOptions & { readonly last: boolean },
+): Promise<Downloaded> {
+  const tempPath = tempPathBeside(finalPath);
+  try {
+    const downloaded = await intoFile(response, tempPath, policy, signal, options.decode ?? true);
+    if (options.decode === false || downloaded.thumbnail || (options.last && options.keepUndecodable))
+      return downloaded;
+    throw new DownloadError(
+      `the downloaded file does not decode as an image (truncated or corrupt, ${downloaded.bytes} bytes)`,
+      true,
+    );
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  }
+}
+
+async function intoFile(
+  response: StreamResponse,
   tempPath: string,
+  policy: RetryPolicy,
   signal: AbortSignal | undefined,
   decode: boolean,
 ): Promise<Downloaded> {
-  let response: Awaited<ReturnType<typeof request>>;
-  try {
-    // No auth headers here: the download host is not the API host.
-    response = await request(url, { method: 'GET', dispatcher: client.dispatcher, signal });
-  } catch (error) {
-    if (signal?.aborted) throw abortReason(signal);
-    throw new DownloadError(
-      `download failed (${networkErrorCode(error) ?? 'network error'})`,
-      isNetworkError(error),
-      error,
-    );
-  }
-  const status = response.statusCode;
-  client.log(`GET ${url} → ${status}`);
+  const { status } = response;
   if (status !== 200) {
     await response.body.dump().catch(() => undefined);
     throw new DownloadError(
       `download answered HTTP ${status}`,
-      READ_POLICY.retryStatuses.includes(status),
+      policy.retryStatuses.includes(status),
       undefined,
       status,
     );
@@ -230,41 +239,35 @@ export async function downloadToTemp(
     );
   });
   const deadline = withDeadline(options.signal, options.deadlineMs);
-  const tooSlow = (cause: unknown) =>
-    new DownloadError(
-      `the download took longer than ${Math.round((options.deadlineMs ?? 0) / 1000)} s (the server sends too slowly)`,
-      false,
-      cause,
-    );
   try {
-    for (let n = 1; ; n++) {
-      const tempPath = tempPathBeside(finalPath);
-      const last = n >= policy.maxAttempts;
-      let failure: unknown;
-      try {
-        const decode = options.decode ?? true;
-        const downloaded = await attempt(client, url, tempPath, deadline.signal, decode);
-        if (!decode || downloaded.thumbnail || (last && options.keepUndecodable)) return downloaded;
-        failure = new DownloadError(
-          `the downloaded file does not decode as an image (truncated or corrupt, ${downloaded.bytes} bytes)`,
-          true,
-        );
-      } catch (error) {
-        failure = error;
-      }
-      await rm(tempPath, { force: true });
-      if (deadline.expired()) throw tooSlow(failure);
-      if (options.signal?.aborted) throw abortReason(options.signal);
-      const retryable = failure instanceof DownloadError && failure.retryable;
-      if (!retryable || last) throw failure;
-      const wait = retryDelayMs(policy, n);
-      client.notifyRetry({ url, attempt: n, delayMs: wait, reason: (failure as Error).message });
-      try {
-        await delay(wait, deadline.signal);
-      } catch (error) {
-        throw deadline.expired() ? tooSlow(error) : error;
-      }
+    // No auth headers here: the download host is not the API host. Nor a budget: the key's
+    // budget counts requests to the API host, and a result URL is on another.
+    return await client.stream({
+      url,
+      policy,
+      signal: deadline.signal,
+      read: (response, last) =>
+        readAnswer(response, finalPath, policy, deadline.signal, { ...options, last }),
+      retryable: (error) => error instanceof DownloadError && error.retryable,
+    });
+  } catch (error) {
+    if (deadline.expired()) {
+      throw new DownloadError(
+        `the download took longer than ${Math.round((options.deadlineMs ?? 0) / 1000)} s (the server sends too slowly)`,
+        false,
+        error,
+      );
     }
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    if (error instanceof UpscaleError && (error.code === 'NETWORK' || error.code === 'UNREACHABLE')) {
+      // A download keeps its own code: the result is paid, and running again fetches it.
+      throw new DownloadError(
+        `download failed (${networkErrorCode(error.cause) ?? 'network error'})`,
+        false,
+        error.cause,
+      );
+    }
+    throw error;
   } finally {
     deadline.done();
   }

@@ -11,9 +11,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import { UpscaleError } from '../errors.js';
+import { formatHasAlpha, type ImageFormat } from '../formats.js';
 import type { Size } from '../providers/types.js';
 import { tempPathBeside } from './download.js';
-import { formatHasAlpha, type ImageFormat } from './formats.js';
 import { applyOrientation } from './orient.js';
 import { DEFAULT_BACKGROUND, DEFAULT_QUALITY, type OutputOptions } from './output-options.js';
 import { type ProviderTreatment, providerTreatment } from './provider-match.js';

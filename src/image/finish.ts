@@ -4,8 +4,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
+import type { ImageFormat } from '../formats.js';
 import { tempPathBeside } from './download.js';
-import type { ImageFormat } from './formats.js';
 
 export interface FinishedImage {
   readonly tempPath: string;

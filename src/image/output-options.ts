@@ -1,5 +1,5 @@
 /** What the user asked the output file to be: format, quality, metadata, background, size. */
-import type { ImageFormat } from './formats.js';
+import type { ImageFormat } from '../formats.js';
 
 export interface OutputOptions {
   /**

@@ -8,6 +8,7 @@ import { access, stat } from 'node:fs/promises';
 import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
 import type { AnyProvider, FileImage, ParamValues, Size } from '../providers/types.js';
+import { checkOutputLimits } from './output-limits.js';
 import type { Sizing } from './sizing.js';
 
 /** sharp's own default pixel limit: beyond it nothing is decoded, whatever the provider. */
@@ -75,54 +76,6 @@ function notAnImage(path: string, cause: unknown): UpscaleError {
     hint: 'pass a JPEG, PNG or WebP image (the file may be corrupt or not an image at all)',
     cause,
   });
-}
-
-/** Largest scale in `scales` whose output stays within the provider's limits, if any. */
-export function largestFittingScale(
-  input: Size,
-  provider: AnyProvider,
-  scales: readonly number[],
-): number | undefined {
-  const fits = scales.filter((s) =>
-    outputFits({ width: input.width * s, height: input.height * s }, provider),
-  );
-  return fits.length > 0 ? Math.max(...fits) : undefined;
-}
-
-export function outputFits(output: Size, provider: AnyProvider): boolean {
-  const { maxOutputPixels, maxOutputSide } = provider.limits;
-  if (maxOutputPixels !== undefined && output.width * output.height > maxOutputPixels) return false;
-  if (maxOutputSide !== undefined && Math.max(output.width, output.height) > maxOutputSide) return false;
-  return true;
-}
-
-/** Refuses an output beyond the provider's limits, naming the input's size and the largest scale that fits. */
-export function checkOutputLimits(
-  path: string,
-  input: Size,
-  provider: AnyProvider,
-  params: ParamValues,
-  fitHint?: string,
-): void {
-  const output = provider.outputSize(input, params);
-  if (!output || outputFits(output, provider)) return;
-  const scale = provider.scaleOf(params);
-  const fitting = largestFittingScale(input, provider, provider.limits.scales);
-  const limit =
-    provider.limits.maxOutputPixels !== undefined &&
-    output.width * output.height > provider.limits.maxOutputPixels
-      ? `the ${(provider.limits.maxOutputPixels / 1e6).toFixed(1)} MP output limit`
-      : `the ${provider.limits.maxOutputSide} px per side output limit`;
-  throw new UpscaleError(
-    'IMAGE_TOO_LARGE',
-    `${path} is ${input.width}×${input.height}: ${scale ? `${scale}x` : 'the requested scale'} gives ${output.width}×${output.height}, over ${limit} of ${provider.id}`,
-    {
-      hint:
-        fitting !== undefined
-          ? `use --scale ${fitting}x or smaller${fitHint ? `, ${fitHint}` : ''}, or downscale the input first`
-          : `${fitHint ? `${fitHint}, or ` : ''}downscale the input first: even the smallest scale is over the limit`,
-    },
-  );
 }
 
 /** Runs every local check; returns what the submit needs and what the run reports. */

@@ -8,8 +8,8 @@
 import { UpscaleError, usageError } from '../errors.js';
 import type { AnyProvider, ParamValues, Size } from '../providers/types.js';
 import { displayedSize } from './orient.js';
+import { checkOutputLimits, outputFits } from './output-limits.js';
 import type { OutputOptions } from './output-options.js';
-import { checkOutputLimits, outputFits } from './precheck.js';
 
 export interface Sizing {
   /** The provider parameters to send (with the scale picked for --width/--height). */

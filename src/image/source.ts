@@ -3,7 +3,7 @@
  * the metadata (EXIF, ICC, XMP, IPTC) to carry to the output. Read from the input file, or from
  * a copy of a URL input fetched for this purpose.
  */
-import { formatOfExtension, type ImageFormat } from './formats.js';
+import { formatOfExtension, type ImageFormat } from '../formats.js';
 
 export interface SourceImage {
   /** A readable file with the input's bytes. */

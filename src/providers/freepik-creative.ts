@@ -5,10 +5,13 @@
 import { freepikStepCost } from './freepik-common.js';
 import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
 import { FREEPIK_HOST } from './hosts.js';
-import { enumParam, intParam, numberValue, scaleParam, textParam, webhookParam } from './params.js';
-import type { BodyObject, ImageSource, ParamSpec, ParamValues, Size } from './types.js';
+import { enumParam, intParam, scaleParam, textParam, webhookParam } from './params.js';
+import type { BodyObject, ImageSource, ParamSpec, Size } from './types.js';
 
 export const CREATIVE_MAX_OUTPUT_PIXELS = 25_300_000;
+/** The factors the creative upscaler takes; unset, it uses its documented default. */
+const CREATIVE_SCALES = [2, 4, 8, 16];
+const CREATIVE_DEFAULT_SCALE = 2;
 
 const ENGINES = ['automatic', 'magnific_illusio', 'magnific_sharpy', 'magnific_sparkle'] as const;
 const OPTIMIZED_FOR = [
@@ -25,21 +28,34 @@ const OPTIMIZED_FOR = [
 
 const PRESET_NAMES = ['faithful', 'balanced', 'creative'] as const;
 
+/** The creative upscaler's parameters, as its flags parse them. */
+export type CreativeParams = {
+  readonly scale?: number;
+  readonly engine?: string;
+  readonly optimizedFor?: string;
+  readonly prompt?: string;
+  readonly creativity?: number;
+  readonly hdr?: number;
+  readonly resemblance?: number;
+  readonly fractality?: number;
+  readonly preset?: (typeof PRESET_NAMES)[number];
+  readonly webhookUrl?: string;
+};
+
 /**
  * What each preset sends. Teams saw faces and glasses drift at creativity 0 and kept with
  * creativity -10, resemblance 10 and the sharpy engine (docs/providers.md); balanced sends nothing
  * beyond the defaults; creative is the far end of the documented sliders.
  */
-const PRESETS: Readonly<Record<(typeof PRESET_NAMES)[number], Readonly<Record<string, string | number>>>> = {
+const PRESETS: Readonly<Record<(typeof PRESET_NAMES)[number], CreativeParams>> = {
   faithful: { engine: 'magnific_sharpy', creativity: -10, resemblance: 10 },
   balanced: {},
   creative: { creativity: 10, resemblance: -10 },
 };
 
 /** The preset's values under the flags given one by one (a flag always wins). */
-function withPreset(params: ParamValues): ParamValues {
-  const preset = PRESETS[params.preset as keyof typeof PRESETS];
-  return preset ? { ...preset, ...params } : params;
+function withPreset(params: CreativeParams): CreativeParams {
+  return params.preset ? { ...PRESETS[params.preset], ...params } : params;
 }
 
 const slider = (key: string, what: string) =>
@@ -52,11 +68,11 @@ export const creativeParams: readonly ParamSpec[] = [
       key: 'scale',
       flag: '--scale <factor>',
       description: 'upscale factor',
-      providerDefault: '2x',
+      providerDefault: `${CREATIVE_DEFAULT_SCALE}x`,
       alwaysSent: true,
     },
-    [2, 4, 8, 16],
-    '2x|4x|8x|16x',
+    CREATIVE_SCALES,
+    CREATIVE_SCALES.map((s) => `${s}x`).join('|'),
   ),
   enumParam(
     {
@@ -107,7 +123,7 @@ const CREATIVE_FIELDS: Readonly<Record<string, string>> = {
   webhookUrl: 'webhook_url',
 };
 
-export function buildCreativeBody(given: ParamValues, image: ImageSource): BodyObject {
+export function buildCreativeBody(given: CreativeParams, image: ImageSource): BodyObject {
   const params = withPreset(given);
   const body: Record<string, BodyObject[string]> = { image };
   // Always sent, the documented default when unset: every tested client does so.
@@ -116,21 +132,20 @@ export function buildCreativeBody(given: ParamValues, image: ImageSource): BodyO
   return body;
 }
 
-/** Unset, the provider uses its documented default of 2x. */
-const creativeScale = (params: ParamValues): number => numberValue(params.scale) ?? 2;
+const creativeScale = (params: CreativeParams): number => params.scale ?? CREATIVE_DEFAULT_SCALE;
 
-export const creativeProduct: FreepikProduct = {
+export const creativeProduct: FreepikProduct<CreativeParams> = {
   name: 'Upscaler Creative',
   path: '/v1/ai/image-upscaler',
   params: creativeParams,
   limits: {
-    scales: [2, 4, 8, 16],
+    scales: CREATIVE_SCALES,
     maxOutputPixels: CREATIVE_MAX_OUTPUT_PIXELS,
     inputs: { file: true, url: false },
   },
   buildBody: buildCreativeBody,
   scaleOf: creativeScale,
-  outputSize: (input: Size, params: ParamValues): Size => ({
+  outputSize: (input: Size, params: CreativeParams): Size => ({
     width: input.width * creativeScale(params),
     height: input.height * creativeScale(params),
   }),

@@ -25,7 +25,7 @@ import type {
 } from './types.js';
 
 /** What is sent: the body, the flags and what they promise about the output. */
-export interface FreepikProduct {
+export interface FreepikProduct<P extends ParamValues = ParamValues> {
   /** e.g. `Upscaler Creative`. */
   readonly name: string;
   /** Submit path below the host's prefix, e.g. `/v1/ai/image-upscaler`. */
@@ -33,11 +33,11 @@ export interface FreepikProduct {
   readonly params: readonly ParamSpec[];
   readonly limits: ProviderLimits;
   readonly refuses?: Readonly<Record<string, Refusal>>;
-  buildBody(params: ParamValues, image: ImageSource): BodyObject;
-  scaleOf(params: ParamValues): number | undefined;
-  outputSize(input: Size, params: ParamValues): Size | undefined;
-  outputTag(params: ParamValues): string;
-  estimateCost(input: Size, params: ParamValues): CostEstimate;
+  buildBody(params: P, image: ImageSource): BodyObject;
+  scaleOf(params: P): number | undefined;
+  outputSize(input: Size, params: P): Size | undefined;
+  outputTag(params: P): string;
+  estimateCost(input: Size, params: P): CostEstimate;
 }
 
 /** Where it goes: the API root, key variables, config section, key headers and path prefix. */
@@ -55,12 +55,12 @@ export interface FreepikHost {
   readonly inputLimits?: { readonly minInputSide: number; readonly maxAspectRatio: number };
 }
 
-export function freepikFamilyProvider(
+export function freepikFamilyProvider<P extends ParamValues>(
   id: string,
-  product: FreepikProduct,
+  product: FreepikProduct<P>,
   host: FreepikHost,
   sameApiAs?: string,
-): Provider {
+): Provider<P> {
   const path = `${host.pathPrefix}${product.path}`;
   const { inputs } = product.limits;
   return {

@@ -5,25 +5,34 @@
  */
 import { freepikStepCost } from './freepik-common.js';
 import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';
-import { PRECISION_FIELDS, precisionSliders } from './freepik-precision.js';
+import { PRECISION_FIELDS, type PrecisionParams, precisionSliders } from './freepik-precision.js';
 import { FREEPIK_HOST } from './hosts.js';
-import { enumParam, numberValue, scaleRangeParam, webhookParam } from './params.js';
-import type { BodyObject, ParamValues } from './types.js';
+import { enumParam, scaleRangeParam, webhookParam } from './params.js';
+import type { BodyObject } from './types.js';
 
 /** Clients cap the output at this many pixels per side (docs/providers.md; unconfirmed as a server rule). */
 export const PRECISION_V2_MAX_SIDE = 10_060;
 
 const FLAVORS = ['sublime', 'photo', 'photo_denoiser'] as const;
+const MIN_SCALE = 2;
+const MAX_SCALE = 16;
+
+/** Precision v2's parameters, as its flags parse them. */
+export type PrecisionV2Params = PrecisionParams & {
+  readonly scale?: number;
+  readonly flavor?: (typeof FLAVORS)[number];
+};
+
 /**
  * The spec gives `scale_factor` no default; every tested client sends one, so 2 is sent when
  * unset (the smallest factor, what the emulator and earlier runs assumed). `flavor` has no
  * documented default either and is sent only when given.
  */
-const ASSUMED_SCALE = 2;
-const v2Scale = (params: ParamValues): number => numberValue(params.scale) ?? ASSUMED_SCALE;
-const SCALES = Array.from({ length: 15 }, (_, i) => i + 2);
+const ASSUMED_SCALE = MIN_SCALE;
+const v2Scale = (params: PrecisionV2Params): number => params.scale ?? ASSUMED_SCALE;
+const SCALES = Array.from({ length: MAX_SCALE - MIN_SCALE + 1 }, (_, i) => i + MIN_SCALE);
 
-export const precisionV2Product: FreepikProduct = {
+export const precisionV2Product: FreepikProduct<PrecisionV2Params> = {
   name: 'Upscaler Precision V2',
   path: '/v1/ai/image-upscaler-precision-v2',
   params: [
@@ -35,8 +44,8 @@ export const precisionV2Product: FreepikProduct = {
         providerDefault: ASSUMED_SCALE,
         alwaysSent: true,
       },
-      2,
-      16,
+      MIN_SCALE,
+      MAX_SCALE,
     ),
     enumParam(
       {
@@ -65,10 +74,7 @@ export const precisionV2Product: FreepikProduct = {
   }),
   // Not plain `4x`: that names a creative result, which would then be skipped as already done.
   // Unset keeps its old name (`precision-v2`), so outputs of earlier runs are still found.
-  outputTag: (params) => {
-    const scale = numberValue(params.scale);
-    return scale === undefined ? 'precision-v2' : `precision-v2-${scale}x`;
-  },
+  outputTag: (params) => (params.scale === undefined ? 'precision-v2' : `precision-v2-${params.scale}x`),
   estimateCost: (input, params) => freepikStepCost(input, v2Scale(params)),
 };
 

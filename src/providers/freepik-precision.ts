@@ -52,7 +52,15 @@ export const PRECISION_FIELDS: Readonly<Record<string, string>> = {
   webhookUrl: 'webhook_url',
 };
 
-export const precisionProduct: FreepikProduct = {
+/** Both precision upscalers' sliders, as their flags parse them. */
+export type PrecisionParams = {
+  readonly sharpen?: number;
+  readonly smartGrain?: number;
+  readonly ultraDetail?: number;
+  readonly webhookUrl?: string;
+};
+
+export const precisionProduct: FreepikProduct<PrecisionParams> = {
   name: 'Upscaler Precision',
   path: '/v1/ai/image-upscaler-precision',
   params: [...precisionSliders({ sharpen: 50, smartGrain: 7, ultraDetail: 30 }), webhookParam],

@@ -3,18 +3,28 @@
  * is pure — it describes flags and limits; the run layer calls the engine.
  */
 import { enumParam } from './params.js';
-import { type LocalProvider, ParamError, type ParamSpec, type ParamValues, type Size } from './types.js';
+import { type LocalProvider, ParamError, type ParamSpec, type Size } from './types.js';
 
 /** The engine refuses outputs above this (sharp's pixel limit). */
 const MAX_OUTPUT_PIXELS = 268_402_689;
 const MAX_SCALE = 32;
+const DEFAULT_SCALE = 4;
+/** Factors that are model passes (others resize the nearest). */
+const MODEL_SCALES = [2, 3, 4, 8, 16];
+const MODELS = ['slim', 'medium', 'thick'] as const;
+
+/** The local engine's parameters, as its flags parse them. */
+export type LocalParams = {
+  readonly scale?: number;
+  readonly model?: (typeof MODELS)[number];
+};
 
 const scale: ParamSpec = {
   key: 'scale',
   flag: '--scale <factor>',
   description: 'upscale factor; 2x, 3x, 4x, 8x are model passes, others resize the nearest',
-  valid: '2x|3x|4x|8x|16x, or any factor from 1.1 to 32 (e.g. 2.5)',
-  providerDefault: '4x',
+  valid: `${MODEL_SCALES.map((s) => `${s}x`).join('|')}, or any factor from 1.1 to ${MAX_SCALE} (e.g. 2.5)`,
+  providerDefault: `${DEFAULT_SCALE}x`,
   parse(raw) {
     const match = /^\s*(\d+(?:\.\d+)?)\s*x?\s*$/i.exec(raw);
     const value = match ? Number(match[1]) : Number.NaN;
@@ -29,12 +39,12 @@ const model = enumParam(
     key: 'model',
     flag: '--model <model>',
     description: 'ESRGAN model size (speed vs. crispness)',
-    providerDefault: 'slim',
+    providerDefault: MODELS[0],
   },
-  ['slim', 'medium', 'thick'],
+  MODELS,
 );
 
-const scaleOf = (params: ParamValues): number => (typeof params.scale === 'number' ? params.scale : 4);
+const scaleOf = (params: LocalParams): number => params.scale ?? DEFAULT_SCALE;
 
 export const local = {
   kind: 'local',
@@ -42,17 +52,17 @@ export const local = {
   title: 'Local ESRGAN (offline, no key)',
   params: [scale, model],
   limits: {
-    scales: [2, 3, 4, 8, 16],
+    scales: MODEL_SCALES,
     maxOutputPixels: MAX_OUTPUT_PIXELS,
     inputs: { file: true, url: false },
   },
   defaultConcurrency: 1,
-  describe: (params) => ({ engine: 'esrgan', model: String(params.model ?? 'slim'), scale: scaleOf(params) }),
+  describe: (params) => ({ engine: 'esrgan', model: params.model ?? MODELS[0], scale: scaleOf(params) }),
   scaleOf,
-  outputSize: (input: Size, params: ParamValues): Size => ({
+  outputSize: (input: Size, params: LocalParams): Size => ({
     width: Math.round(input.width * scaleOf(params)),
     height: Math.round(input.height * scaleOf(params)),
   }),
   outputTag: (params) => `${scaleOf(params)}x`,
   estimateCost: () => ({ amount: 0, currency: 'EUR', basis: 'runs on this machine' }),
-} satisfies LocalProvider;
+} satisfies LocalProvider<LocalParams>;

@@ -11,11 +11,19 @@ import { unknownCost } from './cost.js';
 import { errorSentence, readErrorBody } from './error-body.js';
 import { asNumber, asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
 import { enumParam, webhookParam } from './params.js';
-import type { BodyObject, ImageSource, ParamValues, ParsedTask, Provider, TaskState } from './types.js';
+import type { BodyObject, ImageSource, ParsedTask, Provider, TaskState } from './types.js';
 
 const PATH = '/v3/async/image-upscaler';
 const STATUS_PATH = '/v3/async/task-result';
+const RESOLUTIONS = ['2k', '4k', '8k'] as const;
 const DEFAULT_RESOLUTION = '4k';
+
+/** Novita's parameters, as its flags parse them; `format` is set by the run from --format. */
+export type NovitaParams = {
+  readonly resolution?: (typeof RESOLUTIONS)[number];
+  readonly format?: string;
+  readonly webhookUrl?: string;
+};
 
 function badResponse(what: string): UpscaleError {
   return new UpscaleError('BAD_RESPONSE', `novita answered with JSON of an unexpected shape (${what})`, {
@@ -87,7 +95,7 @@ export function novitaErrorMessage(json: unknown): string | undefined {
   return errorSentence(readErrorBody(json));
 }
 
-export function buildNovitaBody(params: ParamValues, image: ImageSource): BodyObject {
+export function buildNovitaBody(params: NovitaParams, image: ImageSource): BodyObject {
   const body: Record<string, BodyObject[string]> = { image };
   if (params.resolution !== undefined) body.resolution = params.resolution;
   // Set by the run from --format when Novita can encode it (limits.outputFormats).
@@ -96,7 +104,7 @@ export function buildNovitaBody(params: ParamValues, image: ImageSource): BodyOb
   return body;
 }
 
-export const novita: Provider = {
+export const novita: Provider<NovitaParams> = {
   id: 'novita',
   title: 'Novita — Image Upscaler',
   refuses: {
@@ -124,7 +132,7 @@ export const novita: Provider = {
         description: 'target resolution',
         providerDefault: DEFAULT_RESOLUTION,
       },
-      ['2k', '4k', '8k'],
+      RESOLUTIONS,
     ),
     webhookParam,
   ],
@@ -137,6 +145,6 @@ export const novita: Provider = {
   errorMessage: (_status, json) => novitaErrorMessage(json),
   scaleOf: () => undefined,
   outputSize: () => undefined,
-  outputTag: (params) => String(params.resolution ?? DEFAULT_RESOLUTION),
+  outputTag: (params) => params.resolution ?? DEFAULT_RESOLUTION,
   estimateCost: () => unknownCost('USD', 'price unknown: Novita publishes no price for this API'),
 };

@@ -104,8 +104,3 @@ export const webhookParam: ParamSpec = httpsUrlParam({
   flag: '--webhook-url <url>',
   description: 'URL notified on every status change',
 });
-
-/** Reads a numeric parameter that a provider's own spec parsed; undefined when unset. */
-export function numberValue(value: ParamValue | undefined): number | undefined {
-  return typeof value === 'number' ? value : undefined;
-}

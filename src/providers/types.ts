@@ -3,7 +3,7 @@
  * a request description and provider answers into a normalized task state. It does no I/O.
  */
 
-import type { ImageFormat } from '../image/formats.js';
+import type { ImageFormat } from '../formats.js';
 
 /** Normalized task state; provider vocabularies (IN_PROGRESS, TASK_STATUS_SUCCEED, …) stop in the adapter. */
 export type TaskState =
@@ -59,6 +59,10 @@ export interface ApiRequest {
 }
 
 export type ParamValue = string | number;
+/**
+ * Parameters as the run carries them: each value parsed by its provider's ParamSpec. A provider
+ * reads them through its own typed view (CreativeParams, PrecisionV2Params, …): `Provider<P>`.
+ */
 export type ParamValues = Readonly<Record<string, ParamValue>>;
 
 /** One provider-specific flag: how it looks on the command line and how a raw value is checked. */
@@ -153,7 +157,7 @@ export interface Refusal {
 }
 
 /** A provider that runs on this machine (`-p local`): no key, no network, no task id. */
-export interface LocalProvider {
+export interface LocalProvider<P extends ParamValues = ParamValues> {
   readonly kind: 'local';
   readonly id: string;
   readonly title: string;
@@ -163,11 +167,11 @@ export interface LocalProvider {
   /** Tasks run at once by default: the engine already uses every core for one image. */
   readonly defaultConcurrency: number;
   /** What `--dry-run` shows instead of an HTTP request. */
-  describe(params: ParamValues): BodyObject;
-  scaleOf(params: ParamValues): number | undefined;
-  outputSize(input: Size, params: ParamValues): Size | undefined;
-  outputTag(params: ParamValues): string;
-  estimateCost(input: Size, params: ParamValues): CostEstimate;
+  describe(params: P): BodyObject;
+  scaleOf(params: P): number | undefined;
+  outputSize(input: Size, params: P): Size | undefined;
+  outputTag(params: P): string;
+  estimateCost(input: Size, params: P): CostEstimate;
 }
 
 /** Remote or local: what the CLI and the run loop accept. */
@@ -177,7 +181,7 @@ export function isLocalProvider(provider: AnyProvider): provider is LocalProvide
   return (provider as { kind?: string }).kind === 'local';
 }
 
-export interface Provider {
+export interface Provider<P extends ParamValues = ParamValues> {
   readonly kind?: 'remote';
   readonly id: string;
   readonly title: string;
@@ -193,21 +197,21 @@ export interface Provider {
   readonly limits: ProviderLimits;
   /** Headers that carry the key. */
   authHeaders(apiKey: string, style: AuthStyle): Record<string, string>;
-  buildSubmit(params: ParamValues, image: ImageSource): ApiRequest;
+  buildSubmit(params: P, image: ImageSource): ApiRequest;
   parseSubmit(json: unknown): ParsedTask;
   statusRequest(taskId: string): ApiRequest;
   parseStatus(json: unknown, taskId: string): ParsedTask;
   /** The provider's own error text out of an error body (falls back to the HTTP reason). */
   errorMessage(status: number, json: unknown): string | undefined;
   /** The factor the output will have, when it can be known from the parameters. */
-  scaleOf(params: ParamValues): number | undefined;
+  scaleOf(params: P): number | undefined;
   /** The expected output size, when it can be known. */
-  outputSize(input: Size, params: ParamValues): Size | undefined;
+  outputSize(input: Size, params: P): Size | undefined;
   /** Short tag used in output names, e.g. `4x`, `2k`. */
-  outputTag(params: ParamValues): string;
+  outputTag(params: P): string;
   /** The provider's list endpoint, page by page (1-based), when it has one (resolves an uncertain submit). */
   listRequest?(page: number): ApiRequest;
   parseList?(json: unknown, page: number): ListPage;
   /** The price of one task for an input of this size (stored pixels, as sent); `amount` undefined when unknown. */
-  estimateCost(input: Size, params: ParamValues): CostEstimate;
+  estimateCost(input: Size, params: P): CostEstimate;
 }

@@ -5,7 +5,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { IMAGE_EXTENSIONS } from '../image/formats.js';
+import { IMAGE_EXTENSIONS } from '../formats.js';
 
 export interface ExpandedInput {
   /** How the input is shown and reported: the path as given or found (relative when given so), or the URL. */

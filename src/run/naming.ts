@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
-import { extensionsOf, formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../image/formats.js';
+import { extensionsOf, formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../formats.js';
 
 export interface OutputTarget {
   readonly dir: string;

@@ -5,10 +5,10 @@
  */
 import { rename } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
+import { EXTENSION_OF, type ImageFormat } from '../formats.js';
 import { commitFile } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
 import { finishImage } from '../image/finish-output.js';
-import { EXTENSION_OF, type ImageFormat } from '../image/formats.js';
 import { displayedSize } from '../image/orient.js';
 import { finalSizeOf } from '../image/sizing.js';
 import type { SourceImage } from '../image/source.js';

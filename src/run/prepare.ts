@@ -5,13 +5,13 @@
  */
 import { rm } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
+import { type ImageFormat, sniffFormat } from '../formats.js';
+import { readPieces } from '../fs/read-pieces.js';
 import { describeBody } from '../http/json-body.js';
 import { downloadToTemp } from '../image/download.js';
 import { downscaledCopy } from '../image/fit-input.js';
-import { type ImageFormat, sniffFormat } from '../image/formats.js';
 import type { OutputOptions } from '../image/output-options.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
-import { readPieces } from '../image/read-pieces.js';
 import { planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
 import {

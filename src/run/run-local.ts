@@ -5,8 +5,8 @@
 import { rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UpscaleError } from '../errors.js';
+import { formatOfExtension, type ImageFormat } from '../formats.js';
 import { tempPathBeside } from '../image/download.js';
-import { formatOfExtension, type ImageFormat } from '../image/formats.js';
 import type { PrecheckInfo } from '../image/precheck.js';
 import type { LocalProvider } from '../providers/types.js';
 import { finalPath } from './naming.js';

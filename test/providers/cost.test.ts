@@ -41,8 +41,9 @@ describe('estimateCost on every provider', () => {
     ['freepik-precision', {}],
     ['magnific-precision', {}],
     ['novita', { resolution: '4k' }],
-  ])('%s %o: unknown, not zero', (id, params) => {
-    const cost = providers[id as keyof typeof providers].estimateCost(photo, params);
+  ] as const)('%s %o: unknown, not zero', (id, params) => {
+    const provider: AnyProvider = providers[id];
+    const cost = provider.estimateCost(photo, params);
     expect(cost.amount).toBeUndefined();
     expect(cost.basis).toMatch(/unknown/);
   });

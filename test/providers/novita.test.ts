@@ -41,9 +41,12 @@ describe('novita: flags → body', () => {
       { format: 'webp', resolution: '4k' },
       { image, resolution: '4k', output_format: 'webp' },
     ],
-  ])('a format the run asks for (--format) is sent as output_format: %o → %o', (params, expected) => {
-    expect(novita.buildSubmit(params, image).body).toEqual(expected);
-  });
+  ] as const)(
+    'a format the run asks for (--format) is sent as output_format: %o → %o',
+    (params, expected) => {
+      expect(novita.buildSubmit(params, image).body).toEqual(expected);
+    },
+  );
 
   it('can be asked for jpeg, png and webp; other formats are converted after the download', () => {
     expect(novita.limits.outputFormats).toEqual(['jpeg', 'png', 'webp']);

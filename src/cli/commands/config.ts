@@ -37,7 +37,10 @@ function flatten(prefix: string, value: unknown, out: [string, unknown][]): void
   } else out.push([prefix, value]);
 }
 
-export async function configCommand(action: string, args: string[], term: Terminal): Promise<number> {
+/** The `upscale config` subcommands. */
+export type ConfigAction = 'set' | 'get' | 'unset' | 'list' | 'path';
+
+export async function configCommand(action: ConfigAction, args: string[], term: Terminal): Promise<number> {
   const config = await openConfig();
   const out = (line: string) => term.stdout.write(`${line}\n`);
   switch (action) {

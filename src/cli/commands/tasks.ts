@@ -12,7 +12,7 @@ import {
   resumePending,
 } from '../../api/tasks.js';
 import { usageError } from '../../errors.js';
-import { missingKeyError, type RawOptions, resolveApiKey } from '../../options.js';
+import { missingKeyError, resolveApiKey } from '../../options.js';
 import { getProvider, isProviderId } from '../../providers/index.js';
 import { isSafeTaskId } from '../../providers/json-shape.js';
 import { isLocalProvider } from '../../providers/types.js';
@@ -20,6 +20,7 @@ import { looksLikeImageFile, outputTarget } from '../../run/naming.js';
 import { fetchTaskState } from '../../run/provider-api.js';
 import type { TaskResult } from '../../run/task-types.js';
 import { exitCodeFor } from '../exit-code.js';
+import { type OptionFlags, optionValuesOf } from '../flag-values.js';
 import { describeState } from '../reporters/describe.js';
 import { plainReporter } from '../reporters/plain.js';
 import { ttyReporter } from '../reporters/tty.js';
@@ -29,13 +30,12 @@ import { openSession, type Session } from '../session.js';
 import type { Terminal } from '../terminal.js';
 import { warnSizes } from './upscale.js';
 
-interface TaskFlags extends RawOptions {
+export interface TaskFlags extends OptionFlags {
   readonly output?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
   readonly overwrite?: boolean;
-  readonly concurrency?: string;
 }
 
 function checkTaskId(taskId: string): void {
@@ -95,7 +95,7 @@ export async function statusCommand(
     return 0;
   }
   checkTaskId(taskId);
-  const session = await openSession(flags);
+  const session = await openSession(optionValuesOf(flags));
   try {
     const state = await fetchTaskState(session.connection, taskId, session.signal);
     const line = { taskId, provider: session.options.provider.id, ...state };
@@ -119,7 +119,7 @@ async function reporterFor(term: Terminal, flags: TaskFlags) {
 /** `upscale download <task-id> [-o path]`: waits for the task if needed and writes its result. */
 export async function downloadCommand(taskId: string, flags: TaskFlags, term: Terminal): Promise<number> {
   checkTaskId(taskId);
-  const session = await openSession(flags);
+  const session = await openSession(optionValuesOf(flags));
   const reporter = await reporterFor(term, flags);
   session.attach(reporter);
   try {
@@ -151,17 +151,10 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
   }
 }
 
-function parseConcurrency(raw: string | undefined): number {
-  if (raw === undefined) return 4;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw usageError(`--concurrency "${raw}" must be a whole number from 1 to 64`, 'e.g. --concurrency 8');
-  return n;
-}
-
 /** `upscale resume`: collects every pending task, whatever command submitted it. */
 export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<number> {
-  const concurrency = parseConcurrency(flags.concurrency);
+  const values = optionValuesOf(flags);
+  const concurrency = values.concurrency ?? 4;
   const dir = await journalDir();
   const pending = await listPending(dir);
   if (pending.length === 0) {
@@ -186,8 +179,8 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
         if (!isProviderId(providerId)) throw usageError(`the ledger names an unknown provider ${providerId}`);
         const provider = getProvider(providerId);
         if (isLocalProvider(provider)) throw usageError('local runs are never pending');
-        if (!resolveApiKey(provider, flags, process.env, config)) throw missingKeyError(provider);
-        const session = await openSession({ ...flags, provider: providerId, baseUrl });
+        if (!resolveApiKey(provider, values, process.env, config)) throw missingKeyError(provider);
+        const session = await openSession({ ...values, provider: providerId, baseUrl });
         session.attach(reporter);
         session.signal.addEventListener('abort', () => {
           interrupted = true;

@@ -3,12 +3,12 @@ import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { executeRun, planRun, type RunRequest } from '../../api/run.js';
 import { usageError } from '../../errors.js';
-import type { RawOptions } from '../../options.js';
 import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
 import { parseShard, type Shard, shardFromEnv } from '../../run/shard.js';
 import { exitCodeFor } from '../exit-code.js';
+import { type OptionFlags, optionValuesOf } from '../flag-values.js';
 import { barReporter } from '../reporters/bar.js';
 import { plainReporter } from '../reporters/plain.js';
 import { ttyReporter } from '../reporters/tty.js';
@@ -18,13 +18,12 @@ import { openSession } from '../session.js';
 import { summaryLines } from '../summary.js';
 import type { Terminal } from '../terminal.js';
 
-export interface UpscaleFlags extends RawOptions {
+export interface UpscaleFlags extends OptionFlags {
   readonly output?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
   readonly overwrite?: boolean;
-  readonly concurrency?: string;
   readonly recursive?: boolean;
   readonly name?: string;
   readonly shard?: string;
@@ -36,14 +35,6 @@ async function isExistingFile(path: string): Promise<boolean> {
     (s) => s.isFile(),
     () => false,
   );
-}
-
-function parseConcurrency(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw usageError(`--concurrency "${raw}" must be a whole number from 1 to 64`, 'e.g. --concurrency 8');
-  return n;
 }
 
 function parseShardFlag(raw: string | undefined): Shard | undefined {
@@ -90,13 +81,20 @@ function printEnd(term: Terminal, flags: UpscaleFlags, results: readonly TaskRes
     term.stderr.write(`estimated cost: ${describeTotal(totalCost(results))}\n`);
 }
 
-export async function upscaleCommand(inputs: string[], flags: UpscaleFlags, term: Terminal): Promise<number> {
+/** `upscale <inputs...>`; `params` are the provider's own flags (`--scale`, `--engine`, …) as given. */
+export async function upscaleCommand(
+  inputs: string[],
+  flags: UpscaleFlags,
+  params: Readonly<Record<string, string>>,
+  term: Terminal,
+): Promise<number> {
   if (inputs.length === 0)
     throw usageError('no input given', 'e.g. upscale photo.jpg --scale 4x (see upscale --help)');
-  const concurrency = parseConcurrency(flags.concurrency);
+  const values = optionValuesOf(flags, params);
   const shard = parseShardFlag(flags.shard);
-  const session = await openSession(flags);
+  const session = await openSession(values);
   const { options } = session;
+  const { concurrency } = options;
   try {
     const request: RunRequest = {
       inputs,

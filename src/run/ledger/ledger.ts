@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { readPieces } from '../../image/read-pieces.js';
+import { readPieces } from '../../fs/read-pieces.js';
 import { finalPath, type OutputTarget } from '../naming.js';
 import type { Claim, ClaimOptions } from './claim.js';
 import { LEDGER_VERSION, type LedgerEntry, type LedgerState, type Recipe, taskIdOf } from './entry.js';
