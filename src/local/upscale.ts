@@ -33,7 +33,7 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   const info = LOCAL_MODELS[model];
   if (!info) throw new RangeError(`unknown local model '${String(model)}' (slim, medium or thick)`);
   const plan = planScale(opts.scale, info.scales);
-  const threads = positiveInt(opts.threads, 'threads', 1) ?? Math.min(2, availableParallelism());
+  const threads = positiveInt(opts.threads, 'threads', 1) ?? availableParallelism();
   const tileSize = positiveInt(opts.tileSize, 'tileSize', 16) ?? DEFAULT_TILE_SIZE;
   const { signal } = opts;
   throwIfAborted(signal);
