@@ -24,21 +24,21 @@ export const LOCAL_MODELS: Record<
     scales: [2, 3, 4, 8],
     sizeMB: 2.6,
     shipped: true,
-    note: 'default; fastest; about as sharp as a true Lanczos-3 on photos',
+    note: 'default; fastest; on photos about as good as a true Lanczos-3 (−0.3 dB)',
   },
   medium: {
     package: '@upscalerjs/esrgan-medium',
     scales: [2, 3, 4, 8],
     sizeMB: 6.4,
     shipped: true,
-    note: '~3x slower than slim; a little better than Lanczos-3 on photos (+0.2 dB)',
+    note: '~3x slower than slim; a little crisper than slim, about as good as a true Lanczos-3',
   },
   thick: {
     package: '@upscalerjs/esrgan-thick',
     scales: [2, 3, 4, 8],
     sizeMB: 57,
     shipped: false,
-    note: 'added by `upscale local add-model thick` (57 MB); clearly better than Lanczos-3 (+1.2 dB); ~30x slower than slim, use `upscale local add-runtime`',
+    note: 'added by `upscale local add-model thick` (57 MB); the best (+0.2 to +1.2 dB over a true Lanczos-3); ~80x slower than slim, use `upscale local add-runtime`',
   },
 };
 
