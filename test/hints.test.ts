@@ -42,6 +42,8 @@ describe('hints name commands that exist', async () => {
       forget: none,
       resume: none,
       webhookVerify: none,
+      localAddRuntime: none,
+      localAddModel: none,
     },
     await loadCliFlags(),
   ).command;

@@ -56,6 +56,9 @@ const commands: Commands = {
   resume: async (flags) => (await import('./commands/tasks.js')).resumeCommand(flags, term),
   webhookVerify: async (bodyFile, flags) =>
     (await import('./commands/webhook.js')).webhookVerifyCommand(bodyFile, flags, term, process.env),
+  localAddRuntime: async (flags) => (await import('./commands/local.js')).addRuntimeCommand(flags, term),
+  localAddModel: async (model, flags) =>
+    (await import('./commands/local.js')).addModelCommand(model, flags, term),
 };
 
 /** `upscale --version` alone answers before commander and the provider tables load: scripts call it often. */

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import type { CliFlags } from './cli-flags.js';
 import type { ConfigAction } from './commands/config.js';
+import type { AddFlags } from './commands/local.js';
 import type { TaskFlags } from './commands/tasks.js';
 import type { UpscaleFlags } from './commands/upscale.js';
 import type { WebhookFlags } from './commands/webhook.js';
@@ -83,6 +84,8 @@ export interface Commands {
   forget(what: string, flags: TaskFlags): Promise<number>;
   resume(flags: TaskFlags): Promise<number>;
   webhookVerify(bodyFile: string | undefined, flags: WebhookFlags): Promise<number>;
+  localAddRuntime(flags: AddFlags): Promise<number>;
+  localAddModel(model: string, flags: AddFlags): Promise<number>;
 }
 
 export interface Program {
@@ -178,6 +181,36 @@ Examples:
     .action(async (ids: string[], _flags: unknown, cmd: Command) => {
       // `upscale --json providers` still works: the program's own --json is merged in.
       done(await commands.providers(ids, Boolean(cmd.optsWithGlobals().json)));
+    });
+
+  const local = program
+    .command('local')
+    .description('opt-in pieces of the offline engine (-p local): the fast runtime, more models')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale local add-runtime          # onnxruntime-node, CPU only: ~4x faster, ~50 MB on disk
+  $ upscale local add-model thick      # the best local model (57 MB); slow without add-runtime
+  $ upscale providers local            # which runtime and models -p local uses, and how fast
+
+Both install into your data folder (UPSCALE_DATA_DIR moves it); remove it to undo.`,
+    );
+  local
+    .command('add-runtime')
+    .description('install onnxruntime-node (CPU only) for -p local: about 4x faster')
+    .option('--from <tgz|folder>', 'install from a local onnxruntime-node package instead of the registry')
+    .option('--json', 'one JSON line on stdout')
+    .action(async (_flags: unknown, cmd: Command) => {
+      done(await commands.localAddRuntime(cmd.opts<AddFlags>()));
+    });
+  local
+    .command('add-model <model>')
+    .description('convert and add a local model that is not in the package (thick)')
+    .option('--from <tgz|folder>', 'convert from a local @upscalerjs package instead of the registry')
+    .option('--json', 'one JSON line on stdout')
+    .action(async (model: string, _flags: unknown, cmd: Command) => {
+      done(await commands.localAddModel(model, cmd.opts<AddFlags>()));
     });
 
   const config = program

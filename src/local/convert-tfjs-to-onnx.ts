@@ -12,7 +12,8 @@
  * Layout: Keras is NHWC, ONNX Conv is NCHW, so the ONNX model takes and returns
  * NCHW float32 in the 0..255 range whatever range the net was trained on.
  */
-import { encodeOnnxModel, type OnnxInitializer, type OnnxNode } from './onnx-builder.js';
+import { toFloat16Array } from './float16.js';
+import { encodeOnnxModel, type OnnxInitializer, type OnnxNode, TENSOR_FLOAT } from './onnx-builder.js';
 
 /** The parts of a TF.js layers-model `model.json` that the converter reads. */
 export interface TfjsLayersModelJson {
@@ -52,6 +53,12 @@ export interface ConvertOptions {
    * literal graph, which the tests use as a reference.
    */
   fuseUpsample?: boolean;
+  /**
+   * How conv weights are stored (default 'float32'). 'float16' halves the file: the
+   * weights are rounded to half precision and cast back to float32 in the graph (folded
+   * once when a session loads), so inference still computes in float32.
+   */
+  weights?: 'float32' | 'float16';
 }
 
 /** The converted model plus facts the tiler needs. */
@@ -217,13 +224,26 @@ function pushConv(
   input: string,
   output: string,
   c: ConvWeights,
+  half: boolean,
 ): void {
-  inits.push({ name: `${name}/W`, dims: [c.outChannels, c.inChannels, c.kernel, c.kernel], data: c.weight });
-  const inputs = [input, `${name}/W`];
-  if (c.bias) {
-    inits.push({ name: `${name}/B`, dims: [c.outChannels], data: c.bias });
-    inputs.push(`${name}/B`);
-  }
+  /** A float32 constant, stored as float16 plus a Cast when `half`. */
+  const constant = (tensor: string, dims: number[], data: Float32Array): string => {
+    if (!half) {
+      inits.push({ name: tensor, dims, data });
+      return tensor;
+    }
+    inits.push({ name: `${tensor}16`, dims, data: toFloat16Array(data) });
+    nodes.push({
+      op: 'Cast',
+      name: `${tensor}/cast`,
+      inputs: [`${tensor}16`],
+      outputs: [tensor],
+      attributes: { to: { kind: 'int', value: TENSOR_FLOAT } },
+    });
+    return tensor;
+  };
+  const inputs = [input, constant(`${name}/W`, [c.outChannels, c.inChannels, c.kernel, c.kernel], c.weight)];
+  if (c.bias) inputs.push(constant(`${name}/B`, [c.outChannels], c.bias));
   const p = c.radius;
   nodes.push({
     op: 'Conv',
@@ -263,6 +283,7 @@ export function convertTfjsToOnnx(
   const cfg = json.modelTopology?.model_config?.config;
   if (!cfg || !Array.isArray(cfg.layers)) fail('model.json has no Keras functional config');
   const weights = readWeights(json, shards);
+  const half = options.weights === 'float16';
 
   const nodes: OnnxNode[] = [];
   const inits: OnnxInitializer[] = [];
@@ -325,11 +346,11 @@ export function convertTfjsToOnnx(
           // Upsample-then-conv computed at low resolution, then DepthToSpace: same maths,
           // but the big 3*s^2-channel high-resolution tensor is never materialised.
           const sub = subPixelConv(conv, fused.factor);
-          pushConv(nodes, inits, name, inputs[0]!, `${name}/lowres`, sub);
+          pushConv(nodes, inits, name, inputs[0]!, `${name}/lowres`, sub, half);
           nodes.push(depthToSpace(`${name}/d2s`, `${name}/lowres`, convOut, fused.factor));
           info.set(out, { scale: scale * fused.factor, radius: radius + sub.radius / scale });
         } else {
-          pushConv(nodes, inits, name, inputs[0]!, convOut, conv);
+          pushConv(nodes, inits, name, inputs[0]!, convOut, conv, half);
           info.set(out, { scale, radius: radius + conv.radius / scale });
         }
         if (act === 'relu')
@@ -431,7 +452,7 @@ export function convertTfjsToOnnx(
     outputs: [{ name: outputName, dims: [1, 3, 'out_height', 'out_width'] }],
     opset: OPSET,
     producer: 'upscale/convert-tfjs-to-onnx',
-    docString: `converted from TF.js layers model; NCHW float32, values 0..255, x${last.scale}`,
+    docString: `converted from TF.js layers model; NCHW float32, values 0..255, x${last.scale}${half ? '; float16 weights' : ''}`,
   });
   return { onnx, scale: last.scale, receptiveRadius: Math.ceil(last.radius), inputName, outputName };
 }

@@ -1,11 +1,11 @@
 /**
- * Loads a model (convert once per process) and runs it tile by tile.
+ * Loads a converted model file (shipped in dist/models or added to the data folder) and runs
+ * it tile by tile.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type ConvertedModel, convertTfjsToOnnx, type TfjsLayersModelJson } from './convert-tfjs-to-onnx.js';
+import { findModelFile } from './assets.js';
 import { LocalEngineMissingError, throwIfAborted } from './errors.js';
-import { findModelDir, installCommand, LOCAL_MODELS, type LocalModel, MODEL_INTERNALS } from './models.js';
+import { addCommand, LOCAL_MODELS, type LocalModel } from './models.js';
 import type { LoadedRuntime, ModelRunner } from './runtime.js';
 import { reflectIndex, type Tile } from './tiling.js';
 
@@ -22,25 +22,15 @@ export interface LoadedModel {
 // Sessions are reused across calls in one process: creating one costs 0.2-0.7 s.
 const sessions = new Map<string, Promise<LoadedModel>>();
 
-/** Reads a model's TF.js files from its installed package and converts them to ONNX in memory. */
-export async function convertInstalledModel(model: LocalModel, scale: number): Promise<ConvertedModel> {
-  const dir = findModelDir(model, scale);
-  if (!dir) {
-    const pkg = LOCAL_MODELS[model].package;
-    throw new LocalEngineMissingError(
-      `The '${model}' model for the local provider needs ${pkg}, which is not installed.`,
-      installCommand([`${pkg}@${MODEL_INTERNALS[model].version}`]),
-      [pkg],
-    );
-  }
-  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as TfjsLayersModelJson;
-  const shards = await Promise.all(
-    json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))),
+/** The error for a model that is neither shipped nor added. */
+export function modelMissing(model: LocalModel): LocalEngineMissingError {
+  return new LocalEngineMissingError(
+    LOCAL_MODELS[model].shipped
+      ? `The '${model}' model files are missing from this installation of upscale (dist/models); reinstall it.`
+      : `The '${model}' model (${LOCAL_MODELS[model].sizeMB} MB) is not part of the package.`,
+    LOCAL_MODELS[model].shipped ? 'npm install -g upscale' : addCommand(model),
+    [`${model} model`],
   );
-  return convertTfjsToOnnx(json, shards, {
-    valueRange: MODEL_INTERNALS[model].valueRange,
-    name: `esrgan-${model}-x${scale}`,
-  });
 }
 
 /** Returns a cached or new runner for `model` at factor `scale` on `runtime`. */
@@ -49,11 +39,13 @@ export function loadModel(runtime: LoadedRuntime, model: LocalModel, scale: numb
   let p = sessions.get(key);
   if (!p) {
     p = (async () => {
-      const converted = await convertInstalledModel(model, scale);
-      const runner = await runtime.createRunner(converted.onnx, converted.inputName, converted.outputName);
-      return { runner, scale: converted.scale, receptiveRadius: converted.receptiveRadius };
+      const found = findModelFile(model, scale);
+      if (!found) throw modelMissing(model);
+      const onnx = await readFile(found.path);
+      const runner = await runtime.createRunner(onnx, 'input', 'output');
+      return { runner, scale: found.scale, receptiveRadius: found.receptiveRadius };
     })();
-    // A failed load must not poison the cache (e.g. the package gets installed later).
+    // A failed load must not poison the cache (e.g. the model gets added later).
     p.catch(() => sessions.delete(key));
     sessions.set(key, p);
   }

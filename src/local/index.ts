@@ -5,18 +5,10 @@
  * Importing this module is cheap: it loads no runtime, model or image library.
  * Heavy pieces are imported inside `upscaleLocal` / `checkLocalEngine`.
  */
-import {
-  findModelDir,
-  findPackageDir,
-  installCommand,
-  LOCAL_MODELS,
-  type LocalModel,
-  MODEL_INTERNALS,
-  NODE_RUNTIME,
-  WEB_RUNTIME,
-} from './models.js';
+import { LOCAL_MODELS, type LocalModel } from './models.js';
 import type { LocalUpscaleOptions, LocalUpscaleResult } from './types.js';
 
+export type { LocalEngineStatus } from './describe.js';
 export { LocalAbortError, LocalEngineMissingError } from './errors.js';
 export { DEFAULT_LOCAL_MODEL, LOCAL_MODELS, type LocalModel } from './models.js';
 export type { LocalRuntimeName, LocalRuntimePreference } from './runtime.js';
@@ -37,9 +29,9 @@ export async function upscaleLocal(opts: LocalUpscaleOptions): Promise<LocalUpsc
 }
 
 /**
- * Checks, without loading anything heavy, that a runtime and `model`'s package are
- * installed. On failure `message` says what is missing and `hint` is the exact
- * npm command that installs it.
+ * Checks, without loading anything heavy, that a runtime and `model`'s files are
+ * present. On failure `message` says what is missing and `hint` is the command
+ * that adds it.
  */
 export async function checkLocalEngine(
   model: LocalModel,
@@ -51,18 +43,28 @@ export async function checkLocalEngine(
       message: `Unknown local model '${String(model)}'.`,
       hint: 'Use --model slim, medium or thick.',
     };
-  const missing: string[] = [];
-  if (!findPackageDir(WEB_RUNTIME.package) && !findPackageDir(NODE_RUNTIME.package))
-    missing.push(`${WEB_RUNTIME.package}@${WEB_RUNTIME.version}`);
-  if (!findModelDir(model, info.scales[0]!))
-    missing.push(`${info.package}@${MODEL_INTERNALS[model].version}`);
-  if (missing.length === 0) return { ok: true };
-  const names = missing.map((m) => m.replace(/@[^@]*$/, ''));
-  return {
-    ok: false,
-    message: `The local provider${model === 'slim' ? '' : ` with --model ${model}`} needs ${names.join(' and ')}, which ${names.length > 1 ? 'are' : 'is'} not installed.`,
-    hint: installCommand(missing),
-  };
+  const [{ findModelFile }, { findNodeRuntime, findWebRuntime }, { modelMissing }] = await Promise.all([
+    import('./assets.js'),
+    import('./runtime.js'),
+    import('./engine.js'),
+  ]);
+  if (!findWebRuntime() && !findNodeRuntime())
+    return {
+      ok: false,
+      message: "The local engine's WebAssembly runtime (dist/runtime) is missing from this installation.",
+      hint: 'npm run build (in a clone), or reinstall upscale',
+    };
+  if (!info.scales.every((s) => findModelFile(model, s))) {
+    const e = modelMissing(model);
+    return { ok: false, message: e.message.replace(/ Install with: .*$/, ''), hint: e.hint };
+  }
+  return { ok: true };
+}
+
+/** What is installed for `-p local`: runtimes and models, with where they come from. */
+export async function describeLocalEngine(): Promise<import('./describe.js').LocalEngineStatus> {
+  const { describeLocalEngine: describe } = await import('./describe.js');
+  return describe();
 }
 
 /** Frees the cached inference sessions (they are kept for reuse within a process). */

@@ -1,9 +1,10 @@
 /**
- * The ESRGAN models the local provider can run, and where their files are.
+ * The ESRGAN models the local provider can run.
  *
- * The weights come from the @upscalerjs npm packages (MIT), which ship them as
- * TF.js layers models under `models/x{2,3,4,8}/`. They are read from the
- * installed package at first use; nothing is downloaded at run time.
+ * The weights come from the @upscalerjs npm packages (MIT, Kevin Scott), which ship them as
+ * TF.js layers models. They are converted to ONNX when this package is built (slim and
+ * medium, float16 weights, into `dist/models/`), or by `upscale local add-model thick` into
+ * the user's data folder. Nothing is converted or downloaded while upscaling.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,25 +17,28 @@ export type LocalModel = 'slim' | 'medium' | 'thick';
 /** Public facts about each model (for `--help`, docs and error messages). */
 export const LOCAL_MODELS: Record<
   LocalModel,
-  { package: string; scales: number[]; sizeMB: number; note: string }
+  { package: string; scales: number[]; sizeMB: number; shipped: boolean; note: string }
 > = {
   slim: {
     package: '@upscalerjs/esrgan-slim',
     scales: [2, 3, 4, 8],
-    sizeMB: 5,
-    note: 'default; 512px to 2048px in ~4 s on 2 cores; a little sharper than lanczos3',
+    sizeMB: 2.6,
+    shipped: true,
+    note: 'default; fastest; on photos about as good as a true Lanczos-3 (−0.3 dB)',
   },
   medium: {
     package: '@upscalerjs/esrgan-medium',
     scales: [2, 3, 4, 8],
-    sizeMB: 13,
-    note: '~3.5x slower than slim (~14 s for 512px to 2048px); visibly crisper edges and texture',
+    sizeMB: 6.4,
+    shipped: true,
+    note: '~3x slower than slim; a little crisper than slim, about as good as a true Lanczos-3',
   },
   thick: {
     package: '@upscalerjs/esrgan-thick',
     scales: [2, 3, 4, 8],
-    sizeMB: 115,
-    note: 'not installed by default (115 MB); ~30x slower than slim (minutes per 512px image), crispest; best with onnxruntime-node',
+    sizeMB: 57,
+    shipped: false,
+    note: 'added by `upscale local add-model thick` (57 MB); the best (+0.2 to +1.2 dB over a true Lanczos-3); ~80x slower than slim, use `upscale local add-runtime`',
   },
 };
 
@@ -42,20 +46,25 @@ export const LOCAL_MODELS: Record<
 export const DEFAULT_LOCAL_MODEL: LocalModel = 'slim';
 
 /**
- * Internal facts the converter needs. Version ranges must match package.json
- * (`optionalDependencies`; thick is not listed there on purpose) — a test checks.
+ * Internal facts the converter needs. `version` is the exact package version converted
+ * (package.json `devDependencies` for the shipped ones — a test checks); `weights` is how the
+ * files are stored (float16 where the output stays within 1 grey level of float32 — a test
+ * measures it).
  */
-export const MODEL_INTERNALS: Record<LocalModel, { valueRange: 1 | 255; version: string }> = {
-  slim: { valueRange: 255, version: '^1.0.0' },
-  medium: { valueRange: 255, version: '^1.0.0' },
+export const MODEL_INTERNALS: Record<
+  LocalModel,
+  { valueRange: 1 | 255; version: string; weights: 'float32' | 'float16' }
+> = {
+  slim: { valueRange: 255, version: '1.0.0', weights: 'float16' },
+  medium: { valueRange: 255, version: '1.0.0', weights: 'float16' },
   // RRDN nets were trained on 0..1 pixels (upscalerjs esrgan definition).
-  thick: { valueRange: 1, version: '^1.0.0' },
+  thick: { valueRange: 1, version: '1.0.0', weights: 'float16' },
 };
 
-/** The browser/WASM runtime: pure JS + wasm, installs everywhere. */
-export const WEB_RUNTIME = { package: 'onnxruntime-web', version: '^1.30.0' } as const;
-/** The optional native runtime: ~3x faster, but its install script fetches CUDA files unless told not to. */
-export const NODE_RUNTIME = { package: 'onnxruntime-node', version: '^1.30.0' } as const;
+/** The bundled WebAssembly runtime: copied from this onnxruntime-web version at build time. */
+export const WEB_RUNTIME = { package: 'onnxruntime-web', version: '1.30.0' } as const;
+/** The optional native runtime `upscale local add-runtime` installs: ~4x faster. */
+export const NODE_RUNTIME = { package: 'onnxruntime-node', version: '1.30.0' } as const;
 
 const require = createRequire(import.meta.url);
 
@@ -72,9 +81,15 @@ export function findPackageDir(pkg: string): string | undefined {
   return undefined;
 }
 
-/** Folder holding `model.json` for a model and scale, or undefined if the package is missing. */
-export function findModelDir(model: LocalModel, scale: number): string | undefined {
-  const pkgDir = findPackageDir(LOCAL_MODELS[model].package);
+/**
+ * Folder holding the TF.js `model.json` for a model and scale in an @upscalerjs package
+ * (installed beside this code unless `pkgDir` says where), or undefined if it is missing.
+ */
+export function findModelDir(
+  model: LocalModel,
+  scale: number,
+  pkgDir = findPackageDir(LOCAL_MODELS[model].package),
+): string | undefined {
   if (!pkgDir) return undefined;
   const dir = join(pkgDir, 'models', `x${scale}`);
   return existsSync(join(dir, 'model.json')) ? dir : undefined;
@@ -101,14 +116,7 @@ export function installRoot(): string | undefined {
   }
 }
 
-/**
- * The exact npm command that installs `specs` where this code will find them.
- * `--legacy-peer-deps` stops npm from also pulling @tensorflow/tfjs (~270 MB), the
- * model packages' peer dependency, which the ONNX route never loads.
- */
-export function installCommand(specs: readonly string[], cwd = process.cwd()): string {
-  const root = installRoot();
-  const prefix =
-    root && root !== cwd ? ` --prefix ${/^[\w@%+=:,./-]+$/.test(root) ? root : JSON.stringify(root)}` : '';
-  return `npm install${prefix} --legacy-peer-deps ${specs.join(' ')}`;
+/** The one command that adds what `-p local` is missing: `upscale local add-runtime` or `add-model`. */
+export function addCommand(what: 'runtime' | LocalModel): string {
+  return what === 'runtime' ? 'upscale local add-runtime' : `upscale local add-model ${what}`;
 }

@@ -20,11 +20,14 @@ export interface OnnxNode {
   attributes?: Readonly<Record<string, OnnxAttribute>>;
 }
 
-/** A constant tensor (weights). Only float32 and int64 are needed. */
+/**
+ * A constant tensor (weights): float32, int64, or float16 given as its raw bits in a
+ * Uint16Array (Node 20 has no Float16Array).
+ */
 export interface OnnxInitializer {
   name: string;
   dims: readonly number[];
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Uint16Array;
 }
 
 /** A graph input/output: float32 with fixed or symbolic (string) dimensions. */
@@ -45,8 +48,10 @@ export interface OnnxGraph {
   docString?: string;
 }
 
-const TENSOR_FLOAT = 1;
+/** onnx.proto TensorProto.DataType values. */
+export const TENSOR_FLOAT = 1;
 const TENSOR_INT64 = 7;
+const TENSOR_FLOAT16 = 10;
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 
 function encodeAttribute(name: string, attr: OnnxAttribute): ProtoWriter {
@@ -74,7 +79,14 @@ function encodeNode(node: OnnxNode): ProtoWriter {
 
 function encodeTensor(t: OnnxInitializer): ProtoWriter {
   const w = new ProtoWriter().ints(1, t.dims);
-  w.int(2, t.data instanceof Float32Array ? TENSOR_FLOAT : TENSOR_INT64);
+  w.int(
+    2,
+    t.data instanceof Float32Array
+      ? TENSOR_FLOAT
+      : t.data instanceof Uint16Array
+        ? TENSOR_FLOAT16
+        : TENSOR_INT64,
+  );
   w.string(8, t.name);
   // raw_data must be little-endian; typed arrays use the host order, which is
   // little-endian on every platform Node ships prebuilt sharp/onnxruntime for.

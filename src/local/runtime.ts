@@ -3,17 +3,22 @@
  * tensor-out runner.
  *
  * Two runtimes share one API (onnxruntime-common):
- * - onnxruntime-web: WebAssembly with worker threads; pure JS, so it installs
- *   everywhere with a plain `npm install`. The default.
- * - onnxruntime-node: native, ~3x faster, but not a dependency because its
- *   install script fetches CUDA libraries from outside the npm registry on
- *   linux-x64. Used automatically when the user has installed it.
+ * - onnxruntime-web's WebAssembly backend, three files copied into dist/runtime at build
+ *   time (see build/build-assets.ts): pure JS + wasm, works everywhere. The default.
+ * - onnxruntime-node: native, ~4x faster, ~50 MB on disk. Not a dependency (its package
+ *   carries every platform's binaries, ~290 MB); `upscale local add-runtime` installs it into
+ *   the user's data folder, and a copy installed beside this package is used too.
  *
  * The types below are the small structural subset we call, so this file
- * type-checks whether or not either optional package is installed.
+ * type-checks whether or not either runtime is present.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { nodeRuntimePrefix, shippedRuntimeDir, WEB_RUNTIME_FILES } from './assets.js';
 import { LocalEngineMissingError } from './errors.js';
-import { findPackageDir, installCommand, NODE_RUNTIME, WEB_RUNTIME } from './models.js';
+import { addCommand, findPackageDir, NODE_RUNTIME } from './models.js';
 
 /** Runtime names as reported in results and the bench. */
 export type LocalRuntimeName = 'onnxruntime-web' | 'onnxruntime-node';
@@ -56,9 +61,39 @@ export interface LoadedRuntime {
 // later sessions in the same process get that count whatever they ask for.
 let webThreads: number | undefined;
 
-async function importOrt(name: LocalRuntimeName): Promise<OrtModule | undefined> {
+/** Where onnxruntime-node is: the data folder (add-runtime) first, then beside this package. */
+export function findNodeRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+): { entry: string; origin: 'added' | 'package' } | undefined {
+  const prefix = nodeRuntimePrefix(env);
+  if (existsSync(join(prefix, 'node_modules', NODE_RUNTIME.package, 'package.json'))) {
+    try {
+      return { entry: createRequire(join(prefix, 'noop.js')).resolve(NODE_RUNTIME.package), origin: 'added' };
+    } catch {
+      // a broken install: fall through
+    }
+  }
+  const beside = findPackageDir(NODE_RUNTIME.package);
+  if (beside) {
+    try {
+      return { entry: createRequire(join(beside, 'noop.js')).resolve(beside), origin: 'package' };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The bundled runtime's entry module, if the build put it there. */
+export function findWebRuntime(): string | undefined {
+  const dir = shippedRuntimeDir();
+  const entry = dir && join(dir, WEB_RUNTIME_FILES.entry);
+  return entry && existsSync(entry) && existsSync(join(dir, WEB_RUNTIME_FILES.wasm)) ? entry : undefined;
+}
+
+async function importOrt(file: string): Promise<OrtModule | undefined> {
   try {
-    const mod = (await import(name)) as OrtModule & { default?: OrtModule };
+    const mod = (await import(pathToFileURL(file).href)) as OrtModule & { default?: OrtModule };
     // onnxruntime-node is CommonJS: its API may sit on `default`.
     return mod.InferenceSession ? mod : mod.default;
   } catch {
@@ -74,33 +109,33 @@ function toFloat32(t: OrtTensor | undefined, what: string): Float32Array {
 
 /**
  * Imports the preferred runtime. Rejects with {@link LocalEngineMissingError}
- * (carrying the install command) when none can be loaded.
+ * (carrying the command that adds it) when none can be loaded.
  */
 export async function loadRuntime(
   preference: LocalRuntimePreference,
   threads: number,
 ): Promise<LoadedRuntime> {
   if (preference !== 'onnxruntime-web') {
-    const ort =
-      preference === 'auto' && !findPackageDir(NODE_RUNTIME.package)
-        ? undefined
-        : await importOrt('onnxruntime-node');
+    const found = findNodeRuntime();
+    const ort = found ? await importOrt(found.entry) : undefined;
     if (ort) return nodeRuntime(ort, threads);
     if (preference === 'onnxruntime-node') {
-      const spec = `${NODE_RUNTIME.package}@${NODE_RUNTIME.version}`;
       throw new LocalEngineMissingError(
-        'onnxruntime-node is not installed (or has no binary for this platform).',
-        `ONNXRUNTIME_NODE_INSTALL=skip ${installCommand([spec])}`,
+        found
+          ? 'onnxruntime-node is installed but cannot load (no binary for this platform?).'
+          : 'onnxruntime-node is not installed.',
+        addCommand('runtime'),
         [NODE_RUNTIME.package],
       );
     }
   }
-  const ort = await importOrt('onnxruntime-web');
+  const entry = findWebRuntime();
+  const ort = entry ? await importOrt(entry) : undefined;
   if (!ort) {
     throw new LocalEngineMissingError(
-      'The local provider needs onnxruntime-web, which is not installed.',
-      installCommand([`${WEB_RUNTIME.package}@${WEB_RUNTIME.version}`]),
-      [WEB_RUNTIME.package],
+      `The local engine's WebAssembly runtime is missing from this installation of upscale (${entry ?? 'dist/runtime'}).`,
+      'npm run build (in a clone), or reinstall upscale',
+      [WEB_RUNTIME_FILES.entry],
     );
   }
   return webRuntime(ort, threads);

@@ -9,9 +9,9 @@ export interface LocalUpscaleOptions {
   input: string | Buffer;
   /** Requested factor, > 1 and <= 32: 2, 3, 4, 8 are one model pass; 16 is two; 2.5 is x3 then a resize. */
   scale: number;
-  /** Default 'slim' (fast, a CI-friendly fallback); 'medium' is crisper; 'thick' must be installed separately. */
+  /** Default 'slim' (fast, a CI-friendly fallback); 'medium' is crisper; 'thick' is added by `upscale local add-model thick`. */
   model?: LocalModel;
-  /** Inference threads. Default: min(2, os.availableParallelism()). onnxruntime-web fixes this at first use per process. */
+  /** Inference threads. Default: os.availableParallelism(). onnxruntime-web fixes this at first use per process. */
   threads?: number;
   /** Largest tile side in input pixels, overlap included. Default 192. Smaller = less memory, more overlap work. */
   tileSize?: number;
@@ -19,7 +19,7 @@ export interface LocalUpscaleOptions {
   signal?: AbortSignal;
   /** Called with tilesDone = 0 before the first tile, then after each tile (all passes counted in tilesTotal). */
   onProgress?: (p: { tilesDone: number; tilesTotal: number }) => void;
-  /** 'auto' (default) uses onnxruntime-node when installed, else onnxruntime-web. */
+  /** 'auto' (default) uses onnxruntime-node when added (`upscale local add-runtime`), else the bundled onnxruntime-web. */
   runtime?: LocalRuntimePreference;
 }
 

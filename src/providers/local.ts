@@ -18,6 +18,8 @@ export type LocalParams = {
   readonly scale?: number;
   readonly model?: (typeof MODELS)[number];
 };
+/** As the flag's help says: a smaller step is a resize, not a job for a 2x model. */
+const MIN_SCALE = 1.1;
 
 const scale: ParamSpec = {
   key: 'scale',
@@ -28,8 +30,8 @@ const scale: ParamSpec = {
   parse(raw) {
     const match = /^\s*(\d+(?:\.\d+)?)\s*x?\s*$/i.exec(raw);
     const value = match ? Number(match[1]) : Number.NaN;
-    if (!(value > 1 && value <= MAX_SCALE))
-      throw new ParamError(`must be a factor above 1 and at most ${MAX_SCALE}`);
+    if (!(value >= MIN_SCALE && value <= MAX_SCALE))
+      throw new ParamError(`must be a factor from ${MIN_SCALE} to ${MAX_SCALE}`);
     return value;
   },
 };

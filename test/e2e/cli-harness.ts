@@ -72,6 +72,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
   env.CI = 'true';
   // Each run's config and journal stay in its own folder unless a test says otherwise.
   env.UPSCALE_CONFIG_DIR ??= join(options.cwd ?? tmpdir(), '.upscale-config');
+  // …and so does what `upscale local add-…` installs: a user's onnxruntime-node never joins a test.
+  env.UPSCALE_DATA_DIR ??= join(options.cwd ?? tmpdir(), '.upscale-data');
   return spawnCollect(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     env,

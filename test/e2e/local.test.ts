@@ -43,6 +43,7 @@ describe('-p local', () => {
     [['--engine', 'sparkle'], '--engine does not apply to local'],
     [['--model', 'huge'], '--model'],
     [['--scale', '64x'], '--scale'],
+    [['--scale', '1.05'], 'from 1.1 to 32'],
   ])('refuses %j with exit 2', async (flags, message) => {
     const run = await runCli(['small.png', '-p', 'local', ...flags], { cwd: dir });
     expect(run.code).toBe(2);

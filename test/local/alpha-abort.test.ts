@@ -22,21 +22,31 @@ describe('alpha', () => {
     expect(alpha[0]).toBe(0); // transparent left edge stays transparent
     expect(alpha[79]).toBe(255);
 
-    // Colour equals upscaling the same image without alpha.
-    const opaque = await upscaleLocal({
-      threads: THREADS,
-      input: await sharp(input).removeAlpha().png().toBuffer(),
-      scale: 2,
-    });
-    const rgb = await rawPixels(opaque.image);
-    expect(rgb.channels).toBe(3);
-    const colour = Buffer.alloc(80 * 60 * 3);
-    for (let i = 0; i < 80 * 60; i++) out.data.copy(colour, i * 3, i * 4, i * 4 + 3);
-    expect(maxAbsDiff(colour, rgb.data)).toBe(0);
-
     // And it encodes as a PNG with alpha.
     const meta = await sharp(await res.image.png().toBuffer()).metadata();
     expect(meta.hasAlpha).toBe(true);
+  });
+
+  it('a hard edge over hidden black gets no dark fringe (colour bled under transparency first)', async () => {
+    // Left half transparent with black underneath, right half opaque light blue.
+    const w = 48;
+    const h = 32;
+    const data = Buffer.alloc(w * h * 4);
+    for (let i = 0; i < w * h; i++) if (i % w >= w / 2) data.set([200, 220, 240, 255], i * 4);
+    const input = await sharp(data, { raw: { width: w, height: h, channels: 4 } })
+      .png()
+      .toBuffer();
+    const out = await rawPixels((await upscaleLocal({ threads: THREADS, input, scale: 4 })).image);
+    // Visible pixels near the edge (alpha ≥ 128): how much darker than the colour, on average.
+    let darker = 0;
+    let n = 0;
+    for (let i = 0; i < out.width * out.height; i++) {
+      if (out.data[i * 4 + 3]! < 128 || i % out.width > out.width / 2 + 8) continue;
+      for (const [c, want] of [200, 220, 240].entries()) darker += want - out.data[i * 4 + c]!;
+      n += 3;
+    }
+    // Without the bleed: 4.3 levels darker on average (measured); with it: about 1 lighter.
+    expect(Math.abs(darker / n)).toBeLessThanOrEqual(2);
   });
 });
 

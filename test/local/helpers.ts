@@ -61,17 +61,10 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
   return 10 * Math.log10((255 * 255) / (se / a.length));
 }
 
-function luma(rgb: Uint8Array): Float64Array {
-  const y = new Float64Array(rgb.length / 3);
-  for (let i = 0; i < y.length; i++)
-    y[i] = 0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!;
-  return y;
-}
-
-/** Mean SSIM on luma over 8x8 windows (stride 4), the usual constants K1=0.01, K2=0.03. */
+/** Mean SSIM on Y (see lumaY) over 8x8 windows (stride 4), the usual constants K1=0.01, K2=0.03. */
 export function ssim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
-  const x = luma(a);
-  const y = luma(b);
+  const x = lumaY(a);
+  const y = lumaY(b);
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
   let sum = 0;
@@ -105,4 +98,27 @@ export function ssim(a: Uint8Array, b: Uint8Array, width: number, height: number
       n++;
     }
   return sum / n;
+}
+
+/** BT.601 luma as SR papers measure it (Y of YCbCr, 16..235), per pixel of an RGB buffer. */
+export function lumaY(rgb: Uint8Array): Float64Array {
+  const y = new Float64Array(rgb.length / 3);
+  for (let i = 0; i < y.length; i++)
+    y[i] = 16 + (65.481 * rgb[i * 3]! + 128.553 * rgb[i * 3 + 1]! + 24.966 * rgb[i * 3 + 2]!) / 255;
+  return y;
+}
+
+/** PSNR on Y (8-bit peak), leaving out a `border` of pixels (the usual scale-wide crop). */
+export function psnrY(a: Uint8Array, b: Uint8Array, width: number, height: number, border: number): number {
+  const ya = lumaY(a);
+  const yb = lumaY(b);
+  let se = 0;
+  let n = 0;
+  for (let y = border; y < height - border; y++)
+    for (let x = border; x < width - border; x++) {
+      const d = ya[y * width + x]! - yb[y * width + x]!;
+      se += d * d;
+      n++;
+    }
+  return 10 * Math.log10((255 * 255) / (se / n));
 }

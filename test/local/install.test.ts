@@ -1,99 +1,133 @@
-/** The install story: what is in package.json, and the message when something is missing. */
+/** The install story: what is in package.json, what the build ships, the messages when something is missing. */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it, vi } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findModelFile, localDataDir, shippedModelsDir, shippedRuntimeDir } from '../../src/local/assets.js';
 import {
   checkLocalEngine,
   LOCAL_MODELS,
   LocalEngineMissingError,
   upscaleLocal,
 } from '../../src/local/index.js';
-import { findPackageDir, installCommand, MODEL_INTERNALS, WEB_RUNTIME } from '../../src/local/models.js';
-import { loadRuntime } from '../../src/local/runtime.js';
+import { MODEL_INTERNALS, NODE_RUNTIME, WEB_RUNTIME } from '../../src/local/models.js';
+import { findNodeRuntime, loadRuntime } from '../../src/local/runtime.js';
 import { syntheticImage, THREADS } from './helpers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   dependencies: Record<string, string>;
-  optionalDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  scripts: Record<string, string>;
+  files: string[];
 };
 
 describe('package.json', () => {
-  it('installs the runtime and the slim and medium models by default, at the versions the hints name', () => {
-    const opt = pkg.optionalDependencies;
-    expect(opt[WEB_RUNTIME.package]).toBe(WEB_RUNTIME.version);
-    expect(opt[LOCAL_MODELS.slim.package]).toBe(MODEL_INTERNALS.slim.version);
-    expect(opt[LOCAL_MODELS.medium.package]).toBe(MODEL_INTERNALS.medium.version);
-    // thick is 115 MB: opt-in, and never a hard dependency.
-    expect(opt[LOCAL_MODELS.thick.package]).toBeUndefined();
-    expect(pkg.dependencies[LOCAL_MODELS.thick.package]).toBeUndefined();
+  it('converts the models and copies the runtime at build time, from devDependencies only', () => {
+    const dev = pkg.devDependencies;
+    expect(dev[WEB_RUNTIME.package]).toBe(WEB_RUNTIME.version);
+    expect(dev[LOCAL_MODELS.slim.package]).toBe(MODEL_INTERNALS.slim.version);
+    expect(dev[LOCAL_MODELS.medium.package]).toBe(MODEL_INTERNALS.medium.version);
+    expect(pkg.scripts.build).toMatch(/build-assets\.js/);
+    // The runtime's one import, at the version the copied files were built with.
+    expect(pkg.dependencies['onnxruntime-common']).toBe(WEB_RUNTIME.version);
   });
 
-  it('has slim and medium installed here', async () => {
-    expect(await checkLocalEngine('slim')).toEqual({ ok: true });
-    expect(await checkLocalEngine('medium')).toEqual({ ok: true });
+  it('asks users to install nothing that pulls TF.js, a whole runtime package, or runs install scripts', () => {
+    const runtimeDeps = { ...pkg.dependencies, ...pkg.optionalDependencies };
+    expect(
+      Object.keys(runtimeDeps).filter((d) => /^(@upscalerjs|@tensorflow|onnxruntime-(web|node))/.test(d)),
+    ).toEqual([]);
+    expect(pkg.scripts.postinstall).toBeUndefined();
+    expect(pkg.scripts.install).toBeUndefined();
+  });
+
+  it('builds on `npm install` in a clone, and packs a package.json without that script', async () => {
+    expect(pkg.scripts.prepare).toBe('npm run build');
+    expect(pkg.scripts.prepack).toMatch(/pack-manifest\.js strip$/);
+    expect(pkg.scripts.postpack).toMatch(/pack-manifest\.js restore$/);
+    const { packedManifest } = await import('../../src/build/pack-manifest.js');
+    const packed = JSON.parse(
+      packedManifest(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')),
+    );
+    expect(packed.scripts.prepare).toBeUndefined();
+    expect({ ...packed, scripts: undefined }).toEqual({ ...pkg, scripts: undefined });
   });
 });
 
-describe('missing packages', () => {
-  it.skipIf(findPackageDir(LOCAL_MODELS.thick.package) !== undefined)(
-    'thick: check and upscale name the exact npm command',
-    async () => {
-      const check = await checkLocalEngine('thick');
-      expect(check).toEqual({
-        ok: false,
-        message:
-          'The local provider with --model thick needs @upscalerjs/esrgan-thick, which is not installed.',
-        hint: installCommand(['@upscalerjs/esrgan-thick@^1.0.0']),
-      });
-      expect(installCommand(['@upscalerjs/esrgan-thick@^1.0.0'])).toMatch(
-        /^npm install (--prefix \S+ )?--legacy-peer-deps @upscalerjs\/esrgan-thick@\^1\.0\.0$/,
-      );
-      const err = await upscaleLocal({
-        threads: THREADS,
-        input: await syntheticImage(8, 8),
-        scale: 2,
-        model: 'thick',
-      }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(LocalEngineMissingError);
-      expect((err as LocalEngineMissingError).hint).toBe(check.ok ? '' : check.hint);
-      expect((err as LocalEngineMissingError).missing).toEqual(['@upscalerjs/esrgan-thick']);
-    },
-  );
-
-  it('installCommand targets this package root when run from elsewhere', () => {
-    expect(installCommand(['a@1'], '/somewhere/else')).toMatch(
-      /^npm install --prefix (\S+|"[^"]+") --legacy-peer-deps a@1$/,
-    );
+describe('what the build wrote', () => {
+  it('ships slim and medium, float16, with the MIT licence of their source', () => {
+    for (const model of ['slim', 'medium'] as const)
+      for (const scale of LOCAL_MODELS[model].scales) {
+        const f = findModelFile(model, scale);
+        expect(f?.origin, `${model} x${scale}`).toBe('package');
+        expect(f?.weights).toBe('float16');
+        expect(f?.source).toBe(`${LOCAL_MODELS[model].package}@${MODEL_INTERNALS[model].version}`);
+      }
+    const licence = readFileSync(join(shippedModelsDir()!, 'LICENSE-upscalerjs.txt'), 'utf8');
+    expect(licence).toMatch(/MIT License/);
+    expect(licence).toMatch(/Kevin Scott/);
+    expect(licence).toMatch(/@upscalerjs\/esrgan-slim@1\.0\.0/);
   });
 
-  it.skipIf(findPackageDir('onnxruntime-node') !== undefined)(
-    'asking for onnxruntime-node when it is absent says how to add it without its CUDA download',
+  it('copies only the three runtime files of onnxruntime-web, with their licence', () => {
+    const dir = shippedRuntimeDir()!;
+    expect(readFileSync(join(dir, 'LICENSE-onnxruntime-web.txt'), 'utf8')).toMatch(/Microsoft Corporation/);
+    expect(readFileSync(join(dir, 'ort.node.min.mjs'), 'utf8')).toMatch(/ONNX Runtime Web v1\.30\.0/);
+  });
+});
+
+describe('missing pieces', () => {
+  let data: string;
+  const saved = process.env.UPSCALE_DATA_DIR;
+  beforeAll(async () => {
+    data = await mkdtemp(join(tmpdir(), 'upscale-data-'));
+    process.env.UPSCALE_DATA_DIR = data;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.UPSCALE_DATA_DIR;
+    else process.env.UPSCALE_DATA_DIR = saved;
+    await rm(data, { recursive: true, force: true });
+  });
+
+  it('the data folder follows UPSCALE_DATA_DIR, else the platform convention', () => {
+    expect(localDataDir({ UPSCALE_DATA_DIR: '/x/y' })).toBe('/x/y');
+    if (process.platform === 'linux') {
+      expect(localDataDir({ XDG_DATA_HOME: '/d' })).toBe('/d/upscale');
+      expect(localDataDir({})).toMatch(/\.local\/share\/upscale$/);
+    }
+  });
+
+  it('thick (not shipped): check and upscale name `upscale local add-model thick`', async () => {
+    const check = await checkLocalEngine('thick');
+    expect(check).toEqual({
+      ok: false,
+      message: "The 'thick' model (57 MB) is not part of the package.",
+      hint: 'upscale local add-model thick',
+    });
+    const err = await upscaleLocal({
+      threads: THREADS,
+      input: await syntheticImage(8, 8),
+      scale: 2,
+      model: 'thick',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LocalEngineMissingError);
+    expect((err as LocalEngineMissingError).hint).toBe('upscale local add-model thick');
+  });
+
+  it.skipIf(findNodeRuntime({}) !== undefined)(
+    'asking for onnxruntime-node when it is absent names `upscale local add-runtime`',
     async () => {
       const err = await loadRuntime('onnxruntime-node', 1).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LocalEngineMissingError);
-      expect((err as LocalEngineMissingError).hint).toMatch(
-        /^ONNXRUNTIME_NODE_INSTALL=skip npm install .*onnxruntime-node@\^1\.30\.0$/,
-      );
+      expect((err as LocalEngineMissingError).hint).toBe('upscale local add-runtime');
+      expect((err as LocalEngineMissingError).missing).toEqual([NODE_RUNTIME.package]);
     },
   );
 
-  it('a missing onnxruntime-web is reported with its install command', async () => {
-    vi.resetModules();
-    vi.doMock('onnxruntime-web', () => {
-      throw new Error("Cannot find package 'onnxruntime-web'");
-    });
-    try {
-      const { loadRuntime: fresh } = await import('../../src/local/runtime.js');
-      const err = await fresh('onnxruntime-web', 1).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(Error);
-      expect((err as Error).name).toBe('LocalEngineMissingError');
-      expect((err as LocalEngineMissingError).hint).toMatch(
-        /npm install .*--legacy-peer-deps onnxruntime-web@\^1\.30\.0$/,
-      );
-      expect((err as Error).message).toMatch(
-        /needs onnxruntime-web, which is not installed\. Install with: npm install/,
-      );
-    } finally {
-      vi.doUnmock('onnxruntime-web');
-    }
+  it('slim and medium are ready with nothing added', async () => {
+    expect(await checkLocalEngine('slim')).toEqual({ ok: true });
+    expect(await checkLocalEngine('medium')).toEqual({ ok: true });
   });
 });

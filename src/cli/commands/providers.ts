@@ -1,5 +1,6 @@
 /** `upscale providers [ids...] [--json]`: what each provider is, takes and refuses — data, so on stdout. */
 import { usageError } from '../../errors.js';
+import type { LocalEngineStatus } from '../../local/describe.js';
 import { flagOf, isProviderId, PROVIDER_IDS, providers } from '../../providers/index.js';
 import { keyConfigKeys } from '../../providers/key-sources.js';
 import { type AnyProvider, type AuthStyle, isLocalProvider, type ParamValue } from '../../providers/types.js';
@@ -159,6 +160,30 @@ export function formatProvider(info: ProviderInfo): string {
   return lines.join('\n');
 }
 
+/** `upscale providers local`: the runtime and models -p local uses now, and how fast. */
+export function formatLocalEngine(e: LocalEngineStatus): string {
+  const lines: string[] = [];
+  for (const r of e.runtimes) {
+    const state = r.present
+      ? `${r.name === e.active ? 'active' : 'present'}, ${r.version ?? '?'}${r.origin === 'added' ? ` (added, ${r.where})` : ' (in the package)'}`
+      : r.name === 'onnxruntime-node'
+        ? 'not added: `upscale local add-runtime` (~4x faster, ~50 MB)'
+        : 'missing';
+    lines.push(`${lines.length === 0 ? '  runtime  ' : '           '}${r.name}: ${state}`);
+  }
+  lines.push(`           ${e.threads} thread${e.threads === 1 ? '' : 's'} (one per core)`);
+  for (const [i, m] of e.models.entries()) {
+    const where = m.origin === 'package' ? 'in the package' : m.origin === 'added' ? 'added' : null;
+    const state = where
+      ? `${where}, ${m.sizeMB} MB ${m.weights ?? ''}; 512² → 2048² in ~${m.expectedSeconds} s`
+      : `not added: \`upscale local add-model ${m.model}\` (${m.sizeMB} MB)`;
+    lines.push(
+      `${i === 0 ? '  models   ' : '           '}${m.model}${m.default ? ' (default)' : ''}: ${state}`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export async function providersCommand(ids: string[], json: boolean, term: Terminal): Promise<number> {
   for (const id of ids) {
     if (!isProviderId(id))
@@ -166,7 +191,21 @@ export async function providersCommand(ids: string[], json: boolean, term: Termi
   }
   const chosen = ids.length > 0 ? PROVIDER_IDS.filter((id) => ids.includes(id)) : PROVIDER_IDS;
   const infos = chosen.map((id) => providerInfo(providers[id]));
-  if (json) term.stdout.write(`${JSON.stringify(infos, null, 2)}\n`);
-  else term.stdout.write(`${infos.map(formatProvider).join('\n\n')}\n`);
+  // The local engine's installed pieces (files only: nothing heavy loads).
+  const engine = chosen.some((id) => isLocalProvider(providers[id]))
+    ? (await import('../../local/describe.js')).describeLocalEngine()
+    : undefined;
+  const withEngine = (info: ProviderInfo) =>
+    engine && isLocalProvider(providers[info.id as keyof typeof providers]) ? { ...info, engine } : info;
+  if (json) term.stdout.write(`${JSON.stringify(infos.map(withEngine), null, 2)}\n`);
+  else
+    term.stdout.write(
+      `${infos
+        .map((info) => {
+          const text = formatProvider(info);
+          return engine && 'engine' in withEngine(info) ? `${text}\n${formatLocalEngine(engine)}` : text;
+        })
+        .join('\n\n')}\n`,
+    );
   return 0;
 }

@@ -1,0 +1,77 @@
+/**
+ * Converts an @upscalerjs model package into ONNX files plus a `models.json`: run by the build
+ * (slim and medium into dist/models) and by `upscale local add-model` (into the data folder).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelFileInfo, ModelsManifest } from './assets.js';
+import { readModelsManifest } from './assets.js';
+import { type ConvertedModel, convertTfjsToOnnx, type TfjsLayersModelJson } from './convert-tfjs-to-onnx.js';
+import { findModelDir, LOCAL_MODELS, type LocalModel, MODEL_INTERNALS } from './models.js';
+
+/** Reads a model's TF.js files from its package and converts them to ONNX in memory. */
+export async function convertPackageModel(
+  model: LocalModel,
+  scale: number,
+  opts: { pkgDir?: string; weights?: 'float32' | 'float16' } = {},
+): Promise<ConvertedModel> {
+  const dir = findModelDir(model, scale, opts.pkgDir);
+  if (!dir) throw new Error(`${LOCAL_MODELS[model].package} (x${scale}) is not installed`);
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as TfjsLayersModelJson;
+  const shards = await Promise.all(
+    json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))),
+  );
+  return convertTfjsToOnnx(json, shards, {
+    valueRange: MODEL_INTERNALS[model].valueRange,
+    name: `esrgan-${model}-x${scale}`,
+    weights: opts.weights ?? 'float32',
+  });
+}
+
+/** File name of a converted model. */
+export function modelFileName(model: LocalModel, scale: number): string {
+  return `esrgan-${model}-x${scale}.onnx`;
+}
+
+/**
+ * Converts every scale of `model` from its package into `outDir`, with the precision chosen
+ * for it, and records them in `outDir/models.json` (other models' entries are kept).
+ * Files are written under a temporary name and renamed, so a reader never sees half a model.
+ */
+export async function writePackageModels(
+  model: LocalModel,
+  outDir: string,
+  opts: { pkgDir?: string; sourceVersion: string },
+): Promise<ModelFileInfo[]> {
+  await mkdir(outDir, { recursive: true });
+  const weights = MODEL_INTERNALS[model].weights;
+  const written: [string, ModelFileInfo][] = [];
+  for (const scale of LOCAL_MODELS[model].scales) {
+    const m = await convertPackageModel(model, scale, {
+      ...(opts.pkgDir ? { pkgDir: opts.pkgDir } : {}),
+      weights,
+    });
+    if (m.scale !== scale) throw new Error(`${model} x${scale}: the net upscales x${m.scale}`);
+    const file = modelFileName(model, scale);
+    await writeFile(join(outDir, `${file}.tmp`), m.onnx);
+    await rename(join(outDir, `${file}.tmp`), join(outDir, file));
+    written.push([
+      `${model}-x${scale}`,
+      {
+        file,
+        scale,
+        receptiveRadius: m.receptiveRadius,
+        weights,
+        bytes: m.onnx.length,
+        sha256: createHash('sha256').update(m.onnx).digest('hex'),
+        source: `${LOCAL_MODELS[model].package}@${opts.sourceVersion}`,
+      },
+    ]);
+  }
+  const manifest: ModelsManifest = readModelsManifest(outDir) ?? { models: {} };
+  for (const [key, info] of written) manifest.models[key] = info;
+  await writeFile(join(outDir, 'models.json.tmp'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(join(outDir, 'models.json.tmp'), join(outDir, 'models.json'));
+  return written.map(([, info]) => info);
+}

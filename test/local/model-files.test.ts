@@ -1,0 +1,79 @@
+/**
+ * The shipped model files: they load, they are the reference conversion of the @upscalerjs
+ * packages with float16 weights, and float16 changes the output by at most 1 grey level.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { findModelFile } from '../../src/local/assets.js';
+import { convertPackageModel } from '../../src/local/convert-package.js';
+import { fromFloat16Bits, toFloat16Bits } from '../../src/local/float16.js';
+import { LOCAL_MODELS, type LocalModel } from '../../src/local/models.js';
+import { loadRuntime } from '../../src/local/runtime.js';
+import { maxAbsDiff, PHOTO, THREADS } from './helpers.js';
+
+async function run(onnx: Uint8Array, rgb: Uint8Array, width: number, height: number): Promise<Uint8Array> {
+  const runtime = await loadRuntime('onnxruntime-web', THREADS);
+  const runner = await runtime.createRunner(onnx, 'input', 'output');
+  const plane = width * height;
+  const input = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) input[c * plane + i] = rgb[i * 3 + c]!;
+  const out = await runner.run(input, height, width);
+  await runner.release();
+  const n = out.width * out.height;
+  const bytes = new Uint8ClampedArray(n * 3);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) bytes[i * 3 + c] = out.data[c * n + i]!;
+  return new Uint8Array(bytes.buffer);
+}
+
+describe('float16', () => {
+  it.each([
+    [0, 0x0000],
+    [-0, 0x8000],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [65504, 0x7bff],
+    [65520, 0x7c00], // rounds up to Infinity
+    [2 ** -24, 0x0001], // smallest subnormal
+    [2 ** -25, 0x0000], // half of it: ties to even (0)
+    [1 + 2 ** -11, 0x3c00], // tie between 1 and 1+2^-10: to even
+    [1 + 3 * 2 ** -11, 0x3c02], // tie: to even (up)
+    [Number.POSITIVE_INFINITY, 0x7c00],
+  ])('%d → 0x%s', (value, bits) => {
+    expect(toFloat16Bits(value)).toBe(bits);
+  });
+
+  it('round-trips every finite half exactly', () => {
+    for (let b = 0; b < 0x10000; b++) {
+      if ((b & 0x7c00) === 0x7c00) continue;
+      expect(toFloat16Bits(fromFloat16Bits(b))).toBe(b);
+    }
+  });
+});
+
+describe('shipped model files', () => {
+  it.each(['slim', 'medium'] as LocalModel[])(
+    '%s: every file equals the reference conversion (float16), and its output stays within 1 level of float32',
+    async (model) => {
+      // 96x96 crop of the bundled photo: real texture, small enough for medium in a test.
+      const { data, info } = await sharp(PHOTO)
+        .removeAlpha()
+        .extract({ left: 80, top: 60, width: 96, height: 96 })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      for (const scale of LOCAL_MODELS[model].scales) {
+        const shipped = findModelFile(model, scale)!;
+        const file = await readFile(shipped.path);
+        const half = await convertPackageModel(model, scale, { weights: 'float16' });
+        expect(Buffer.compare(file, half.onnx), `${model} x${scale} differs from a fresh conversion`).toBe(0);
+        expect(shipped.receptiveRadius).toBe(half.receptiveRadius);
+        if (scale === 8) continue; // x8 is slow on 1 thread; x2-x4 share its layers but the last
+        const full = await convertPackageModel(model, scale, { weights: 'float32' });
+        const a = await run(file, data, info.width, info.height);
+        const b = await run(full.onnx, data, info.width, info.height);
+        expect(maxAbsDiff(a, b), `${model} x${scale}`).toBeLessThanOrEqual(1);
+      }
+    },
+    120_000,
+  );
+});
