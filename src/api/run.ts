@@ -28,8 +28,15 @@ import { withContentFormat } from '../run/prepare.js';
 import type { Connection } from '../run/provider-api.js';
 import { type Freshness, RecipeBook } from '../run/recipe.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
-import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/run-task.js';
-import { recipeConflict } from '../run/run-task.js';
+import type {
+  InputItem,
+  InputSettings,
+  InputTask,
+  RunContext,
+  TaskEvents,
+  TaskResult,
+} from '../run/run-task.js';
+import { recipeConflict, runTask } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 import { StatusHub } from '../run/status-hub.js';
 
@@ -186,16 +193,13 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
   return items;
 }
 
-function settingsOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): TaskSettings {
+function contextOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): RunContext {
   const { options, connection } = request;
   return {
     connection,
-    params: options.params,
     pollIntervalMs: options.pollIntervalMs,
     timeoutMs: options.timeoutMs,
-    overwrite: Boolean(request.overwrite),
     dryRun: Boolean(request.dryRun),
-    output: options.output,
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
     ...(events ? { events } : {}),
@@ -203,8 +207,19 @@ function settingsOf(request: RunRequest, events: RunEvents | undefined, ledger?:
   };
 }
 
+/** Every input of an `upscale` run is made with the run's options. */
+function tasksOf(request: RunRequest, items: readonly InputItem[]): InputTask[] {
+  const { options } = request;
+  const settings: InputSettings = {
+    params: options.params,
+    output: options.output,
+    overwrite: Boolean(request.overwrite),
+  };
+  return items.map((item) => ({ item, ...settings }));
+}
+
 /** The ledger, the resolver of lost submits, and the submits in flight it waits for. */
-function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<TaskSettings> {
+function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext> {
   const { options, connection } = request;
   const inflight = new Set<Promise<unknown>>();
   const resolver = new UncertainResolver(connection, ledger, {
@@ -258,12 +273,13 @@ export async function checkMaxCost(
   request: RunRequest,
   items: readonly InputItem[],
   maxCost: number,
-  outputs: Pick<TaskSettings, 'recipes' | 'freshness'> = {},
+  outputs: Pick<RunContext, 'recipes' | 'freshness'> = {},
 ): Promise<CostTotal> {
   // Changed inputs are priced too: they will be redone.
-  const settings = { ...settingsOf({ ...request, dryRun: true }, undefined), ...outputs };
-  const planned = await runBatch(settings, items, {
+  const context = { ...contextOf({ ...request, dryRun: true }, undefined), ...outputs };
+  const planned = await runBatch(context, tasksOf(request, items), {
     concurrency: concurrencyOf(request),
+    run: runTask,
   });
   const total = totalCost(planned);
   const limit = formatMoney(maxCost, total.currency || 'EUR');
@@ -343,10 +359,11 @@ export async function executeRun(
           items.map((i) => i.target.dir),
         );
   const model = ledger ? await openModel(request) : undefined;
-  const settings = { ...settingsOf(request, events, ledger), recipes, freshness };
+  const context = { ...contextOf(request, events, ledger), recipes, freshness };
   try {
-    return await runBatch(model ? { ...settings, model } : settings, items, {
+    return await runBatch(model ? { ...context, model } : context, tasksOf(request, items), {
       concurrency: concurrencyOf(request),
+      run: runTask,
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
     });
   } finally {

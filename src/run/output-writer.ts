@@ -14,7 +14,7 @@ import { finalSizeOf } from '../image/sizing.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
 import { finalPath, type OutputTarget } from './naming.js';
-import type { InputItem, TaskSettings, TaskWarning } from './task-types.js';
+import type { InputItem, InputTask, RunContext, TaskWarning } from './task-types.js';
 
 /** A whole, decodable image in a temp file beside its output, as a backend produced it. */
 export interface ProducedImage {
@@ -32,7 +32,7 @@ export interface ExpectedSizes {
 }
 
 export interface WriteJob {
-  readonly item: InputItem;
+  readonly task: InputTask;
   /** 0 for the first result; later ones are named `-2`, `-3`, … */
   readonly index: number;
   readonly produced: ProducedImage;
@@ -89,10 +89,11 @@ export function sizeWarning(actual: Size, expected: ExpectedSizes | undefined): 
   };
 }
 
-export async function writeOutput(s: TaskSettings, job: WriteJob): Promise<Written> {
-  const { item, produced, source } = job;
+export async function writeOutput(run: RunContext, job: WriteJob): Promise<Written> {
+  const { task, produced, source } = job;
+  const { item } = task;
   const target = targetOf(item, job.index);
-  const options = s.output ?? {};
+  const options = task.output ?? {};
   const warnings: TaskWarning[] = [];
   const off = job.index === 0 ? sizeWarning(produced.size, job.expected) : undefined;
   if (off) warnings.push(off);
@@ -108,15 +109,15 @@ export async function writeOutput(s: TaskSettings, job: WriteJob): Promise<Writt
     finalSize: source ? finalSizeOf(displayedSize(source, source.orientation), options) : undefined,
   });
   for (const notice of finished.notices) {
-    s.events?.onNotice?.(item.input, notice);
+    run.events?.onNotice?.(item.input, notice);
     warnings.push(notice);
   }
   const outputPath = finalPath(target, EXTENSION_OF[finished.format]);
   const size = (await imageSize(finished.tempPath)) ?? produced.size;
   await job.beforeCommit?.(finished.tempPath, outputPath);
   // A changed input's old output is replaced only now, by a verified new one.
-  const path = await commitFile(finished.tempPath, outputPath, s.overwrite || Boolean(item.replace));
-  if (job.index === 0) await s.recipes?.write(item.target, path, item.input).catch(() => undefined);
+  const path = await commitFile(finished.tempPath, outputPath, task.overwrite || Boolean(item.replace));
+  if (job.index === 0) await run.recipes?.write(item.target, path, item.input).catch(() => undefined);
   return { path, ...size, warnings };
 }
 

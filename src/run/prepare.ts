@@ -23,7 +23,7 @@ import {
 } from '../providers/types.js';
 import { finalPath } from './naming.js';
 import { type ExpectedSizes, outputFormatOf } from './output-writer.js';
-import type { InputItem, TaskResult, TaskSettings } from './task-types.js';
+import type { InputItem, InputTask, PlannedResult, RunContext } from './task-types.js';
 
 export interface Prepared {
   readonly image: ImageSource;
@@ -68,14 +68,14 @@ export async function withContentFormat(
 
 /** A copy of a URL input, for its facts (undefined when unreachable: the provider may reach what we cannot). */
 export async function fetchUrlSource(
-  s: TaskSettings,
+  run: RunContext,
   item: InputItem,
 ): Promise<{ source?: SourceImage | undefined; cleanup(): Promise<void> }> {
   if (item.kind === 'file') return { source: await readSource(item.input), cleanup: nothingToClean };
   try {
-    const copy = await downloadToTemp(s.connection.client, item.input, finalPath(item.target, 'source'), {
-      signal: s.signal,
-      deadlineMs: s.timeoutMs,
+    const copy = await downloadToTemp(run.connection.client, item.input, finalPath(item.target, 'source'), {
+      signal: run.signal,
+      deadlineMs: run.timeoutMs,
     });
     return { source: await readSource(copy.tempPath), cleanup: () => rm(copy.tempPath, { force: true }) };
   } catch {
@@ -118,14 +118,18 @@ function refuseFile(provider: AnyProvider, item: InputItem): never {
   );
 }
 
-async function prepareUrl(s: TaskSettings, item: InputItem): Promise<Prepared> {
-  const { provider } = s.connection;
-  const { source, cleanup } = await fetchUrlSource(s, item);
+async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
+  const { provider } = run.connection;
+  const { item } = task;
+  const { source, cleanup } = await fetchUrlSource(run, item);
   try {
     const sizing = source
-      ? planSizing(item.input, source, source.orientation, provider, s.params, { ...s.output, fit: false })
+      ? planSizing(item.input, source, source.orientation, provider, task.params, {
+          ...task.output,
+          fit: false,
+        })
       : undefined;
-    const params = withProviderFormat(provider, sizing?.params ?? s.params, outputFormatOf(item));
+    const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(item));
     const size = source ? { width: source.width, height: source.height } : undefined;
     const expected = expectedSizes(provider, size, sizing);
     return { image: { kind: 'url', url: item.input }, params, sizing, expected, size, source, cleanup };
@@ -135,25 +139,26 @@ async function prepareUrl(s: TaskSettings, item: InputItem): Promise<Prepared> {
   }
 }
 
-export async function prepare(s: TaskSettings, item: InputItem): Promise<Prepared> {
-  const { provider } = s.connection;
+export async function prepare(run: RunContext, task: InputTask): Promise<Prepared> {
+  const { provider } = run.connection;
+  const { item } = task;
   if (item.kind === 'url') {
     if (!provider.limits.inputs.url) refuseUrl(provider, item);
-    return prepareUrl(s, item);
+    return prepareUrl(run, task);
   }
   if (!provider.limits.inputs.file) refuseFile(provider, item);
-  const output = s.output ?? {};
-  const checked = await precheckFile(item.input, provider, s.params, {
-    decode: !s.dryRun,
-    plan: (input, orientation) => planSizing(item.input, input, orientation, provider, s.params, output),
+  const output = task.output ?? {};
+  const checked = await precheckFile(item.input, provider, task.params, {
+    decode: !run.dryRun,
+    plan: (input, orientation) => planSizing(item.input, input, orientation, provider, task.params, output),
   });
   const { sizing, info } = checked;
-  const params = withProviderFormat(provider, sizing?.params ?? s.params, outputFormatOf(item));
+  const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(item));
   const size = { width: info.width, height: info.height };
   const expected = expectedSizes(provider, sizing?.send ?? size, sizing);
-  const source = s.dryRun ? undefined : await readSource(item.input);
+  const source = run.dryRun ? undefined : await readSource(item.input);
   const base = { params, sizing, expected, size, info, source };
-  if (!sizing?.send || s.dryRun) return { image: checked.image, ...base, cleanup: nothingToClean };
+  if (!sizing?.send || run.dryRun) return { image: checked.image, ...base, cleanup: nothingToClean };
   const copy = await downscaledCopy(item.input, sizing.send, info.format);
   return { image: copy.image, ...base, cleanup: () => copy.remove() };
 }
@@ -170,8 +175,8 @@ function plannedRequest(provider: AnyProvider, params: ParamValues, image: Image
 }
 
 /** Under --dry-run: the request that would be sent (image elided), the sizes and the estimated price. */
-export function planned(s: TaskSettings, item: InputItem, prepared: Prepared): TaskResult {
-  const { provider } = s.connection;
+export function planned(run: RunContext, item: InputItem, prepared: Prepared): PlannedResult {
+  const { provider } = run.connection;
   const { sizing, size } = prepared;
   const sent = sizing?.send ?? size;
   return {
