@@ -3,7 +3,7 @@
  * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
  */
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
 import { checkedNumber, type ResolvedOptions } from '../options.js';
@@ -16,17 +16,11 @@ import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
-import {
-  checkTemplate,
-  FolderListings,
-  findExistingOutput,
-  looksLikeImageFile,
-  targetKey,
-} from '../run/naming.js';
+import { checkTemplate, FolderListings, looksLikeImageFile } from '../run/naming.js';
+import { planOutput } from '../run/output-plan.js';
 import { planItems } from '../run/plan.js';
-import { withContentFormat } from '../run/prepare.js';
 import type { Connection } from '../run/provider-api.js';
-import { type Freshness, RecipeBook } from '../run/recipe.js';
+import { RecipeBook } from '../run/recipe.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
 import type {
   InputItem,
@@ -207,15 +201,36 @@ function contextOf(request: RunRequest, events: RunEvents | undefined, ledger?: 
   };
 }
 
-/** Every input of an `upscale` run is made with the run's options. */
-function tasksOf(request: RunRequest, items: readonly InputItem[]): InputTask[] {
+/**
+ * Every input of an `upscale` run is made with the run's options, and its output planned once,
+ * before anything is sent: where it goes, in what format, and whether it is up to date (skipped),
+ * made from other bytes (replaced) or made with another recipe (conflicting). Each folder is
+ * listed once, each recipe read once, and only inputs with a recorded output are hashed.
+ */
+async function planTasks(
+  request: RunRequest,
+  items: readonly InputItem[],
+  recipes: RecipeBook,
+): Promise<InputTask[]> {
   const { options } = request;
   const settings: InputSettings = {
     params: options.params,
     output: options.output,
     overwrite: Boolean(request.overwrite),
   };
-  return items.map((item) => ({ item, ...settings }));
+  // One listing per output folder, not one per input: a folder of 10,000 would be read 10,000 times.
+  const context = { ...settings, cwd: request.cwd, recipes, listings: new FolderListings() };
+  const tasks: InputTask[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index]!;
+      tasks[index] = { item, ...settings, plan: await planOutput(context, item) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+  return tasks;
 }
 
 /** The ledger, the resolver of lost submits, and the submits in flight it waits for. */
@@ -271,13 +286,13 @@ export async function openLedger(
 /** Prices every input from its header (nothing is sent) and refuses a total above `maxCost`. */
 export async function checkMaxCost(
   request: RunRequest,
-  items: readonly InputItem[],
+  tasks: readonly InputTask[],
   maxCost: number,
-  outputs: Pick<RunContext, 'recipes' | 'freshness'> = {},
+  recipes?: RecipeBook,
 ): Promise<CostTotal> {
-  // Changed inputs are priced too: they will be redone.
-  const context = { ...contextOf({ ...request, dryRun: true }, undefined), ...outputs };
-  const planned = await runBatch(context, tasksOf(request, items), {
+  // Changed inputs are priced too: their plans redo them.
+  const context = { ...contextOf({ ...request, dryRun: true }, undefined), ...(recipes ? { recipes } : {}) };
+  const planned = await runBatch(context, tasks, {
     concurrency: concurrencyOf(request),
     run: runTask,
   });
@@ -302,33 +317,6 @@ export async function checkMaxCost(
   return total;
 }
 
-/**
- * Where each input's existing output stands (new ones are not listed): up to date, made from
- * other bytes (changed), or made with another recipe (conflicting). Reads each recipe once and
- * hashes only the inputs that have a recorded output.
- */
-async function classifyOutputs(
-  request: RunRequest,
-  items: readonly InputItem[],
-  recipes: RecipeBook,
-): Promise<Map<string, Freshness>> {
-  const freshness = new Map<string, Freshness>();
-  if (request.overwrite) return freshness;
-  // One listing per output folder, not one per input: a folder of 10,000 would be read 10,000 times.
-  const listings = new FolderListings();
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = await withContentFormat(request.options.output, items[next++]!);
-      if (!(await findExistingOutput(item.target, listings))) continue;
-      const input = item.kind === 'file' ? resolve(request.cwd, item.input) : item.input;
-      freshness.set(targetKey(item.target), (await recipes.freshness(item.target, input)).freshness);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
-  return freshness;
-}
-
 /** Runs planned items: the price check first when `maxCost` is set, then the batch. */
 export async function executeRun(
   request: RunRequest,
@@ -341,13 +329,13 @@ export async function executeRun(
     params: options.params,
     output: options.output,
   });
-  const freshness = await classifyOutputs(request, items, recipes);
-  const conflicting = items.filter((i) => freshness.get(targetKey(i.target)) === 'conflicting');
+  const tasks = await planTasks(request, items, recipes);
+  const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
   // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
   if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
   if (options.maxCost !== undefined && !request.dryRun) {
     // Checked first, whether or not anyone listens for the estimate.
-    const estimate = await checkMaxCost(request, items, options.maxCost, { recipes, freshness });
+    const estimate = await checkMaxCost(request, tasks, options.maxCost, recipes);
     events?.onEstimate?.(estimate);
   }
   const ledger =
@@ -359,9 +347,9 @@ export async function executeRun(
           items.map((i) => i.target.dir),
         );
   const model = ledger ? await openModel(request) : undefined;
-  const context = { ...contextOf(request, events, ledger), recipes, freshness };
+  const context = { ...contextOf(request, events, ledger), recipes };
   try {
-    return await runBatch(model ? { ...context, model } : context, tasksOf(request, items), {
+    return await runBatch(model ? { ...context, model } : context, tasks, {
       concurrency: concurrencyOf(request),
       run: runTask,
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),

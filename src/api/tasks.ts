@@ -12,6 +12,7 @@ import { Ledger } from '../run/ledger/ledger.js';
 import { LedgerFolder } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
+import { collectPlan } from '../run/output-plan.js';
 import type { Connection } from '../run/provider-api.js';
 import { downloadById, resumeEntry } from '../run/remote-task.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
@@ -155,22 +156,22 @@ export async function resumePending(options: ResumeOptions): Promise<TaskResult[
     const ledger = new Ledger(new LedgerHome(options.journalDir), '/');
     const context = contextFor(options, connection, resolved, ledger);
     // Each entry is collected with its own recipe: parameters, output options, --overwrite.
-    const entries = group.map((p): { p: PendingTask; task: InputTask } => ({
-      p,
-      task: {
-        item: { input: p.path ?? p.input, kind: p.entry.kind, target: p.entry.target },
-        params: p.entry.params,
-        overwrite: Boolean(options.overwrite || p.entry.overwrite),
-        ...(p.entry.output ? { output: p.entry.output } : {}),
-      },
-    }));
-    const done = await runBatch(context, entries, {
+    const done = await runBatch(context, group, {
       concurrency: options.concurrency,
       ...(options.onResult ? { onResult: options.onResult } : {}),
-      run: async (run, { p, task }) => {
+      run: async (run, p) => {
         const source = p.path ? await readSource(p.path) : undefined;
-        const slot = ledger.slotOf(ledger.folder(p.folder), p.key, p.entry);
-        return resumeEntry(run, task, slot, { params: p.entry.params, source });
+        const { entry } = p;
+        const overwrite = Boolean(options.overwrite || entry.overwrite);
+        const task: InputTask = {
+          item: { input: p.path ?? p.input, kind: entry.kind, target: entry.target },
+          params: entry.params,
+          overwrite,
+          ...(entry.output ? { output: entry.output } : {}),
+          plan: collectPlan(entry.target, overwrite, source, entry.output),
+        };
+        const slot = ledger.slotOf(ledger.folder(p.folder), p.key, entry);
+        return resumeEntry(run, task, slot, { params: entry.params, source });
       },
     });
     results.push(...done);
@@ -194,5 +195,10 @@ export function downloadTask(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
   };
-  return downloadById(context, { item, params: {}, overwrite: Boolean(options.overwrite) }, taskId);
+  const overwrite = Boolean(options.overwrite);
+  return downloadById(
+    context,
+    { item, params: {}, overwrite, plan: collectPlan(item.target, overwrite) },
+    taskId,
+  );
 }

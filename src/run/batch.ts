@@ -3,7 +3,6 @@
  * the provider has finished its task (not until its result is written). One input's failure never
  * stops the others; an abort stops starting new ones, and those already running end with ABORTED.
  */
-import { FolderListings } from './naming.js';
 import { DurationEstimate } from './poll.js';
 import type { Place, RunContext, TaskResult } from './task-types.js';
 
@@ -22,11 +21,7 @@ export async function runBatch<T>(
 ): Promise<TaskResult[]> {
   const results: TaskResult[] = new Array(items.length);
   // Like inputs take like times: what the first tasks took times the polls of the later ones.
-  const shared: RunContext = {
-    ...context,
-    durations: context.durations ?? new DurationEstimate(),
-    listings: context.listings ?? new FolderListings(),
-  };
+  const shared: RunContext = { ...context, durations: context.durations ?? new DurationEstimate() };
   let next = 0;
   const { run } = options;
   // Inputs whose task is finished at the provider but whose result is still being fetched and

@@ -211,7 +211,8 @@ async function waitForResult(job: Job, taskId: string, submittedAt: number, firs
   const { item } = job.task;
   if (first?.status === 'failed' || (first?.status === 'succeeded' && first.urls.length > 0))
     return first as FinalState;
-  const size = job.prepared.sizing?.send ?? job.prepared.size;
+  const planned = job.task.plan.size;
+  const size = planned?.sent ?? planned?.input;
   const kind = kindOf(
     run.connection.provider.id,
     job.prepared.params ?? job.task.params,
@@ -248,7 +249,7 @@ async function writeResults(job: Job, task: Paid, urls: readonly string[]): Prom
   run.events?.onStage?.(item.input, 'downloading');
   let first: Written | undefined;
   for (const [index, url] of urls.entries()) {
-    const target = targetOf(item, index);
+    const target = targetOf(job.task.plan.target, index);
     const downloaded = await downloadToTemp(
       run.connection.client,
       url,
@@ -270,7 +271,6 @@ async function writeResults(job: Job, task: Paid, urls: readonly string[]): Prom
         size: { width: downloaded.thumbnail.width, height: downloaded.thumbnail.height },
       },
       source: prepared.source,
-      expected: prepared.expected,
       beforeCommit: (temp, outputPath) =>
         record(job, { ...task, state: 'committing', urls, temp, outputPath, submittedAt: task.submittedAt }),
     });
@@ -343,8 +343,9 @@ function conflict(job: Job, entry: LedgerEntry): UpscaleError {
  * file written since this run started counts: two copies of one --overwrite command pay once.
  */
 async function committedMeanwhile(job: Job): Promise<string | undefined> {
-  const existing = await findExistingOutput(job.task.item.target);
-  if (!existing || !(job.task.overwrite || job.task.item.replace)) return existing;
+  const { plan } = job.task;
+  const existing = await findExistingOutput(plan.target);
+  if (!existing || !plan.replace) return existing;
   const written = await stat(existing).then(
     (file) => file.mtimeMs,
     () => 0,
@@ -404,7 +405,7 @@ export async function runRemoteTask(
   prepared: Prepared,
   place?: Place,
 ): Promise<TaskResult> {
-  const { item } = task;
+  const { item, plan } = task;
   if (!run.ledger) return runClaimed({ run, task, slot: undefined, prepared, requests: 0, place });
   const contentHash = item.kind === 'file' ? await hashFile(item.input) : undefined;
   const recipe = {
@@ -415,9 +416,11 @@ export async function runRemoteTask(
   };
   const extra = {
     ...(task.output ? { output: task.output } : {}),
-    overwrite: task.overwrite || Boolean(item.replace),
+    overwrite: plan.replace,
   };
-  return runClaimed({ run, task, slot: run.ledger.slot(item, recipe, extra), prepared, requests: 0, place });
+  // The ledger records the planned target (its format decided from the content under --format keep).
+  const slot = run.ledger.slot({ ...item, target: plan.target }, recipe, extra);
+  return runClaimed({ run, task, slot, prepared, requests: 0, place });
 }
 
 /**

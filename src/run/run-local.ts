@@ -48,12 +48,13 @@ export async function runLocalTask(
       ),
   });
   run.events?.onStage?.(item.input, 'writing');
-  const raw = tempPathBeside(item.target.fixed?.path ?? finalPath(item.target, 'out'));
+  const { target } = task.plan;
+  const raw = tempPathBeside(target.fixed?.path ?? finalPath(target, 'out'));
   try {
     await result.image.png({ compressionLevel: 2 }).toFile(raw);
   } catch (error) {
     await rm(raw, { force: true });
-    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${item.target.dir}`, {
+    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
       hint: 'check the output folder, its permissions and free space',
       cause: error,
     });

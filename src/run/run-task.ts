@@ -6,8 +6,7 @@
 import { UpscaleError } from '../errors.js';
 import { imageSize } from '../image/finish.js';
 import { type AnyProvider, isLocalProvider } from '../providers/types.js';
-import { findExistingOutput, targetKey } from './naming.js';
-import { type Prepared, planned, prepare, withContentFormat } from './prepare.js';
+import { type Prepared, planned, prepare } from './prepare.js';
 import { describeRecipe } from './recipe.js';
 import { runRemoteTask } from './remote-task.js';
 import {
@@ -38,11 +37,11 @@ export function backendOf(provider: AnyProvider): Backend {
   };
 }
 
+/** The plan found the output already there (and up to date): nothing is sent. */
 async function skipIfDone(run: RunContext, task: InputTask): Promise<TaskResult | undefined> {
-  const { item } = task;
-  if (task.overwrite || item.replace) return undefined;
-  const existing = await findExistingOutput(item.target, run.listings);
-  if (!existing) return undefined;
+  const { item, plan } = task;
+  const existing = plan.skip;
+  if (existing === undefined) return undefined;
   const size = await imageSize(existing);
   if (!size) {
     throw new UpscaleError('OUTPUT_CLASH', `${existing} exists but is not a readable image`, {
@@ -55,7 +54,7 @@ async function skipIfDone(run: RunContext, task: InputTask): Promise<TaskResult 
     provider: run.connection.provider.id,
     output: existing,
     ...size,
-    ...(run.recipes ? { freshness: 'up-to-date' as const } : {}),
+    ...(plan.freshness === 'up-to-date' ? { freshness: plan.freshness } : {}),
   };
 }
 
@@ -81,26 +80,22 @@ export async function recipeConflict(
   );
 }
 
-/** An input whose output exists but came from older bytes is redone, replacing the output once verified. */
-function withFreshness(run: RunContext, item: InputItem): InputItem {
-  return run.freshness?.get(targetKey(item.target)) === 'changed' ? { ...item, replace: true } : item;
-}
-
+/**
+ * One input by its output's plan: refused when another recipe made its output, skipped when the
+ * output is there, otherwise checked (the plan gets its sizes) and shown (--dry-run) or run.
+ */
 export async function runTask(run: RunContext, given: InputTask, place?: Place): Promise<TaskResult> {
-  const base = { input: given.item.input, provider: run.connection.provider.id };
+  const { item } = given;
+  const base = { input: item.input, provider: run.connection.provider.id };
   let prepared: Prepared | undefined;
   try {
-    const item = withFreshness(run, await withContentFormat(given.output, given.item));
-    const task = { ...given, item };
-    if (run.freshness?.get(targetKey(item.target)) === 'conflicting') throw await recipeConflict(run, [item]);
-    const skipped = await skipIfDone(run, task);
+    if (given.plan.freshness === 'conflicting') throw await recipeConflict(run, [item]);
+    const skipped = await skipIfDone(run, given);
     if (skipped) return skipped;
     run.events?.onStage?.(item.input, 'checking');
-    prepared = await prepare(run, task);
-    if (run.dryRun) {
-      const plan = planned(run, item, prepared);
-      return run.recipes ? { ...plan, freshness: item.replace ? 'changed' : 'new' } : plan;
-    }
+    prepared = await prepare(run, given);
+    const task = { ...given, plan: { ...given.plan, size: prepared.size } };
+    if (run.dryRun) return planned(run, task, prepared);
     return await backendOf(run.connection.provider).run(run, task, prepared, place);
   } catch (error) {
     return { ...base, status: 'failed', error: errorOf(error) };

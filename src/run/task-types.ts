@@ -8,7 +8,8 @@ import type { OutputOptions } from '../image/output-options.js';
 import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
 import type { DurationModel } from './duration-model.js';
 import type { Ledger } from './ledger/ledger.js';
-import type { FolderListings, OutputTarget } from './naming.js';
+import type { OutputTarget } from './naming.js';
+import type { OutputPlan } from './output-plan.js';
 import type { DurationEstimate } from './poll.js';
 import type { Connection } from './provider-api.js';
 import type { Freshness, RecipeBook } from './recipe.js';
@@ -116,8 +117,6 @@ export interface InputItem {
   readonly input: string;
   readonly kind: 'file' | 'url';
   readonly target: OutputTarget;
-  /** Its output exists but was made from an older version of the input: replace it once verified. */
-  readonly replace?: boolean;
 }
 
 /**
@@ -143,11 +142,8 @@ export interface RunContext {
   readonly durations?: DurationEstimate;
   /** How long like tasks take (this run and earlier ones): times polls when requests are scarce. */
   readonly model?: DurationModel;
-  /** The run's output folders, listed once a second rather than once per input (shared by a batch). */
-  readonly listings?: FolderListings;
-  /** What outputs are made from (recorded after each write), and where each existing output stands. */
+  /** What outputs are made from (recorded after each write, named in a conflict). */
   readonly recipes?: RecipeBook;
-  readonly freshness?: ReadonlyMap<string, Freshness>;
   /** Paid work of this run's output folders (remote providers): claims, states, uncertain submits. */
   readonly ledger?: Ledger;
   /** Send again a submit whose answer was lost and that the task list could not resolve (may pay twice). */
@@ -176,9 +172,10 @@ export interface InputSettings {
   readonly overwrite: boolean;
 }
 
-/** One input of a run: the planned item and what it is made with. */
+/** One input of a run: the planned item, what it is made with, and its output's plan. */
 export interface InputTask extends InputSettings {
   readonly item: InputItem;
+  readonly plan: OutputPlan;
 }
 
 export function errorOf(error: unknown): TaskError {
