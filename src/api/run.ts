@@ -329,15 +329,8 @@ export async function executeRun(
     params: options.params,
     output: options.output,
   });
-  const tasks = await planTasks(request, items, recipes);
-  const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
-  // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
-  if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
-  if (options.maxCost !== undefined && !request.dryRun) {
-    // Checked first, whether or not anyone listens for the estimate.
-    const estimate = await checkMaxCost(request, tasks, options.maxCost, recipes);
-    events?.onEstimate?.(estimate);
-  }
+  // The output folders are tidied first (a result a dead run was moving into place is put there),
+  // so that the plans see them as they are.
   const ledger =
     request.dryRun || isLocalProvider(options.provider)
       ? undefined
@@ -346,9 +339,19 @@ export async function executeRun(
           events,
           items.map((i) => i.target.dir),
         );
-  const model = ledger ? await openModel(request) : undefined;
-  const context = { ...contextOf(request, events, ledger), recipes };
+  let model: DurationModel | undefined;
   try {
+    const tasks = await planTasks(request, items, recipes);
+    const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
+    // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
+    if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
+    if (options.maxCost !== undefined && !request.dryRun) {
+      // Checked first, whether or not anyone listens for the estimate.
+      const estimate = await checkMaxCost(request, tasks, options.maxCost, recipes);
+      events?.onEstimate?.(estimate);
+    }
+    model = ledger ? await openModel(request) : undefined;
+    const context = { ...contextOf(request, events, ledger), recipes };
     return await runBatch(model ? { ...context, model } : context, tasks, {
       concurrency: concurrencyOf(request),
       run: runTask,
