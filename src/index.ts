@@ -18,6 +18,14 @@ export { getProvider, PROVIDER_IDS, providers } from './providers/index.js';
 export type { CostEstimate, Provider, Size, TaskState } from './providers/types.js';
 export type { CostTotal } from './run/cost-total.js';
 export { describeTotal, formatMoney, totalCost } from './run/cost-total.js';
-export type { TaskError, TaskResult } from './run/run-task.js';
+export type {
+  FailedResult,
+  PlannedResult,
+  SkippedResult,
+  SucceededResult,
+  TaskError,
+  TaskResult,
+  TaskWarning,
+} from './run/run-task.js';
 export type { FreepikWebhook, WebhookCheck } from './webhooks.js';
 export { checkFreepikWebhook, verifyFreepikWebhook } from './webhooks.js';

@@ -3,7 +3,7 @@
  * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
  */
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
 import { checkedNumber, type ResolvedOptions } from '../options.js';
@@ -16,20 +16,21 @@ import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
-import {
-  checkTemplate,
-  FolderListings,
-  findExistingOutput,
-  looksLikeImageFile,
-  targetKey,
-} from '../run/naming.js';
+import { checkTemplate, FolderListings, looksLikeImageFile } from '../run/naming.js';
+import { planOutput } from '../run/output-plan.js';
 import { planItems } from '../run/plan.js';
-import { withContentFormat } from '../run/prepare.js';
 import type { Connection } from '../run/provider-api.js';
-import { type Freshness, RecipeBook } from '../run/recipe.js';
+import { RecipeBook } from '../run/recipe.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
-import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/run-task.js';
-import { recipeConflict } from '../run/run-task.js';
+import type {
+  InputItem,
+  InputSettings,
+  InputTask,
+  RunContext,
+  TaskEvents,
+  TaskResult,
+} from '../run/run-task.js';
+import { recipeConflict, runTask } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 import { StatusHub } from '../run/status-hub.js';
 
@@ -186,16 +187,13 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
   return items;
 }
 
-function settingsOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): TaskSettings {
+function contextOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): RunContext {
   const { options, connection } = request;
   return {
     connection,
-    params: options.params,
     pollIntervalMs: options.pollIntervalMs,
     timeoutMs: options.timeoutMs,
-    overwrite: Boolean(request.overwrite),
     dryRun: Boolean(request.dryRun),
-    output: options.output,
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
     ...(events ? { events } : {}),
@@ -203,8 +201,40 @@ function settingsOf(request: RunRequest, events: RunEvents | undefined, ledger?:
   };
 }
 
+/**
+ * Every input of an `upscale` run is made with the run's options, and its output planned once,
+ * before anything is sent: where it goes, in what format, and whether it is up to date (skipped),
+ * made from other bytes (replaced) or made with another recipe (conflicting). Each folder is
+ * listed once, each recipe read once, and only inputs with a recorded output are hashed.
+ */
+async function planTasks(
+  request: RunRequest,
+  items: readonly InputItem[],
+  recipes: RecipeBook,
+): Promise<InputTask[]> {
+  const { options } = request;
+  const settings: InputSettings = {
+    params: options.params,
+    output: options.output,
+    overwrite: Boolean(request.overwrite),
+  };
+  // One listing per output folder, not one per input: a folder of 10,000 would be read 10,000 times.
+  const context = { ...settings, cwd: request.cwd, recipes, listings: new FolderListings() };
+  const tasks: InputTask[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index]!;
+      tasks[index] = { item, ...settings, plan: await planOutput(context, item) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+  return tasks;
+}
+
 /** The ledger, the resolver of lost submits, and the submits in flight it waits for. */
-function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<TaskSettings> {
+function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext> {
   const { options, connection } = request;
   const inflight = new Set<Promise<unknown>>();
   const resolver = new UncertainResolver(connection, ledger, {
@@ -256,14 +286,15 @@ export async function openLedger(
 /** Prices every input from its header (nothing is sent) and refuses a total above `maxCost`. */
 export async function checkMaxCost(
   request: RunRequest,
-  items: readonly InputItem[],
+  tasks: readonly InputTask[],
   maxCost: number,
-  outputs: Pick<TaskSettings, 'recipes' | 'freshness'> = {},
+  recipes?: RecipeBook,
 ): Promise<CostTotal> {
-  // Changed inputs are priced too: they will be redone.
-  const settings = { ...settingsOf({ ...request, dryRun: true }, undefined), ...outputs };
-  const planned = await runBatch(settings, items, {
+  // Changed inputs are priced too: their plans redo them.
+  const context = { ...contextOf({ ...request, dryRun: true }, undefined), ...(recipes ? { recipes } : {}) };
+  const planned = await runBatch(context, tasks, {
     concurrency: concurrencyOf(request),
+    run: runTask,
   });
   const total = totalCost(planned);
   const limit = formatMoney(maxCost, total.currency || 'EUR');
@@ -286,33 +317,6 @@ export async function checkMaxCost(
   return total;
 }
 
-/**
- * Where each input's existing output stands (new ones are not listed): up to date, made from
- * other bytes (changed), or made with another recipe (conflicting). Reads each recipe once and
- * hashes only the inputs that have a recorded output.
- */
-async function classifyOutputs(
-  request: RunRequest,
-  items: readonly InputItem[],
-  recipes: RecipeBook,
-): Promise<Map<string, Freshness>> {
-  const freshness = new Map<string, Freshness>();
-  if (request.overwrite) return freshness;
-  // One listing per output folder, not one per input: a folder of 10,000 would be read 10,000 times.
-  const listings = new FolderListings();
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = await withContentFormat(request.options.output, items[next++]!);
-      if (!(await findExistingOutput(item.target, listings))) continue;
-      const input = item.kind === 'file' ? resolve(request.cwd, item.input) : item.input;
-      freshness.set(targetKey(item.target), (await recipes.freshness(item.target, input)).freshness);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
-  return freshness;
-}
-
 /** Runs planned items: the price check first when `maxCost` is set, then the batch. */
 export async function executeRun(
   request: RunRequest,
@@ -325,15 +329,8 @@ export async function executeRun(
     params: options.params,
     output: options.output,
   });
-  const freshness = await classifyOutputs(request, items, recipes);
-  const conflicting = items.filter((i) => freshness.get(targetKey(i.target)) === 'conflicting');
-  // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
-  if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
-  if (options.maxCost !== undefined && !request.dryRun) {
-    // Checked first, whether or not anyone listens for the estimate.
-    const estimate = await checkMaxCost(request, items, options.maxCost, { recipes, freshness });
-    events?.onEstimate?.(estimate);
-  }
+  // The output folders are tidied first (a result a dead run was moving into place is put there),
+  // so that the plans see them as they are.
   const ledger =
     request.dryRun || isLocalProvider(options.provider)
       ? undefined
@@ -342,11 +339,22 @@ export async function executeRun(
           events,
           items.map((i) => i.target.dir),
         );
-  const model = ledger ? await openModel(request) : undefined;
-  const settings = { ...settingsOf(request, events, ledger), recipes, freshness };
+  let model: DurationModel | undefined;
   try {
-    return await runBatch(model ? { ...settings, model } : settings, items, {
+    const tasks = await planTasks(request, items, recipes);
+    const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
+    // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
+    if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
+    if (options.maxCost !== undefined && !request.dryRun) {
+      // Checked first, whether or not anyone listens for the estimate.
+      const estimate = await checkMaxCost(request, tasks, options.maxCost, recipes);
+      events?.onEstimate?.(estimate);
+    }
+    model = ledger ? await openModel(request) : undefined;
+    const context = { ...contextOf(request, events, ledger), recipes };
+    return await runBatch(model ? { ...context, model } : context, tasks, {
       concurrency: concurrencyOf(request),
+      run: runTask,
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
     });
   } finally {

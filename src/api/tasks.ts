@@ -12,10 +12,11 @@ import { Ledger } from '../run/ledger/ledger.js';
 import { LedgerFolder } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
+import { collectPlan } from '../run/output-plan.js';
 import type { Connection } from '../run/provider-api.js';
 import { downloadById, resumeEntry } from '../run/remote-task.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
-import type { InputItem, TaskEvents, TaskResult, TaskSettings } from '../run/task-types.js';
+import type { InputItem, InputTask, RunContext, TaskEvents, TaskResult } from '../run/task-types.js';
 
 /** One entry waiting in a ledger, as `upscale status` lists it. */
 export interface PendingTask {
@@ -120,18 +121,16 @@ export interface ResumeOptions {
   readonly onResult?: (result: TaskResult) => void;
 }
 
-function settingsFor(
+function contextFor(
   options: ResumeOptions,
   connection: Connection,
   resolved: ResolvedOptions,
   ledger: Ledger,
-): TaskSettings {
+): RunContext {
   return {
     connection,
-    params: {},
     pollIntervalMs: resolved.pollIntervalMs,
     timeoutMs: resolved.timeoutMs,
-    overwrite: Boolean(options.overwrite),
     ledger,
     resolver: new UncertainResolver(connection, ledger, {
       pollIntervalMs: resolved.pollIntervalMs,
@@ -155,27 +154,24 @@ export async function resumePending(options: ResumeOptions): Promise<TaskResult[
     const first = group[0]!;
     const { connection, options: resolved } = await options.connect(first.provider, first.baseUrl);
     const ledger = new Ledger(new LedgerHome(options.journalDir), '/');
-    const base = settingsFor(options, connection, resolved, ledger);
-    const byInput = new Map<string, PendingTask>();
-    const items: InputItem[] = group.map((p) => {
-      const input = p.path ?? p.input;
-      byInput.set(input, p);
-      return { input, kind: p.entry.kind, target: p.entry.target };
-    });
-    const done = await runBatch(base, items, {
+    const context = contextFor(options, connection, resolved, ledger);
+    // Each entry is collected with its own recipe: parameters, output options, --overwrite.
+    const done = await runBatch(context, group, {
       concurrency: options.concurrency,
       ...(options.onResult ? { onResult: options.onResult } : {}),
-      run: async (s, item) => {
-        const p = byInput.get(item.input)!;
-        const settings: TaskSettings = {
-          ...s,
-          params: p.entry.params,
-          overwrite: Boolean(options.overwrite || p.entry.overwrite),
-          ...(p.entry.output ? { output: p.entry.output } : {}),
-        };
+      run: async (run, p) => {
         const source = p.path ? await readSource(p.path) : undefined;
-        const slot = ledger.slotOf(ledger.folder(p.folder), p.key, p.entry);
-        return resumeEntry(settings, item, slot, { params: p.entry.params, source });
+        const { entry } = p;
+        const overwrite = Boolean(options.overwrite || entry.overwrite);
+        const task: InputTask = {
+          item: { input: p.path ?? p.input, kind: entry.kind, target: entry.target },
+          params: entry.params,
+          overwrite,
+          ...(entry.output ? { output: entry.output } : {}),
+          plan: collectPlan(entry.target, overwrite, source, entry.output),
+        };
+        const slot = ledger.slotOf(ledger.folder(p.folder), p.key, entry);
+        return resumeEntry(run, task, slot, { params: entry.params, source });
       },
     });
     results.push(...done);
@@ -192,14 +188,17 @@ export function downloadTask(
   taskId: string,
   options: { overwrite?: boolean; signal?: AbortSignal | undefined; events?: TaskEvents },
 ): Promise<TaskResult> {
-  const settings: TaskSettings = {
+  const context: RunContext = {
     connection,
-    params: {},
     pollIntervalMs: resolved.pollIntervalMs,
     timeoutMs: resolved.timeoutMs,
-    overwrite: Boolean(options.overwrite),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
   };
-  return downloadById(settings, item, taskId);
+  const overwrite = Boolean(options.overwrite);
+  return downloadById(
+    context,
+    { item, params: {}, overwrite, plan: collectPlan(item.target, overwrite) },
+    taskId,
+  );
 }

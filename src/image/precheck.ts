@@ -18,8 +18,6 @@ export interface PrecheckInfo extends Size {
   readonly format: string;
   readonly bytes: number;
   readonly hasAlpha: boolean;
-  /** Size after EXIF orientation (what a viewer shows). */
-  readonly displayed: Size;
 }
 
 export interface PrecheckOptions {
@@ -121,14 +119,12 @@ export async function precheckFile(
       throw notAnImage(path, error);
     }
   }
-  const rotated = (meta.orientation ?? 1) >= 5;
   const info: PrecheckInfo = {
     width,
     height,
     format: meta.format ?? 'unknown',
     bytes,
     hasAlpha: meta.hasAlpha ?? false,
-    displayed: rotated ? { width: height, height: width } : input,
   };
   return { image: { kind: 'file', path, size: bytes }, info, sizing };
 }

@@ -3,38 +3,33 @@
  * the provider has finished its task (not until its result is written). One input's failure never
  * stops the others; an abort stops starting new ones, and those already running end with ABORTED.
  */
-import { FolderListings } from './naming.js';
 import { DurationEstimate } from './poll.js';
-import { type InputItem, type Place, runTask, type TaskResult, type TaskSettings } from './run-task.js';
+import type { Place, RunContext, TaskResult } from './task-types.js';
 
-export interface BatchOptions {
+export interface BatchOptions<T> {
   readonly concurrency: number;
   /** Called as each input ends, in the order they end. */
   readonly onResult?: (result: TaskResult) => void;
-  /** What to do with each item (default: runTask). */
-  readonly run?: (settings: TaskSettings, item: InputItem, place: Place) => Promise<TaskResult>;
+  /** What to do with each input: runTask, or resuming a ledger entry. */
+  readonly run: (context: RunContext, input: T, place: Place) => Promise<TaskResult>;
 }
 
-export async function runBatch(
-  settings: TaskSettings,
-  items: readonly InputItem[],
-  options: BatchOptions,
+export async function runBatch<T>(
+  context: RunContext,
+  items: readonly T[],
+  options: BatchOptions<T>,
 ): Promise<TaskResult[]> {
   const results: TaskResult[] = new Array(items.length);
   // Like inputs take like times: what the first tasks took times the polls of the later ones.
-  const shared: TaskSettings = {
-    ...settings,
-    durations: settings.durations ?? new DurationEstimate(),
-    listings: settings.listings ?? new FolderListings(),
-  };
+  const shared: RunContext = { ...context, durations: context.durations ?? new DurationEstimate() };
   let next = 0;
-  const run = options.run ?? runTask;
+  const { run } = options;
   // Inputs whose task is finished at the provider but whose result is still being fetched and
   // written: they hold no place, but each holds memory and a claim, so about as many of them as
   // places at most (a worker waits for one to end before it takes another input).
   const collecting = new Set<Promise<void>>();
   const worker = async () => {
-    while (next < items.length && !settings.signal?.aborted) {
+    while (next < items.length && !context.signal?.aborted) {
       const index = next++;
       let placeBack!: () => void;
       const released = new Promise<'released'>((resolve) => {

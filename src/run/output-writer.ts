@@ -9,12 +9,11 @@ import { EXTENSION_OF, type ImageFormat } from '../formats.js';
 import { commitFile } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
 import { finishImage } from '../image/finish-output.js';
-import { displayedSize } from '../image/orient.js';
-import { finalSizeOf } from '../image/sizing.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
 import { finalPath, type OutputTarget } from './naming.js';
-import type { InputItem, TaskSettings, TaskWarning } from './task-types.js';
+import { type ExpectedSizes, outputFormatOf } from './output-plan.js';
+import type { InputItem, InputTask, RunContext, TaskWarning } from './task-types.js';
 
 /** A whole, decodable image in a temp file beside its output, as a backend produced it. */
 export interface ProducedImage {
@@ -25,20 +24,13 @@ export interface ProducedImage {
   readonly size: Size;
 }
 
-/** Sizes a result may have and still be what was asked: exact, or sides floored to a multiple of 4. */
-export interface ExpectedSizes {
-  readonly exact: Size;
-  readonly floored?: Size | undefined;
-}
-
 export interface WriteJob {
-  readonly item: InputItem;
+  readonly task: InputTask;
   /** 0 for the first result; later ones are named `-2`, `-3`, … */
   readonly index: number;
   readonly produced: ProducedImage;
   /** The input's facts (metadata, orientation, alpha), when it could be read. */
   readonly source?: SourceImage | undefined;
-  readonly expected?: ExpectedSizes | undefined;
   /** The format to write when the item does not decide one (the local engine keeps the input's). */
   readonly defaultFormat?: ImageFormat | undefined;
   /** Called with the finished temp file and its final name just before the move (ledger: `committing`). */
@@ -52,20 +44,14 @@ export interface Written {
   readonly warnings: readonly TaskWarning[];
 }
 
-/** The target of the `index`-th result of an item. */
-export function targetOf(item: InputItem, index: number): OutputTarget {
-  const { target } = item;
+/** The target of the `index`-th result of an output. */
+export function targetOf(target: OutputTarget, index: number): OutputTarget {
   if (index === 0) return target;
   return {
     dir: target.dir,
     stem: `${target.stem}-${index + 1}`,
     ...(target.format ? { format: target.format } : {}),
   };
-}
-
-/** The format the output must have, decided once (naming and skip check use the same). */
-export function outputFormatOf(item: InputItem): ImageFormat | undefined {
-  return item.target.fixed?.format ?? item.target.format;
 }
 
 const near = (a: number, b: number) => Math.abs(a - b) <= Math.max(2, b * 0.01);
@@ -89,34 +75,35 @@ export function sizeWarning(actual: Size, expected: ExpectedSizes | undefined): 
   };
 }
 
-export async function writeOutput(s: TaskSettings, job: WriteJob): Promise<Written> {
-  const { item, produced, source } = job;
-  const target = targetOf(item, job.index);
-  const options = s.output ?? {};
+export async function writeOutput(run: RunContext, job: WriteJob): Promise<Written> {
+  const { task, produced, source } = job;
+  const { item, plan } = task;
+  const target = targetOf(plan.target, job.index);
+  const options = task.output ?? {};
   const warnings: TaskWarning[] = [];
-  const off = job.index === 0 ? sizeWarning(produced.size, job.expected) : undefined;
+  const off = job.index === 0 ? sizeWarning(produced.size, plan.size?.expected) : undefined;
   if (off) warnings.push(off);
   // Temp files are named after the output without its extension, which the bytes decide.
   const provisional = target.fixed?.path ?? finalPath(target, 'out');
   const finished = await finishImage({
     tempPath: produced.tempPath,
     downloaded: produced.format,
-    wanted: outputFormatOf(item) ?? job.defaultFormat,
+    wanted: outputFormatOf(plan) ?? job.defaultFormat,
     finalPath: provisional,
     source,
     options,
-    finalSize: source ? finalSizeOf(displayedSize(source, source.orientation), options) : undefined,
+    finalSize: plan.size?.final,
   });
   for (const notice of finished.notices) {
-    s.events?.onNotice?.(item.input, notice);
+    run.events?.onNotice?.(item.input, notice);
     warnings.push(notice);
   }
   const outputPath = finalPath(target, EXTENSION_OF[finished.format]);
   const size = (await imageSize(finished.tempPath)) ?? produced.size;
   await job.beforeCommit?.(finished.tempPath, outputPath);
   // A changed input's old output is replaced only now, by a verified new one.
-  const path = await commitFile(finished.tempPath, outputPath, s.overwrite || Boolean(item.replace));
-  if (job.index === 0) await s.recipes?.write(item.target, path, item.input).catch(() => undefined);
+  const path = await commitFile(finished.tempPath, outputPath, plan.replace);
+  if (job.index === 0) await run.recipes?.write(plan.target, path, item.input).catch(() => undefined);
   return { path, ...size, warnings };
 }
 

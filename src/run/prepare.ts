@@ -1,16 +1,13 @@
 /**
- * One input made ready to send: its output format decided from its content (once, for the skip
- * check and the writer alike), the pre-check against the provider's limits, the sizing, and what
- * `--dry-run` shows instead of sending.
+ * One input made ready to send: the pre-check against the provider's limits, the sizing (which
+ * completes its output's plan), and what `--dry-run` shows instead of sending.
  */
 import { rm } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
-import { type ImageFormat, sniffFormat } from '../formats.js';
-import { readPieces } from '../fs/read-pieces.js';
+import type { ImageFormat } from '../formats.js';
 import { describeBody } from '../http/json-body.js';
 import { downloadToTemp } from '../image/download.js';
 import { downscaledCopy } from '../image/fit-input.js';
-import type { OutputOptions } from '../image/output-options.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
@@ -22,17 +19,14 @@ import {
   type Size,
 } from '../providers/types.js';
 import { finalPath } from './naming.js';
-import { type ExpectedSizes, outputFormatOf } from './output-writer.js';
-import type { InputItem, TaskResult, TaskSettings } from './task-types.js';
+import { type OutputSize, outputFormatOf } from './output-plan.js';
+import type { InputItem, InputTask, PlannedResult, RunContext } from './task-types.js';
 
 export interface Prepared {
   readonly image: ImageSource;
   readonly params: ParamValues;
-  readonly sizing?: Sizing | undefined;
-  /** Sizes the result may have (exact, or sides floored to a multiple of 4 as seen live). */
-  readonly expected?: ExpectedSizes | undefined;
-  /** The input's stored size, when it could be read. */
-  readonly size?: Size | undefined;
+  /** The output's sizes, for its plan. */
+  readonly size: OutputSize;
   /** A file input's pre-check facts. */
   readonly info?: PrecheckInfo | undefined;
   /** The input's facts for finishing (a fetched copy for a URL input, when it could be fetched). */
@@ -42,40 +36,16 @@ export interface Prepared {
 
 const nothingToClean = async () => undefined;
 
-async function headOf(path: string): Promise<Buffer | undefined> {
-  try {
-    for await (const piece of readPieces(path, 32)) return Buffer.from(piece);
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-/**
- * `--format keep` means the input's real format: a PNG named `.jpg` gives a PNG. Decided here from
- * the file's first bytes, and carried in the item's target for the skip check and the writer.
- */
-export async function withContentFormat(
-  output: OutputOptions | undefined,
-  item: InputItem,
-): Promise<InputItem> {
-  if (output?.format !== 'keep' || item.kind !== 'file' || item.target.fixed) return item;
-  const head = await headOf(item.input);
-  const format: ImageFormat | undefined = head ? sniffFormat(head) : undefined;
-  if (!format || format === item.target.format) return item;
-  return { ...item, target: { ...item.target, format } };
-}
-
 /** A copy of a URL input, for its facts (undefined when unreachable: the provider may reach what we cannot). */
 export async function fetchUrlSource(
-  s: TaskSettings,
+  run: RunContext,
   item: InputItem,
 ): Promise<{ source?: SourceImage | undefined; cleanup(): Promise<void> }> {
   if (item.kind === 'file') return { source: await readSource(item.input), cleanup: nothingToClean };
   try {
-    const copy = await downloadToTemp(s.connection.client, item.input, finalPath(item.target, 'source'), {
-      signal: s.signal,
-      deadlineMs: s.timeoutMs,
+    const copy = await downloadToTemp(run.connection.client, item.input, finalPath(item.target, 'source'), {
+      signal: run.signal,
+      deadlineMs: run.timeoutMs,
     });
     return { source: await readSource(copy.tempPath), cleanup: () => rm(copy.tempPath, { force: true }) };
   } catch {
@@ -90,16 +60,25 @@ function withProviderFormat(provider: AnyProvider, params: ParamValues, wanted: 
   return { ...params, format: wanted };
 }
 
-/** The exact output size and the one with the input's sides floored to a multiple of 4 first. */
-function expectedSizes(provider: AnyProvider, sent: Size | undefined, sizing: Sizing | undefined) {
+/**
+ * The output's sizes: the input's, the one sent, the exact output and the one with the input's
+ * sides floored to a multiple of 4 first (as seen live), and the final one.
+ */
+function outputSize(provider: AnyProvider, input: Size | undefined, sizing: Sizing | undefined): OutputSize {
+  const sent = sizing?.send ?? input;
   const exact = sizing?.expected;
-  if (!exact || !sent) return undefined;
   const floor4 = (n: number) => Math.max(4, Math.floor(n / 4) * 4);
-  const floored = provider.outputSize(
-    { width: floor4(sent.width), height: floor4(sent.height) },
-    sizing.params,
-  );
-  return { exact, floored };
+  const expected =
+    exact && sent
+      ? {
+          exact,
+          floored: provider.outputSize(
+            { width: floor4(sent.width), height: floor4(sent.height) },
+            sizing.params,
+          ),
+        }
+      : undefined;
+  return { input, sent: sizing?.send, expected, final: sizing?.finalSize };
 }
 
 function refuseUrl(provider: AnyProvider, item: InputItem): never {
@@ -118,42 +97,46 @@ function refuseFile(provider: AnyProvider, item: InputItem): never {
   );
 }
 
-async function prepareUrl(s: TaskSettings, item: InputItem): Promise<Prepared> {
-  const { provider } = s.connection;
-  const { source, cleanup } = await fetchUrlSource(s, item);
+async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
+  const { provider } = run.connection;
+  const { item } = task;
+  const { source, cleanup } = await fetchUrlSource(run, item);
   try {
     const sizing = source
-      ? planSizing(item.input, source, source.orientation, provider, s.params, { ...s.output, fit: false })
+      ? planSizing(item.input, source, source.orientation, provider, task.params, {
+          ...task.output,
+          fit: false,
+        })
       : undefined;
-    const params = withProviderFormat(provider, sizing?.params ?? s.params, outputFormatOf(item));
-    const size = source ? { width: source.width, height: source.height } : undefined;
-    const expected = expectedSizes(provider, size, sizing);
-    return { image: { kind: 'url', url: item.input }, params, sizing, expected, size, source, cleanup };
+    const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
+    const input = source ? { width: source.width, height: source.height } : undefined;
+    const size = outputSize(provider, input, sizing);
+    return { image: { kind: 'url', url: item.input }, params, size, source, cleanup };
   } catch (error) {
     await cleanup();
     throw error;
   }
 }
 
-export async function prepare(s: TaskSettings, item: InputItem): Promise<Prepared> {
-  const { provider } = s.connection;
+export async function prepare(run: RunContext, task: InputTask): Promise<Prepared> {
+  const { provider } = run.connection;
+  const { item } = task;
   if (item.kind === 'url') {
     if (!provider.limits.inputs.url) refuseUrl(provider, item);
-    return prepareUrl(s, item);
+    return prepareUrl(run, task);
   }
   if (!provider.limits.inputs.file) refuseFile(provider, item);
-  const output = s.output ?? {};
-  const checked = await precheckFile(item.input, provider, s.params, {
-    decode: !s.dryRun,
-    plan: (input, orientation) => planSizing(item.input, input, orientation, provider, s.params, output),
+  const output = task.output ?? {};
+  const checked = await precheckFile(item.input, provider, task.params, {
+    decode: !run.dryRun,
+    plan: (input, orientation) => planSizing(item.input, input, orientation, provider, task.params, output),
   });
   const { sizing, info } = checked;
-  const params = withProviderFormat(provider, sizing?.params ?? s.params, outputFormatOf(item));
-  const size = { width: info.width, height: info.height };
-  const expected = expectedSizes(provider, sizing?.send ?? size, sizing);
-  const source = s.dryRun ? undefined : await readSource(item.input);
-  const base = { params, sizing, expected, size, info, source };
-  if (!sizing?.send || s.dryRun) return { image: checked.image, ...base, cleanup: nothingToClean };
+  const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
+  const size = outputSize(provider, { width: info.width, height: info.height }, sizing);
+  const source = run.dryRun ? undefined : await readSource(item.input);
+  const base = { params, size, info, source };
+  if (!sizing?.send || run.dryRun) return { image: checked.image, ...base, cleanup: nothingToClean };
   const copy = await downscaledCopy(item.input, sizing.send, info.format);
   return { image: copy.image, ...base, cleanup: () => copy.remove() };
 }
@@ -169,22 +152,27 @@ function plannedRequest(provider: AnyProvider, params: ParamValues, image: Image
   };
 }
 
-/** Under --dry-run: the request that would be sent (image elided), the sizes and the estimated price. */
-export function planned(s: TaskSettings, item: InputItem, prepared: Prepared): TaskResult {
-  const { provider } = s.connection;
-  const { sizing, size } = prepared;
-  const sent = sizing?.send ?? size;
+/** Under --dry-run: the request that would be sent (image elided), the plan's sizes and the estimated price. */
+export function planned(run: RunContext, task: InputTask, prepared: Prepared): PlannedResult {
+  const { provider } = run.connection;
+  const { plan } = task;
+  const { input, sent: fitted, expected, final } = plan.size ?? {};
+  const sent = fitted ?? input;
   return {
-    input: item.input,
+    input: task.item.input,
     provider: provider.id,
     status: 'planned',
     request: plannedRequest(provider, prepared.params, prepared.image),
-    ...(size ? { inputSize: size } : {}),
-    ...(sizing?.send ? { fittedTo: sizing.send } : {}),
-    ...(sizing?.expected ? { expected: sizing.expected } : {}),
-    ...(sizing?.finalSize ? { resizeTo: sizing.finalSize } : {}),
+    ...(input ? { inputSize: input } : {}),
+    ...(fitted ? { fittedTo: fitted } : {}),
+    ...(expected ? { expected: expected.exact } : {}),
+    ...(final ? { resizeTo: final } : {}),
     cost: sent
       ? provider.estimateCost(sent, prepared.params)
       : { amount: undefined, currency: '', basis: 'the input could not be read to know its size' },
+    // With recipes, what running it would do to the output: make it, or redo it (its input changed).
+    ...(run.recipes
+      ? { freshness: plan.freshness === 'changed' ? ('changed' as const) : ('new' as const) }
+      : {}),
   };
 }

@@ -18,7 +18,7 @@ import type { Prepared } from './prepare.js';
 import { fetchTaskState, submitTask } from './provider-api.js';
 import type { Resolution } from './resolve-uncertain.js';
 import { PRIORITY } from './status-hub.js';
-import { errorOf, type InputItem, type Place, type TaskResult, type TaskSettings } from './task-types.js';
+import { errorOf, type InputTask, type Place, type RunContext, type TaskResult } from './task-types.js';
 
 /** Lost submits of one input resolved as "nothing was created" and sent again, at most. */
 const MAX_SUBMITS = 4;
@@ -26,10 +26,10 @@ const MAX_SUBMITS = 4;
 type Unresolved = Extract<LedgerState, { startedAt: number }>;
 type Paid = Extract<LedgerState, { taskId: string }>;
 
-/** What one remote input works with: the settings, the item, its slot in the ledger. */
+/** What one remote input works with: the run, the input's task, its slot in the ledger. */
 interface Job {
-  readonly s: TaskSettings;
-  readonly item: InputItem;
+  readonly run: RunContext;
+  readonly task: InputTask;
   /** Absent for `upscale download <id>`, which records nothing. */
   readonly slot: LedgerSlot | undefined;
   readonly prepared: Partial<Prepared>;
@@ -51,7 +51,7 @@ const spend =
 /** Request counts are shares of lists too: two decimals are enough for a person. */
 const requestsOf = (job: Job) => ({ requests: Math.round(job.requests * 100) / 100 });
 
-const base = (job: Job) => ({ input: job.item.input, provider: job.s.connection.provider.id });
+const base = (job: Job) => ({ input: job.task.item.input, provider: job.run.connection.provider.id });
 
 async function record(job: Job, state: LedgerState): Promise<void> {
   await job.slot?.write(state);
@@ -59,24 +59,31 @@ async function record(job: Job, state: LedgerState): Promise<void> {
 
 /** Sends the submit, writing `submitting` first; a refusal (nothing created) removes the mark. */
 async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
-  const { s, item, prepared } = job;
-  if (s.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
+  const { run, prepared } = job;
+  const { item } = job.task;
+  if (run.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
   // After the provider said the daily limit is reached, nothing more is sent today.
-  if (s.quota?.reached) throw s.quota.reached;
-  s.events?.onStage?.(item.input, 'submitting');
+  if (run.quota?.reached) throw run.quota.reached;
+  run.events?.onStage?.(item.input, 'submitting');
   const startedAt = Date.now();
   await record(job, { state: 'submitting', startedAt });
-  const sending = submitTask(s.connection, prepared.params ?? s.params, prepared.image!, s.submitSignal, {
-    priority: () => PRIORITY.submit,
-    onSent: () => spend(job)(),
-  });
-  s.inflight?.add(sending);
+  const sending = submitTask(
+    run.connection,
+    prepared.params ?? job.task.params,
+    prepared.image!,
+    run.submitSignal,
+    {
+      priority: () => PRIORITY.submit,
+      onSent: () => spend(job)(),
+    },
+  );
+  run.inflight?.add(sending);
   try {
     const task = await sending;
     const state: Paid = { state: 'submitted', taskId: task.taskId, submittedAt: Date.now() };
     job.taskId = task.taskId;
     await record(job, state);
-    s.events?.onSubmitted?.(item.input, task.taskId, false);
+    run.events?.onSubmitted?.(item.input, task.taskId, false);
     return { state, first: task.state };
   } catch (error) {
     if (error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN') {
@@ -89,12 +96,12 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
     if (
       error instanceof UpscaleError &&
       (error.code === 'DAILY_LIMIT' || error.code === 'UNREACHABLE') &&
-      s.quota
+      run.quota
     )
-      s.quota.reached = error;
+      run.quota.reached = error;
     throw error;
   } finally {
-    s.inflight?.delete(sending);
+    run.inflight?.delete(sending);
   }
 }
 
@@ -108,11 +115,12 @@ function uncertainError(
   why: string,
   candidates: readonly string[],
 ): UpscaleError {
-  const { item, s } = job;
+  const { run } = job;
+  const { item } = job.task;
   const listed = candidates.length > 0 ? ` (candidates: ${candidates.join(', ')})` : '';
   return new UpscaleError(
     'SUBMIT_UNCERTAIN',
-    `${item.input}: a submit sent at ${clock(state.startedAt)} UTC may have created a task on ${s.connection.provider.id}, and ${why}${listed}`,
+    `${item.input}: a submit sent at ${clock(state.startedAt)} UTC may have created a task on ${run.connection.provider.id}, and ${why}${listed}`,
     {
       hint: `look for a task created at that time on the provider's dashboard; \`upscale forget ${item.input}\` and a new run submit again, or --resubmit-uncertain does (either may pay twice)`,
     },
@@ -123,18 +131,20 @@ function uncertainError(
 function notSubmitted(job: Job): UpscaleError {
   return new UpscaleError(
     'NOT_SUBMITTED',
-    `${job.item.input}: the task list shows that its lost submit created no task, so nothing is paid or pending`,
+    `${job.task.item.input}: the task list shows that its lost submit created no task, so nothing is paid or pending`,
     { hint: 'run the command that submitted it again to send it' },
   );
 }
 
 /** Asks the task list what became of a lost submit (see resolve-uncertain.ts). */
 async function resolveLost(job: Job, state: Unresolved): Promise<Resolution> {
-  const { s, item, slot, prepared } = job;
-  if (!s.resolver || !slot) return { kind: 'undecided', why: 'nothing can look for it here', candidates: [] };
-  s.events?.onStage?.(item.input, 'checking');
+  const { run, slot, prepared } = job;
+  const { item } = job.task;
+  if (!run.resolver || !slot)
+    return { kind: 'undecided', why: 'nothing can look for it here', candidates: [] };
+  run.events?.onStage?.(item.input, 'checking');
   const imagePath = item.kind === 'file' ? item.input : prepared.source?.path;
-  return s.resolver.resolve(
+  return run.resolver.resolve(
     { key: slot.key, input: item.input, imagePath, startedAt: state.startedAt, onSent: () => spend(job)() },
     slot.folder.outputDir,
   );
@@ -163,10 +173,10 @@ async function obtainTask(
       const adopted: Paid = { state: 'submitted', taskId: resolution.taskId, submittedAt: state.startedAt };
       job.taskId = resolution.taskId;
       await record(job, adopted);
-      job.s.events?.onSubmitted?.(job.item.input, resolution.taskId, true);
+      job.run.events?.onSubmitted?.(job.task.item.input, resolution.taskId, true);
       return { state: adopted };
     }
-    const again = resolution.kind === 'none' || job.s.resubmitUncertain === true;
+    const again = resolution.kind === 'none' || job.run.resubmitUncertain === true;
     if (again && submits < MAX_SUBMITS) {
       state = undefined;
       continue;
@@ -188,8 +198,8 @@ async function obtainTask(
 
 /** Like tasks take like times: the model's view of this input's kind, for the poll loop. */
 function hintsFor(job: Job, kind: string): DurationHints | undefined {
-  const model = job.s.model;
-  if (!model) return job.s.durations;
+  const model = job.run.model;
+  if (!model) return job.run.durations;
   return {
     observe: (running, done) => model.observe(kind, running, done),
     nextProbe: (age) => model.nextProbe(kind, age),
@@ -197,60 +207,63 @@ function hintsFor(job: Job, kind: string): DurationHints | undefined {
 }
 
 async function waitForResult(job: Job, taskId: string, submittedAt: number, first: TaskState | undefined) {
-  const { s, item } = job;
+  const { run } = job;
+  const { item } = job.task;
   if (first?.status === 'failed' || (first?.status === 'succeeded' && first.urls.length > 0))
     return first as FinalState;
-  const size = job.prepared.sizing?.send ?? job.prepared.size;
+  const planned = job.task.plan.size;
+  const size = planned?.sent ?? planned?.input;
   const kind = kindOf(
-    s.connection.provider.id,
-    job.prepared.params ?? s.params,
+    run.connection.provider.id,
+    job.prepared.params ?? job.task.params,
     size && (size.width * size.height) / 1e6,
   );
-  const likelyDone = () => s.model?.probabilityDone(kind, Date.now() - submittedAt);
-  const { hub, connection } = s;
+  const likelyDone = () => run.model?.probabilityDone(kind, Date.now() - submittedAt);
+  const { hub, connection } = run;
   return pollUntilFinal({
     taskId,
     submittedAt,
-    firstIntervalMs: s.pollIntervalMs,
+    firstIntervalMs: run.pollIntervalMs,
     // --timeout counts from now: a resumed task gets its full time again.
-    deadline: Date.now() + s.timeoutMs,
+    deadline: Date.now() + run.timeoutMs,
     // Without a fresh answer to start from (resumed, downloaded by id), ask at once.
     immediate: first === undefined,
-    signal: s.signal,
+    signal: run.signal,
     fetchState: () =>
       hub
         ? hub.fetch(taskId, likelyDone, spend(job), () => job.place?.release())
-        : fetchTaskState(connection, taskId, s.signal, { onSent: () => spend(job)() }),
+        : fetchTaskState(connection, taskId, run.signal, { onSent: () => spend(job)() }),
     estimate: hintsFor(job, kind),
     // With batch polls (a task list) asks are shared, so tasks keep their quick beat: the hub
     // spaces the lists. Otherwise each poll costs a request: poll near the predicted end.
     scarce: () => !hub?.listing && (connection.budget?.busy() ?? false),
     askAgainAfterMs: () => hub?.askAgainAfterMs(),
-    onState: (state, elapsed) => s.events?.onStatus?.(item.input, taskId, state, elapsed),
+    onState: (state, elapsed) => run.events?.onStatus?.(item.input, taskId, state, elapsed),
   });
 }
 
 /** Downloads and writes every result URL; the ledger says `committing` before each move into place. */
 async function writeResults(job: Job, task: Paid, urls: readonly string[]): Promise<Written> {
-  const { s, item, prepared } = job;
-  s.events?.onStage?.(item.input, 'downloading');
+  const { run, prepared } = job;
+  const { item } = job.task;
+  run.events?.onStage?.(item.input, 'downloading');
   let first: Written | undefined;
   for (const [index, url] of urls.entries()) {
-    const target = targetOf(item, index);
+    const target = targetOf(job.task.plan.target, index);
     const downloaded = await downloadToTemp(
-      s.connection.client,
+      run.connection.client,
       url,
       target.fixed?.path ?? finalPath(target, 'out'),
       {
-        signal: s.signal,
-        deadlineMs: s.timeoutMs,
+        signal: run.signal,
+        deadlineMs: run.timeoutMs,
         keepUndecodable: true,
       },
     );
     if (!downloaded.thumbnail) throw await keepInvalid(item, downloaded, task.taskId);
-    s.events?.onStage?.(item.input, 'writing');
-    const written = await writeOutput(s, {
-      item,
+    run.events?.onStage?.(item.input, 'writing');
+    const written = await writeOutput(run, {
+      task: job.task,
       index,
       produced: {
         tempPath: downloaded.tempPath,
@@ -258,7 +271,6 @@ async function writeResults(job: Job, task: Paid, urls: readonly string[]): Prom
         size: { width: downloaded.thumbnail.width, height: downloaded.thumbnail.height },
       },
       source: prepared.source,
-      expected: prepared.expected,
       beforeCommit: (temp, outputPath) =>
         record(job, { ...task, state: 'committing', urls, temp, outputPath, submittedAt: task.submittedAt }),
     });
@@ -270,11 +282,12 @@ async function writeResults(job: Job, task: Paid, urls: readonly string[]): Prom
 
 /** Polls a paid task to its end and writes its result; the entry goes only once the output is in place. */
 export async function collectPaid(job: Job, paid: Paid, first?: TaskState): Promise<TaskResult> {
-  const { s, item } = job;
+  const { run } = job;
+  const { item } = job.task;
   let urls: readonly string[];
   let state = paid;
   if (state.state === 'submitted') {
-    s.events?.onStage?.(item.input, 'waiting');
+    run.events?.onStage?.(item.input, 'waiting');
     const final = await waitForResult(job, state.taskId, state.submittedAt, first);
     if (final.status === 'failed') {
       await job.slot?.remove();
@@ -318,9 +331,9 @@ function conflict(job: Job, entry: LedgerEntry): UpscaleError {
     : `a submit sent at ${'startedAt' in entry ? clock(entry.startedAt) : '?'} UTC`;
   return new UpscaleError(
     'LEDGER_CONFLICT',
-    `${job.item.input}: this output has ${what} pending from another recipe (${entry.provider}, other parameters or another version of the input)`,
+    `${job.task.item.input}: this output has ${what} pending from another recipe (${entry.provider}, other parameters or another version of the input)`,
     {
-      hint: `\`upscale resume\` collects it; \`upscale forget ${id ?? job.item.input}\` drops it (it stays paid); --name keeps both`,
+      hint: `\`upscale resume\` collects it; \`upscale forget ${id ?? job.task.item.input}\` drops it (it stays paid); --name keeps both`,
     },
   );
 }
@@ -330,13 +343,14 @@ function conflict(job: Job, entry: LedgerEntry): UpscaleError {
  * file written since this run started counts: two copies of one --overwrite command pay once.
  */
 async function committedMeanwhile(job: Job): Promise<string | undefined> {
-  const existing = await findExistingOutput(job.item.target);
-  if (!existing || !(job.s.overwrite || job.item.replace)) return existing;
+  const { plan } = job.task;
+  const existing = await findExistingOutput(plan.target);
+  if (!existing || !plan.replace) return existing;
   const written = await stat(existing).then(
-    (s) => s.mtimeMs,
+    (file) => file.mtimeMs,
     () => 0,
   );
-  return job.s.runStartedAt !== undefined && written >= job.s.runStartedAt ? existing : undefined;
+  return job.run.runStartedAt !== undefined && written >= job.run.runStartedAt ? existing : undefined;
 }
 
 async function underClaim(job: Job): Promise<TaskResult> {
@@ -352,7 +366,7 @@ async function underClaim(job: Job): Promise<TaskResult> {
   }
   if (entry && !isUnresolved(entry)) {
     job.taskId = entry.taskId;
-    job.s.events?.onSubmitted?.(job.item.input, entry.taskId, true);
+    job.run.events?.onSubmitted?.(job.task.item.input, entry.taskId, true);
   }
   const { state, first } = await obtainTask(job, entry);
   return collectPaid(job, state, first);
@@ -360,13 +374,14 @@ async function underClaim(job: Job): Promise<TaskResult> {
 
 /** Runs a job under its output's claim: every failure becomes a result line, the claim is let go. */
 async function runClaimed(job: Job): Promise<TaskResult> {
-  const { s, item, slot } = job;
+  const { run, slot } = job;
+  const { item } = job.task;
   let claim: Claim | undefined;
   try {
     claim = await slot?.claim({
       input: item.input,
-      signal: s.signal,
-      onWait: (holder) => s.events?.onWaitingForOtherRun?.(item.input, holder),
+      signal: run.signal,
+      onWait: (holder) => run.events?.onWaitingForOtherRun?.(item.input, holder),
     });
     return await underClaim(job);
   } catch (error) {
@@ -385,24 +400,27 @@ async function runClaimed(job: Job): Promise<TaskResult> {
 
 /** Runs one prepared input against its provider, under the output's claim. */
 export async function runRemoteTask(
-  s: TaskSettings,
-  item: InputItem,
+  run: RunContext,
+  task: InputTask,
   prepared: Prepared,
   place?: Place,
 ): Promise<TaskResult> {
-  if (!s.ledger) return runClaimed({ s, item, slot: undefined, prepared, requests: 0, place });
+  const { item, plan } = task;
+  if (!run.ledger) return runClaimed({ run, task, slot: undefined, prepared, requests: 0, place });
   const contentHash = item.kind === 'file' ? await hashFile(item.input) : undefined;
   const recipe = {
-    provider: s.connection.provider.id,
-    baseUrl: s.connection.baseUrl,
+    provider: run.connection.provider.id,
+    baseUrl: run.connection.baseUrl,
     params: prepared.params,
     ...(contentHash ? { contentHash } : {}),
   };
   const extra = {
-    ...(s.output ? { output: s.output } : {}),
-    overwrite: s.overwrite || Boolean(item.replace),
+    ...(task.output ? { output: task.output } : {}),
+    overwrite: plan.replace,
   };
-  return runClaimed({ s, item, slot: s.ledger.slot(item, recipe, extra), prepared, requests: 0, place });
+  // The ledger records the planned target (its format decided from the content under --format keep).
+  const slot = run.ledger.slot({ ...item, target: plan.target }, recipe, extra);
+  return runClaimed({ run, task, slot, prepared, requests: 0, place });
 }
 
 /**
@@ -410,20 +428,20 @@ export async function runRemoteTask(
  * recipe. A lost submit is looked for in the task list, never sent again from here.
  */
 export function resumeEntry(
-  s: TaskSettings,
-  item: InputItem,
+  run: RunContext,
+  task: InputTask,
   slot: LedgerSlot,
   prepared: Partial<Prepared>,
 ): Promise<TaskResult> {
   const { image: _never, ...rest } = prepared;
-  return runClaimed({ s, item, slot, prepared: rest, requests: 0 });
+  return runClaimed({ run, task, slot, prepared: rest, requests: 0 });
 }
 
 /** `upscale download <task-id>`: polls a task by id and writes its result; nothing is recorded. */
-export async function downloadById(s: TaskSettings, item: InputItem, taskId: string): Promise<TaskResult> {
-  const job: Job = { s, item, slot: undefined, prepared: {}, taskId, requests: 0 };
+export async function downloadById(run: RunContext, task: InputTask, taskId: string): Promise<TaskResult> {
+  const job: Job = { run, task, slot: undefined, prepared: {}, taskId, requests: 0 };
   try {
-    s.events?.onSubmitted?.(item.input, taskId, true);
+    run.events?.onSubmitted?.(task.item.input, taskId, true);
     return await collectPaid(job, { state: 'submitted', taskId, submittedAt: Date.now() });
   } catch (error) {
     return { ...base(job), taskId, status: 'failed', error: errorOf(error) };

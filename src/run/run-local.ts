@@ -12,7 +12,7 @@ import type { LocalProvider } from '../providers/types.js';
 import { finalPath } from './naming.js';
 import { writeOutput } from './output-writer.js';
 import type { Prepared } from './prepare.js';
-import type { InputItem, TaskResult, TaskSettings } from './task-types.js';
+import type { InputTask, RunContext, TaskResult } from './task-types.js';
 
 /** Without a format asked: the input's own when it can hold the result, else PNG. */
 function ownFormat(input: string, info: PrecheckInfo | undefined): ImageFormat {
@@ -22,43 +22,45 @@ function ownFormat(input: string, info: PrecheckInfo | undefined): ImageFormat {
 }
 
 export async function runLocalTask(
-  s: TaskSettings,
+  run: RunContext,
   provider: LocalProvider,
-  item: InputItem,
+  task: InputTask,
   prepared: Prepared,
 ): Promise<TaskResult> {
+  const { item } = task;
   const { checkLocalEngine, upscaleLocal } = await import('../local/index.js');
   const model = (prepared.params.model ?? 'slim') as 'slim' | 'medium' | 'thick';
   const ready = await checkLocalEngine(model);
   if (!ready.ok) throw new UpscaleError('LOCAL_ENGINE', ready.message, { hint: ready.hint });
   const started = Date.now();
-  s.events?.onStage?.(item.input, 'waiting');
+  run.events?.onStage?.(item.input, 'waiting');
   const result = await upscaleLocal({
     input: item.input,
     scale: provider.scaleOf(prepared.params) ?? 4,
     model,
-    ...(s.signal ? { signal: s.signal } : {}),
+    ...(run.signal ? { signal: run.signal } : {}),
     onProgress: ({ tilesDone, tilesTotal }) =>
-      s.events?.onStatus?.(
+      run.events?.onStatus?.(
         item.input,
         'local',
         { status: 'running', progress: tilesTotal > 0 ? (100 * tilesDone) / tilesTotal : 0 },
         Date.now() - started,
       ),
   });
-  s.events?.onStage?.(item.input, 'writing');
-  const raw = tempPathBeside(item.target.fixed?.path ?? finalPath(item.target, 'out'));
+  run.events?.onStage?.(item.input, 'writing');
+  const { target } = task.plan;
+  const raw = tempPathBeside(target.fixed?.path ?? finalPath(target, 'out'));
   try {
     await result.image.png({ compressionLevel: 2 }).toFile(raw);
   } catch (error) {
     await rm(raw, { force: true });
-    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${item.target.dir}`, {
+    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
       hint: 'check the output folder, its permissions and free space',
       cause: error,
     });
   }
-  const written = await writeOutput(s, {
-    item,
+  const written = await writeOutput(run, {
+    task,
     index: 0,
     produced: { tempPath: raw, format: 'png', size: { width: result.width, height: result.height } },
     source: prepared.source,

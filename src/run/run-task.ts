@@ -6,17 +6,23 @@
 import { UpscaleError } from '../errors.js';
 import { imageSize } from '../image/finish.js';
 import { type AnyProvider, isLocalProvider } from '../providers/types.js';
-import { findExistingOutput, targetKey } from './naming.js';
-import { type Prepared, planned, prepare, withContentFormat } from './prepare.js';
+import { type Prepared, planned, prepare } from './prepare.js';
 import { describeRecipe } from './recipe.js';
 import { runRemoteTask } from './remote-task.js';
-import { errorOf, type InputItem, type Place, type TaskResult, type TaskSettings } from './task-types.js';
+import {
+  errorOf,
+  type InputItem,
+  type InputTask,
+  type Place,
+  type RunContext,
+  type TaskResult,
+} from './task-types.js';
 
 export * from './task-types.js';
 
 /** What produces an input's result: the seam under the run. */
 export interface Backend {
-  run(s: TaskSettings, item: InputItem, prepared: Prepared, place?: Place): Promise<TaskResult>;
+  run(run: RunContext, task: InputTask, prepared: Prepared, place?: Place): Promise<TaskResult>;
 }
 
 const remoteBackend: Backend = { run: runRemoteTask };
@@ -24,17 +30,18 @@ const remoteBackend: Backend = { run: runRemoteTask };
 export function backendOf(provider: AnyProvider): Backend {
   if (!isLocalProvider(provider)) return remoteBackend;
   return {
-    run: async (s, item, prepared) => {
+    run: async (run, task, prepared) => {
       const { runLocalTask } = await import('./run-local.js');
-      return runLocalTask(s, provider, item, prepared);
+      return runLocalTask(run, provider, task, prepared);
     },
   };
 }
 
-async function skipIfDone(s: TaskSettings, item: InputItem): Promise<TaskResult | undefined> {
-  if (s.overwrite || item.replace) return undefined;
-  const existing = await findExistingOutput(item.target, s.listings);
-  if (!existing) return undefined;
+/** The plan found the output already there (and up to date): nothing is sent. */
+async function skipIfDone(run: RunContext, task: InputTask): Promise<TaskResult | undefined> {
+  const { item, plan } = task;
+  const existing = plan.skip;
+  if (existing === undefined) return undefined;
   const size = await imageSize(existing);
   if (!size) {
     throw new UpscaleError('OUTPUT_CLASH', `${existing} exists but is not a readable image`, {
@@ -44,10 +51,10 @@ async function skipIfDone(s: TaskSettings, item: InputItem): Promise<TaskResult 
   return {
     input: item.input,
     status: 'skipped',
-    provider: s.connection.provider.id,
+    provider: run.connection.provider.id,
     output: existing,
     ...size,
-    ...(s.recipes ? { freshness: 'up-to-date' as const } : {}),
+    ...(plan.freshness === 'up-to-date' ? { freshness: plan.freshness } : {}),
   };
 }
 
@@ -56,13 +63,13 @@ async function skipIfDone(s: TaskSettings, item: InputItem): Promise<TaskResult 
  * never redone silently, never reported as done.
  */
 export async function recipeConflict(
-  s: Pick<TaskSettings, 'recipes'>,
+  run: Pick<RunContext, 'recipes'>,
   items: readonly InputItem[],
 ): Promise<UpscaleError> {
   const first = items[0]!;
-  const record = await s.recipes?.read(first.target);
+  const record = await run.recipes?.read(first.target);
   const made = record ? ` was made with ${describeRecipe(record.recipe)}` : ' was made with another recipe';
-  const now = s.recipes ? `, this command would use ${describeRecipe(s.recipes.recipe)}` : '';
+  const now = run.recipes ? `, this command would use ${describeRecipe(run.recipes.recipe)}` : '';
   const more = items.length > 1 ? ` (and ${items.length - 1} more)` : '';
   return new UpscaleError(
     'RECIPE_CONFLICT',
@@ -73,26 +80,23 @@ export async function recipeConflict(
   );
 }
 
-/** An input whose output exists but came from older bytes is redone, replacing the output once verified. */
-function withFreshness(s: TaskSettings, item: InputItem): InputItem {
-  return s.freshness?.get(targetKey(item.target)) === 'changed' ? { ...item, replace: true } : item;
-}
-
-export async function runTask(s: TaskSettings, given: InputItem, place?: Place): Promise<TaskResult> {
-  const base = { input: given.input, provider: s.connection.provider.id };
+/**
+ * One input by its output's plan: refused when another recipe made its output, skipped when the
+ * output is there, otherwise checked (the plan gets its sizes) and shown (--dry-run) or run.
+ */
+export async function runTask(run: RunContext, given: InputTask, place?: Place): Promise<TaskResult> {
+  const { item } = given;
+  const base = { input: item.input, provider: run.connection.provider.id };
   let prepared: Prepared | undefined;
   try {
-    const item = withFreshness(s, await withContentFormat(s.output, given));
-    if (s.freshness?.get(targetKey(item.target)) === 'conflicting') throw await recipeConflict(s, [item]);
-    const skipped = await skipIfDone(s, item);
+    if (given.plan.freshness === 'conflicting') throw await recipeConflict(run, [item]);
+    const skipped = await skipIfDone(run, given);
     if (skipped) return skipped;
-    s.events?.onStage?.(item.input, 'checking');
-    prepared = await prepare(s, item);
-    if (s.dryRun) {
-      const plan = planned(s, item, prepared);
-      return s.recipes ? { ...plan, freshness: item.replace ? 'changed' : 'new' } : plan;
-    }
-    return await backendOf(s.connection.provider).run(s, item, prepared, place);
+    run.events?.onStage?.(item.input, 'checking');
+    prepared = await prepare(run, given);
+    const task = { ...given, plan: { ...given.plan, size: prepared.size } };
+    if (run.dryRun) return planned(run, task, prepared);
+    return await backendOf(run.connection.provider).run(run, task, prepared, place);
   } catch (error) {
     return { ...base, status: 'failed', error: errorOf(error) };
   } finally {

@@ -1,5 +1,6 @@
 /**
- * The shapes a task run shares with its callers: settings in, events out, one result per input.
+ * The shapes a task run shares with its callers: the run's context and one input's settings in,
+ * events out, one result per input.
  */
 import { toUpscaleError, type UpscaleError } from '../errors.js';
 import type { FinishNotice } from '../image/finish-output.js';
@@ -7,7 +8,8 @@ import type { OutputOptions } from '../image/output-options.js';
 import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
 import type { DurationModel } from './duration-model.js';
 import type { Ledger } from './ledger/ledger.js';
-import type { FolderListings, OutputTarget } from './naming.js';
+import type { OutputTarget } from './naming.js';
+import type { OutputPlan } from './output-plan.js';
 import type { DurationEstimate } from './poll.js';
 import type { Connection } from './provider-api.js';
 import type { Freshness, RecipeBook } from './recipe.js';
@@ -42,39 +44,79 @@ export interface TaskError {
   readonly requestId?: string;
 }
 
-/** One line of `--json`, and what the programmatic API returns per input. */
-export interface TaskResult {
+interface ResultBase {
+  /** The input as the user gave it (path or URL). */
   readonly input: string;
-  readonly status: 'succeeded' | 'failed' | 'skipped' | 'planned';
   readonly provider: string;
-  readonly output?: string;
+}
+
+/** The output is written (or was, by an earlier run that stopped just before recording it). */
+export interface SucceededResult extends ResultBase {
+  readonly status: 'succeeded';
+  readonly output: string;
+  /** The provider's task (none for the local engine). */
   readonly taskId?: string;
   readonly width?: number;
   readonly height?: number;
-  readonly error?: TaskError;
   /** What went unexpectedly but was kept (the result's size, …): the output is still the paid result. */
   readonly warnings?: readonly TaskWarning[];
   /** API requests spent on this input (a task list shared by n tasks counts 1/n for each). */
   readonly requests?: number;
-  /** Where the output stood before this run: new, up to date, changed input, or another recipe's. */
-  readonly freshness?: Freshness;
-  /** Under --dry-run: the body that would be sent (image elided), the expected output and the estimate. */
-  readonly request?: unknown;
-  readonly expected?: Size;
-  readonly cost?: CostEstimate;
-  /** Under --dry-run: the input's stored size, the size sent when --fit shrinks it, the exact final size. */
+}
+
+/** The output was already there: nothing was sent. */
+export interface SkippedResult extends ResultBase {
+  readonly status: 'skipped';
+  readonly output: string;
+  readonly width?: number;
+  readonly height?: number;
+  /** With recipes: the output is up to date. */
+  readonly freshness?: Extract<Freshness, 'up-to-date'>;
+}
+
+export interface FailedResult extends ResultBase {
+  readonly status: 'failed';
+  readonly error: TaskError;
+  /** The task, when one was created (it may be paid). */
+  readonly taskId?: string;
+  readonly requests?: number;
+}
+
+/** Under --dry-run: what would be sent, the sizes and the estimate. */
+export interface PlannedResult extends ResultBase {
+  readonly status: 'planned';
+  /** The body that would be sent (image elided), or the local engine's settings. */
+  readonly request: unknown;
+  readonly cost: CostEstimate;
+  /** The input's stored size, the size sent when --fit changes it, the provider's output, the exact final size. */
   readonly inputSize?: Size;
   readonly fittedTo?: Size;
+  readonly expected?: Size;
   readonly resizeTo?: Size;
+  /** With recipes: whether the output is new or its input changed. */
+  readonly freshness?: Extract<Freshness, 'new' | 'changed'>;
 }
+
+type AnyResult = SucceededResult | SkippedResult | FailedResult | PlannedResult;
+type ResultField = AnyResult extends infer R ? (R extends AnyResult ? keyof R : never) : never;
+/** A member that never has the fields of the others: they read as `undefined` on any result. */
+type Only<R> = R & { readonly [K in Exclude<ResultField, keyof R>]?: never };
+
+/**
+ * One line of `--json`, and what the programmatic API returns per input: narrow by `status`.
+ * Every field of every status may be read on any result (absent ones are `undefined`).
+ */
+export type TaskResult =
+  | Only<SucceededResult>
+  | Only<SkippedResult>
+  | Only<FailedResult>
+  | Only<PlannedResult>;
 
 export interface InputItem {
   /** The input as the user gave it (path or URL). */
   readonly input: string;
   readonly kind: 'file' | 'url';
   readonly target: OutputTarget;
-  /** Its output exists but was made from an older version of the input: replace it once verified. */
-  readonly replace?: boolean;
 }
 
 /**
@@ -86,22 +128,22 @@ export interface Place {
   release(): void;
 }
 
-export interface TaskSettings {
+/** What is fixed for a whole run and shared by its inputs. */
+export interface RunContext {
   readonly connection: Connection;
-  readonly params: ParamValues;
   readonly pollIntervalMs: number;
-  /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
-  readonly durations?: DurationEstimate;
-  /** The run's output folders, listed once a second rather than once per input (shared by a batch). */
-  readonly listings?: FolderListings;
   readonly timeoutMs: number;
-  readonly overwrite: boolean;
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
+  /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
+  readonly submitSignal?: AbortSignal;
   readonly events?: TaskEvents;
-  /** What outputs are made from (recorded after each write), and where each existing output stands. */
+  /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
+  readonly durations?: DurationEstimate;
+  /** How long like tasks take (this run and earlier ones): times polls when requests are scarce. */
+  readonly model?: DurationModel;
+  /** What outputs are made from (recorded after each write, named in a conflict). */
   readonly recipes?: RecipeBook;
-  readonly freshness?: ReadonlyMap<string, Freshness>;
   /** Paid work of this run's output folders (remote providers): claims, states, uncertain submits. */
   readonly ledger?: Ledger;
   /** Send again a submit whose answer was lost and that the task list could not resolve (may pay twice). */
@@ -110,8 +152,6 @@ export interface TaskSettings {
   readonly resolver?: UncertainResolver;
   /** When the run started (ms): under --overwrite, an output written since was made by a concurrent run. */
   readonly runStartedAt?: number;
-  /** How long like tasks take (this run and earlier ones): times polls when requests are scarce. */
-  readonly model?: DurationModel;
   /** Where the run's tasks ask for their state: one list request answers many (see status-hub.ts). */
   readonly hub?: StatusHub;
   /**
@@ -121,10 +161,21 @@ export interface TaskSettings {
   readonly quota?: { reached?: UpscaleError };
   /** Submits of this run in flight: recovery waits for their answers before reading the list. */
   readonly inflight?: Set<Promise<unknown>>;
-  /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
-  readonly submitSignal?: AbortSignal;
-  /** Format, quality, metadata, background and size of the outputs (default: the bytes' format, metadata kept). */
+}
+
+/** What one input is made with: the run's options under `upscale`, its ledger entry's under `upscale resume`. */
+export interface InputSettings {
+  readonly params: ParamValues;
+  /** Format, quality, metadata, background and size of the output (default: the bytes' format, metadata kept). */
   readonly output?: OutputOptions;
+  /** Replace an existing output (--overwrite). */
+  readonly overwrite: boolean;
+}
+
+/** One input of a run: the planned item, what it is made with, and its output's plan. */
+export interface InputTask extends InputSettings {
+  readonly item: InputItem;
+  readonly plan: OutputPlan;
 }
 
 export function errorOf(error: unknown): TaskError {

@@ -54,6 +54,7 @@ describe('totals', () => {
     input: 'x',
     provider: 'freepik',
     status: 'planned',
+    request: {},
     cost: { amount, currency: 'EUR', basis: '' },
   });
   it('adds known prices, counts unknown ones, ignores skipped and failed inputs', () => {
@@ -61,7 +62,7 @@ describe('totals', () => {
       planned(0.143),
       planned(0.429),
       planned(undefined),
-      { input: 'y', provider: 'freepik', status: 'skipped' },
+      { input: 'y', provider: 'freepik', status: 'skipped', output: 'y@2x.png' },
     ];
     expect(totalCost(results)).toEqual({ amount: 0.572, currency: 'EUR', priced: 2, unknown: 1 });
     expect(describeTotal(totalCost(results))).toBe('€0.572 for 2 inputs + 1 of unknown price');

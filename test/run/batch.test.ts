@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/run/batch.js';
-import type { InputItem, Place, TaskResult, TaskSettings } from '../../src/run/run-task.js';
+import type { InputItem, Place, RunContext, TaskResult } from '../../src/run/run-task.js';
 
 /** A stand-in task the test drives by hand: finished at the provider, then written. */
 interface Driven {
@@ -11,19 +11,20 @@ interface Driven {
 
 function driver() {
   const started: Driven[] = [];
-  const run = (_s: TaskSettings, item: InputItem, place: Place) =>
+  const run = (_run: RunContext, item: InputItem, place: Place) =>
     new Promise<TaskResult>((resolve) => {
       started.push({
         input: item.input,
         place,
-        write: () => resolve({ input: item.input, provider: 'test', status: 'succeeded' }),
+        write: () =>
+          resolve({ input: item.input, provider: 'test', status: 'succeeded', output: item.input }),
       });
     });
   return { started, run };
 }
 
 const items = (n: number) => Array.from({ length: n }, (_, i) => ({ input: `in${i}.png` }) as InputItem);
-const settings = {} as TaskSettings;
+const settings = {} as RunContext;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('runBatch places', () => {

@@ -1,7 +1,7 @@
 /** Human words for states and results, shared by the plain and TTY reporters. */
 import type { Size, TaskState } from '../../providers/types.js';
 import { formatMoney } from '../../run/cost-total.js';
-import type { TaskResult } from '../../run/run-task.js';
+import type { PlannedResult, TaskResult } from '../../run/run-task.js';
 
 export function describeState(state: TaskState): string {
   switch (state.status) {
@@ -27,16 +27,15 @@ export function seconds(ms: number): string {
 const size = (s: Size | undefined) => (s ? `${s.width}×${s.height}` : '?');
 
 /** A --dry-run line: the check passed, the sizes, the estimate, then the request (image elided). */
-function describePlanned(r: TaskResult): string {
+function describePlanned(r: PlannedResult): string {
   const sizes = [`${size(r.inputSize)}`];
   if (r.fittedTo) sizes.push(`fitted to ${size(r.fittedTo)}`);
   sizes.push(`→ ${r.expected ? size(r.expected) : 'size unknown'}`);
   if (r.resizeTo) sizes.push(`→ resized to ${size(r.resizeTo)}`);
-  const cost = r.cost
-    ? r.cost.amount === undefined
+  const cost =
+    r.cost.amount === undefined
       ? `price unknown (${r.cost.basis})`
-      : `≈ ${formatMoney(r.cost.amount, r.cost.currency)} (${r.cost.basis})`
-    : 'price unknown';
+      : `≈ ${formatMoney(r.cost.amount, r.cost.currency)} (${r.cost.basis})`;
   return `${r.input}: ok, ${sizes.join(' ')}, ${cost}\n  would send ${JSON.stringify(r.request)}`;
 }
 
@@ -50,7 +49,7 @@ export function describeResult(r: TaskResult): string {
       return describePlanned(r);
     case 'failed': {
       // Most messages already name the input; say it once.
-      const message = r.error?.message ?? 'failed';
+      const { message } = r.error;
       const named = message.includes(r.input) ? message : `${r.input}: ${message}`;
       return `${named}${r.taskId ? ` (task ${r.taskId})` : ''}`;
     }
