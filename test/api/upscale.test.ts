@@ -5,28 +5,19 @@ import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { providers, totalCost, UpscaleError, upscale, upscaleBatch } from '../../src/index.js';
-import { type Emulator, IMAGES, useEmulator } from '../e2e/cli-harness.js';
+import { IMAGES, useEmulator } from '../e2e/cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator(
-  { processingMs: 100 },
-  (e, d) => {
-    emu = e;
-    dir = d;
-  },
-  'upscale-api-',
-);
+const ctx = useEmulator({ processingMs: 100 }, 'upscale-api-');
 
 beforeEach(async () => {
-  await copyFile(join(IMAGES, 'phone-p3.jpg'), join(dir, 'phone-p3.jpg'));
-  await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+  await copyFile(join(IMAGES, 'phone-p3.jpg'), join(ctx.dir, 'phone-p3.jpg'));
+  await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
 });
 
 const connection = () => ({
-  env: { UPSCALE_FREEPIK_BASE_URL: emu.apiUrl },
-  apiKey: emu.keys.freepik,
-  cwd: dir,
+  env: { UPSCALE_FREEPIK_BASE_URL: ctx.emu.apiUrl },
+  apiKey: ctx.emu.keys.freepik,
+  cwd: ctx.dir,
   pollIntervalMs: 50,
 });
 
@@ -46,45 +37,45 @@ describe('upscale()', () => {
     expect(result).toMatchObject({
       status: 'succeeded',
       provider: 'freepik',
-      output: join(dir, 'phone-p3@4x.jpg'),
+      output: join(ctx.dir, 'phone-p3@4x.jpg'),
       width: 640,
       height: 960,
     });
     expect(stages).toEqual(['checking', 'submitting', 'waiting', 'downloading', 'writing']);
     expect(submitted).toEqual([result.taskId]);
-    const meta = await sharp(join(dir, 'phone-p3@4x.jpg')).metadata();
+    const meta = await sharp(join(ctx.dir, 'phone-p3@4x.jpg')).metadata();
     expect(exifReader(meta.exif!).GPSInfo?.GPSLatitude).toEqual([48, 51, 29.64]);
   });
 
   it('reads no environment of its own: without a key in options or env it refuses', async () => {
-    await expect(upscale('photo.jpg', { cwd: dir })).rejects.toMatchObject({ code: 'MISSING_KEY' });
+    await expect(upscale('photo.jpg', { cwd: ctx.dir })).rejects.toMatchObject({ code: 'MISSING_KEY' });
   });
 
   it.each([[Number.NaN], [0], [2.5], [65]])(
     'refuses concurrency %s before sending anything',
     async (concurrency) => {
-      const before = emu.requests.length;
+      const before = ctx.emu.requests.length;
       await expect(upscale('photo.jpg', { ...connection(), concurrency })).rejects.toMatchObject({
         code: 'USAGE',
         message: expect.stringMatching(/concurrency .* must be a whole number from 1 to 64/),
       });
-      expect(emu.requests.length).toBe(before);
+      expect(ctx.emu.requests.length).toBe(before);
     },
   );
 
   it("tells onBudgetWait when requests wait for the key's budget, each call with its own rate", async () => {
     // A key of its own: budgets are shared per key in the process, and this one stays slow.
-    emu.set({ rateLimit: { limit: 2, windowMs: 1500 }, keys: { freepik: 'fpk-budget-test' } });
+    ctx.emu.set({ rateLimit: { limit: 2, windowMs: 1500 }, keys: { freepik: 'fpk-budget-test' } });
     const waits: number[] = [];
     const results = await upscaleBatch(['photo.jpg', 'phone-p3.jpg'], {
       ...connection(),
       apiKey: 'fpk-budget-test',
-      env: { UPSCALE_FREEPIK_BASE_URL: emu.apiUrl, UPSCALE_RATE_LIMIT: '2/1500ms' },
+      env: { UPSCALE_FREEPIK_BASE_URL: ctx.emu.apiUrl, UPSCALE_RATE_LIMIT: '2/1500ms' },
       events: { onBudgetWait: (until) => waits.push(until) },
     });
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     expect(waits.length).toBeGreaterThan(0);
-    expect(emu.rateLimitStats().rejected).toBe(0);
+    expect(ctx.emu.rateLimitStats().rejected).toBe(0);
   });
 
   it('checks provider flags like the CLI', async () => {
@@ -102,18 +93,21 @@ describe('upscaleBatch()', () => {
     const refused = upscaleBatch(['.'], { ...connection(), params: { scale: '4x' }, maxCost: 0.5 });
     await expect(refused).rejects.toBeInstanceOf(UpscaleError);
     await expect(refused).rejects.toMatchObject({ code: 'COST_LIMIT' });
-    expect(emu.submissions()).toBe(0);
+    expect(ctx.emu.submissions()).toBe(0);
   });
 
   it('resolves with one result per input as they end, and a failure does not reject', async () => {
-    emu.script('outcome', ['FAILED']);
+    ctx.emu.script('outcome', ['FAILED']);
     const ended: string[] = [];
     const results = await upscaleBatch(['photo.jpg', 'phone-p3.jpg'], {
       ...connection(),
       concurrency: 1,
       events: { onResult: (r) => ended.push(`${r.input} ${r.status}`) },
     });
-    expect(ended).toEqual([`${join(dir, 'photo.jpg')} failed`, `${join(dir, 'phone-p3.jpg')} succeeded`]);
+    expect(ended).toEqual([
+      `${join(ctx.dir, 'photo.jpg')} failed`,
+      `${join(ctx.dir, 'phone-p3.jpg')} succeeded`,
+    ]);
     expect(results.map((r) => r.error?.code)).toEqual(['TASK_FAILED', undefined]);
   });
 

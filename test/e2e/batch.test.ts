@@ -6,16 +6,11 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 100 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 100 });
 
-const env = () => emulatorEnv(emu);
+const env = () => emulatorEnv(ctx.emu);
 
 async function image(path: string, width = 40, height = 30, color = '#468'): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
@@ -36,14 +31,14 @@ async function tree(root: string): Promise<string[]> {
 
 describe('batches', () => {
   it('takes only images from a folder, keeps going past bad files, and exits 1 with a summary', async () => {
-    await image(join(dir, 'in/a.png'));
-    await image(join(dir, 'in/b.png'));
-    await writeFile(join(dir, 'in/broken.jpg'), 'not a jpeg at all');
-    await writeFile(join(dir, 'in/.DS_Store'), 'x');
-    await writeFile(join(dir, 'in/._a.png'), 'x');
-    await writeFile(join(dir, 'in/Thumbs.db'), 'x');
-    await writeFile(join(dir, 'in/notes.txt'), 'x');
-    const run = await runCli(['in', '--json', '--poll-interval', '20'], { cwd: dir, env: env() });
+    await image(join(ctx.dir, 'in/a.png'));
+    await image(join(ctx.dir, 'in/b.png'));
+    await writeFile(join(ctx.dir, 'in/broken.jpg'), 'not a jpeg at all');
+    await writeFile(join(ctx.dir, 'in/.DS_Store'), 'x');
+    await writeFile(join(ctx.dir, 'in/._a.png'), 'x');
+    await writeFile(join(ctx.dir, 'in/Thumbs.db'), 'x');
+    await writeFile(join(ctx.dir, 'in/notes.txt'), 'x');
+    const run = await runCli(['in', '--json', '--poll-interval', '20'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(1);
     const lines = jsonLines(run.stdout);
     expect(lines.map((l) => [l.input, l.status]).sort()).toEqual([
@@ -54,59 +49,59 @@ describe('batches', () => {
     expect(lines.find((l) => l.input === 'in/broken.jpg')?.error).toMatchObject({ code: 'NOT_AN_IMAGE' });
     expect(run.stderr).toMatch(/summary: 2 succeeded, 0 skipped, 1 failed/);
     expect(run.stderr).toContain('in/broken.jpg');
-    expect(emu.submissions()).toBe(2);
+    expect(ctx.emu.submissions()).toBe(2);
   });
 
   it('mirrors a folder tree into -o with --recursive, and a second run sends nothing', async () => {
-    await image(join(dir, 'photos/top.png'));
-    await image(join(dir, 'photos/2024/summer/beach.png'));
-    await image(join(dir, 'photos/2024/winter/snow.png'));
+    await image(join(ctx.dir, 'photos/top.png'));
+    await image(join(ctx.dir, 'photos/2024/summer/beach.png'));
+    await image(join(ctx.dir, 'photos/2024/winter/snow.png'));
     const args = ['photos', '--recursive', '-o', 'big', '--scale', '4x', '--poll-interval', '20'];
-    const first = await runCli(args, { cwd: dir, env: env() });
+    const first = await runCli(args, { cwd: ctx.dir, env: env() });
     expect(first.code).toBe(0);
-    expect(await tree(join(dir, 'big'))).toEqual([
+    expect(await tree(join(ctx.dir, 'big'))).toEqual([
       '2024/summer/beach@4x.png',
       '2024/winter/snow@4x.png',
       'top@4x.png',
     ]);
-    const meta = await sharp(join(dir, 'big/2024/summer/beach@4x.png')).metadata();
+    const meta = await sharp(join(ctx.dir, 'big/2024/summer/beach@4x.png')).metadata();
     expect([meta.width, meta.height]).toEqual([160, 120]);
-    const sent = emu.requests.length;
+    const sent = ctx.emu.requests.length;
 
-    const second = await runCli([...args, '--json'], { cwd: dir, env: env() });
+    const second = await runCli([...args, '--json'], { cwd: ctx.dir, env: env() });
     expect(second.code).toBe(0);
     expect(jsonLines(second.stdout).map((l) => l.status)).toEqual(['skipped', 'skipped', 'skipped']);
-    expect(emu.requests.length).toBe(sent);
+    expect(ctx.emu.requests.length).toBe(sent);
   });
 
   it('does not take its own outputs as inputs when re-run over the same folder', async () => {
-    await image(join(dir, 'pics/a.png'));
-    const first = await runCli(['pics', '--poll-interval', '20'], { cwd: dir, env: env() });
+    await image(join(ctx.dir, 'pics/a.png'));
+    const first = await runCli(['pics', '--poll-interval', '20'], { cwd: ctx.dir, env: env() });
     expect(first.code).toBe(0);
-    expect(await tree(join(dir, 'pics'))).toEqual(['a.png', 'a@2x.png']);
-    const second = await runCli(['pics', '--json'], { cwd: dir, env: env() });
+    expect(await tree(join(ctx.dir, 'pics'))).toEqual(['a.png', 'a@2x.png']);
+    const second = await runCli(['pics', '--json'], { cwd: ctx.dir, env: env() });
     expect(jsonLines(second.stdout)).toEqual([
       expect.objectContaining({ input: 'pics/a.png', status: 'skipped' }),
     ]);
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('refuses, before sending anything, two inputs that would write the same output', async () => {
-    await image(join(dir, 'x/a.png'));
+    await image(join(ctx.dir, 'x/a.png'));
     await sharp({ create: { width: 20, height: 20, channels: 3, background: '#000' } })
       .jpeg()
-      .toFile(join(dir, 'x/a.jpg'));
-    const run = await runCli(['x', '-o', 'out'], { cwd: dir, env: env() });
+      .toFile(join(ctx.dir, 'x/a.jpg'));
+    const run = await runCli(['x', '-o', 'out'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/x\/a\.jpg and x\/a\.png would both write/);
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it('reads inputs from stdin with -, expands quoted globs, and takes duplicates once', async () => {
-    await image(join(dir, 'g/one.png'));
-    await image(join(dir, 'g/two.png'));
+    await image(join(ctx.dir, 'g/one.png'));
+    await image(join(ctx.dir, 'g/two.png'));
     const run = await runCli(['-', 'g/*.png', '--json', '--poll-interval', '20', '-o', 'out'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
       stdin: 'g/one.png\n\ng/one.png\n',
     });
@@ -116,27 +111,30 @@ describe('batches', () => {
         .map((l) => l.input)
         .sort(),
     ).toEqual(['g/one.png', 'g/two.png']);
-    expect(emu.submissions()).toBe(2);
+    expect(ctx.emu.submissions()).toBe(2);
   });
 
   it('names outputs with --name tokens', async () => {
-    await image(join(dir, 'n/cat.png'));
+    await image(join(ctx.dir, 'n/cat.png'));
     const run = await runCli(
       ['n/cat.png', '--name', '{provider}-{name}-{scale}.{ext}', '--poll-interval', '20', '-o', 'o'],
       {
-        cwd: dir,
+        cwd: ctx.dir,
         env: env(),
       },
     );
     expect(run.code).toBe(0);
-    expect(await tree(join(dir, 'o'))).toEqual(['freepik-cat-2x.png']);
+    expect(await tree(join(ctx.dir, 'o'))).toEqual(['freepik-cat-2x.png']);
   });
 
   it('splits inputs 3 ways with --shard so that every input is taken exactly once', async () => {
-    for (let i = 0; i < 12; i++) await image(join(dir, `s/img${i}.png`), 20, 20);
+    for (let i = 0; i < 12; i++) await image(join(ctx.dir, `s/img${i}.png`), 20, 20);
     const taken: string[] = [];
     for (const i of [1, 2, 3]) {
-      const run = await runCli(['s', '--dry-run', '--json', '--shard', `${i}/3`], { cwd: dir, env: env() });
+      const run = await runCli(['s', '--dry-run', '--json', '--shard', `${i}/3`], {
+        cwd: ctx.dir,
+        env: env(),
+      });
       expect(run.code).toBe(0);
       taken.push(...jsonLines(run.stdout).map((l) => String(l.input)));
     }
@@ -145,15 +143,15 @@ describe('batches', () => {
 
   it('after SIGKILL mid-batch, the same command collects submitted tasks instead of paying again', async () => {
     const count = 8;
-    for (let i = 0; i < count; i++) await image(join(dir, `k/p${i}.png`), 30, 20, `#${i}${i}${i}`);
-    emu.set({ processingMs: 1500 });
+    for (let i = 0; i < count; i++) await image(join(ctx.dir, `k/p${i}.png`), 30, 20, `#${i}${i}${i}`);
+    ctx.emu.set({ processingMs: 1500 });
     const args = ['k', '-o', 'out', '--concurrency', '3', '--poll-interval', '100', '--json'];
     const killed = await runCli(args, {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
       onSpawn: (child) => {
         const timer = setInterval(() => {
-          if (emu.submissions() >= 3) {
+          if (ctx.emu.submissions() >= 3) {
             clearInterval(timer);
             child.kill('SIGKILL');
           }
@@ -161,32 +159,32 @@ describe('batches', () => {
       },
     });
     expect(killed.signal).toBe('SIGKILL');
-    const before = emu.submissions();
+    const before = ctx.emu.submissions();
     expect(before).toBeGreaterThanOrEqual(3);
     expect(before).toBeLessThan(count);
-    emu.set({ processingMs: 100 });
+    ctx.emu.set({ processingMs: 100 });
 
-    const rerun = await runCli(args, { cwd: dir, env: env() });
+    const rerun = await runCli(args, { cwd: ctx.dir, env: env() });
     expect(rerun.stderr.split('\n').filter((l) => l.includes('failed:'))).toEqual([]);
     expect(rerun.code).toBe(0);
-    expect(emu.submissions()).toBe(count);
-    expect(await tree(join(dir, 'out'))).toEqual(
+    expect(ctx.emu.submissions()).toBe(count);
+    expect(await tree(join(ctx.dir, 'out'))).toEqual(
       Array.from({ length: count }, (_, i) => `p${i}@2x.png`).sort(),
     );
-    expect(await readdir(join(dir, 'out'))).not.toContainEqual(expect.stringMatching(/\.part$/));
+    expect(await readdir(join(ctx.dir, 'out'))).not.toContainEqual(expect.stringMatching(/\.part$/));
   });
 
   it('on Ctrl-C lets submits in flight finish, saves the journal, says how to resume, and exits 130', async () => {
     const count = 6;
-    for (let i = 0; i < count; i++) await image(join(dir, `c/p${i}.png`), 30, 20, `#${i}${i}${i}`);
-    emu.set({ processingMs: 2000 });
+    for (let i = 0; i < count; i++) await image(join(ctx.dir, `c/p${i}.png`), 30, 20, `#${i}${i}${i}`);
+    ctx.emu.set({ processingMs: 2000 });
     const args = ['c', '-o', 'out', '--concurrency', '2', '--poll-interval', '100'];
     const interrupted = await runCli(args, {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
       onSpawn: (child) => {
         const timer = setInterval(() => {
-          if (emu.submissions() >= 2) {
+          if (ctx.emu.submissions() >= 2) {
             clearInterval(timer);
             child.kill('SIGINT');
           }
@@ -196,28 +194,28 @@ describe('batches', () => {
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toMatch(/Run the same command again/);
     expect(interrupted.stderr).toMatch(/interrupted: c\/p\d\.png is task /);
-    expect(emu.submissions()).toBe(2);
-    emu.set({ processingMs: 50 });
-    const rerun = await runCli(args, { cwd: dir, env: env() });
+    expect(ctx.emu.submissions()).toBe(2);
+    ctx.emu.set({ processingMs: 50 });
+    const rerun = await runCli(args, { cwd: ctx.dir, env: env() });
     expect(rerun.code).toBe(0);
-    expect(emu.submissions()).toBe(count);
-    expect(await tree(join(dir, 'out'))).toHaveLength(count);
+    expect(ctx.emu.submissions()).toBe(count);
+    expect(await tree(join(ctx.dir, 'out'))).toHaveLength(count);
   });
 
   it('a batch interrupted twice at random moments ends with every output and one submission per input', async () => {
     const count = 30;
     for (let i = 0; i < count; i++)
-      await image(join(dir, `r/p${i}.png`), 24 + i, 16, `#${(i * 7) % 10}${i % 10}${(i * 3) % 10}`);
-    emu.set({ processingMs: 300 });
+      await image(join(ctx.dir, `r/p${i}.png`), 24 + i, 16, `#${(i * 7) % 10}${i % 10}${(i * 3) % 10}`);
+    ctx.emu.set({ processingMs: 300 });
     const args = ['r', '-o', 'out', '--concurrency', '6', '--poll-interval', '50'];
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
-      const at = emu.submissions() + 3 + Math.floor(Math.random() * 8);
+      const at = ctx.emu.submissions() + 3 + Math.floor(Math.random() * 8);
       await runCli(args, {
-        cwd: dir,
+        cwd: ctx.dir,
         env: env(),
         onSpawn: (child) => {
           const timer = setInterval(() => {
-            if (emu.submissions() >= at) {
+            if (ctx.emu.submissions() >= at) {
               clearInterval(timer);
               child.kill(signal);
             }
@@ -226,10 +224,10 @@ describe('batches', () => {
         },
       });
     }
-    const last = await runCli(args, { cwd: dir, env: env() });
+    const last = await runCli(args, { cwd: ctx.dir, env: env() });
     expect(last.stderr.split('\n').filter((l) => l.includes('failed:'))).toEqual([]);
     expect(last.code).toBe(0);
-    expect(emu.submissions()).toBe(count);
-    expect(await tree(join(dir, 'out'))).toHaveLength(count);
+    expect(ctx.emu.submissions()).toBe(count);
+    expect(await tree(join(ctx.dir, 'out'))).toHaveLength(count);
   });
 });

@@ -6,17 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 100 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 100 });
 
 async function images(n: number): Promise<void> {
-  await mkdir(join(dir, 'in'));
+  await mkdir(join(ctx.dir, 'in'));
   for (let i = 0; i < n; i++) {
     await sharp({
       create: {
@@ -27,19 +22,19 @@ async function images(n: number): Promise<void> {
       },
     })
       .png()
-      .toFile(join(dir, 'in', `p${i}.png`));
+      .toFile(join(ctx.dir, 'in', `p${i}.png`));
   }
 }
 
 const run = (...args: string[]) =>
-  runCli(['in', '-o', 'out', '--json', ...args], { cwd: dir, env: emulatorEnv(emu) });
+  runCli(['in', '-o', 'out', '--json', ...args], { cwd: ctx.dir, env: emulatorEnv(ctx.emu) });
 
 describe('the request budget', () => {
   it('a batch learns the limit from the headers and never exceeds it', async () => {
     await images(14);
-    emu.set({ rateLimit: { limit: 8, windowMs: 2000 }, processingMsRange: [200, 900] });
+    ctx.emu.set({ rateLimit: { limit: 8, windowMs: 2000 }, processingMsRange: [200, 900] });
     const result = await run('--verbose');
-    const stats = emu.rateLimitStats();
+    const stats = ctx.emu.rateLimitStats();
     expect(result.code).toBe(0);
     expect(stats.rejected).toBe(0);
     expect(stats.maxInAnyWindow).toBeLessThanOrEqual(8);
@@ -57,21 +52,21 @@ describe('the request budget', () => {
 
   it('--rate-limit caps the requests even when the server allows more', async () => {
     await images(4);
-    emu.set({ rateLimit: { limit: 100, windowMs: 1000 } });
+    ctx.emu.set({ rateLimit: { limit: 100, windowMs: 1000 } });
     const started = Date.now();
     const result = await runCli(['in', '-o', 'out', '--json', '--rate-limit', '3/2s'], {
-      cwd: dir,
-      env: { ...emulatorEnv(emu), UPSCALE_RATE_LIMIT: undefined },
+      cwd: ctx.dir,
+      env: { ...emulatorEnv(ctx.emu), UPSCALE_RATE_LIMIT: undefined },
     });
     expect(result.code).toBe(0);
     // 4 submits and at least 4 polls at 3 per 2 s: at least two full windows.
     expect(Date.now() - started).toBeGreaterThan(4000);
-    expect(emu.rateLimitStats().rejected).toBe(0);
+    expect(ctx.emu.rateLimitStats().rejected).toBe(0);
   });
 
   it('a daily cap ends the batch cleanly: paid tasks collected, one refusal, the rest tomorrow', async () => {
     await images(6);
-    emu.set({ dailyTaskCap: 3, dailyWindowMs: 4000 });
+    ctx.emu.set({ dailyTaskCap: 3, dailyWindowMs: 4000 });
     const first = await run('--concurrency', '2');
     expect(first.code).toBe(1);
     const lines = jsonLines(first.stdout);
@@ -81,24 +76,24 @@ describe('the request budget', () => {
     for (const l of refused) expect(l).toMatchObject({ error: { code: 'DAILY_LIMIT' } });
     expect(first.stderr).toMatch(/daily limit of this API key is reached/);
     // One submit met the cap; the others were not sent at all.
-    expect(emu.requests.filter((r) => r.fault === 'daily-cap')).toHaveLength(1);
-    expect(emu.submissions()).toBe(3);
+    expect(ctx.emu.requests.filter((r) => r.fault === 'daily-cap')).toHaveLength(1);
+    expect(ctx.emu.submissions()).toBe(3);
 
     await new Promise((r) => setTimeout(r, 4200));
     const tomorrow = await run();
     expect(tomorrow.code).toBe(0);
     expect(jsonLines(tomorrow.stdout).filter((l) => l.status === 'skipped')).toHaveLength(3);
-    expect(emu.submissions()).toBe(6);
+    expect(ctx.emu.submissions()).toBe(6);
   });
 
   it('--concurrency counts the tasks the provider is working on, not results being written', async () => {
     await images(10);
-    emu.set({ processingMsRange: [150, 700] });
+    ctx.emu.set({ processingMsRange: [150, 700] });
     const result = await run('--concurrency', '3');
     expect(result.code, result.stderr).toBe(0);
     expect(jsonLines(result.stdout).filter((l) => l.status === 'succeeded')).toHaveLength(10);
     // At every submit, how many tasks the provider was still working on (it included).
-    const tasks = emu.tasks;
+    const tasks = ctx.emu.tasks;
     for (const t of tasks) {
       const busy = tasks.filter(
         (o) => o.createdAt <= t.createdAt && t.createdAt < o.createdAt + o.processingMs,

@@ -13,14 +13,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { expect, it } from 'vitest';
 import { createRng } from '../../fixtures/emulator/util.js';
-import { type CliRun, type Emulator, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { type CliRun, emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 300 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 300 });
 
 const SEED = Number(process.env.CHAOS_SEED ?? 11);
 const PAIRS = 8;
@@ -41,16 +36,16 @@ async function noise(path: string, seed: number, green: boolean, width: number, 
 }
 
 async function inputs(): Promise<string[]> {
-  await mkdir(join(dir, 'in'));
+  await mkdir(join(ctx.dir, 'in'));
   const names: string[] = [];
   // Look-alike pairs of one size (burst shots), then distinct images of one other size.
   for (let i = 0; i < PAIRS; i++) {
-    await noise(join(dir, 'in', `pair${i}-r.png`), 1000 + i, false, 88, 64);
-    await noise(join(dir, 'in', `pair${i}-g.png`), 1000 + i, true, 88, 64);
+    await noise(join(ctx.dir, 'in', `pair${i}-r.png`), 1000 + i, false, 88, 64);
+    await noise(join(ctx.dir, 'in', `pair${i}-g.png`), 1000 + i, true, 88, 64);
     names.push(`pair${i}-r`, `pair${i}-g`);
   }
   for (let i = 0; i < DISTINCT; i++) {
-    await noise(join(dir, 'in', `solo${i}.png`), 2000 + i, i % 2 === 1, 75, 57);
+    await noise(join(ctx.dir, 'in', `solo${i}.png`), 2000 + i, i % 2 === 1, 75, 57);
     names.push(`solo${i}`);
   }
   return names;
@@ -86,8 +81,8 @@ const ARGS = [
 /** Runs the command; kills it with SIGKILL after `killAfterMs` when given. */
 function launch(config: string, killAfterMs?: number): Promise<CliRun> {
   return runCli([...ARGS, '--concurrency', '4'], {
-    cwd: dir,
-    env: { ...emulatorEnv(emu), UPSCALE_CONFIG_DIR: join(dir, config) },
+    cwd: ctx.dir,
+    env: { ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, config) },
     onSpawn: (child) => {
       if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     },
@@ -98,7 +93,7 @@ it(`seed ${SEED}: faults, kill -9 and a concurrent copy never pay twice or mix r
   const names = await inputs();
   const random = createRng(SEED);
   const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
-  emu.set({
+  ctx.emu.set({
     seed: SEED,
     faultRate: 0.12,
     faultKinds: [
@@ -126,7 +121,7 @@ it(`seed ${SEED}: faults, kill -9 and a concurrent copy never pay twice or mix r
   });
 
   // Besides the random faults, the first submits lose their answers after creating their tasks.
-  emu.script('submit', [
+  ctx.emu.script('submit', [
     'create-then-500',
     { delayMs: 1 },
     'create-then-not-json',
@@ -144,55 +139,57 @@ it(`seed ${SEED}: faults, kill -9 and a concurrent copy never pay twice or mix r
   const round2 = await Promise.all([launch('cfg-a', between(300, 3000)), launch('cfg-b')]);
   const killed = [...round1, ...round2].filter((r) => r.signal === 'SIGKILL').length;
   const faults =
-    emu.requests.filter((r) => r.fault !== null).length + emu.cdnRequests.filter((r) => r.fault).length;
-  const lostAnswers = emu.requests.filter((r) => /create|hang/.test(String(r.fault))).length;
+    ctx.emu.requests.filter((r) => r.fault !== null).length +
+    ctx.emu.cdnRequests.filter((r) => r.fault).length;
+  const lostAnswers = ctx.emu.requests.filter((r) => /create|hang/.test(String(r.fault))).length;
   expect(killed).toBeGreaterThanOrEqual(1);
   expect(faults).toBeGreaterThan(0);
 
   // The final run: the services behave, the user runs the same command once more.
-  emu.set({ faultRate: 0, failRate: 0, cancelRate: 0, emptyCompletionRate: 0 });
+  ctx.emu.set({ faultRate: 0, failRate: 0, cancelRate: 0, emptyCompletionRate: 0 });
   const final = await launch('cfg-a');
   const failedLines = jsonLines(final.stdout).filter((l) => l.status === 'failed');
   expect(failedLines).toEqual([]);
   expect(final.code).toBe(0);
 
   // One task per input, plus only those the provider failed or cancelled itself.
-  const providerFailed = emu.tasks.filter((t) => /FAILED|CANCELED|ERROR/.test(String(t.status))).length;
-  expect(emu.submissions()).toBe(names.length + providerFailed);
+  const providerFailed = ctx.emu.tasks.filter((t) => /FAILED|CANCELED|ERROR/.test(String(t.status))).length;
+  expect(ctx.emu.submissions()).toBe(names.length + providerFailed);
   console.log(
-    `chaos seed ${SEED}: ${killed} runs killed, ${faults} faults (${lostAnswers} lost submit answers), ${providerFailed} tasks failed by the provider, ${emu.submissions()} tasks for ${names.length} inputs`,
+    `chaos seed ${SEED}: ${killed} runs killed, ${faults} faults (${lostAnswers} lost submit answers), ${providerFailed} tasks failed by the provider, ${ctx.emu.submissions()} tasks for ${names.length} inputs`,
   );
 
   // Every output is its own input's result: closer to it than to anything else, by a margin.
-  const outputs = (await readdir(join(dir, 'out'))).filter((n) => !n.startsWith('.')).sort();
+  const outputs = (await readdir(join(ctx.dir, 'out'))).filter((n) => !n.startsWith('.')).sort();
   expect(outputs).toEqual(names.map((n) => `${n}@2x.png`).sort());
   for (const name of names) {
-    const output = join(dir, 'out', `${name}@2x.png`);
-    const own = await difference(output, join(dir, 'in', `${name}.png`));
+    const output = join(ctx.dir, 'out', `${name}@2x.png`);
+    const own = await difference(output, join(ctx.dir, 'in', `${name}.png`));
     expect(own, name).toBeLessThan(6);
     if (name.startsWith('pair')) {
       const twin = name.endsWith('-r') ? name.replace(/-r$/, '-g') : name.replace(/-g$/, '-r');
-      expect(await difference(output, join(dir, 'in', `${twin}.png`)), `${name} vs ${twin}`).toBeGreaterThan(
-        own + 10,
-      );
+      expect(
+        await difference(output, join(ctx.dir, 'in', `${twin}.png`)),
+        `${name} vs ${twin}`,
+      ).toBeGreaterThan(own + 10);
     }
   }
 
   // Nothing half-written, no claim, no ledger left anywhere.
-  const leftovers = (await allPaths(dir)).filter(
+  const leftovers = (await allPaths(ctx.dir)).filter(
     (p) => /\.(part|tmp|lock)$/.test(p) || /(^|\/)\.upscale\/[^/]+\.json$/.test(p),
   );
   expect(leftovers).toEqual([]);
 
   // Nothing pending for either config folder, and resume has nothing to write.
   for (const config of ['cfg-a', 'cfg-b']) {
-    const env = { ...emulatorEnv(emu), UPSCALE_CONFIG_DIR: join(dir, config) };
-    const status = await runCli(['status', '--json'], { cwd: dir, env });
+    const env = { ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, config) };
+    const status = await runCli(['status', '--json'], { cwd: ctx.dir, env });
     expect(status.stdout).toBe('');
-    const before = emu.submissions();
-    const resume = await runCli(['resume', '--json'], { cwd: dir, env });
+    const before = ctx.emu.submissions();
+    const resume = await runCli(['resume', '--json'], { cwd: ctx.dir, env });
     expect(resume.code).toBe(0);
     expect(resume.stdout).toBe('');
-    expect(emu.submissions()).toBe(before);
+    expect(ctx.emu.submissions()).toBe(before);
   }
 }, 180_000);

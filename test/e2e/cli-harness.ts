@@ -114,14 +114,11 @@ type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
 
 /**
  * One emulator for a test file, reset before each test to `options` (faults off), and a fresh
- * temp folder per test; `bind` hands both to the file's own variables.
+ * temp folder per test: `ctx.emu` and `ctx.dir` always name the current test's.
  */
-export function useEmulator(
-  options: EmulatorOptions,
-  bind: (emu: Emulator, dir: string) => void,
-  prefix?: string,
-): void {
+export function useEmulator(options: EmulatorOptions, prefix?: string): EmulatorContext {
   let emu: Emulator | undefined;
+  let dir: string | undefined;
   beforeAll(async () => {
     emu = await startEmulator(options);
   });
@@ -132,6 +129,19 @@ export function useEmulator(
     // reset() keeps options: every knob the last test turned goes back to how it started.
     emu!.reset();
     emu!.restoreOptions();
-    bind(emu!, await tempDir(prefix));
+    dir = await tempDir(prefix);
   });
+  return {
+    get emu() {
+      return emu!;
+    },
+    get dir() {
+      return dir!;
+    },
+  };
+}
+
+export interface EmulatorContext {
+  readonly emu: Emulator;
+  readonly dir: string;
 }

@@ -6,29 +6,24 @@ import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 100 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 100 });
 
-const env = () => emulatorEnv(emu);
+const env = () => emulatorEnv(ctx.emu);
 const upscale = (...extra: string[]) =>
-  runCli(['photo.jpg', '--json', '--poll-interval', '30', ...extra], { cwd: dir, env: env() });
+  runCli(['photo.jpg', '--json', '--poll-interval', '30', ...extra], { cwd: ctx.dir, env: env() });
 
 async function outputs(): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.startsWith('photo@'));
+  return (await readdir(ctx.dir)).filter((f) => f.startsWith('photo@'));
 }
 async function leftovers(): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith('.part') || f.startsWith('.photo'));
+  return (await readdir(ctx.dir)).filter((f) => f.endsWith('.part') || f.startsWith('.photo'));
 }
-const requestsTo = (route: string) => emu.requests.filter((r) => r.route === route);
+const requestsTo = (route: string) => ctx.emu.requests.filter((r) => r.route === route);
 
 beforeEach(async () => {
-  await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+  await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
 });
 
 async function expectOneGoodOutput(run: { code: number | null; stdout: string }) {
@@ -36,13 +31,13 @@ async function expectOneGoodOutput(run: { code: number | null; stdout: string })
   expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', width: 640, height: 480 });
   expect(await outputs()).toEqual(['photo@2x.png']);
   expect(await leftovers()).toEqual([]);
-  expect(emu.submissions()).toBe(1);
-  expect(emu.keyLeaks).toEqual([]);
+  expect(ctx.emu.submissions()).toBe(1);
+  expect(ctx.emu.keyLeaks).toEqual([]);
 }
 
 describe('transient faults are retried without paying twice', () => {
   it('a 429 storm with Retry-After', async () => {
-    emu.script('submit', [
+    ctx.emu.script('submit', [
       { status: 429, retryAfter: '1' },
       { status: 429, retryAfter: '0' },
       { status: 429, retryAfter: '1' },
@@ -53,49 +48,49 @@ describe('transient faults are retried without paying twice', () => {
   });
 
   it('429s without Retry-After (backoff with jitter)', async () => {
-    emu.script('submit', [429, 429]);
-    emu.script('status', [429]);
+    ctx.emu.script('submit', [429, 429]);
+    ctx.emu.script('status', [429]);
     await expectOneGoodOutput(await upscale());
   });
 
   it('a 503 burst on submit and on status, and an HTML 502 page on status', async () => {
-    emu.script('submit', [503, 503]);
-    emu.script('status', [503, 'html502', 503]);
+    ctx.emu.script('submit', [503, 503]);
+    ctx.emu.script('status', [503, 'html502', 503]);
     await expectOneGoodOutput(await upscale());
   });
 
   it('connection resets on status polls', async () => {
-    emu.script('status', ['reset', 'reset']);
+    ctx.emu.script('status', ['reset', 'reset']);
     await expectOneGoodOutput(await upscale());
   });
 
   it.each([['reset-mid'], ['truncate'], ['html200'], [{ status: 502 }]])(
     'a broken download (%o) is retried',
     async (fault) => {
-      emu.script('download', [fault]);
+      ctx.emu.script('download', [fault]);
       await expectOneGoodOutput(await upscale());
-      expect(emu.cdnRequests.filter((r) => r.route === 'download').length).toBeGreaterThanOrEqual(2);
+      expect(ctx.emu.cdnRequests.filter((r) => r.route === 'download').length).toBeGreaterThanOrEqual(2);
     },
   );
 });
 
 describe('submits that may have reached the server', () => {
   it('a reset before the task was created: the list shows no unknown task, so it is sent again', async () => {
-    emu.script('submit', ['reset']);
+    ctx.emu.script('submit', ['reset']);
     const run = await upscale();
     await expectOneGoodOutput(run);
     expect(requestsTo('list').length).toBeGreaterThanOrEqual(1);
   });
 
   it('a reset after the task was created: the task is found in the list, not created twice', async () => {
-    emu.script('submit', ['reset-after-create']);
+    ctx.emu.script('submit', ['reset-after-create']);
     const run = await upscale();
     await expectOneGoodOutput(run);
     expect(requestsTo('submit')).toHaveLength(1);
   });
 
   it('a slow server trips the per-request timeout; the submit is recovered, not duplicated', async () => {
-    emu.script('submit', [{ delayMs: 2500 }]);
+    ctx.emu.script('submit', [{ delayMs: 2500 }]);
     const run = await upscale('--request-timeout', '1');
     await expectOneGoodOutput(run);
   });
@@ -103,7 +98,7 @@ describe('submits that may have reached the server', () => {
   it.each([['html502'], ['not-json'], ['wrong-shape'], [500]])(
     'a submit answered %o without a task: the list shows none, so it is sent once more',
     async (fault) => {
-      emu.script('submit', [fault]);
+      ctx.emu.script('submit', [fault]);
       const run = await upscale();
       await expectOneGoodOutput(run);
       expect(requestsTo('submit')).toHaveLength(2);
@@ -114,20 +109,20 @@ describe('submits that may have reached the server', () => {
   it.each([['create-then-500'], ['create-then-html502'], ['create-then-not-json']])(
     'a submit answered %s after creating the task: the task is found in the list, not paid twice',
     async (fault) => {
-      emu.script('submit', [fault]);
+      ctx.emu.script('submit', [fault]);
       const run = await upscale();
       await expectOneGoodOutput(run);
       expect(requestsTo('submit')).toHaveLength(1);
       expect(run.stderr.split('\n').filter((l) => /\bat\s.+:\d+:\d+/.test(l))).toEqual([]);
       // The search of the list (and the candidate's status) are counted to the input too.
-      expect(jsonLines(run.stdout)[0]!.requests).toBe(emu.requests.length);
+      expect(jsonLines(run.stdout)[0]!.requests).toBe(ctx.emu.requests.length);
     },
   );
 });
 
 describe('nothing is lost', () => {
   it('a download that keeps failing fails the input; the next run collects the same task', async () => {
-    emu.script(
+    ctx.emu.script(
       'download',
       Array.from({ length: 8 }, () => 'truncate'),
     );
@@ -140,7 +135,7 @@ describe('nothing is lost', () => {
   });
 
   it('a task that outlives --timeout is collected by a later run', async () => {
-    emu.script('outcome', [{ processingMs: 2500 }]);
+    ctx.emu.script('outcome', [{ processingMs: 2500 }]);
     const first = await upscale('--timeout', '0.5');
     expect(first.code).toBe(1);
     const [line] = jsonLines(first.stdout);
@@ -154,19 +149,19 @@ describe('nothing is lost', () => {
     for (let i = 0; i < 8; i++) {
       await sharp({ create: { width: 24 + i, height: 24, channels: 3, background: `#${i}${9 - i}${i}` } })
         .png()
-        .toFile(join(dir, `f${i}.png`));
+        .toFile(join(ctx.dir, `f${i}.png`));
     }
-    emu.set({ faultRate: 0.3, seed: 7 });
+    ctx.emu.set({ faultRate: 0.3, seed: 7 });
     const run = await runCli(['.', '--json', '--poll-interval', '30', '-o', 'out', '--concurrency', '4'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
-    emu.set({ faultRate: 0 });
+    ctx.emu.set({ faultRate: 0 });
     const lines = jsonLines(run.stdout);
     const inputs = lines.filter((l) => /^f\d\.png$/.test(String(l.input)));
     expect(inputs.map((l) => l.status)).toEqual(Array(8).fill('succeeded'));
-    expect(emu.submissions()).toBe(9); // the 8 PNGs and photo.jpg
+    expect(ctx.emu.submissions()).toBe(9); // the 8 PNGs and photo.jpg
     expect(run.code).toBe(0);
-    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect((await readdir(join(ctx.dir, 'out'))).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 });

@@ -6,17 +6,12 @@ import { copyFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'no
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 50 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 50 });
 
-const env = () => emulatorEnv(emu);
-const photo = (name: string) => copyFile(join(IMAGES, 'photo.jpg'), join(dir, name));
+const env = () => emulatorEnv(ctx.emu);
+const photo = (name: string) => copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, name));
 
 function crc32(bytes: Buffer): number {
   let c = ~0;
@@ -51,34 +46,37 @@ function bombPng(): Buffer {
 describe('hostile input', () => {
   it('handles names with spaces and unicode', async () => {
     await photo('my photo ü.jpg');
-    const run = await runCli(['my photo ü.jpg', '--json', '--poll-interval', '20'], { cwd: dir, env: env() });
+    const run = await runCli(['my photo ü.jpg', '--json', '--poll-interval', '20'], {
+      cwd: ctx.dir,
+      env: env(),
+    });
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'my photo ü@2x.png' });
   });
 
   it('takes a name with a leading dash after -- or as ./-name, and explains it otherwise', async () => {
     await photo('-dash.jpg');
-    const plain = await runCli(['-dash.jpg'], { cwd: dir, env: env() });
+    const plain = await runCli(['-dash.jpg'], { cwd: ctx.dir, env: env() });
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain('./-dash.jpg');
-    expect(emu.requests).toEqual([]);
-    const dashed = await runCli(['--poll-interval', '20', '--', '-dash.jpg'], { cwd: dir, env: env() });
+    expect(ctx.emu.requests).toEqual([]);
+    const dashed = await runCli(['--poll-interval', '20', '--', '-dash.jpg'], { cwd: ctx.dir, env: env() });
     expect(dashed.code).toBe(0);
-    expect(await readdir(dir)).toContain('-dash@2x.png');
+    expect(await readdir(ctx.dir)).toContain('-dash@2x.png');
   });
 
   it('refuses bad files one line each, keeps going, and exits 1 for the batch', async () => {
-    await mkdir(join(dir, 'in'));
-    await copyFile(join(IMAGES, 'small.png'), join(dir, 'in/good.png'));
+    await mkdir(join(ctx.dir, 'in'));
+    await copyFile(join(IMAGES, 'small.png'), join(ctx.dir, 'in/good.png'));
     await writeFile(
-      join(dir, 'in/truncated.jpg'),
+      join(ctx.dir, 'in/truncated.jpg'),
       (await readFile(join(IMAGES, 'photo.jpg'))).subarray(0, 3000),
     );
-    await writeFile(join(dir, 'in/zero.png'), '');
-    await writeFile(join(dir, 'in/fake.png'), '<html>not a png</html>');
-    await writeFile(join(dir, 'in/bomb.png'), bombPng());
+    await writeFile(join(ctx.dir, 'in/zero.png'), '');
+    await writeFile(join(ctx.dir, 'in/fake.png'), '<html>not a png</html>');
+    await writeFile(join(ctx.dir, 'in/bomb.png'), bombPng());
     const run = await runCli(['in', '--json', '--poll-interval', '20', '-o', 'out'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(1);
@@ -99,96 +97,96 @@ describe('hostile input', () => {
         run.stderr.split('\n').filter((l) => l.includes('failed:') && l.includes(`in/${name}`)),
       ).toHaveLength(1);
     }
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('refuses the whole run with exit 2 when every input fails its pre-check', async () => {
-    await writeFile(join(dir, 'zero.png'), '');
-    await writeFile(join(dir, 'bomb.png'), bombPng());
-    const run = await runCli(['zero.png', 'bomb.png', 'missing.jpg'], { cwd: dir, env: env() });
+    await writeFile(join(ctx.dir, 'zero.png'), '');
+    await writeFile(join(ctx.dir, 'bomb.png'), bombPng());
+    const run = await runCli(['zero.png', 'bomb.png', 'missing.jpg'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('missing.jpg does not exist');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it('cuts a symlink loop when walking with --recursive', async () => {
-    await mkdir(join(dir, 'loop'));
-    await copyFile(join(IMAGES, 'small.png'), join(dir, 'loop/a.png'));
-    await symlink('..', join(dir, 'loop/up'));
-    await symlink('.', join(dir, 'loop/self'));
-    const run = await runCli(['loop', '--recursive', '--dry-run', '--json'], { cwd: dir, env: env() });
+    await mkdir(join(ctx.dir, 'loop'));
+    await copyFile(join(IMAGES, 'small.png'), join(ctx.dir, 'loop/a.png'));
+    await symlink('..', join(ctx.dir, 'loop/up'));
+    await symlink('.', join(ctx.dir, 'loop/self'));
+    const run = await runCli(['loop', '--recursive', '--dry-run', '--json'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout).map((l) => l.input)).toEqual(['loop/a.png']);
   });
 
   it('exits 2 when the output folder cannot be a folder', async () => {
     await photo('p.jpg');
-    await writeFile(join(dir, 'file'), 'x');
-    const run = await runCli(['p.jpg', '-o', 'file/sub'], { cwd: dir, env: env() });
+    await writeFile(join(ctx.dir, 'file'), 'x');
+    const run = await runCli(['p.jpg', '-o', 'file/sub'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/-o file\/sub: cannot write into file\/sub \(E[A-Z]+\)/);
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it('refuses a task id with path characters', async () => {
-    const run = await runCli(['status', '../../etc/passwd'], { cwd: dir, env: env() });
+    const run = await runCli(['status', '../../etc/passwd'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('is not a task id');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
 describe('an unusable config folder', () => {
   it('a journal that cannot be written is a warning: the image is still upscaled', async () => {
     await photo('p.jpg');
-    const cfg = join(dir, 'cfg');
+    const cfg = join(ctx.dir, 'cfg');
     await mkdir(cfg);
     await writeFile(join(cfg, 'journal'), 'a file where the journal folder should be');
     const run = await runCli(['p.jpg', '--poll-interval', '20'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: { ...env(), UPSCALE_CONFIG_DIR: cfg },
     });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: cannot write the journal/);
-    expect(await readdir(dir)).toContain('p@2x.png');
+    expect(await readdir(ctx.dir)).toContain('p@2x.png');
   });
 
   it('a config that cannot be read stops the run before sending, with a hint', async () => {
     await photo('p.jpg');
-    await writeFile(join(dir, 'cfg'), 'x');
+    await writeFile(join(ctx.dir, 'cfg'), 'x');
     const run = await runCli(['p.jpg'], {
-      cwd: dir,
-      env: { ...env(), UPSCALE_CONFIG_DIR: join(dir, 'cfg/sub') },
+      cwd: ctx.dir,
+      env: { ...env(), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg/sub') },
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cannot read the stored configuration');
     expect(run.stderr).toContain('UPSCALE_CONFIG_DIR');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
 describe('secrets', () => {
   it('never shows the key in --verbose logs, errors, JSON lines or the ledger', async () => {
     await photo('p.jpg');
-    emu.set({ processingMs: 3000 });
+    ctx.emu.set({ processingMs: 3000 });
     const killed = await runCli(
       ['p.jpg', '--verbose', '--json', '--timeout', '0.3', '--poll-interval', '50'],
-      { cwd: dir, env: env() },
+      { cwd: ctx.dir, env: env() },
     );
-    emu.set({ processingMs: 50 });
+    ctx.emu.set({ processingMs: 50 });
     expect(killed.code).toBe(1);
     expect(killed.stderr).toContain('POST');
-    const journal = join(dir, '.upscale-config', 'journal');
-    const ledger = join(dir, '.upscale');
+    const journal = join(ctx.dir, '.upscale-config', 'journal');
+    const ledger = join(ctx.dir, '.upscale');
     const files = [
       ...(await readdir(journal)).map((f) => join(journal, f)),
       ...(await readdir(ledger)).map((f) => join(ledger, f)),
     ];
     expect(files.some((f) => f.endsWith('.json'))).toBe(true);
     const all = [killed.stdout, killed.stderr, ...(await Promise.all(files.map((f) => readFile(f, 'utf8'))))];
-    for (const text of all) expect(text).not.toContain(emu.keys.freepik);
+    for (const text of all) expect(text).not.toContain(ctx.emu.keys.freepik);
     const wrong = await runCli(['p.jpg', '--verbose', '--api-key', 'sekrit-wrong-key'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(wrong.code).toBe(1);
@@ -197,34 +195,36 @@ describe('secrets', () => {
 
   it('does not follow a redirect from the API to another host', async () => {
     await photo('p.jpg');
-    emu.script('status', [{ status: 302, headers: { location: `${emu.cdnUrl}/files/elsewhere.png` } }]);
-    emu.script(
+    ctx.emu.script('status', [
+      { status: 302, headers: { location: `${ctx.emu.cdnUrl}/files/elsewhere.png` } },
+    ]);
+    ctx.emu.script(
       'status',
-      Array.from({ length: 10 }, () => ({ status: 302, headers: { location: `${emu.cdnUrl}/x` } })),
+      Array.from({ length: 10 }, () => ({ status: 302, headers: { location: `${ctx.emu.cdnUrl}/x` } })),
     );
-    const run = await runCli(['p.jpg', '--json', '--poll-interval', '20'], { cwd: dir, env: env() });
+    const run = await runCli(['p.jpg', '--json', '--poll-interval', '20'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(1);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'HTTP' } });
-    expect(emu.cdnRequests.filter((r) => !r.internal)).toEqual([]);
-    expect(emu.keyLeaks).toEqual([]);
+    expect(ctx.emu.cdnRequests.filter((r) => !r.internal)).toEqual([]);
+    expect(ctx.emu.keyLeaks).toEqual([]);
   });
 
   it('stores the config file with mode 0600 and never prints a stored key', async () => {
-    const cfg = join(dir, 'cfg');
+    const cfg = join(ctx.dir, 'cfg');
     const set = await runCli(['config', 'set', 'freepik.apiKey', 'stored-key-123456'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: { UPSCALE_CONFIG_DIR: cfg },
     });
     expect(set.code).toBe(0);
     const path = (
-      await runCli(['config', 'path'], { cwd: dir, env: { UPSCALE_CONFIG_DIR: cfg } })
+      await runCli(['config', 'path'], { cwd: ctx.dir, env: { UPSCALE_CONFIG_DIR: cfg } })
     ).stdout.trim();
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const get = await runCli(['config', 'get', 'freepik.apiKey'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: { UPSCALE_CONFIG_DIR: cfg },
     });
-    const list = await runCli(['config', 'list'], { cwd: dir, env: { UPSCALE_CONFIG_DIR: cfg } });
+    const list = await runCli(['config', 'list'], { cwd: ctx.dir, env: { UPSCALE_CONFIG_DIR: cfg } });
     expect(get.stdout + list.stdout).not.toContain('stored-key-123456');
     expect(get.stdout).toContain('hidden');
   });

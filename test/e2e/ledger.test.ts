@@ -6,21 +6,19 @@ import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 100 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 100 });
 
-const env = (extra: Record<string, string> = {}) => ({ ...emulatorEnv(emu), ...extra });
+const env = (extra: Record<string, string> = {}) => ({ ...emulatorEnv(ctx.emu), ...extra });
 const COMMANDS = new Set(['status', 'resume', 'forget', 'download']);
 /** The CLI in the test folder; the main command polls quickly. */
 const cli = (args: string[], extra: Record<string, string> = {}) =>
-  runCli(COMMANDS.has(args[0]!) ? args : [...args, '--poll-interval', '30'], { cwd: dir, env: env(extra) });
-const requestsTo = (route: string) => emu.requests.filter((r) => r.route === route);
+  runCli(COMMANDS.has(args[0]!) ? args : [...args, '--poll-interval', '30'], {
+    cwd: ctx.dir,
+    env: env(extra),
+  });
+const requestsTo = (route: string) => ctx.emu.requests.filter((r) => r.route === route);
 
 /** Every file and folder below `root`, relative, hidden ones included. */
 async function everything(root: string): Promise<string[]> {
@@ -65,8 +63,8 @@ async function distance(output: string, input: string): Promise<number> {
 
 describe('1, 8: a submit whose answer was lost is never paid twice, and never blocks for good', () => {
   it('without a task list (Comfy): reported uncertain, kept, listed, not re-sent until told', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script('submit', ['create-then-500']);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('submit', ['create-then-500']);
     const first = await cli(['photo.jpg', '-p', 'comfy', '--json']);
     expect(first.code).toBe(1);
     expect(jsonLines(first.stdout)[0]).toMatchObject({
@@ -75,12 +73,12 @@ describe('1, 8: a submit whose answer was lost is never paid twice, and never bl
     });
     expect(first.stderr).toMatch(/sent at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC may have created a task/);
     expect(first.stderr).toMatch(/may pay twice/);
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
 
     const again = await cli(['photo.jpg', '-p', 'comfy', '--json']);
     expect(again.code).toBe(1);
     expect(jsonLines(again.stdout)[0]).toMatchObject({ error: { code: 'SUBMIT_UNCERTAIN' } });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
 
     const status = await cli(['status', '--json']);
     const [pending] = jsonLines(status.stdout);
@@ -90,14 +88,14 @@ describe('1, 8: a submit whose answer was lost is never paid twice, and never bl
 
     const forced = await cli(['photo.jpg', '-p', 'comfy', '--json', '--resubmit-uncertain']);
     expect(forced.code).toBe(0);
-    expect(emu.submissions()).toBe(2);
+    expect(ctx.emu.submissions()).toBe(2);
     expect(jsonLines((await cli(['status', '--json'])).stdout)).toEqual([]);
   });
 
   it('upscale forget <input> drops an uncertain entry; the next run submits anew', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script('submit', ['create-then-html502']);
-    const url = emu.addStatic('p.jpg', await readFile(join(IMAGES, 'photo.jpg')));
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('submit', ['create-then-html502']);
+    const url = ctx.emu.addStatic('p.jpg', await readFile(join(IMAGES, 'photo.jpg')));
     const first = await cli([url, '-p', 'novita', '--json']);
     expect(jsonLines(first.stdout)[0]).toMatchObject({ error: { code: 'SUBMIT_UNCERTAIN' } });
     const forget = await cli(['forget', url]);
@@ -106,24 +104,24 @@ describe('1, 8: a submit whose answer was lost is never paid twice, and never bl
     expect(jsonLines((await cli(['status', '--json'])).stdout)).toEqual([]);
     const next = await cli([url, '-p', 'novita', '--json']);
     expect(next.code).toBe(0);
-    expect(emu.submissions()).toBe(2);
+    expect(ctx.emu.submissions()).toBe(2);
   });
 
   it('a lost answer after the task was created, on a paginated list: found on a later page', async () => {
-    emu.set({ listPageSize: 2 });
-    for (let i = 0; i < 5; i++) await noise(join(dir, `in/n${i}.png`), i + 1);
+    ctx.emu.set({ listPageSize: 2 });
+    for (let i = 0; i < 5; i++) await noise(join(ctx.dir, `in/n${i}.png`), i + 1);
     // The fifth submit loses its answer: by then the list has three pages.
-    emu.script('submit', [...Array.from({ length: 4 }, () => ({ delayMs: 1 })), 'create-then-not-json']);
+    ctx.emu.script('submit', [...Array.from({ length: 4 }, () => ({ delayMs: 1 })), 'create-then-not-json']);
     const run = await cli(['in', '-o', 'out', '--json', '--concurrency', '1']);
     expect(run.code).toBe(0);
-    expect(emu.submissions()).toBe(5);
+    expect(ctx.emu.submissions()).toBe(5);
     expect(requestsTo('list').some((r) => (r.query as Record<string, string>).page === '2')).toBe(true);
   });
 });
 
 describe('2: two runs at once pay once', () => {
   async function twelve(): Promise<void> {
-    for (let i = 0; i < 12; i++) await noise(join(dir, `in/p${i}.png`), 100 + i);
+    for (let i = 0; i < 12; i++) await noise(join(ctx.dir, `in/p${i}.png`), 100 + i);
   }
 
   it.each([
@@ -131,18 +129,18 @@ describe('2: two runs at once pay once', () => {
     ['different config folders', true],
   ])('two copies of the same command, %s: one task per input, no -2 files', async (_what, separate) => {
     await twelve();
-    emu.set({ processingMs: 400 });
+    ctx.emu.set({ processingMs: 400 });
     const args = ['in', '-o', 'out', '--json', '--concurrency', '4', '--poll-interval', '30'];
     const configs = separate
-      ? [join(dir, 'cfg-a'), join(dir, 'cfg-b')]
-      : [join(dir, 'cfg'), join(dir, 'cfg')];
+      ? [join(ctx.dir, 'cfg-a'), join(ctx.dir, 'cfg-b')]
+      : [join(ctx.dir, 'cfg'), join(ctx.dir, 'cfg')];
     const runs = await Promise.all(
-      configs.map((cfg) => runCli(args, { cwd: dir, env: env({ UPSCALE_CONFIG_DIR: cfg }) })),
+      configs.map((cfg) => runCli(args, { cwd: ctx.dir, env: env({ UPSCALE_CONFIG_DIR: cfg }) })),
     );
     for (const run of runs) expect(run.stderr.split('\n').filter((l) => /error|failed:/.test(l))).toEqual([]);
     for (const run of runs) expect(run.code).toBe(0);
-    expect(emu.submissions()).toBe(12);
-    const out = await everything(join(dir, 'out'));
+    expect(ctx.emu.submissions()).toBe(12);
+    const out = await everything(join(ctx.dir, 'out'));
     expect(out.filter((n) => /-\d+\.png$/.test(n))).toEqual([]);
     expect(out.filter((n) => n.endsWith('.png'))).toHaveLength(12);
     expect(stray(out)).toEqual([]);
@@ -152,15 +150,15 @@ describe('2: two runs at once pay once', () => {
 
 describe('2b: two --overwrite runs at once redo each output once', () => {
   it('the second copy finds the output its twin just wrote', async () => {
-    for (let i = 0; i < 6; i++) await noise(join(dir, `in/q${i}.png`), 300 + i);
+    for (let i = 0; i < 6; i++) await noise(join(ctx.dir, `in/q${i}.png`), 300 + i);
     const args = ['in', '-o', 'out', '--json', '--concurrency', '3', '--poll-interval', '30'];
-    expect((await runCli(args, { cwd: dir, env: env() })).code).toBe(0);
-    expect(emu.submissions()).toBe(6);
-    emu.set({ processingMs: 400 });
+    expect((await runCli(args, { cwd: ctx.dir, env: env() })).code).toBe(0);
+    expect(ctx.emu.submissions()).toBe(6);
+    ctx.emu.set({ processingMs: 400 });
     const again = [...args, '--overwrite'];
-    const runs = await Promise.all([0, 1].map(() => runCli(again, { cwd: dir, env: env() })));
+    const runs = await Promise.all([0, 1].map(() => runCli(again, { cwd: ctx.dir, env: env() })));
     for (const run of runs) expect(run.code).toBe(0);
-    expect(emu.submissions()).toBe(12);
+    expect(ctx.emu.submissions()).toBe(12);
   });
 });
 
@@ -168,19 +166,19 @@ describe('3: recovery never gives an input another input’s result', () => {
   it('same-size images that look alike in grey, all answers lost: each gets its own result', async () => {
     // Pairs with the same grey layout and other colours, and the same size: a grey thumbnail cannot tell them apart.
     for (let i = 0; i < 3; i++) {
-      await noise(join(dir, `in/r${i}.png`), i + 1, 0);
-      await noise(join(dir, `in/g${i}.png`), i + 1, 1);
+      await noise(join(ctx.dir, `in/r${i}.png`), i + 1, 0);
+      await noise(join(ctx.dir, `in/g${i}.png`), i + 1, 1);
     }
-    emu.script(
+    ctx.emu.script(
       'submit',
       Array.from({ length: 6 }, () => 'create-then-500'),
     );
     const run = await cli(['in', '-o', 'out', '--json', '--concurrency', '6']);
-    expect(emu.submissions()).toBe(6);
+    expect(ctx.emu.submissions()).toBe(6);
     const lines = jsonLines(run.stdout);
     for (const line of lines.filter((l) => l.status === 'succeeded')) {
-      const input = join(dir, String(line.input));
-      expect(await distance(join(dir, String(line.output)), input)).toBeLessThan(8);
+      const input = join(ctx.dir, String(line.input));
+      expect(await distance(join(ctx.dir, String(line.output)), input)).toBeLessThan(8);
     }
     // Whatever could not be told apart is reported uncertain, never written from a guess.
     for (const line of lines.filter((l) => l.status !== 'succeeded')) {
@@ -193,22 +191,22 @@ describe('3: recovery never gives an input another input’s result', () => {
 describe('4: a paid result is never deleted', () => {
   it('sides floored to a multiple of 4 are accepted as they are', async () => {
     // Seen live: 758×647 at 4x gave 3024×2576. On a small input the rounding is well over 1 %.
-    emu.set({ outputRounding: 'floor4' });
+    ctx.emu.set({ outputRounding: 'floor4' });
     await sharp({ create: { width: 163, height: 123, channels: 3, background: '#a63' } })
       .jpeg()
-      .toFile(join(dir, 'odd.jpg'));
+      .toFile(join(ctx.dir, 'odd.jpg'));
     const run = await cli(['odd.jpg', '--scale', '4x', '--json']);
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', width: 640, height: 480 });
     expect(jsonLines(run.stdout)[0]).not.toHaveProperty('warnings');
     const again = await cli(['odd.jpg', '--scale', '4x', '--json']);
     expect(jsonLines(again.stdout)[0]).toMatchObject({ status: 'skipped' });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('a result of another scale is kept under the final name, with a warning', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script('outcome', [{ scale: 2 }]);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('outcome', [{ scale: 2 }]);
     const run = await cli(['photo.jpg', '-p', 'freepik-precision-v2', '--scale', '4', '--json']);
     expect(run.code).toBe(0);
     const [line] = jsonLines(run.stdout);
@@ -220,26 +218,26 @@ describe('4: a paid result is never deleted', () => {
     });
     expect(line?.warnings).toEqual([expect.objectContaining({ code: 'SIZE_MISMATCH' })]);
     expect(run.stderr).toMatch(/warning: photo.jpg: the result is 640×480, not the expected 1280×960/);
-    expect((await stat(join(dir, 'photo@precision-v2-4x.png'))).size).toBeGreaterThan(0);
+    expect((await stat(join(ctx.dir, 'photo@precision-v2-4x.png'))).size).toBeGreaterThan(0);
     const again = await cli(['photo.jpg', '-p', 'freepik-precision-v2', '--scale', '4', '--json']);
     expect(jsonLines(again.stdout)[0]).toMatchObject({ status: 'skipped' });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 });
 
 describe('5: an empty completion is asked again, never paid again', () => {
   it('COMPLETED with no image, filled a moment later: collected with one submission', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script('outcome', [{ emptyForMs: 1200 }]);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('outcome', [{ emptyForMs: 1200 }]);
     const run = await cli(['photo.jpg', '-p', 'freepik-precision', '--json']);
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded' });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('never filled within --timeout: EMPTY_RESULT, the task kept; the next run polls it, not submits', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script('outcome', [{ emptyForMs: 4000 }]);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('outcome', [{ emptyForMs: 4000 }]);
     const first = await cli(['photo.jpg', '-p', 'freepik-precision', '--json', '--timeout', '1']);
     expect(first.code).toBe(1);
     const [line] = jsonLines(first.stdout);
@@ -250,12 +248,12 @@ describe('5: an empty completion is asked again, never paid again', () => {
     await new Promise((r) => setTimeout(r, 3200));
     const second = await cli(['photo.jpg', '-p', 'freepik-precision', '--json']);
     expect(second.code).toBe(0);
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('CANCELED is final: the input fails, nothing stays pending', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script('outcome', ['CANCELED']);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('outcome', ['CANCELED']);
     const run = await cli(['photo.jpg', '--json']);
     expect(run.code).toBe(1);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ error: { code: 'TASK_FAILED' } });
@@ -267,27 +265,27 @@ describe('6: --format keep is decided from the content, for the skip check and t
   it('a PNG named .jpg is upscaled once, then skipped', async () => {
     await sharp({ create: { width: 64, height: 48, channels: 3, background: '#29c' } })
       .png()
-      .toFile(join(dir, 'fake.jpg'));
+      .toFile(join(ctx.dir, 'fake.jpg'));
     const first = await cli(['fake.jpg', '--format', 'keep', '--json']);
     expect(first.code).toBe(0);
     expect(jsonLines(first.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'fake@2x.png' });
     const second = await cli(['fake.jpg', '--format', 'keep', '--json']);
     expect(jsonLines(second.stdout)[0]).toMatchObject({ status: 'skipped', output: 'fake@2x.png' });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 });
 
 describe('7: kill -9 leaves nothing behind that the next run does not clean', () => {
   it('killed mid-download: the next run removes the dead run’s temp files and collects the task', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.set({ trickleMs: 100 });
-    emu.script('download', ['trickle']);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.set({ trickleMs: 100 });
+    ctx.emu.script('download', ['trickle']);
     const killed = await runCli(['photo.jpg', '--poll-interval', '30'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
       onSpawn: (child) => {
         const timer = setInterval(async () => {
-          const names = await readdir(dir);
+          const names = await readdir(ctx.dir);
           if (names.some((n) => n.endsWith('.part'))) {
             clearInterval(timer);
             child.kill('SIGKILL');
@@ -296,43 +294,43 @@ describe('7: kill -9 leaves nothing behind that the next run does not clean', ()
       },
     });
     expect(killed.signal).toBe('SIGKILL');
-    expect(stray(await everything(dir))).not.toEqual([]);
+    expect(stray(await everything(ctx.dir))).not.toEqual([]);
     const rerun = await cli(['photo.jpg', '--json']);
     expect(rerun.code).toBe(0);
-    expect(emu.submissions()).toBe(1);
-    expect(stray(await everything(dir))).toEqual([]);
-    expect(pending(await everything(dir))).toEqual([]);
+    expect(ctx.emu.submissions()).toBe(1);
+    expect(stray(await everything(ctx.dir))).toEqual([]);
+    expect(pending(await everything(ctx.dir))).toEqual([]);
     const resume = await cli(['resume', '--json']);
     expect(resume.stdout).toBe('');
-    expect((await readdir(dir)).filter((n) => n.startsWith('photo@'))).toEqual(['photo@2x.png']);
+    expect((await readdir(ctx.dir)).filter((n) => n.startsWith('photo@'))).toEqual(['photo@2x.png']);
   });
 });
 
 describe('9: an output folder that cannot be written is refused before paying', () => {
   it('exit 2, nothing sent', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
     // Writing inside /proc fails even for root (CI may run as root, where permissions do not).
     const run = await cli(['photo.jpg', '-o', '/proc']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/-o \/proc: cannot write into \/proc/);
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it('a file where the ledger folder goes is refused the same way', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    await mkdir(join(dir, 'out'));
-    await writeFile(join(dir, 'out', '.upscale'), 'not a folder');
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    await mkdir(join(ctx.dir, 'out'));
+    await writeFile(join(ctx.dir, 'out', '.upscale'), 'not a folder');
     const run = await cli(['photo.jpg', '-o', 'out']);
     expect(run.code).toBe(2);
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
 describe('10: downloads end, and a broken one says so plainly', () => {
   it('a server that trickles one byte at a time is cut at --timeout; the next run collects', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.set({ trickleMs: 2000 });
-    emu.script('download', ['trickle']);
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.set({ trickleMs: 2000 });
+    ctx.emu.script('download', ['trickle']);
     const started = Date.now();
     const first = await cli(['photo.jpg', '--json', '--timeout', '2']);
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -341,12 +339,12 @@ describe('10: downloads end, and a broken one says so plainly', () => {
     expect(first.stderr).toMatch(/took longer than 2 s/);
     const second = await cli(['photo.jpg', '--json']);
     expect(second.code).toBe(0);
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('a body cut short without Content-Length is retried; when it never arrives whole, kept as .invalid', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.script(
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script(
       'download',
       Array.from({ length: 8 }, () => 'truncate-close'),
     );
@@ -358,32 +356,32 @@ describe('10: downloads end, and a broken one says so plainly', () => {
       /does not decode as an image.*kept as photo@2x\.invalid\.png/,
     );
     expect(first.stderr).not.toMatch(/vips|libpng/);
-    expect(await readdir(dir)).toContain('photo@2x.invalid.png');
+    expect(await readdir(ctx.dir)).toContain('photo@2x.invalid.png');
     const second = await cli(['photo.jpg', '--json']);
     expect(second.code).toBe(0);
     expect(jsonLines(second.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.png' });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   }, 90_000);
 });
 
 describe('a pending task of another recipe on the same output', () => {
   it('is neither collected as this input’s result nor paid again; resume collects it', async () => {
-    await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
-    emu.set({ processingMs: 2500 });
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.set({ processingMs: 2500 });
     const first = await cli(['photo.jpg', '--json', '--timeout', '0.3']);
     expect(jsonLines(first.stdout)[0]).toMatchObject({ error: { code: 'TIMEOUT' } });
-    emu.set({ processingMs: 100 });
+    ctx.emu.set({ processingMs: 100 });
     const other = await cli(['photo.jpg', '--engine', 'sparkle', '--json']);
     expect(other.code).toBe(1);
     expect(jsonLines(other.stdout)[0]).toMatchObject({ error: { code: 'LEDGER_CONFLICT' } });
     expect(other.stderr).toMatch(/upscale resume/);
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
     const resume = await cli(['resume', '--json', '--concurrency', '2']);
     expect(resume.code).toBe(0);
     expect(jsonLines(resume.stdout)[0]).toMatchObject({
       status: 'succeeded',
-      output: join(dir, 'photo@2x.png'),
+      output: join(ctx.dir, 'photo@2x.png'),
     });
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 });

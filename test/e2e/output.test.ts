@@ -8,22 +8,17 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { tagsOf, viewerDistance } from '../image/viewer.js';
-import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 100, outputFormat: 'png' }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 100, outputFormat: 'png' });
 
-const env = () => emulatorEnv(emu);
+const env = () => emulatorEnv(ctx.emu);
 const FAST = ['--poll-interval', '50', '--json'];
-const cli = (args: string[]) => runCli([...args, ...FAST], { cwd: dir, env: env() });
+const cli = (args: string[]) => runCli([...args, ...FAST], { cwd: ctx.dir, env: env() });
 
 beforeEach(async () => {
   for (const name of ['photo.jpg', 'phone-p3.jpg', 'alpha.png', 'wide.png']) {
-    await copyFile(join(IMAGES, name), join(dir, name));
+    await copyFile(join(IMAGES, name), join(ctx.dir, name));
   }
 });
 
@@ -46,13 +41,13 @@ describe('a phone JPEG (orientation 6, GPS, date, camera, Display P3, XMP, IPTC)
     '-p %s: an upscaled JPEG, upright, with the same tags and profile',
     async (provider, flags) => {
       // The providers answer in JPEG, as the real ones do (Novita's default output_format).
-      emu.set({ outputFormat: 'jpeg' });
+      ctx.emu.set({ outputFormat: 'jpeg' });
       const input =
-        provider === 'novita' ? emu.addStatic('phone-p3.jpg', await readFile(PHONE)) : 'phone-p3.jpg';
+        provider === 'novita' ? ctx.emu.addStatic('phone-p3.jpg', await readFile(PHONE)) : 'phone-p3.jpg';
       const run = await cli([input, '-p', provider, ...flags]);
       expect(run.stderr).not.toMatch(/error|failed/);
       expect(run.code).toBe(0);
-      const output = join(dir, String(jsonLines(run.stdout)[0]!.output));
+      const output = join(ctx.dir, String(jsonLines(run.stdout)[0]!.output));
       expect(output).toMatch(/\.jpg$/);
       const input0 = await tagsOf(PHONE);
       const { meta, exif } = await tagsOf(output);
@@ -75,7 +70,7 @@ describe('a phone JPEG (orientation 6, GPS, date, camera, Display P3, XMP, IPTC)
     const kept = await cli(['phone-p3.jpg', '--format', 'keep']);
     expect(jsonLines(kept.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'phone-p3@2x.jpg' });
     const stripped = await cli(['phone-p3.jpg', '--format', 'webp', '--strip-metadata', '--quality', '80']);
-    const output = join(dir, 'phone-p3@2x.webp');
+    const output = join(ctx.dir, 'phone-p3@2x.webp');
     expect(jsonLines(stripped.stdout)[0]).toMatchObject({
       output: 'phone-p3@2x.webp',
       width: 320,
@@ -98,22 +93,22 @@ describe('--format and the names of outputs', () => {
   it('names the output by the asked format; a re-run skips it, another format does not', async () => {
     const first = await cli(['photo.jpg', '--format', 'webp']);
     expect(jsonLines(first.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.webp' });
-    expect((await sharp(join(dir, 'photo@2x.webp')).metadata()).format).toBe('webp');
+    expect((await sharp(join(ctx.dir, 'photo@2x.webp')).metadata()).format).toBe('webp');
     const again = await cli(['photo.jpg', '--format', 'webp']);
     expect(jsonLines(again.stdout)[0]).toMatchObject({ status: 'skipped', output: 'photo@2x.webp' });
     const other = await cli(['photo.jpg', '--format', 'avif']);
     expect(jsonLines(other.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.avif' });
-    expect(emu.submissions()).toBe(2);
+    expect(ctx.emu.submissions()).toBe(2);
   });
 
   it('asks Novita for the format instead of converting, and converts what it cannot encode', async () => {
-    const url = emu.addStatic('shot.jpg', await readFile(join(IMAGES, 'photo.jpg')));
+    const url = ctx.emu.addStatic('shot.jpg', await readFile(join(IMAGES, 'photo.jpg')));
     const png = await cli([url, '-p', 'novita', '--format', 'png', '--resolution', '2k']);
     expect(jsonLines(png.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'shot@2k.png' });
     const tiff = await cli([url, '-p', 'novita', '--format', 'tiff', '--resolution', '2k']);
     expect(jsonLines(tiff.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'shot@2k.tiff' });
-    expect((await sharp(join(dir, 'shot@2k.tiff')).metadata()).format).toBe('tiff');
-    const bodies = emu.requests
+    expect((await sharp(join(ctx.dir, 'shot@2k.tiff')).metadata()).format).toBe('tiff');
+    const bodies = ctx.emu.requests
       .filter((r) => r.method === 'POST')
       .map((r) => r.body as Record<string, unknown>);
     expect(bodies.map((b) => b.output_format)).toEqual(['png', undefined]);
@@ -123,33 +118,33 @@ describe('--format and the names of outputs', () => {
     const run = await cli(['photo.jpg', '-o', 'big.png', '--format', 'jpeg']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('-o big.png names a png file, but --format asks for jpeg');
-    expect(emu.submissions()).toBe(0);
+    expect(ctx.emu.submissions()).toBe(0);
   });
 });
 
 describe('upscale resume', () => {
   it('finishes a journaled task the way its run asked (--format, metadata, orientation)', async () => {
-    emu.script('outcome', [{ processingMs: 1500 }]);
+    ctx.emu.script('outcome', [{ processingMs: 1500 }]);
     const first = await cli(['phone-p3.jpg', '--format', 'webp', '--timeout', '0.3']);
     expect(jsonLines(first.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
     await new Promise((r) => setTimeout(r, 1500));
-    const resumed = await runCli(['resume', '--json'], { cwd: dir, env: env() });
+    const resumed = await runCli(['resume', '--json'], { cwd: ctx.dir, env: env() });
     expect(resumed.code).toBe(0);
     const output = String(jsonLines(resumed.stdout)[0]!.output);
     expect(output).toMatch(/phone-p3@2x\.webp$/);
     const { meta, exif } = await tagsOf(output);
     expect([meta.format, meta.width, meta.height]).toEqual(['webp', 320, 480]);
     expect(exif?.GPSInfo?.GPSLatitude).toEqual([48, 51, 29.64]);
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 });
 
 describe('transparency', () => {
   it('keeps alpha in PNG; flattens on --background for JPEG and says so once', async () => {
-    await copyFile(join(IMAGES, 'alpha.png'), join(dir, 'alpha2.png'));
+    await copyFile(join(IMAGES, 'alpha.png'), join(ctx.dir, 'alpha2.png'));
     const png = await cli(['alpha.png']);
     expect(jsonLines(png.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'alpha@2x.png' });
-    expect((await sharp(join(dir, 'alpha@2x.png')).metadata()).hasAlpha).toBe(true);
+    expect((await sharp(join(ctx.dir, 'alpha@2x.png')).metadata()).hasAlpha).toBe(true);
     const jpeg = await cli([
       'alpha.png',
       'alpha2.png',
@@ -161,7 +156,7 @@ describe('transparency', () => {
     ]);
     expect(jsonLines(jpeg.stdout).map((l) => l.status)).toEqual(['succeeded', 'succeeded']);
     expect(jpeg.stderr.match(/no transparency: flattened on #0000ff/g)).toHaveLength(1);
-    const corner = await sharp(join(dir, 'alpha@2x.jpg'))
+    const corner = await sharp(join(ctx.dir, 'alpha@2x.jpg'))
       .extract({ left: 0, top: 0, width: 1, height: 1 })
       .raw()
       .toBuffer();
@@ -174,11 +169,11 @@ describe('--dry-run and the price', () => {
     // 1400×1000 = 1.4 MP: the second tier on its first step.
     await sharp({ create: { width: 1400, height: 1000, channels: 3, background: '#789' } })
       .jpeg()
-      .toFile(join(dir, 'big.jpg'));
+      .toFile(join(ctx.dir, 'big.jpg'));
   });
 
   it('prints per input the check, request, sizes and estimate, and the total that the tier table gives by hand', async () => {
-    const run = await runCli(['.', '--scale', '4x', '--dry-run', '--json'], { cwd: dir, env: env() });
+    const run = await runCli(['.', '--scale', '4x', '--dry-run', '--json'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
     const byInput = Object.fromEntries(lines.map((l) => [l.input, l]));
@@ -198,11 +193,11 @@ describe('--dry-run and the price', () => {
     ).toMatch(/^<base64 of photo\.jpg, \d+ bytes>$/);
     // 0.715 + 4 × 0.286 = 1.859
     expect(run.stderr).toContain('estimated cost: €1.859 for 5 inputs');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it('prints the same human lines without --json, stdout empty', async () => {
-    const run = await runCli(['big.jpg', '--scale', '2x', '--dry-run'], { cwd: dir, env: env() });
+    const run = await runCli(['big.jpg', '--scale', '2x', '--dry-run'], { cwd: ctx.dir, env: env() });
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(
       'big.jpg: ok, 1400×1000 → 2800×2000, ≈ €0.286 (1 × 2× step at the Comfy resale tiers)',
@@ -213,26 +208,26 @@ describe('--dry-run and the price', () => {
 
   it('--max-cost refuses a run whose estimate is above it (exit 2, nothing sent), and runs one below', async () => {
     const over = await runCli(['big.jpg', 'photo.jpg', '--scale', '4x', '--max-cost', '1'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(over.code).toBe(2);
     expect(over.stderr).toContain(
       'the estimated cost, €1.001 for 2 inputs, is over --max-cost €1.000; nothing was sent',
     );
-    expect(emu.submissions()).toBe(0);
+    expect(ctx.emu.submissions()).toBe(0);
     const under = await cli(['photo.jpg', '--scale', '4x', '--max-cost', '0.30']);
     expect(under.code).toBe(0);
     expect(under.stderr).toContain('estimated cost €0.286 for 1 input, within --max-cost');
-    expect(emu.submissions()).toBe(1);
+    expect(ctx.emu.submissions()).toBe(1);
   });
 
   it('--max-cost refuses a provider whose price is unknown', async () => {
-    const url = emu.addStatic('shot.jpg', await readFile(join(IMAGES, 'photo.jpg')));
+    const url = ctx.emu.addStatic('shot.jpg', await readFile(join(IMAGES, 'photo.jpg')));
     const run = await cli([url, '-p', 'novita', '--max-cost', '5']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cannot be checked: 1 input(s) have no known price on novita');
-    expect(emu.submissions()).toBe(0);
+    expect(ctx.emu.submissions()).toBe(0);
   });
 });
 
@@ -243,7 +238,7 @@ describe('--fit and --width', () => {
     expect(refused.stderr).toContain('pass --fit to send it downscaled to 628×157');
     const fitted = await cli(['wide.png', '--scale', '16x', '--fit']);
     expect(fitted.code).toBe(0);
-    expect(emu.tasks[0]!.input).toMatchObject({ width: 628, height: 157 });
+    expect(ctx.emu.tasks[0]!.input).toMatchObject({ width: 628, height: 157 });
     expect(jsonLines(fitted.stdout)[0]).toMatchObject({ width: 10048, height: 2512 });
     expect(10048 * 2512).toBeLessThanOrEqual(25_300_000);
   });
@@ -252,7 +247,7 @@ describe('--fit and --width', () => {
     const run = await cli(['photo.jpg', '--width', '1000']);
     expect(run.code).toBe(0);
     expect(
-      (emu.requests.find((r) => r.method === 'POST')!.body as Record<string, unknown>).scale_factor,
+      (ctx.emu.requests.find((r) => r.method === 'POST')!.body as Record<string, unknown>).scale_factor,
     ).toBe('4x');
     expect(jsonLines(run.stdout)[0]).toMatchObject({ output: 'photo@w1000.png', width: 1000, height: 750 });
   });
@@ -262,9 +257,9 @@ describe('upscale webhook verify', () => {
   it('accepts the emulator’s signed calls (secret whsec_test) and refuses a changed body', async () => {
     const run = await cli(['photo.jpg', '--webhook-url', 'https://127.0.0.1:9/hook']);
     expect(run.code).toBe(0);
-    const call = emu.webhooks.find((w) => w.headers['webhook-signature'])!;
-    await writeFile(join(dir, 'body.json'), call.body);
-    await writeFile(join(dir, 'forged.json'), call.body.replace('"status":"', '"status":"X'));
+    const call = ctx.emu.webhooks.find((w) => w.headers['webhook-signature'])!;
+    await writeFile(join(ctx.dir, 'body.json'), call.body);
+    await writeFile(join(ctx.dir, 'forged.json'), call.body.replace('"status":"', '"status":"X'));
     const args = (file: string) => [
       'webhook',
       'verify',
@@ -278,21 +273,21 @@ describe('upscale webhook verify', () => {
       call.headers['webhook-signature']!,
       file,
     ];
-    const valid = await runCli(args('body.json'), { cwd: dir });
+    const valid = await runCli(args('body.json'), { cwd: ctx.dir });
     expect([valid.code, valid.stderr]).toEqual([0, 'valid: the signature matches\n']);
-    const piped = await runCli(args('-'), { cwd: dir, stdin: call.body });
+    const piped = await runCli(args('-'), { cwd: ctx.dir, stdin: call.body });
     expect(piped.code).toBe(0);
-    const forged = await runCli([...args('forged.json'), '--json'], { cwd: dir });
+    const forged = await runCli([...args('forged.json'), '--json'], { cwd: ctx.dir });
     expect(forged.code).toBe(1);
     expect(JSON.parse(forged.stdout)).toEqual({
       valid: false,
       reason: 'no signature entry matches the secret',
     });
-    const missing = await runCli(['webhook', 'verify', 'body.json'], { cwd: dir });
+    const missing = await runCli(['webhook', 'verify', 'body.json'], { cwd: ctx.dir });
     expect(missing.code).toBe(2);
   });
 });
 
 it('leaves no temporary files behind', async () => {
-  expect((await readdir(dir)).filter((f) => f.endsWith('.part') || f.endsWith('.icc'))).toEqual([]);
+  expect((await readdir(ctx.dir)).filter((f) => f.endsWith('.part') || f.endsWith('.icc'))).toEqual([]);
 });

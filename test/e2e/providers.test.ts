@@ -6,20 +6,15 @@ import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 150 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 150 });
 
-const env = () => emulatorEnv(emu);
+const env = () => emulatorEnv(ctx.emu);
 const FAST = ['--poll-interval', '50', '--json'];
 
 const submitted = () => {
-  const posts = emu.requests.filter((r) => r.method === 'POST');
+  const posts = ctx.emu.requests.filter((r) => r.method === 'POST');
   expect(posts).toHaveLength(1);
   const { image, ...fields } = posts[0]!.body as Record<string, unknown>;
   return { request: posts[0]!, image: image as { kind: string; url?: string }, fields };
@@ -30,18 +25,18 @@ async function written(stdout: string) {
   const [line, ...rest] = jsonLines(stdout);
   expect(rest).toEqual([]);
   expect(line).toMatchObject({ status: 'succeeded' });
-  const output = join(dir, String(line?.output));
+  const output = join(ctx.dir, String(line?.output));
   const meta = await sharp(output).metadata();
   return { line: line!, output, format: meta.format, width: meta.width, height: meta.height };
 }
 
 /** Serves a fixture from the emulator's second origin, as a public image URL would be. */
 async function staticUrl(name: string): Promise<string> {
-  return emu.addStatic(name, await readFile(join(IMAGES, 'photo.jpg')));
+  return ctx.emu.addStatic(name, await readFile(join(IMAGES, 'photo.jpg')));
 }
 
 beforeEach(async () => {
-  await copyFile(join(IMAGES, 'photo.jpg'), join(dir, 'photo.jpg'));
+  await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
 });
 
 describe('-p freepik-precision', () => {
@@ -49,7 +44,7 @@ describe('-p freepik-precision', () => {
     const run = await runCli(
       ['photo.jpg', '-p', 'freepik-precision', '--sharpen', '60', '--ultra-detail', '0', ...FAST],
       {
-        cwd: dir,
+        cwd: ctx.dir,
         env: env(),
       },
     );
@@ -57,24 +52,24 @@ describe('-p freepik-precision', () => {
     expect(run.code).toBe(0);
     const { request, image, fields } = submitted();
     expect(request.path).toBe('/v1/ai/image-upscaler-precision');
-    expect(request.headers['x-freepik-api-key']).toBe(emu.keys.freepik);
+    expect(request.headers['x-freepik-api-key']).toBe(ctx.emu.keys.freepik);
     expect(image.kind).toBe('base64');
     expect(fields).toEqual({ sharpen: 60, ultra_detail: 0 });
     const out = await written(run.stdout);
     expect(out.output).toMatch(/photo@precision\.png$/);
     expect([out.format, out.width, out.height]).toEqual(['png', 640, 480]);
-    expect(emu.submissions('freepik-precision')).toBe(1);
+    expect(ctx.emu.submissions('freepik-precision')).toBe(1);
   });
 
   it('refuses --scale by name and sends nothing', async () => {
     const run = await runCli(['photo.jpg', '-p', 'freepik-precision', '--scale', '2x'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--scale does not apply to freepik-precision');
     expect(run.stderr).toContain('freepik-precision-v2');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
@@ -93,12 +88,12 @@ describe('-p freepik-precision-v2', () => {
         '9',
         ...FAST,
       ],
-      { cwd: dir, env: env() },
+      { cwd: ctx.dir, env: env() },
     );
     expect(run.code).toBe(0);
     const { request, image, fields } = submitted();
     expect(request.path).toBe('/v1/ai/image-upscaler-precision-v2');
-    expect(request.headers['x-freepik-api-key']).toBe(emu.keys.freepik);
+    expect(request.headers['x-freepik-api-key']).toBe(ctx.emu.keys.freepik);
     expect(image.kind).toBe('base64');
     expect(fields).toEqual({ scale_factor: 3, flavor: 'photo', smart_grain: 9 });
     const out = await written(run.stdout);
@@ -109,7 +104,7 @@ describe('-p freepik-precision-v2', () => {
   it('passes an image URL through for the provider to fetch', async () => {
     const url = await staticUrl('remote.jpg');
     const run = await runCli([url, '-p', 'freepik-precision-v2', '--scale', '2', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(0);
@@ -125,45 +120,45 @@ describe('-p freepik-precision-v2', () => {
   it('refuses an output over 10,060 px per side before sending, naming the largest scale that fits', async () => {
     await sharp({ create: { width: 1000, height: 800, channels: 3, background: '#468' } })
       .png()
-      .toFile(join(dir, 'big.png'));
+      .toFile(join(ctx.dir, 'big.png'));
     const run = await runCli(['big.png', '-p', 'freepik-precision-v2', '--scale', '11'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('10060 px per side');
     expect(run.stderr).toContain('--scale 10x');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
 describe('-p comfy', () => {
   it('sends a Comfy API key as X-API-KEY with no flag, and the creative flags to the proxy', async () => {
     const run = await runCli(['photo.jpg', '-p', 'comfy', '--scale', '2x', '--engine', 'illusio', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(0);
     const { request, image, fields } = submitted();
     expect(request.path).toBe('/proxy/freepik/v1/ai/image-upscaler');
-    expect(request.headers['x-api-key']).toBe(emu.keys.comfy);
+    expect(request.headers['x-api-key']).toBe(ctx.emu.keys.comfy);
     expect(request.headers.authorization).toBeUndefined();
     expect(image.kind).toBe('base64');
     expect(fields).toEqual({ scale_factor: '2x', engine: 'magnific_illusio' });
     const out = await written(run.stdout);
     expect([out.format, out.width, out.height]).toEqual(['png', 640, 480]);
-    expect(emu.keyLeaks).toEqual([]);
+    expect(ctx.emu.keyLeaks).toEqual([]);
   });
 
   it('sends the key as X-API-KEY with --key-header x-api-key, and passes URLs through', async () => {
     const url = await staticUrl('shot.jpg');
     const run = await runCli([url, '-p', 'comfy', '--key-header', 'x-api-key', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(0);
     const { request, image } = submitted();
-    expect(request.headers['x-api-key']).toBe(emu.keys.comfy);
+    expect(request.headers['x-api-key']).toBe(ctx.emu.keys.comfy);
     expect(request.headers.authorization).toBeUndefined();
     expect(image).toMatchObject({ kind: 'url', url });
     expect((await written(run.stdout)).output).toMatch(/shot@2x\.png$/);
@@ -171,37 +166,37 @@ describe('-p comfy', () => {
 
   it('sends a signed-in JWT as Bearer', async () => {
     const run = await runCli(['photo.jpg', '-p', 'comfy', ...FAST], {
-      cwd: dir,
-      env: { ...env(), COMFY_API_KEY: emu.keys.comfyJwt },
+      cwd: ctx.dir,
+      env: { ...env(), COMFY_API_KEY: ctx.emu.keys.comfyJwt },
     });
     expect(run.code).toBe(0);
     const { request } = submitted();
-    expect(request.headers.authorization).toBe(`Bearer ${emu.keys.comfyJwt}`);
+    expect(request.headers.authorization).toBe(`Bearer ${ctx.emu.keys.comfyJwt}`);
     expect(request.headers['x-api-key']).toBeUndefined();
   });
 
   it('after a 401 to the header it chose, tries the provider’s other header once and says which worked', async () => {
     // The old Freepik header refused, the Magnific one taken (the rebrand): no task was created.
-    emu.script('submit', [{ status: 401, body: { message: 'Invalid API key' } }]);
-    const run = await runCli(['photo.jpg', '--verbose', ...FAST], { cwd: dir, env: env() });
+    ctx.emu.script('submit', [{ status: 401, body: { message: 'Invalid API key' } }]);
+    const run = await runCli(['photo.jpg', '--verbose', ...FAST], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(0);
-    const submits = emu.requests.filter((r) => r.route === 'submit');
+    const submits = ctx.emu.requests.filter((r) => r.route === 'submit');
     expect(submits.map((r) => r.status)).toEqual([401, 200]);
-    expect(submits[1]?.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
-    expect(emu.submissions()).toBe(1);
+    expect(submits[1]?.headers['x-magnific-api-key']).toBe(ctx.emu.keys.freepik);
+    expect(ctx.emu.submissions()).toBe(1);
     expect(run.stderr).toMatch(
       /freepik refused the key as x-freepik-api-key and took it as x-magnific-api-key/,
     );
     const forced = await runCli(['photo.jpg', '--overwrite', '--key-header', 'x-freepik-api-key', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(forced.code).toBe(0);
   });
 
   it('reports 402 as payment required, with a hint to top up', async () => {
-    emu.script('submit', ['billing'], { provider: 'comfy' });
-    const run = await runCli(['photo.jpg', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
+    ctx.emu.script('submit', ['billing'], { provider: 'comfy' });
+    const run = await runCli(['photo.jpg', '-p', 'comfy', ...FAST], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(1);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'PAYMENT_REQUIRED' } });
     expect(run.stderr).toMatch(/Payment required \(payment_required\)/);
@@ -209,19 +204,19 @@ describe('-p comfy', () => {
   });
 
   it('refuses an input under 160 px or beyond 3:1 before sending; --fit upsizes a small one', async () => {
-    await copyFile(join(IMAGES, 'tiny.png'), join(dir, 'tiny.png'));
-    await copyFile(join(IMAGES, 'wide.png'), join(dir, 'wide.png'));
-    const small = await runCli(['tiny.png', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
+    await copyFile(join(IMAGES, 'tiny.png'), join(ctx.dir, 'tiny.png'));
+    await copyFile(join(IMAGES, 'wide.png'), join(ctx.dir, 'wide.png'));
+    const small = await runCli(['tiny.png', '-p', 'comfy', ...FAST], { cwd: ctx.dir, env: env() });
     expect(small.code).toBe(2);
     expect(small.stderr).toMatch(/tiny.png is 100×80: under comfy's 160 px minimum side/);
     expect(small.stderr).toMatch(/--fit to send it upsized to 200×160/);
-    const wide = await runCli(['wide.png', '-p', 'comfy', ...FAST], { cwd: dir, env: env() });
+    const wide = await runCli(['wide.png', '-p', 'comfy', ...FAST], { cwd: ctx.dir, env: env() });
     expect(wide.code).toBe(2);
     expect(wide.stderr).toMatch(/aspect ratio of 4.00:1, outside comfy's 1:3–3:1/);
-    expect(emu.requests).toEqual([]);
-    const fitted = await runCli(['tiny.png', '-p', 'comfy', '--fit', ...FAST], { cwd: dir, env: env() });
+    expect(ctx.emu.requests).toEqual([]);
+    const fitted = await runCli(['tiny.png', '-p', 'comfy', '--fit', ...FAST], { cwd: ctx.dir, env: env() });
     expect(fitted.code).toBe(0);
-    expect(emu.tasks[0]?.input).toMatchObject({ width: 200, height: 160 });
+    expect(ctx.emu.tasks[0]?.input).toMatchObject({ width: 200, height: 160 });
   });
 });
 
@@ -229,30 +224,30 @@ describe('-p novita', () => {
   it('sends an image URL with resolution and output_format, polls task-result and writes the file', async () => {
     const url = await staticUrl('photo.jpg');
     const run = await runCli([url, '-p', 'novita', '--resolution', '2k', '--format', 'webp', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.stderr).not.toContain('error');
     expect(run.code).toBe(0);
     const { request, image, fields } = submitted();
     expect(request.path).toBe('/v3/async/image-upscaler');
-    expect(request.headers.authorization).toBe(`Bearer ${emu.keys.novita}`);
+    expect(request.headers.authorization).toBe(`Bearer ${ctx.emu.keys.novita}`);
     expect(image).toMatchObject({ kind: 'url', url });
     expect(fields).toEqual({ resolution: '2k', output_format: 'webp' });
-    const polls = emu.requests.filter((r) => r.method === 'GET');
+    const polls = ctx.emu.requests.filter((r) => r.method === 'GET');
     expect(polls.length).toBeGreaterThan(0);
     expect(polls[0]).toMatchObject({ path: '/v3/async/task-result', query: { task_id: expect.any(String) } });
     const out = await written(run.stdout);
     expect(out.output).toMatch(/photo@2k\.webp$/);
     // The emulator's rule (long side 2048, aspect kept); the CLI itself does not assume one.
     expect([out.format, out.width, out.height]).toEqual(['webp', 2048, 1536]);
-    expect(emu.keyLeaks).toEqual([]);
+    expect(ctx.emu.keyLeaks).toEqual([]);
   });
 
   it('an empty balance (HTTP 400 BILLING_BALANCE_NOT_ENOUGH) says top up, not "check the flags"', async () => {
     const url = await staticUrl('photo.jpg');
-    emu.script('submit', ['billing'], { provider: 'novita' });
-    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], { cwd: dir, env: env() });
+    ctx.emu.script('submit', ['billing'], { provider: 'novita' });
+    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(1);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ error: { code: 'PAYMENT_REQUIRED' } });
     expect(run.stderr).toMatch(/Insufficient balance \(BILLING_BALANCE_NOT_ENOUGH\)/);
@@ -262,7 +257,7 @@ describe('-p novita', () => {
   it('a wrong key (HTTP 403 INVALID_API_KEY) says where keys come from', async () => {
     const url = await staticUrl('photo.jpg');
     const run = await runCli([url, '-p', 'novita', '--json', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: { ...env(), NOVITA_API_KEY: 'not-the-key' },
     });
     expect(run.code).toBe(1);
@@ -272,33 +267,33 @@ describe('-p novita', () => {
 
   it('a failed task answered with HTTP 500 TASK_FAILED is final: no retries, nothing left pending', async () => {
     const url = await staticUrl('photo.jpg');
-    emu.script('outcome', [{ novitaResultError: 'TASK_FAILED', reason: 'the image is too blurry' }]);
-    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], { cwd: dir, env: env() });
+    ctx.emu.script('outcome', [{ novitaResultError: 'TASK_FAILED', reason: 'the image is too blurry' }]);
+    const run = await runCli([url, '-p', 'novita', '--json', ...FAST], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ error: { code: 'TASK_FAILED' } });
     expect(JSON.stringify(line)).toMatch(/too blurry/);
-    const failedPolls = emu.requests.filter((r) => r.route === 'status' && r.status === 500);
+    const failedPolls = ctx.emu.requests.filter((r) => r.route === 'status' && r.status === 500);
     expect(failedPolls).toHaveLength(1);
-    const status = await runCli(['status', '--json'], { cwd: dir, env: env() });
+    const status = await runCli(['status', '--json'], { cwd: ctx.dir, env: env() });
     expect(status.stdout).toBe('');
   });
 
   it('refuses a local file with exit 2, saying why and what to do, sending nothing', async () => {
-    const run = await runCli(['photo.jpg', '-p', 'novita'], { cwd: dir, env: env() });
+    const run = await runCli(['photo.jpg', '-p', 'novita'], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('photo.jpg');
     expect(run.stderr).toContain('accepts only an image URL');
     expect(run.stderr).toContain('https:// URL');
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it('reports the failure reason Novita gives', async () => {
-    emu.script('outcome', [{ outcome: 'FAILED', reason: 'upscale failed: image unreadable' }], {
+    ctx.emu.script('outcome', [{ outcome: 'FAILED', reason: 'upscale failed: image unreadable' }], {
       provider: 'novita',
     });
     const run = await runCli([await staticUrl('photo.jpg'), '-p', 'novita', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(1);
@@ -310,23 +305,23 @@ describe('-p novita', () => {
     [['--engine', 'sparkle'], 'it belongs to freepik, comfy'],
     [['--scale', '4x'], 'use --resolution'],
   ])('exits 2 on %j, naming where the flag belongs', async (flags, text) => {
-    const run = await runCli(['photo.jpg', '-p', 'novita', ...flags], { cwd: dir, env: env() });
+    const run = await runCli(['photo.jpg', '-p', 'novita', ...flags], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(text);
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
 describe('-p magnific', () => {
   it('sends creative to the Magnific root with x-magnific-api-key, reading the Freepik key', async () => {
     const run = await runCli(['photo.jpg', '-p', 'magnific', '--scale', '2x', ...FAST], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(run.code).toBe(0);
     const { request, fields } = submitted();
     expect(request.path).toBe('/v1/ai/image-upscaler');
-    expect(request.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
+    expect(request.headers['x-magnific-api-key']).toBe(ctx.emu.keys.freepik);
     expect(request.headers['x-freepik-api-key']).toBeUndefined();
     expect(fields).toEqual({ scale_factor: '2x' });
     expect((await written(run.stdout)).width).toBe(640);
@@ -334,13 +329,13 @@ describe('-p magnific', () => {
 
   it('reads MAGNIFIC_API_KEY first for the precision products', async () => {
     const run = await runCli(['photo.jpg', '-p', 'magnific-precision-v2', '--scale', '2', ...FAST], {
-      cwd: dir,
-      env: { ...env(), FREEPIK_API_KEY: 'not-this-one', MAGNIFIC_API_KEY: emu.keys.freepik },
+      cwd: ctx.dir,
+      env: { ...env(), FREEPIK_API_KEY: 'not-this-one', MAGNIFIC_API_KEY: ctx.emu.keys.freepik },
     });
     expect(run.code).toBe(0);
     const { request } = submitted();
     expect(request.path).toBe('/v1/ai/image-upscaler-precision-v2');
-    expect(request.headers['x-magnific-api-key']).toBe(emu.keys.freepik);
+    expect(request.headers['x-magnific-api-key']).toBe(ctx.emu.keys.freepik);
   });
 });
 
@@ -349,7 +344,7 @@ describe('what the real clients send, and how errors read (issue 13)', () => {
     const run = await runCli(
       ['photo.jpg', '--dry-run', '--json', '--preset', 'faithful', '--creativity', '2'],
       {
-        cwd: dir,
+        cwd: ctx.dir,
         env: env(),
       },
     );
@@ -364,20 +359,20 @@ describe('what the real clients send, and how errors read (issue 13)', () => {
       resemblance: 10,
     });
     const v2 = await runCli(['photo.jpg', '-p', 'freepik-precision-v2', '--dry-run', '--json'], {
-      cwd: dir,
+      cwd: ctx.dir,
       env: env(),
     });
     expect(bodyOf(v2.stdout)).toMatchObject({ scale_factor: 2 });
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 
   it.each([['detail'], ['message'], ['problem-wrapped']])(
     'a refused submit in the %s shape is one readable line with a hint',
     async (shape) => {
-      emu.set({ freepikErrorShape: shape as 'detail' });
-      emu.script('submit', [400]);
-      const run = await runCli(['photo.jpg', ...FAST], { cwd: dir, env: env() });
-      emu.set({ freepikErrorShape: 'problem-flat' });
+      ctx.emu.set({ freepikErrorShape: shape as 'detail' });
+      ctx.emu.script('submit', [400]);
+      const run = await runCli(['photo.jpg', ...FAST], { cwd: ctx.dir, env: env() });
+      ctx.emu.set({ freepikErrorShape: 'problem-flat' });
       expect(run.code).toBe(1);
       const error = jsonLines(run.stdout)[0]?.error as { code: string; message: string; hint: string };
       expect(error.code).toBe('REJECTED');
@@ -394,16 +389,16 @@ describe('-p freepik refuses flags of other providers', () => {
     [['--resolution', '4k'], 'it belongs to novita'],
     [['--sharpen', '5'], 'it belongs to freepik-precision'],
   ])('%j', async (flags, text) => {
-    const run = await runCli(['photo.jpg', ...flags], { cwd: dir, env: env() });
+    const run = await runCli(['photo.jpg', ...flags], { cwd: ctx.dir, env: env() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(text);
-    expect(emu.requests).toEqual([]);
+    expect(ctx.emu.requests).toEqual([]);
   });
 });
 
 describe('upscale providers', () => {
   it('prints every provider with its endpoint, key variable, flags and limits', async () => {
-    const run = await runCli(['providers'], { cwd: dir });
+    const run = await runCli(['providers'], { cwd: ctx.dir });
     expect(run.code).toBe(0);
     for (const text of [
       'freepik-precision-v2',
@@ -422,7 +417,9 @@ describe('upscale providers', () => {
   });
 
   it('prints a JSON array with --json, and one provider when named', async () => {
-    const all = JSON.parse((await runCli(['providers', '--json'], { cwd: dir })).stdout) as { id: string }[];
+    const all = JSON.parse((await runCli(['providers', '--json'], { cwd: ctx.dir })).stdout) as {
+      id: string;
+    }[];
     expect(all.map((p) => p.id)).toEqual([
       'freepik',
       'freepik-precision',
@@ -435,7 +432,7 @@ describe('upscale providers', () => {
       'magnific-precision-v2',
       'local',
     ]);
-    const run = await runCli(['providers', 'novita', '--json'], { cwd: dir });
+    const run = await runCli(['providers', 'novita', '--json'], { cwd: ctx.dir });
     expect(JSON.parse(run.stdout)).toMatchObject([
       {
         id: 'novita',
@@ -450,12 +447,12 @@ describe('upscale providers', () => {
   });
 
   it('exits 2 on an unknown id', async () => {
-    const run = await runCli(['providers', 'nope'], { cwd: dir });
+    const run = await runCli(['providers', 'nope'], { cwd: ctx.dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown provider "nope"');
   });
 });
 
 it('leaves no temporary files behind', async () => {
-  expect((await readdir(dir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+  expect((await readdir(ctx.dir)).filter((f) => f.endsWith('.part'))).toEqual([]);
 });

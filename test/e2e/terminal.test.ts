@@ -10,16 +10,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { BIN, type Emulator, emulatorEnv, useEmulator } from './cli-harness.js';
+import { BIN, emulatorEnv, useEmulator } from './cli-harness.js';
 
 const run = promisify(execFile);
 
-let emu: Emulator;
-let dir: string;
-useEmulator({ processingMs: 400 }, (e, d) => {
-  emu = e;
-  dir = d;
-});
+const ctx = useEmulator({ processingMs: 400 });
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
@@ -40,8 +35,8 @@ async function inTmux(command: string, cols: number, rows: number): Promise<stri
 }
 
 async function batch(): Promise<void> {
-  await mkdir(join(dir, 'batch'));
-  await mkdir(join(dir, 'out'));
+  await mkdir(join(ctx.dir, 'batch'));
+  await mkdir(join(ctx.dir, 'out'));
   for (let i = 0; i < 12; i++) {
     await sharp({
       create: {
@@ -52,12 +47,12 @@ async function batch(): Promise<void> {
       },
     })
       .png()
-      .toFile(join(dir, 'batch', `img${String(i).padStart(2, '0')}.png`));
+      .toFile(join(ctx.dir, 'batch', `img${String(i).padStart(2, '0')}.png`));
   }
   // One output already there (a skip); one task the provider fails.
   await sharp({ create: { width: 80, height: 60, channels: 3, background: '#000' } })
     .png()
-    .toFile(join(dir, 'out', 'img03@2x.png'));
+    .toFile(join(ctx.dir, 'out', 'img03@2x.png'));
 }
 
 describe('a batch in a real terminal', () => {
@@ -65,12 +60,12 @@ describe('a batch in a real terminal', () => {
     'at %i columns the screen stays clean and the summary intact',
     async (cols) => {
       await batch();
-      emu.script('outcome', ['COMPLETED', 'COMPLETED', 'FAILED']);
-      const env = Object.entries({ ...emulatorEnv(emu), UPSCALE_CONFIG_DIR: join(dir, 'cfg') })
+      ctx.emu.script('outcome', ['COMPLETED', 'COMPLETED', 'FAILED']);
+      const env = Object.entries({ ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') })
         .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
         .join(' ');
       const cli = `${shellQuote(process.execPath)} ${shellQuote(BIN)} batch -o out --concurrency 3 --poll-interval 100`;
-      const command = `cd ${shellQuote(dir)} && env -u CI ${env} ${cli}; echo "DONE EXIT=$?"; sleep 60`;
+      const command = `cd ${shellQuote(ctx.dir)} && env -u CI ${env} ${cli}; echo "DONE EXIT=$?"; sleep 60`;
       const screen = await inTmux(command, cols, 50);
       const lines = screen.split('\n').map((l) => l.trimEnd());
       const paths = (l: string) => (l.match(/out\/img\d\d@2x\.png/g) ?? []).length;
@@ -84,7 +79,7 @@ describe('a batch in a real terminal', () => {
       const summary = lines.findIndex((l) => /^summary: 10 succeeded, 1 skipped, 1 failed \(of 12\)/.test(l));
       expect(summary, screen).toBeGreaterThan(0);
       expect(lines[summary + 1]).toMatch(/^ {2}✗ batch\/img\d\d\.png: TASK_FAILED/);
-      const exit = lines.findIndex((l) => l === 'DONE EXIT=1');
+      const exit = lines.indexOf('DONE EXIT=1');
       expect(exit).toBeGreaterThan(summary);
       // The final bar stays above the paths' end, never below the summary.
       const barLines = lines.map((l, i) => ({ l, i })).filter(({ l }) => /[█░]/.test(l));
