@@ -51,7 +51,8 @@ export async function runLocalTask(
   const { target } = task.plan;
   const raw = tempPathBeside(target.fixed?.path ?? finalPath(target, 'out'));
   try {
-    await result.image.png({ compressionLevel: 2 }).toFile(raw);
+    // Uncompressed: the writer decodes it at once and encodes the output (one compression, not two).
+    await result.image.png({ compressionLevel: 0 }).toFile(raw);
   } catch (error) {
     await rm(raw, { force: true });
     throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
