@@ -28,6 +28,7 @@ export async function runBatch<T>(
   // written: they hold no place, but each holds memory and a claim, so about as many of them as
   // places at most (a worker waits for one to end before it takes another input).
   const collecting = new Set<Promise<void>>();
+  let broken: { error: unknown } | undefined;
   const worker = async () => {
     while (next < items.length && !context.signal?.aborted) {
       const index = next++;
@@ -35,18 +36,26 @@ export async function runBatch<T>(
       const released = new Promise<'released'>((resolve) => {
         placeBack = () => resolve('released');
       });
-      const ended = run(shared, items[index]!, { release: placeBack }).then((result) => {
-        results[index] = result;
-        options.onResult?.(result);
-      });
+      // `run` reports an input's failure as a result; should it throw, the batch still ends the
+      // others, then rethrows (never an unhandled rejection from an input being collected).
+      const ended = run(shared, items[index]!, { release: placeBack }).then(
+        (result) => {
+          results[index] = result;
+          options.onResult?.(result);
+        },
+        (error: unknown) => {
+          broken ??= { error };
+        },
+      );
       if ((await Promise.race([ended.then(() => 'ended' as const), released])) === 'ended') continue;
       collecting.add(ended);
-      void ended.finally(() => collecting.delete(ended));
+      void ended.then(() => collecting.delete(ended));
       while (collecting.size > options.concurrency) await Promise.race(collecting);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency, items.length));
   await Promise.all(Array.from({ length: workers }, worker));
   await Promise.all(collecting);
+  if (broken) throw broken.error;
   return results.filter((r) => r !== undefined);
 }

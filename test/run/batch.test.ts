@@ -80,4 +80,30 @@ describe('runBatch places', () => {
     }
     expect(await done).toHaveLength(8);
   });
+
+  it('an input that fails after giving its place back fails the batch once, not as an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const run = (_c: RunContext, input: { input: string }, place: Place) => {
+        place.release();
+        return input.input === 'bad'
+          ? Promise.reject(new Error('boom'))
+          : Promise.resolve({
+              input: input.input,
+              provider: 'test',
+              status: 'skipped',
+              output: 'x',
+            } as TaskResult);
+      };
+      await expect(
+        runBatch(settings, [{ input: 'ok' }, { input: 'bad' }], { concurrency: 1, run }),
+      ).rejects.toThrow('boom');
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
