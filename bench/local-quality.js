@@ -8,6 +8,7 @@
 //   npm run build && node bench/local-quality.js [image…] [--crop docs/local-engine-crop.png]
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { psnrY, ssimY } from './lib/image-metrics.js';
 import { lanczos3 } from './lib/lanczos3.js';
 
 const { upscaleLocal, checkLocalEngine } = await import(
@@ -19,59 +20,6 @@ const cropAt = args.includes('--crop') ? args[args.indexOf('--crop') + 1] : unde
 const images = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--crop');
 if (images.length === 0)
   images.push(fileURLToPath(new URL('../fixtures/images/local-photo.png', import.meta.url)));
-
-const Y = (rgb) => {
-  const y = new Float64Array(rgb.length / 3);
-  for (let i = 0; i < y.length; i++)
-    y[i] = 16 + (65.481 * rgb[i * 3] + 128.553 * rgb[i * 3 + 1] + 24.966 * rgb[i * 3 + 2]) / 255;
-  return y;
-};
-function psnrY(a, b, w, h, border = 4) {
-  const ya = Y(a);
-  const yb = Y(b);
-  let se = 0;
-  let n = 0;
-  for (let y = border; y < h - border; y++)
-    for (let x = border; x < w - border; x++) {
-      se += (ya[y * w + x] - yb[y * w + x]) ** 2;
-      n++;
-    }
-  return 10 * Math.log10((255 * 255) / (se / n));
-}
-function ssimY(a, b, w, h) {
-  const x = Y(a);
-  const y = Y(b);
-  const c1 = (0.01 * 255) ** 2;
-  const c2 = (0.03 * 255) ** 2;
-  let sum = 0;
-  let n = 0;
-  for (let by = 0; by + 8 <= h; by += 4)
-    for (let bx = 0; bx + 8 <= w; bx += 4) {
-      let mx = 0;
-      let my = 0;
-      for (let j = 0; j < 8; j++)
-        for (let i = 0; i < 8; i++) {
-          mx += x[(by + j) * w + bx + i];
-          my += y[(by + j) * w + bx + i];
-        }
-      mx /= 64;
-      my /= 64;
-      let vx = 0;
-      let vy = 0;
-      let cov = 0;
-      for (let j = 0; j < 8; j++)
-        for (let i = 0; i < 8; i++) {
-          const k = (by + j) * w + bx + i;
-          vx += (x[k] - mx) ** 2;
-          vy += (y[k] - my) ** 2;
-          cov += (x[k] - mx) * (y[k] - my);
-        }
-      sum +=
-        ((2 * mx * my + c1) * ((2 * cov) / 63 + c2)) / ((mx * mx + my * my + c1) * ((vx + vy) / 63 + c2));
-      n++;
-    }
-  return sum / n;
-}
 
 const models = [];
 for (const m of ['slim', 'medium', 'thick']) if ((await checkLocalEngine(m)).ok) models.push(m);

@@ -10,8 +10,7 @@ import { convertPackageModel as convertInstalledModel } from '../../src/local/co
 import { convertTfjsToOnnx, type TfjsLayersModelJson } from '../../src/local/convert-tfjs-to-onnx.js';
 import { findModelDir, findPackageDir } from '../../src/local/models.js';
 import { ProtoWriter } from '../../src/local/protobuf-writer.js';
-import { loadRuntime } from '../../src/local/runtime.js';
-import { maxAbsDiff, THREADS } from './helpers.js';
+import { maxAbsDiff, runModelOnce } from './helpers.js';
 
 async function loadJson(scale: number): Promise<{ json: TfjsLayersModelJson; shards: Buffer[] }> {
   const dir = findModelDir('slim', scale)!;
@@ -20,21 +19,6 @@ async function loadJson(scale: number): Promise<{ json: TfjsLayersModelJson; sha
     json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))),
   );
   return { json, shards };
-}
-
-/** Runs an ONNX model once on an RGB image, returning rounded HWC bytes. */
-async function runOnce(onnx: Uint8Array, rgb: Uint8Array, width: number, height: number) {
-  const runtime = await loadRuntime('onnxruntime-web', THREADS);
-  const runner = await runtime.createRunner(onnx, 'input', 'output');
-  const plane = width * height;
-  const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) input[c * plane + i] = rgb[i * 3 + c]!;
-  const out = await runner.run(input, height, width);
-  await runner.release();
-  const n = out.width * out.height;
-  const bytes = new Uint8ClampedArray(n * 3);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) bytes[i * 3 + c] = out.data[c * n + i]!;
-  return { data: new Uint8Array(bytes.buffer), width: out.width, height: out.height };
 }
 
 describe('protobuf writer', () => {
@@ -64,7 +48,7 @@ describe('convertTfjsToOnnx', () => {
       .raw()
       .toBuffer();
     const { onnx } = await convertInstalledModel('slim', scale);
-    const out = await runOnce(onnx, fixture.data, fixture.info.width, fixture.info.height);
+    const out = await runModelOnce(onnx, fixture.data, fixture.info.width, fixture.info.height);
     expect([out.width, out.height]).toEqual([fixture.info.width * scale, fixture.info.height * scale]);
     expect(maxAbsDiff(out.data, ref)).toBeLessThanOrEqual(1);
   });
@@ -74,8 +58,8 @@ describe('convertTfjsToOnnx', () => {
     const fused = convertTfjsToOnnx(json, shards, { valueRange: 255 });
     const literal = convertTfjsToOnnx(json, shards, { valueRange: 255, fuseUpsample: false });
     const rgb = Uint8Array.from({ length: 20 * 14 * 3 }, (_, i) => (i * 37) % 256);
-    const a = await runOnce(fused.onnx, rgb, 20, 14);
-    const b = await runOnce(literal.onnx, rgb, 20, 14);
+    const a = await runModelOnce(fused.onnx, rgb, 20, 14);
+    const b = await runModelOnce(literal.onnx, rgb, 20, 14);
     expect(a.width).toBe(20 * scale);
     expect(maxAbsDiff(a.data, b.data)).toBeLessThanOrEqual(1);
   });

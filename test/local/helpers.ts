@@ -1,6 +1,7 @@
 /** Shared helpers for the local-provider tests: image makers and quality metrics. */
 import { fileURLToPath } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
+import { loadRuntime } from '../../src/local/runtime.js';
 
 /**
  * Tests run two files at once on two cores: one inference thread each avoids
@@ -61,64 +62,19 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
   return 10 * Math.log10((255 * 255) / (se / a.length));
 }
 
-/** Mean SSIM on Y (see lumaY) over 8x8 windows (stride 4), the usual constants K1=0.01, K2=0.03. */
-export function ssim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
-  const x = lumaY(a);
-  const y = lumaY(b);
-  const c1 = (0.01 * 255) ** 2;
-  const c2 = (0.03 * 255) ** 2;
-  let sum = 0;
-  let n = 0;
-  for (let by = 0; by + 8 <= height; by += 4)
-    for (let bx = 0; bx + 8 <= width; bx += 4) {
-      let mx = 0;
-      let my = 0;
-      for (let j = 0; j < 8; j++)
-        for (let i = 0; i < 8; i++) {
-          const k = (by + j) * width + bx + i;
-          mx += x[k]!;
-          my += y[k]!;
-        }
-      mx /= 64;
-      my /= 64;
-      let vx = 0;
-      let vy = 0;
-      let cov = 0;
-      for (let j = 0; j < 8; j++)
-        for (let i = 0; i < 8; i++) {
-          const k = (by + j) * width + bx + i;
-          vx += (x[k]! - mx) ** 2;
-          vy += (y[k]! - my) ** 2;
-          cov += (x[k]! - mx) * (y[k]! - my);
-        }
-      vx /= 63;
-      vy /= 63;
-      cov /= 63;
-      sum += ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
-      n++;
-    }
-  return sum / n;
-}
+export { lumaY, psnrY, ssimY as ssim } from '../../bench/lib/image-metrics.js';
 
-/** BT.601 luma as SR papers measure it (Y of YCbCr, 16..235), per pixel of an RGB buffer. */
-export function lumaY(rgb: Uint8Array): Float64Array {
-  const y = new Float64Array(rgb.length / 3);
-  for (let i = 0; i < y.length; i++)
-    y[i] = 16 + (65.481 * rgb[i * 3]! + 128.553 * rgb[i * 3 + 1]! + 24.966 * rgb[i * 3 + 2]!) / 255;
-  return y;
-}
-
-/** PSNR on Y (8-bit peak), leaving out a `border` of pixels (the usual scale-wide crop). */
-export function psnrY(a: Uint8Array, b: Uint8Array, width: number, height: number, border: number): number {
-  const ya = lumaY(a);
-  const yb = lumaY(b);
-  let se = 0;
-  let n = 0;
-  for (let y = border; y < height - border; y++)
-    for (let x = border; x < width - border; x++) {
-      const d = ya[y * width + x]! - yb[y * width + x]!;
-      se += d * d;
-      n++;
-    }
-  return 10 * Math.log10((255 * 255) / (se / n));
+/** Runs an ONNX model once on an RGB image (bundled runtime), returning rounded HWC bytes. */
+export async function runModelOnce(onnx: Uint8Array, rgb: Uint8Array, width: number, height: number) {
+  const runtime = await loadRuntime('onnxruntime-web', THREADS);
+  const runner = await runtime.createRunner(onnx, 'input', 'output');
+  const plane = width * height;
+  const input = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) input[c * plane + i] = rgb[i * 3 + c]!;
+  const out = await runner.run(input, height, width);
+  await runner.release();
+  const n = out.width * out.height;
+  const bytes = new Uint8ClampedArray(n * 3);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) bytes[i * 3 + c] = out.data[c * n + i]!;
+  return { data: new Uint8Array(bytes.buffer), width: out.width, height: out.height };
 }

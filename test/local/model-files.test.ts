@@ -9,22 +9,7 @@ import { findModelFile } from '../../src/local/assets.js';
 import { convertPackageModel } from '../../src/local/convert-package.js';
 import { fromFloat16Bits, toFloat16Bits } from '../../src/local/float16.js';
 import { LOCAL_MODELS, type LocalModel } from '../../src/local/models.js';
-import { loadRuntime } from '../../src/local/runtime.js';
-import { maxAbsDiff, PHOTO, THREADS } from './helpers.js';
-
-async function run(onnx: Uint8Array, rgb: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  const runtime = await loadRuntime('onnxruntime-web', THREADS);
-  const runner = await runtime.createRunner(onnx, 'input', 'output');
-  const plane = width * height;
-  const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) input[c * plane + i] = rgb[i * 3 + c]!;
-  const out = await runner.run(input, height, width);
-  await runner.release();
-  const n = out.width * out.height;
-  const bytes = new Uint8ClampedArray(n * 3);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) bytes[i * 3 + c] = out.data[c * n + i]!;
-  return new Uint8Array(bytes.buffer);
-}
+import { maxAbsDiff, PHOTO, runModelOnce } from './helpers.js';
 
 describe('float16', () => {
   it.each([
@@ -69,8 +54,8 @@ describe('shipped model files', () => {
         expect(shipped.receptiveRadius).toBe(half.receptiveRadius);
         if (scale === 8) continue; // x8 is slow on 1 thread; x2-x4 share its layers but the last
         const full = await convertPackageModel(model, scale, { weights: 'float32' });
-        const a = await run(file, data, info.width, info.height);
-        const b = await run(full.onnx, data, info.width, info.height);
+        const { data: a } = await runModelOnce(file, data, info.width, info.height);
+        const { data: b } = await runModelOnce(full.onnx, data, info.width, info.height);
         expect(maxAbsDiff(a, b), `${model} x${scale}`).toBeLessThanOrEqual(1);
       }
     },
