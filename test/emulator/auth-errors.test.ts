@@ -67,24 +67,11 @@ async function novitaTask(): Promise<string> {
   return ((await res.json()) as { task_id: string }).task_id;
 }
 
-useTestEmulator(
-  PROCESSING_MS,
-  {
-    faultRate: 0,
-    faultKinds: [429, 503, 'reset'],
-    freepikErrorShape: 'problem-flat',
-    comfyErrorShape: 'nested',
-    novitaEmptyReason: false,
-    rateLimit: null,
-    maxBodyBytes: 200 * 1024 * 1024,
-    keys: { comfy: 'comfyui-test-key', comfyJwt: DEFAULT_JWT },
-  },
-  async (started) => {
-    emu = started;
-    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-    photoUrl = `${emu.cdnUrl}/static/photo.jpg`;
-  },
-);
+useTestEmulator(PROCESSING_MS, async (started) => {
+  emu = started;
+  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+  photoUrl = `${emu.cdnUrl}/static/photo.jpg`;
+});
 
 describe('keys', () => {
   it('default Comfy credentials: the API key comfyui-test-key and a syntactically valid fake JWT', async () => {

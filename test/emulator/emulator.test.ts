@@ -82,24 +82,12 @@ async function submitCreative(body: Record<string, unknown> = {}): Promise<Freep
 const freepikStatus = async (product: string, id: string) =>
   (await json<FreepikResponse>(await get(`/v1/ai/${product}/${id}`, fpHeaders()))).data;
 
-useTestEmulator(
-  PROCESSING_MS,
-  {
-    outputFormat: 'png',
-    faultRate: 0,
-    failRate: 0,
-    strictLimits: false,
-    fileOverride: null,
-    freepikShape: 'current',
-    problemShape: 'flat',
-  },
-  async (started) => {
-    emu = started;
-    photo = (await readFile(new URL('photo.jpg', imagesDir))).toString('base64');
-    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-    notAnImage = (await readFile(new URL('not-an-image.jpg', imagesDir))).toString('base64');
-  },
-);
+useTestEmulator(PROCESSING_MS, async (started) => {
+  emu = started;
+  photo = (await readFile(new URL('photo.jpg', imagesDir))).toString('base64');
+  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+  notAnImage = (await readFile(new URL('not-an-image.jpg', imagesDir))).toString('base64');
+});
 
 describe('auth', () => {
   for (const product of ['image-upscaler', 'image-upscaler-precision', 'image-upscaler-precision-v2']) {

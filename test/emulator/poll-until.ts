@@ -35,17 +35,12 @@ export function keyHeaders(keys: { freepik: string; comfy: string; comfyJwt: str
 }
 
 type Emulator = Awaited<ReturnType<typeof import('../../fixtures/emulator/index.js').startEmulator>>;
-type Options = NonNullable<Parameters<typeof import('../../fixtures/emulator/index.js').startEmulator>[0]>;
 
 /**
  * One emulator for a test file: started once (then `ready` reads what the file needs), reset
- * before each test to the options it started with, then `calm`.
+ * before each test to the options it started with (its defaults: every knob a test turns goes off).
  */
-export function useTestEmulator(
-  processingMs: number,
-  calm: Options,
-  ready: (emu: Emulator) => Promise<void>,
-) {
+export function useTestEmulator(processingMs: number, ready: (emu: Emulator) => Promise<void>) {
   let emu: Emulator | undefined;
   beforeAll(async () => {
     const { startEmulator } = await import('../../fixtures/emulator/index.js');
@@ -58,6 +53,5 @@ export function useTestEmulator(
   beforeEach(() => {
     emu!.reset();
     emu!.restoreOptions();
-    emu!.set(calm);
   });
 }

@@ -71,24 +71,20 @@ function rateHeaders(res: Response): Record<string, string> {
   return out;
 }
 
-useTestEmulator(
-  PROCESSING_MS,
-  {
-    seed: 1,
-    faultRate: 0,
-    failRate: 0,
-    processingJitter: 0,
-    processingMsRange: null,
-    rateLimit: null,
-    rateLimitHeaders: 'x-ratelimit',
-    dailyTaskCap: null,
-    dailyWindowMs: 86_400_000,
-  },
-  async (started) => {
-    emu = started;
-    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-  },
-);
+useTestEmulator(PROCESSING_MS, async (started) => {
+  emu = started;
+  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+});
+
+/** The counters before any request (and after reset()). */
+const NO_TRAFFIC = {
+  allowed: 0,
+  rejected: 0,
+  maxInAnyWindow: 0,
+  dailyTasks: 0,
+  dailyRejected: 0,
+  byProvider: {},
+};
 
 describe('defaults', () => {
   it('limits nothing and sends no rate-limit headers', async () => {
@@ -98,14 +94,7 @@ describe('defaults', () => {
       expect(res.status).toBe(i % 3 === 0 ? 200 : 404);
       expect(rateHeaders(res)).toEqual({});
     }
-    expect(emu.rateLimitStats()).toEqual({
-      allowed: 0,
-      rejected: 0,
-      maxInAnyWindow: 0,
-      dailyTasks: 0,
-      dailyRejected: 0,
-      byProvider: {},
-    });
+    expect(emu.rateLimitStats()).toEqual(NO_TRAFFIC);
   });
 });
 
@@ -530,14 +519,7 @@ describe('rateLimitStats', () => {
     emu.set({ rateLimit: { limit: 2, windowMs: LONG }, dailyTaskCap: 1 });
     expect(await statuses(3, () => fpSubmit())).toEqual([200, 429, 429]);
     emu.reset();
-    expect(emu.rateLimitStats()).toEqual({
-      allowed: 0,
-      rejected: 0,
-      maxInAnyWindow: 0,
-      dailyTasks: 0,
-      dailyRejected: 0,
-      byProvider: {},
-    });
+    expect(emu.rateLimitStats()).toEqual(NO_TRAFFIC);
     expect(await statuses(3, () => fpSubmit())).toEqual([200, 429, 429]);
     expect(emu.requests.map((r) => r.fault)).toEqual([null, 'daily-cap', 'rate-limit']);
   });

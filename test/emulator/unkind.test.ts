@@ -88,28 +88,10 @@ async function completedFileUrl(): Promise<string> {
   return done.generated[0]!;
 }
 
-useTestEmulator(
-  PROCESSING_MS,
-  {
-    seed: 1,
-    faultRate: 0,
-    faultKinds: [429, 503, 'reset'],
-    failRate: 0,
-    fileOverride: null,
-    listPageSize: null,
-    outputRounding: 'exact',
-    wrongScaleRate: 0,
-    emptyCompletionRate: 0,
-    emptyCompletionMs: 1000,
-    cancelRate: 0,
-    trickleMs: 2000,
-    processingJitter: 0,
-  },
-  async (started) => {
-    emu = started;
-    small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
-  },
-);
+useTestEmulator(PROCESSING_MS, async (started) => {
+  emu = started;
+  small = (await readFile(new URL('small.png', imagesDir))).toString('base64');
+});
 
 describe('submit faults that create the task, then answer badly', () => {
   /** The task behind a garbled submit is a normal one: listed, completes, downloadable. */
