@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Quality of the local models against a true, aligned Lanczos-3 (bench/lib/lanczos3.js; sharp's
 // resize enlarges with bicubic whatever kernel is named): an image is downsampled 4x with
-// bicubic and brought back; PSNR-Y (4 px border left out) and SSIM-Y per method. Models not
-// present (thick before `upscale local add-model thick`) are skipped.
+// bicubic and brought back; PSNR-Y (4 px border left out) and SSIM-Y per method. With no image
+// named, the eight held-out test photos (fixtures/images/local-photo.png, fixtures/images/photos/).
+// Models not present (thick before `upscale local add-model thick`) are skipped.
 // With --crop <file.png>: also writes one crop side by side (original, Lanczos-3, each model).
 //
 //   npm run build && node bench/local-quality.js [image…] [--crop docs/local-engine-crop.png]
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { psnrY, ssimY } from './lib/image-metrics.js';
@@ -18,11 +20,15 @@ const { upscaleLocal, checkLocalEngine } = await import(
 const args = process.argv.slice(2);
 const cropAt = args.includes('--crop') ? args[args.indexOf('--crop') + 1] : undefined;
 const images = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--crop');
-if (images.length === 0)
+if (images.length === 0) {
+  // The held-out test photos: fixtures/images/local-photo.png and fixtures/images/photos/*.png.
   images.push(fileURLToPath(new URL('../fixtures/images/local-photo.png', import.meta.url)));
+  const dir = fileURLToPath(new URL('../fixtures/images/photos/', import.meta.url));
+  for (const f of readdirSync(dir).sort()) if (f.endsWith('.png')) images.push(dir + f);
+}
 
 const models = [];
-for (const m of ['slim', 'medium', 'thick']) if ((await checkLocalEngine(m)).ok) models.push(m);
+for (const m of ['photo', 'slim', 'medium', 'thick']) if ((await checkLocalEngine(m)).ok) models.push(m);
 const totals = {};
 const rows = [];
 let crop;
@@ -70,6 +76,7 @@ if (images.length > 1)
     Object.entries(totals).map(([k, v]) => ({
       method: k,
       'mean PSNR-Y': (v.p / images.length).toFixed(2),
+      'vs Lanczos-3 dB': ((v.p - totals['lanczos3 (true)'].p) / images.length).toFixed(2),
       'mean SSIM-Y': (v.s / images.length).toFixed(4),
     })),
   );

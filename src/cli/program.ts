@@ -21,7 +21,7 @@ type Option = Commander.Option;
 const EXAMPLES = `
 Examples:
   $ upscale photo.jpg --engine sparkle --scale 4x        # writes photo@4x.<ext> next to photo.jpg
-  $ upscale photo.jpg -p local --scale 4x                # offline, no key: ESRGAN on this machine
+  $ upscale photo.jpg -p local --scale 4x                # offline, no key: runs on this machine
   $ upscale photo.jpg -o big.png --prompt "a red fox"     # name the output file
   $ upscale photo.jpg --scale 8x --dry-run                # check limits, print the request, send nothing
   $ upscale a.jpg b.png -o upscaled/ --json | jq .output  # several inputs into a folder, JSON lines out

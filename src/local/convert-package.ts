@@ -1,6 +1,7 @@
 /**
- * Converts an @upscalerjs model package into ONNX files plus a `models.json`: run by the build
- * (slim and medium into dist/models) and by `upscale local add-model` (into the data folder).
+ * Converts a model's TF.js files (an @upscalerjs package, or this repository's own weights in
+ * src/local/weights) into ONNX files plus a `models.json`: run by the build (photo, slim and
+ * medium into dist/models) and by `upscale local add-model` (into the data folder).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -10,28 +11,33 @@ import { readModelsManifest } from './assets.js';
 import { type ConvertedModel, convertTfjsToOnnx, type TfjsLayersModelJson } from './convert-tfjs-to-onnx.js';
 import { findModelDir, LOCAL_MODELS, type LocalModel, MODEL_INTERNALS } from './models.js';
 
-/** Reads a model's TF.js files from its package and converts them to ONNX in memory. */
+/** Reads a model's TF.js files from its package (or weights folder) and converts them to ONNX in memory. */
 export async function convertPackageModel(
   model: LocalModel,
   scale: number,
   opts: { pkgDir?: string; weights?: 'float32' | 'float16' } = {},
 ): Promise<ConvertedModel> {
   const dir = findModelDir(model, scale, opts.pkgDir);
-  if (!dir) throw new Error(`${LOCAL_MODELS[model].package} (x${scale}) is not installed`);
+  if (!dir) throw new Error(`${sourceName(model)} (x${scale}) is not installed`);
   const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as TfjsLayersModelJson;
   const shards = await Promise.all(
     json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))),
   );
   return convertTfjsToOnnx(json, shards, {
     valueRange: MODEL_INTERNALS[model].valueRange,
-    name: `esrgan-${model}-x${scale}`,
+    name: modelFileName(model, scale).replace(/\.onnx$/, ''),
     weights: opts.weights ?? 'float32',
   });
 }
 
-/** File name of a converted model. */
+/** File name of a converted model: `photo-x4.onnx`, `esrgan-slim-x4.onnx`. */
 export function modelFileName(model: LocalModel, scale: number): string {
-  return `esrgan-${model}-x${scale}.onnx`;
+  return `${LOCAL_MODELS[model].package ? 'esrgan-' : ''}${model}-x${scale}.onnx`;
+}
+
+/** Where a model's weights come from, as `models.json` and messages name it. */
+function sourceName(model: LocalModel): string {
+  return LOCAL_MODELS[model].package ?? `upscale's ${model} weights (src/local/weights)`;
 }
 
 /**
@@ -65,7 +71,7 @@ export async function writePackageModels(
         weights,
         bytes: m.onnx.length,
         sha256: createHash('sha256').update(m.onnx).digest('hex'),
-        source: `${LOCAL_MODELS[model].package}@${opts.sourceVersion}`,
+        source: `${LOCAL_MODELS[model].package ?? `upscale/src/local/weights/${model}`}@${opts.sourceVersion}`,
       },
     ]);
   }

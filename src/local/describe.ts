@@ -16,8 +16,8 @@ import { findNodeRuntime, findWebRuntime, type LocalRuntimeName } from './runtim
  * scale roughly with 2 / threads.
  */
 export const MEASURED_SECONDS_2_CORES: Record<LocalRuntimeName, Record<LocalModel, number>> = {
-  'onnxruntime-web': { slim: 7, medium: 13, thick: 600 },
-  'onnxruntime-node': { slim: 1.8, medium: 6, thick: 150 },
+  'onnxruntime-web': { photo: 4, slim: 7, medium: 13, thick: 600 },
+  'onnxruntime-node': { photo: 1, slim: 1.8, medium: 6, thick: 150 },
 };
 
 /** One model as `upscale providers local` shows it. */

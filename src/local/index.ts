@@ -1,6 +1,6 @@
 /**
- * `--provider local`: offline super-resolution with ESRGAN models shipped in npm
- * packages, run by onnxruntime. No key, no network.
+ * `--provider local`: offline super-resolution with the models in dist/models (the `photo` model
+ * trained here, ESRGAN models from npm packages), run by onnxruntime. No key, no network.
  *
  * Importing this module is cheap: it loads no runtime, model or image library.
  * Heavy pieces are imported inside `upscaleLocal` / `checkLocalEngine`.
@@ -41,7 +41,7 @@ export async function checkLocalEngine(
     return {
       ok: false,
       message: `Unknown local model '${String(model)}'.`,
-      hint: 'Use --model slim, medium or thick.',
+      hint: `Use --model ${Object.keys(LOCAL_MODELS).join(', ')}.`,
     };
   const [{ findModelFile }, { findNodeRuntime, findWebRuntime }, { modelMissing }] = await Promise.all([
     import('./assets.js'),

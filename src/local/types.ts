@@ -9,7 +9,7 @@ export interface LocalUpscaleOptions {
   input: string | Buffer;
   /** Requested factor, > 1 and <= 32: 2, 3, 4, 8 are one model pass; 16 is two; 2.5 is x3 then a resize. */
   scale: number;
-  /** Default 'slim' (fast, a CI-friendly fallback); 'medium' is crisper; 'thick' is added by `upscale local add-model thick`. */
+  /** Default 'photo' (the fastest, and the best on photos); 'slim' and 'medium' are ESRGAN; 'thick' is added by `upscale local add-model thick`. */
   model?: LocalModel;
   /** Inference threads. Default: os.availableParallelism(). onnxruntime-web fixes this at first use per process. */
   threads?: number;

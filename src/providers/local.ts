@@ -1,5 +1,6 @@
 /**
- * `-p local`: ESRGAN super-resolution on this machine (src/local). Like every adapter this file
+ * `-p local`: super-resolution on this machine (src/local): the `photo` model trained here, or
+ * ESRGAN models. Like every adapter this file
  * is pure — it describes flags and limits; the run layer calls the engine.
  */
 import { enumParam } from './params.js';
@@ -9,9 +10,10 @@ import { type LocalProvider, ParamError, type ParamSpec, type Size } from './typ
 const MAX_OUTPUT_PIXELS = 268_402_689;
 const MAX_SCALE = 32;
 const DEFAULT_SCALE = 4;
-/** Factors that are model passes (others resize the nearest). */
+/** Factors that are model passes or chains of them with some model (others resize the nearest). */
 const MODEL_SCALES = [2, 3, 4, 8, 16];
-const MODELS = ['slim', 'medium', 'thick'] as const;
+/** The default first (src/local/models.ts says more about each). */
+const MODELS = ['photo', 'slim', 'medium', 'thick'] as const;
 
 /** The local engine's parameters, as its flags parse them. */
 export type LocalParams = {
@@ -24,7 +26,7 @@ const MIN_SCALE = 1.1;
 const scale: ParamSpec = {
   key: 'scale',
   flag: '--scale <factor>',
-  description: 'upscale factor; 2x, 3x, 4x, 8x are model passes, others resize the nearest',
+  description: 'upscale factor; photo has 2x, 4x nets, ESRGAN 2x-8x; others: nearest, resized',
   valid: `${MODEL_SCALES.map((s) => `${s}x`).join('|')}, or any factor from 1.1 to ${MAX_SCALE} (e.g. 2.5)`,
   providerDefault: `${DEFAULT_SCALE}x`,
   parse(raw) {
@@ -40,7 +42,7 @@ const model = enumParam(
   {
     key: 'model',
     flag: '--model <model>',
-    description: 'ESRGAN model size (speed vs. crispness)',
+    description: 'photo (trained for photos; fastest, sharpest), or an ESRGAN size (slim, medium, thick)',
     providerDefault: MODELS[0],
   },
   MODELS,
@@ -51,7 +53,7 @@ const scaleOf = (params: LocalParams): number => params.scale ?? DEFAULT_SCALE;
 export const local = {
   kind: 'local',
   id: 'local',
-  title: 'Local ESRGAN (offline, no key)',
+  title: 'Local super-resolution (offline, no key)',
   params: [scale, model],
   limits: {
     scales: MODEL_SCALES,
@@ -59,7 +61,10 @@ export const local = {
     inputs: { file: true, url: false },
   },
   defaultConcurrency: 1,
-  describe: (params) => ({ engine: 'esrgan', model: params.model ?? MODELS[0], scale: scaleOf(params) }),
+  describe: (params) => {
+    const m = params.model ?? MODELS[0];
+    return { engine: m === 'photo' ? 'cnn' : 'esrgan', model: m, scale: scaleOf(params) };
+  },
   scaleOf,
   outputSize: (input: Size, params: LocalParams): Size => ({
     width: Math.round(input.width * scaleOf(params)),

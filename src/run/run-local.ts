@@ -8,6 +8,7 @@ import { UpscaleError } from '../errors.js';
 import { formatOfExtension, type ImageFormat } from '../formats.js';
 import { tempPathBeside } from '../image/download.js';
 import type { PrecheckInfo } from '../image/precheck.js';
+import type { LocalModel } from '../local/index.js';
 import type { LocalProvider } from '../providers/types.js';
 import { finalPath } from './naming.js';
 import { writeOutput } from './output-writer.js';
@@ -28,8 +29,8 @@ export async function runLocalTask(
   prepared: Prepared,
 ): Promise<TaskResult> {
   const { item } = task;
-  const { checkLocalEngine, upscaleLocal } = await import('../local/index.js');
-  const model = (prepared.params.model ?? 'slim') as 'slim' | 'medium' | 'thick';
+  const { checkLocalEngine, DEFAULT_LOCAL_MODEL, upscaleLocal } = await import('../local/index.js');
+  const model = (prepared.params.model ?? DEFAULT_LOCAL_MODEL) as LocalModel;
   const ready = await checkLocalEngine(model);
   if (!ready.ok) throw new UpscaleError('LOCAL_ENGINE', ready.message, { hint: ready.hint });
   const started = Date.now();

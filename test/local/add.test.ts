@@ -80,13 +80,14 @@ describe('upscale local', () => {
   it('add-model refuses an unknown model with exit 2', async () => {
     const run = await runCli(['local', 'add-model', 'huge'], { cwd: dir, env });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('use one of slim, medium, thick');
+    expect(run.stderr).toContain('use one of photo, slim, medium, thick');
   });
 
   it('before: the bundled runtime is active, thick is not added', async () => {
     const engine = await providersLocal();
     expect(engine.active).toBe('onnxruntime-web');
     expect(engine.models.map((m) => [m.model, m.origin])).toEqual([
+      ['photo', 'package'],
       ['slim', 'package'],
       ['medium', 'package'],
       ['thick', null],

@@ -27,8 +27,8 @@ describe('package.json', () => {
   it('converts the models and copies the runtime at build time, from devDependencies only', () => {
     const dev = pkg.devDependencies;
     expect(dev[WEB_RUNTIME.package]).toBe(WEB_RUNTIME.version);
-    expect(dev[LOCAL_MODELS.slim.package]).toBe(MODEL_INTERNALS.slim.version);
-    expect(dev[LOCAL_MODELS.medium.package]).toBe(MODEL_INTERNALS.medium.version);
+    expect(dev[LOCAL_MODELS.slim.package!]).toBe(MODEL_INTERNALS.slim.version);
+    expect(dev[LOCAL_MODELS.medium.package!]).toBe(MODEL_INTERNALS.medium.version);
     expect(pkg.scripts.build).toMatch(/build-assets\.js/);
     // The runtime's one import, at the version the copied files were built with.
     expect(pkg.dependencies['onnxruntime-common']).toBe(WEB_RUNTIME.version);
@@ -57,14 +57,17 @@ describe('package.json', () => {
 });
 
 describe('what the build wrote', () => {
-  it('ships slim and medium, float16, with the MIT licence of their source', () => {
-    for (const model of ['slim', 'medium'] as const)
+  it('ships photo, slim and medium, float16, with the MIT licence of the ESRGAN weights', () => {
+    for (const model of ['photo', 'slim', 'medium'] as const)
       for (const scale of LOCAL_MODELS[model].scales) {
         const f = findModelFile(model, scale);
         expect(f?.origin, `${model} x${scale}`).toBe('package');
         expect(f?.weights).toBe('float16');
-        expect(f?.source).toBe(`${LOCAL_MODELS[model].package}@${MODEL_INTERNALS[model].version}`);
+        expect(f?.source).toBe(
+          `${LOCAL_MODELS[model].package ?? `upscale/src/local/weights/${model}`}@${MODEL_INTERNALS[model].version}`,
+        );
       }
+    expect(findModelFile('photo', 4)?.file).toBe('photo-x4.onnx');
     const licence = readFileSync(join(shippedModelsDir()!, 'LICENSE-upscalerjs.txt'), 'utf8');
     expect(licence).toMatch(/MIT License/);
     expect(licence).toMatch(/Kevin Scott/);

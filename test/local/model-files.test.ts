@@ -37,7 +37,7 @@ describe('float16', () => {
 });
 
 describe('shipped model files', () => {
-  it.each(['slim', 'medium'] as LocalModel[])(
+  it.each(['photo', 'slim', 'medium'] as LocalModel[])(
     '%s: every file equals the reference conversion (float16), and its output stays within 1 level of float32',
     async (model) => {
       // 96x96 crop of the bundled photo: real texture, small enough for medium in a test.

@@ -33,16 +33,28 @@ describe('planScale', () => {
 });
 
 describe('upscaleLocal sizes', () => {
-  it('2.5x runs the x3 model and resizes to round(w*2.5)', async () => {
-    const res = await upscaleLocal({ threads: THREADS, input: await syntheticImage(21, 15), scale: 2.5 });
+  it('2.5x with slim runs its x3 model and resizes to round(w*2.5)', async () => {
+    const input = await syntheticImage(21, 15);
+    const res = await upscaleLocal({ threads: THREADS, input, scale: 2.5, model: 'slim' });
     expect([res.width, res.height, res.passes]).toEqual([53, 38, 1]);
     const px = await rawPixels(res.image);
     expect([px.width, px.height]).toEqual([53, 38]);
   });
 
   it('3x with slim is a single x3 pass', async () => {
-    const res = await upscaleLocal({ threads: THREADS, input: await syntheticImage(20, 12), scale: 3 });
+    const input = await syntheticImage(20, 12);
+    const res = await upscaleLocal({ threads: THREADS, input, scale: 3, model: 'slim' });
     expect([res.width, res.height, res.passes]).toEqual([60, 36, 1]);
+  });
+
+  it('the default photo model (x2 and x4 nets): 3x is one x4 pass shrunk, 8x an x4 then an x2 pass', async () => {
+    const input = await syntheticImage(20, 12);
+    const three = await upscaleLocal({ threads: THREADS, input, scale: 3 });
+    expect([three.width, three.height, three.passes]).toEqual([60, 36, 1]);
+    const eight = await upscaleLocal({ threads: THREADS, input, scale: 8 });
+    expect([eight.width, eight.height, eight.passes]).toEqual([160, 96, 2]);
+    const px = await rawPixels(eight.image);
+    expect([px.width, px.height]).toEqual([160, 96]);
   });
 
   it('16x chains two x4 passes and reports progress over both', async () => {

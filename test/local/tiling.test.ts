@@ -53,25 +53,29 @@ describe('planAxis', () => {
 });
 
 describe('tiled inference', () => {
-  it('slim: tiled output equals the untiled one (no seams) within 1 level', async () => {
-    const input = await syntheticImage(96, 80);
-    let tiles = 0;
-    const tiled = await upscaleLocal({
-      threads: THREADS,
-      input,
-      scale: 2,
-      tileSize: 40,
-      onProgress: (p) => {
-        tiles = p.tilesTotal;
-      },
-    });
-    const whole = await upscaleLocal({ threads: THREADS, input, scale: 2, tileSize: 512 });
-    expect(tiles).toBeGreaterThanOrEqual(9);
-    const a = await rawPixels(tiled.image);
-    const b = await rawPixels(whole.image);
-    expect([a.width, a.height]).toEqual([192, 160]);
-    expect(maxAbsDiff(a.data, b.data)).toBeLessThanOrEqual(1);
-  });
+  it.each(['photo', 'slim'] as const)(
+    '%s: tiled output equals the untiled one (no seams) within 1 level',
+    async (model) => {
+      const input = await syntheticImage(96, 80);
+      let tiles = 0;
+      const tiled = await upscaleLocal({
+        threads: THREADS,
+        input,
+        scale: 2,
+        model,
+        tileSize: 40,
+        onProgress: (p) => {
+          tiles = p.tilesTotal;
+        },
+      });
+      const whole = await upscaleLocal({ threads: THREADS, input, scale: 2, model, tileSize: 512 });
+      expect(tiles).toBeGreaterThanOrEqual(9);
+      const a = await rawPixels(tiled.image);
+      const b = await rawPixels(whole.image);
+      expect([a.width, a.height]).toEqual([192, 160]);
+      expect(maxAbsDiff(a.data, b.data)).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('medium with less context than its receptive field (as thick always has) stays within 2 levels', async () => {
     const input = await syntheticImage(72, 64);

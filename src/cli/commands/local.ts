@@ -138,11 +138,11 @@ export async function addModelCommand(model: string, flags: AddFlags, term: Term
       `use one of ${Object.keys(LOCAL_MODELS).join(', ')}`,
     );
   const m = model as LocalModel;
-  if (LOCAL_MODELS[m].shipped && !flags.from) {
+  const pkg = LOCAL_MODELS[m].package;
+  if ((LOCAL_MODELS[m].shipped && !flags.from) || !pkg) {
     term.stdout.write(`${m} is part of the package: nothing to add.\n`);
     return 0;
   }
-  const pkg = LOCAL_MODELS[m].package;
   const { spec, extra } = specOf(flags.from, `${pkg}@${MODEL_INTERNALS[m].version}`);
   // The package is only needed while converting: install it aside, convert, remove it.
   const scratch = join(localDataDir(), `.add-model-${process.pid}`);

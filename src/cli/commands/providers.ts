@@ -45,7 +45,7 @@ export function providerInfo(p: AnyProvider): ProviderInfo {
   const where = isLocalProvider(p)
     ? {
         sameApiAs: null,
-        submit: 'runs on this machine (ESRGAN, onnxruntime)',
+        submit: 'runs on this machine (onnxruntime)',
         status: 'progress by tiles',
         baseUrl: null,
         key: { env: [], config: [] },

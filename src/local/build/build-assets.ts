@@ -2,8 +2,9 @@
  * Build step (`npm run build`, after tsc): writes what the local engine needs at run time into
  * dist/, from devDependencies, so a user's install carries no TF.js and no unused runtime files.
  *
- * - dist/models/: slim and medium converted from @upscalerjs/esrgan-* (TF.js layers models) to
- *   ONNX with float16 weights, plus models.json and the packages' MIT licence;
+ * - dist/models/: photo (this repository's weights, src/local/weights) and slim and medium (from
+ *   @upscalerjs/esrgan-*), TF.js layers models converted to ONNX with float16 weights, plus
+ *   models.json and the packages' MIT licence;
  * - dist/runtime/: the three files of onnxruntime-web that run a model in Node (the Node entry,
  *   the threaded wasm factory and its .wasm), plus their licence. Their one import,
  *   onnxruntime-common, is a (1 MB, dependency-free) dependency of this package.
@@ -15,7 +16,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WEB_RUNTIME_FILES } from '../assets.js';
 import { writePackageModels } from '../convert-package.js';
-import { findPackageDir, LOCAL_MODELS, type LocalModel, WEB_RUNTIME } from '../models.js';
+import {
+  findPackageDir,
+  LOCAL_MODELS,
+  type LocalModel,
+  MODEL_INTERNALS,
+  repoWeightsDir,
+  WEB_RUNTIME,
+} from '../models.js';
 
 const dist = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -68,7 +76,14 @@ SOFTWARE.
 async function buildModels(): Promise<string> {
   const out = join(dist, 'models');
   const shipped = (Object.keys(LOCAL_MODELS) as LocalModel[]).filter((m) => LOCAL_MODELS[m].shipped);
-  const pkgDirs = shipped.map((m) => need(LOCAL_MODELS[m].package));
+  // Each shipped model's source: its @upscalerjs package, or this repository's weights folder.
+  const sources = shipped.map((m) => {
+    const pkg = LOCAL_MODELS[m].package;
+    if (pkg) return { model: m, dir: need(pkg), npm: true };
+    const dir = repoWeightsDir();
+    if (!dir) throw new Error(`build-assets: src/local/weights is missing (the ${m} model's weights)`);
+    return { model: m, dir, npm: false };
+  });
   const converter = [
     'convert-tfjs-to-onnx.js',
     'convert-package.js',
@@ -77,30 +92,37 @@ async function buildModels(): Promise<string> {
     'models.js',
   ];
   const inputs = [
-    ...pkgDirs.map((d) => join(d, 'package.json')),
+    ...sources.flatMap(({ model, dir, npm }) =>
+      npm
+        ? [join(dir, 'package.json')]
+        : LOCAL_MODELS[model].scales.flatMap((s) =>
+            ['model.json', 'weights.bin'].map((f) => join(dir, `${model}-x${s}`, f)),
+          ),
+    ),
     ...converter.map((f) => join(dist, 'local', f)),
   ];
   if (await upToDate(join(out, 'models.json'), inputs)) return 'models up to date';
   await rm(out, { recursive: true, force: true });
   const notes: string[] = [];
-  for (const [i, model] of shipped.entries()) {
-    const pkgDir = pkgDirs[i]!;
-    const sourceVersion = await versionOf(pkgDir);
-    const files = await writePackageModels(model, out, { pkgDir, sourceVersion });
+  for (const { model, dir, npm } of sources) {
+    const sourceVersion = npm ? await versionOf(dir) : MODEL_INTERNALS[model].version;
+    const files = await writePackageModels(model, out, { pkgDir: dir, sourceVersion });
     notes.push(`${model} ${(files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(1)} MB`);
   }
   const licences = await Promise.all(
-    pkgDirs.map(async (d) => {
-      const pj = JSON.parse(await readFile(join(d, 'package.json'), 'utf8')) as {
-        name: string;
-        version: string;
-      };
-      return `${pj.name}@${pj.version}:\n${await readFile(join(d, 'LICENSE'), 'utf8')}`;
-    }),
+    sources
+      .filter((s) => s.npm)
+      .map(async ({ dir }) => {
+        const pj = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+          name: string;
+          version: string;
+        };
+        return `${pj.name}@${pj.version}:\n${await readFile(join(dir, 'LICENSE'), 'utf8')}`;
+      }),
   );
   await writeFile(
     join(out, 'LICENSE-upscalerjs.txt'),
-    `The model weights in this folder were converted to ONNX (float16) from these npm packages
+    `The esrgan-* model weights in this folder were converted to ONNX (float16) from these npm packages
 (https://github.com/thekevinscott/UpscalerJS), under the MIT licence:\n\n${licences.join('\n')}`,
   );
   return notes.join(', ');
