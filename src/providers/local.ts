@@ -42,7 +42,7 @@ const model = enumParam(
   {
     key: 'model',
     flag: '--model <model>',
-    description: 'photo (trained for photos; fastest, sharpest), or an ESRGAN size (slim, medium, thick)',
+    description: 'photo (trained on photos: the fastest and best), or an ESRGAN model (slim, medium, thick)',
     providerDefault: MODELS[0],
   },
   MODELS,
