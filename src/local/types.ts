@@ -7,7 +7,7 @@ import type { LocalRuntimePreference } from './runtime.js';
 export interface LocalUpscaleOptions {
   /** File path or encoded image bytes (anything sharp decodes). EXIF orientation is applied. */
   input: string | Buffer;
-  /** Requested factor, > 1 and <= 32: 2, 3, 4, 8 are one model pass; 16 is two; 2.5 is x3 then a resize. */
+  /** Requested factor, > 1 and <= 32: one pass where the model has it (photo: 2, 4; ESRGAN: 2, 3, 4, 8), chained passes above (16 = 4 then 4), else the nearest then a resize. */
   scale: number;
   /** Default 'photo' (the fastest, and the best on photos); 'slim' and 'medium' are ESRGAN; 'thick' is added by `upscale local add-model thick`. */
   model?: LocalModel;
