@@ -18,7 +18,7 @@ export async function convertPackageModel(
   opts: { pkgDir?: string; weights?: 'float32' | 'float16' } = {},
 ): Promise<ConvertedModel> {
   const dir = findModelDir(model, scale, opts.pkgDir);
-  if (!dir) throw new Error(`${sourceName(model)} (x${scale}) is not installed`);
+  if (!dir) throw new Error(`${weightsSource(model)} (x${scale}) is not installed`);
   const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as TfjsLayersModelJson;
   const shards = await Promise.all(
     json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))),
@@ -36,8 +36,8 @@ export function modelFileName(model: LocalModel, scale: number): string {
 }
 
 /** Where a model's weights come from, as `models.json` and messages name it. */
-function sourceName(model: LocalModel): string {
-  return LOCAL_MODELS[model].package ?? `upscale's ${model} weights (src/local/weights)`;
+function weightsSource(model: LocalModel): string {
+  return LOCAL_MODELS[model].package ?? `upscale/src/local/weights/${model}`;
 }
 
 /**
@@ -71,7 +71,7 @@ export async function writePackageModels(
         weights,
         bytes: m.onnx.length,
         sha256: createHash('sha256').update(m.onnx).digest('hex'),
-        source: `${LOCAL_MODELS[model].package ?? `upscale/src/local/weights/${model}`}@${opts.sourceVersion}`,
+        source: `${weightsSource(model)}@${opts.sourceVersion}`,
       },
     ]);
   }

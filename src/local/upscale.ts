@@ -27,7 +27,7 @@ function positiveInt(v: number | undefined, name: string, min: number): number |
   return v;
 }
 
-/** How far (px) visible colour is spread under transparent pixels: beyond the nets' reach (slim 10, medium 13). */
+/** How far (px) visible colour is spread under transparent pixels: beyond photo's and slim's reach (10), most of medium's (18). */
 const BLEED_PX = 16;
 
 /**
@@ -73,7 +73,8 @@ export function bleedUnderTransparency(rgb: Uint8Array, alpha: Uint8Array, width
 export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscaleResult> {
   const model = opts.model ?? DEFAULT_LOCAL_MODEL;
   const info = LOCAL_MODELS[model];
-  if (!info) throw new RangeError(`unknown local model '${String(model)}' (slim, medium or thick)`);
+  if (!info)
+    throw new RangeError(`unknown local model '${String(model)}' (${Object.keys(LOCAL_MODELS).join(', ')})`);
   const plan = planScale(opts.scale, info.scales);
   const threads = positiveInt(opts.threads, 'threads', 1) ?? availableParallelism();
   const tileSize = positiveInt(opts.tileSize, 'tileSize', 16) ?? DEFAULT_TILE_SIZE;

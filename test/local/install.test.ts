@@ -64,7 +64,11 @@ describe('what the build wrote', () => {
         expect(f?.origin, `${model} x${scale}`).toBe('package');
         expect(f?.weights).toBe('float16');
         expect(f?.source).toBe(
-          `${LOCAL_MODELS[model].package ?? `upscale/src/local/weights/${model}`}@${MODEL_INTERNALS[model].version}`,
+          {
+            photo: 'upscale/src/local/weights/photo@1',
+            slim: '@upscalerjs/esrgan-slim@1.0.0',
+            medium: '@upscalerjs/esrgan-medium@1.0.0',
+          }[model],
         );
       }
     expect(findModelFile('photo', 4)?.file).toBe('photo-x4.onnx');
