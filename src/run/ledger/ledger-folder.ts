@@ -107,7 +107,10 @@ export class LedgerFolder {
    * and the next run downloads the result again.
    */
   async finishCommit(key: string, entry: Extract<LedgerEntry, { state: 'committing' }>): Promise<boolean> {
-    if (await exists(entry.temp)) {
+    if (await sameFile(entry.temp, entry.outputPath)) {
+      // Killed between the hard link and the unlink: the output is in place, only its temp name is left.
+      await rm(entry.temp, { force: true });
+    } else if (await exists(entry.temp)) {
       const moved = await commitFile(entry.temp, entry.outputPath, entry.overwrite ?? false).catch(
         () => undefined,
       );
@@ -121,6 +124,12 @@ export class LedgerFolder {
   async removeIfEmpty(): Promise<void> {
     await rmdir(this.dir).catch(() => undefined);
   }
+}
+
+/** Two names of one file (a hard link), so moving one onto the other would make a copy. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [first, second] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return !!first && !!second && first.dev === second.dev && first.ino === second.ino;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 /** Start-up clean-up of a ledger folder after runs that were killed. */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,18 @@ describe('LedgerFolder.tidy', () => {
     const folder = new LedgerFolder(dir);
     const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
     await writeFile(temp, 'verified result');
+    await folder.write('k1', committing(dir, temp, join(dir, 'a@2x.png')));
+    await folder.tidy();
+    expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('verified result');
+    expect(await readdir(dir)).toEqual(['a@2x.png']);
+  });
+
+  it('finishes a move killed between its hard link and its unlink without a second copy', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    const folder = new LedgerFolder(dir);
+    const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
+    await writeFile(temp, 'verified result');
+    await link(temp, join(dir, 'a@2x.png'));
     await folder.write('k1', committing(dir, temp, join(dir, 'a@2x.png')));
     await folder.tidy();
     expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('verified result');
