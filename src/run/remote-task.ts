@@ -242,13 +242,22 @@ async function waitForResult(job: Job, taskId: string, submittedAt: number, firs
   });
 }
 
-/** Downloads and writes every result URL; the ledger says `committing` before each move into place. */
-async function writeResults(job: Job, task: Paid, urls: readonly string[]): Promise<Written> {
+/**
+ * Downloads and writes the result URLs from `progress.written` on; the ledger says `committing`
+ * before each move into place, and `progress.written` counts the results in place.
+ */
+async function writeResults(
+  job: Job,
+  task: Paid,
+  urls: readonly string[],
+  progress: { written: number },
+): Promise<Written> {
   const { run, prepared } = job;
   const { item } = job.task;
   run.events?.onStage?.(item.input, 'downloading');
   let first: Written | undefined;
   for (const [index, url] of urls.entries()) {
+    if (index < progress.written) continue;
     const target = targetOf(job.task.plan.target, index);
     const downloaded = await downloadToTemp(
       run.connection.client,
@@ -272,16 +281,34 @@ async function writeResults(job: Job, task: Paid, urls: readonly string[]): Prom
       },
       source: prepared.source,
       beforeCommit: (temp, outputPath) =>
-        record(job, { ...task, state: 'committing', urls, temp, outputPath, submittedAt: task.submittedAt }),
+        record(job, {
+          state: 'committing',
+          taskId: task.taskId,
+          submittedAt: task.submittedAt,
+          urls,
+          ...(index > 0 ? { written: index } : {}),
+          temp,
+          outputPath,
+        }),
     });
+    progress.written = index + 1;
     first ??= written;
   }
   if (!first) throw new UpscaleError('EMPTY_RESULT', `${item.input}: task ${task.taskId} gave no result`);
   return first;
 }
 
-/** Polls a paid task to its end and writes its result; the entry goes only once the output is in place. */
-export async function collectPaid(job: Job, paid: Paid, first?: TaskState): Promise<TaskResult> {
+/**
+ * Polls a paid task to its end and writes its results; the entry goes only once they are in
+ * place. `progress.written` results were already written (by an earlier run, or before the URLs
+ * expired) and are not written again.
+ */
+export async function collectPaid(
+  job: Job,
+  paid: Paid,
+  first?: TaskState,
+  progress = { written: paid.state === 'submitted' ? 0 : (paid.written ?? 0) },
+): Promise<TaskResult> {
   const { run } = job;
   const { item } = job.task;
   let urls: readonly string[];
@@ -300,16 +327,24 @@ export async function collectPaid(job: Job, paid: Paid, first?: TaskState): Prom
       );
     }
     urls = final.urls;
-    state = { state: 'completed', taskId: state.taskId, submittedAt: state.submittedAt, urls };
+    const { written } = progress;
+    state = {
+      state: 'completed',
+      taskId: state.taskId,
+      submittedAt: state.submittedAt,
+      urls,
+      ...(written > 0 ? { written } : {}),
+    };
     await record(job, state);
   } else urls = state.urls;
   let written: Written;
   try {
-    written = await writeResults(job, state, urls);
+    written = await writeResults(job, state, urls, progress);
   } catch (error) {
     // URLs kept from an earlier run may have expired: ask the task for fresh ones, once.
     if (paid.state === 'submitted' || !isExpiredUrlError(error)) throw error;
-    return collectPaid(job, { state: 'submitted', taskId: paid.taskId, submittedAt: paid.submittedAt });
+    const again: Paid = { state: 'submitted', taskId: paid.taskId, submittedAt: paid.submittedAt };
+    return collectPaid(job, again, undefined, progress);
   }
   await job.slot?.remove();
   return {
@@ -355,14 +390,16 @@ async function committedMeanwhile(job: Job): Promise<string | undefined> {
 
 async function underClaim(job: Job): Promise<TaskResult> {
   const { slot } = job;
-  const entry = await slot?.read();
+  let entry = await slot?.read();
   if (entry && job.slot && !sameRecipe(entry, job.slot.base)) throw conflict(job, entry);
   if (!entry) {
     const existing = await committedMeanwhile(job);
     if (existing) return { ...base(job), status: 'skipped', output: existing };
   }
-  if (entry?.state === 'committing' && slot && (await slot.folder.finishCommit(slot.key, entry))) {
-    return { ...base(job), taskId: entry.taskId, status: 'succeeded', output: entry.outputPath };
+  if (entry?.state === 'committing' && slot) {
+    const left = await slot.folder.finishCommit(slot.key, entry);
+    if (!left) return { ...base(job), taskId: entry.taskId, status: 'succeeded', output: entry.outputPath };
+    entry = left;
   }
   if (entry && !isUnresolved(entry)) {
     job.taskId = entry.taskId;

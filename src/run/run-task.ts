@@ -37,11 +37,11 @@ export function backendOf(provider: AnyProvider): Backend {
   };
 }
 
-/** The plan found the output already there (and up to date): nothing is sent. */
+/** The plan found the output already there (and up to date, with no result left to write): nothing is sent. */
 async function skipIfDone(run: RunContext, task: InputTask): Promise<TaskResult | undefined> {
   const { item, plan } = task;
   const existing = plan.skip;
-  if (existing === undefined) return undefined;
+  if (existing === undefined || (await run.ledger?.resultsLeft(plan.target))) return undefined;
   const size = await imageSize(existing);
   if (!size) {
     throw new UpscaleError('OUTPUT_CLASH', `${existing} exists but is not a readable image`, {

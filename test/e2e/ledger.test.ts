@@ -306,6 +306,53 @@ describe('7: kill -9 leaves nothing behind that the next run does not clean', ()
   });
 });
 
+describe('a task with several results (`generated` is a list)', () => {
+  const results = async () => (await readdir(ctx.dir)).filter((n) => n.startsWith('photo@')).sort();
+  const downloadsOf = (url: string) =>
+    ctx.emu.cdnRequests.filter((r) => r.route === 'download' && url.endsWith(r.path)).length;
+
+  it('writes every result, the later ones numbered', async () => {
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('outcome', [{ results: 2 }]);
+    const run = await cli(['photo.jpg', '--json']);
+    expect(run.code).toBe(0);
+    expect(await results()).toEqual(['photo@2x-2.png', 'photo@2x.png']);
+    expect(pending(await everything(ctx.dir))).toEqual([]);
+  });
+
+  it('killed between two results: the next run writes only the missing one, without a new task', async () => {
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script('outcome', [{ results: 2 }]);
+    // The first download answers normally, the second stalls until the run is killed.
+    ctx.emu.script('download', [{ delayMs: 0 }, 'stall']);
+    const killed = await runCli(['photo.jpg', '--poll-interval', '30'], {
+      cwd: ctx.dir,
+      env: env(),
+      onSpawn: (child) => {
+        const timer = setInterval(async () => {
+          const stalled = ctx.emu.cdnRequests.filter((r) => r.route === 'download').length >= 2;
+          if (stalled && (await results()).length === 1) {
+            clearInterval(timer);
+            child.kill('SIGKILL');
+          }
+        }, 20);
+        child.on('exit', () => clearInterval(timer));
+      },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await results()).toEqual(['photo@2x.png']);
+    const rerun = await cli(['photo.jpg', '--json']);
+    expect(rerun.code).toBe(0);
+    expect(jsonLines(rerun.stdout)[0]).toMatchObject({ status: 'succeeded' });
+    expect(ctx.emu.submissions()).toBe(1);
+    expect(await results()).toEqual(['photo@2x-2.png', 'photo@2x.png']);
+    const [task] = ctx.emu.tasks;
+    expect(downloadsOf(task!.fileUrl)).toBe(1);
+    expect(pending(await everything(ctx.dir))).toEqual([]);
+    expect(stray(await everything(ctx.dir))).toEqual([]);
+  });
+});
+
 describe('9: an output folder that cannot be written is refused before paying', () => {
   it('exit 2, nothing sent', async () => {
     await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));

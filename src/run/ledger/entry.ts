@@ -35,6 +35,8 @@ export type LedgerState =
       readonly taskId: string;
       readonly submittedAt: number;
       readonly urls: readonly string[];
+      /** Results already in place (a task with several results, cut off between two); 0 when absent. */
+      readonly written?: number;
     }
   /** Written just before the verified file is renamed to `path`: a crash after the rename is reconciled. */
   | {
@@ -42,6 +44,8 @@ export type LedgerState =
       readonly taskId: string;
       readonly submittedAt: number;
       readonly urls: readonly string[];
+      /** Results already in place before this one, which is `urls[written]`; 0 when absent. */
+      readonly written?: number;
       /** The verified, finished file, and the name it is being moved to. */
       readonly temp: string;
       readonly outputPath: string;

@@ -103,10 +103,15 @@ export class LedgerFolder {
 
   /**
    * A run died while moving a verified result into place: the move is finished when the file is
-   * still there, and the entry removed once the output exists. Without either, the entry stays
-   * and the next run downloads the result again.
+   * still there, and the entry removed once the output exists. Returns what is left to do: the
+   * entry itself when neither the file nor the output is there (the next run downloads the result
+   * again), a `completed` entry for the results after this one when the task gave several, or
+   * undefined when everything is in place.
    */
-  async finishCommit(key: string, entry: Extract<LedgerEntry, { state: 'committing' }>): Promise<boolean> {
+  async finishCommit(
+    key: string,
+    entry: Extract<LedgerEntry, { state: 'committing' }>,
+  ): Promise<LedgerEntry | undefined> {
     if (await sameFile(entry.temp, entry.outputPath)) {
       // Killed between the hard link and the unlink: the output is in place, only its temp name is left.
       await rm(entry.temp, { force: true });
@@ -114,10 +119,22 @@ export class LedgerFolder {
       const moved = await commitFile(entry.temp, entry.outputPath, entry.overwrite ?? false).catch(
         () => undefined,
       );
-      if (!moved) return false;
-    } else if (!(await exists(entry.outputPath))) return false;
+      if (!moved) return entry;
+    } else if (!(await exists(entry.outputPath))) return entry;
+    const written = (entry.written ?? 0) + 1;
+    if (written < entry.urls.length) {
+      const { temp: _temp, outputPath: _outputPath, ...rest } = entry;
+      const left: LedgerEntry = {
+        ...rest,
+        state: 'completed',
+        written,
+        recordedAt: new Date().toISOString(),
+      };
+      await this.write(key, left);
+      return left;
+    }
     await this.remove(key);
-    return true;
+    return undefined;
   }
 
   /** Removes `.upscale/` when no entry or claim is left (fails quietly when something is). */

@@ -111,6 +111,16 @@ export class Ledger {
     return new LedgerSlot(this, folder, LedgerFolder.keyOf(target), base);
   }
 
+  /**
+   * A task with several results whose first ones are written and later ones not (a run stopped
+   * between them): its output is there, yet the input is not done.
+   */
+  async resultsLeft(target: OutputTarget): Promise<boolean> {
+    const absolute = absoluteTarget(target, this.cwd);
+    const entry = await this.folder(absolute.dir).read(LedgerFolder.keyOf(absolute));
+    return entry?.state === 'completed' && (entry.written ?? 0) > 0;
+  }
+
   /** The slot of an entry read back (resume, forget): the same base, so later states keep it. */
   slotOf(folder: LedgerFolder, key: string, entry: LedgerEntry): LedgerSlot {
     const base: EntryBase = {

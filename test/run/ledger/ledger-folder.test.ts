@@ -57,6 +57,22 @@ describe('LedgerFolder.tidy', () => {
     expect(await readdir(dir)).toEqual(['a@2x.png']);
   });
 
+  it('after the first of two results, keeps the entry as completed with one result written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    const folder = new LedgerFolder(dir);
+    const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
+    await writeFile(temp, 'first result');
+    const entry = {
+      ...committing(dir, temp, join(dir, 'a@2x.png')),
+      urls: ['https://cdn/1.png', 'https://cdn/2.png'],
+    };
+    await folder.write('k1', entry);
+    await folder.tidy();
+    expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('first result');
+    expect(await folder.read('k1')).toMatchObject({ state: 'completed', written: 1, urls: entry.urls });
+    expect(await folder.read('k1')).not.toHaveProperty('temp');
+  });
+
   it('removes the entry of a move that completed just before the crash', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
     const folder = new LedgerFolder(dir);
