@@ -8,7 +8,9 @@
  * - a candidate is this input's task only if its result, decoded in colour, is clearly closest to
  *   this input — closer by a wide margin than to any other candidate, and than to the other inputs
  *   of the run whose submits were lost too;
- * - no candidate at all means the submit created nothing: sending it again is safe;
+ * - no candidate at all, or only candidates whose results are clearly other pictures (another
+ *   shape allowing for rounded sides, or colours far from every input), means the submit created
+ *   nothing: it is sent again;
  * - anything else is undecided: the input is reported with the candidates, and nothing is sent.
  */
 import { rm } from 'node:fs/promises';
@@ -45,6 +47,13 @@ const MATCH_MAX = 20;
 const MARGIN = 6;
 /** Aspect ratios differing by more than this are different pictures (providers round sides a little). */
 const ASPECT_TOLERANCE = 0.03;
+/**
+ * Input pixels a provider may take off (or add to) a side before scaling: creative floors sides
+ * to a multiple of 4 (seen live). On a small input that alone moves the aspect ratio well past
+ * ASPECT_TOLERANCE (25×16 comes back as 48×32), and a task wrongly ruled out by its shape would
+ * make a lost submit look like nothing was created: sent again, paid twice.
+ */
+const SIDE_SLACK_PX = 4;
 /** A list may lag a submit by a moment: a task created just now may not be listed yet. */
 export const SETTLE_MS = 2000;
 
@@ -220,17 +229,20 @@ export class UncertainResolver {
   }
 }
 
-function aspect(size: { width: number; height: number }): number {
-  return size.width / size.height;
-}
-
-/** A result has the input's aspect ratio, as stored or turned (providers may apply the orientation). */
+/**
+ * A result has the input's shape, as stored or turned (providers may apply the orientation): its
+ * aspect ratio is within ASPECT_TOLERANCE of one the input could have once its sides are rounded
+ * by up to SIDE_SLACK_PX. Too loose only means more candidates compared by colour; too strict
+ * would pay twice.
+ */
 function sameShape(result: Thumbnail, inputs: readonly Thumbnail[]): boolean {
-  const r = aspect(result);
-  return inputs.some((input) => {
-    const a = aspect(input);
-    return Math.abs(r / a - 1) <= ASPECT_TOLERANCE || Math.abs(r * a - 1) <= ASPECT_TOLERANCE;
-  });
+  const r = result.width / result.height;
+  const within = (w: number, h: number) => {
+    const low = Math.max(1, w - SIDE_SLACK_PX) / (h + SIDE_SLACK_PX);
+    const high = (w + SIDE_SLACK_PX) / Math.max(1, h - SIDE_SLACK_PX);
+    return r >= low * (1 - ASPECT_TOLERANCE) && r <= high * (1 + ASPECT_TOLERANCE);
+  };
+  return inputs.some((input) => within(input.width, input.height) || within(input.height, input.width));
 }
 
 function distanceTo(result: Thumbnail, inputs: readonly Thumbnail[]): number {

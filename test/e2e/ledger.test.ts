@@ -119,6 +119,19 @@ describe('1, 8: a submit whose answer was lost is never paid twice, and never bl
   });
 });
 
+describe('1b: a lost submit is found even when the result is shaped a little differently', () => {
+  it('a small input whose sides the provider floors to a multiple of 4: found, not sent again', async () => {
+    // 34×16 comes back as 64×32 at 2x: an aspect ratio 6 % off, yet the same picture.
+    ctx.emu.set({ outputRounding: 'floor4' });
+    await noise(join(ctx.dir, 'small.png'), 7, 0, 34, 16);
+    ctx.emu.script('submit', ['create-then-500']);
+    const run = await cli(['small.png', '--json']);
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', width: 64, height: 32 });
+    expect(ctx.emu.submissions()).toBe(1);
+  });
+});
+
 describe('2: two runs at once pay once', () => {
   async function twelve(): Promise<void> {
     for (let i = 0; i < 12; i++) await noise(join(ctx.dir, `in/p${i}.png`), 100 + i);
