@@ -1,0 +1,99 @@
+/**
+ * A batch killed (SIGKILL or Ctrl-C) at random moments, four times, against an emulator as
+ * unkind as the live services (random 429/503/resets, lost submit answers, broken downloads,
+ * empty completions, sides floored to a multiple of 4, tasks with two results), then run to the
+ * end. Whatever the moments: one task per input, every result written once, nothing left behind.
+ *
+ * Two rounds run with `npm test`; `UPSCALE_STRESS_ROUNDS=40 npx vitest run test/e2e/kill-stress`
+ * runs more (each round ~6 s). A failure prints the kill moments, every run's stderr and the
+ * emulator's tasks by input width.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { emulatorEnv, runCli, useEmulator } from './cli-harness.js';
+
+const ctx = useEmulator({ processingMs: 200 });
+const ROUNDS = Number(process.env.UPSCALE_STRESS_ROUNDS ?? 2);
+const COUNT = 12;
+const ARGS = ['r', '-o', 'out', '--concurrency', '4', '--poll-interval', '50'];
+
+/** Every file below `root`, relative, hidden ones included. */
+async function everything(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('a batch killed at random moments', () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    it(`round ${round + 1}: one task per input, every result once, nothing left behind`, {
+      timeout: 120_000,
+    }, async () => {
+      const seed = Math.floor(Math.random() * 1e9);
+      const twoResults = Math.random() < 0.4;
+      // Solid colours of different widths: a lost submit's task can be told apart by its result.
+      for (let i = 0; i < COUNT; i++) {
+        await mkdir(join(ctx.dir, 'r'), { recursive: true });
+        await sharp({
+          create: {
+            width: 24 + i,
+            height: 16,
+            channels: 3,
+            background: `#${(i * 7) % 10}${i % 10}${(i * 3) % 10}`,
+          },
+        })
+          .png()
+          .toFile(join(ctx.dir, `r/p${i}.png`));
+      }
+      ctx.emu.set({
+        seed,
+        processingMsRange: [100, 600],
+        emptyCompletionRate: 0.2,
+        emptyCompletionMs: 200,
+        faultRate: 0.08,
+        faultKinds: [429, 503, 'reset', 'create-then-500', 'reset-after-create', 'truncate', 'reset-mid'],
+        outputRounding: Math.random() < 0.5 ? 'floor4' : 'exact',
+      });
+      if (twoResults)
+        ctx.emu.script(
+          'outcome',
+          Array.from({ length: COUNT }, () => ({ results: 2 })),
+        );
+      const log: string[] = [`seed ${seed}, two results: ${twoResults}`];
+      for (let k = 0; k < 4; k++) {
+        const delay = 100 + Math.floor(Math.random() * 1500);
+        const signal = Math.random() < 0.5 ? 'SIGKILL' : 'SIGINT';
+        const run = await runCli(ARGS, {
+          cwd: ctx.dir,
+          env: emulatorEnv(ctx.emu),
+          onSpawn: (child) => {
+            const timer = setTimeout(() => child.kill(signal), delay);
+            child.on('exit', () => clearTimeout(timer));
+          },
+        });
+        log.push(`=== ${signal} after ${delay} ms: exit ${run.code ?? run.signal}\n${run.stderr}`);
+      }
+      const last = await runCli(ARGS, { cwd: ctx.dir, env: emulatorEnv(ctx.emu) });
+      log.push(`=== to the end: exit ${last.code}\n${last.stderr}`);
+      const files = await everything(join(ctx.dir, 'out'));
+      const tasks = ctx.emu.tasks.map((t) => `width ${t.input.width}: ${t.id} ${t.status}`).sort();
+      const info = `${log.join('\n')}\n=== tasks\n${tasks.join('\n')}\n=== files\n${files.join('\n')}`;
+
+      expect(last.code, info).toBe(0);
+      expect(ctx.emu.submissions(), info).toBe(COUNT);
+      const wanted = Array.from({ length: COUNT }, (_, i) =>
+        twoResults ? [`p${i}@2x.png`, `p${i}@2x-2.png`] : [`p${i}@2x.png`],
+      ).flat();
+      const visible = files.filter((f) => !f.split('/').some((part) => part.startsWith('.')));
+      expect(visible, info).toEqual(wanted.sort());
+      const leftovers = files.filter(
+        (f) => /\.(part|tmp|lock)$/.test(f) || /^\.upscale\/[^/]+\.json$/.test(f),
+      );
+      expect(leftovers, info).toEqual([]);
+    });
+  }
+});
