@@ -9,8 +9,8 @@
  *   this input — closer by a wide margin than to any other candidate, and than to the other inputs
  *   of the run whose submits were lost too;
  * - no candidate at all, or only candidates whose results are clearly other pictures (another
- *   shape allowing for rounded sides, or colours far from every input), means the submit created
- *   nothing: it is sent again;
+ *   shape, even with the input's sides floored to a multiple of 4, or colours far from the
+ *   input), means the submit created nothing: it is sent again;
  * - anything else is undecided: the input is reported with the candidates, and nothing is sent.
  */
 import { rm } from 'node:fs/promises';
@@ -47,13 +47,8 @@ const MATCH_MAX = 20;
 const MARGIN = 6;
 /** Aspect ratios differing by more than this are different pictures (providers round sides a little). */
 const ASPECT_TOLERANCE = 0.03;
-/**
- * Input pixels a provider may take off (or add to) a side before scaling: creative floors sides
- * to a multiple of 4 (seen live). On a small input that alone moves the aspect ratio well past
- * ASPECT_TOLERANCE (25×16 comes back as 48×32), and a task wrongly ruled out by its shape would
- * make a lost submit look like nothing was created: sent again, paid twice.
- */
-const SIDE_SLACK_PX = 4;
+/** Creative floors the input's sides to a multiple of this before scaling (seen live). */
+const SIDE_MULTIPLE = 4;
 /** A list may lag a submit by a moment: a task created just now may not be listed yet. */
 export const SETTLE_MS = 2000;
 
@@ -231,18 +226,18 @@ export class UncertainResolver {
 
 /**
  * A result has the input's shape, as stored or turned (providers may apply the orientation): its
- * aspect ratio is within ASPECT_TOLERANCE of one the input could have once its sides are rounded
- * by up to SIDE_SLACK_PX. Too loose only means more candidates compared by colour; too strict
- * would pay twice.
+ * aspect ratio is the input's, or that of the input's sides floored to a multiple of 4 (as seen
+ * live), within ASPECT_TOLERANCE. The floored shape matters on small inputs: 34×16 comes back as
+ * 64×32, 6 % off, and a task ruled out by its shape makes a lost submit look like nothing was
+ * created (sent again: paid twice). Any looser, and two inputs of one colour and different widths
+ * could take each other's result.
  */
 function sameShape(result: Thumbnail, inputs: readonly Thumbnail[]): boolean {
   const r = result.width / result.height;
-  const within = (w: number, h: number) => {
-    const low = Math.max(1, w - SIDE_SLACK_PX) / (h + SIDE_SLACK_PX);
-    const high = (w + SIDE_SLACK_PX) / Math.max(1, h - SIDE_SLACK_PX);
-    return r >= low * (1 - ASPECT_TOLERANCE) && r <= high * (1 + ASPECT_TOLERANCE);
-  };
-  return inputs.some((input) => within(input.width, input.height) || within(input.height, input.width));
+  const floored = (side: number) => Math.max(SIDE_MULTIPLE, side - (side % SIDE_MULTIPLE));
+  const near = (w: number, h: number) =>
+    Math.abs(r / (w / h) - 1) <= ASPECT_TOLERANCE || Math.abs(r / (h / w) - 1) <= ASPECT_TOLERANCE;
+  return inputs.some(({ width, height }) => near(width, height) || near(floored(width), floored(height)));
 }
 
 function distanceTo(result: Thumbnail, inputs: readonly Thumbnail[]): number {

@@ -132,6 +132,38 @@ describe('1b: a lost submit is found even when the result is shaped a little dif
   });
 });
 
+describe('1c: a lost submit never takes a look-alike task of another shape', () => {
+  it('a same-coloured task of another width, sent by another client meanwhile, is not collected', async () => {
+    // Solid black 24×16 (another client's) and 34×16 (ours): one colour, told apart by shape only.
+    ctx.emu.set({ outputRounding: 'floor4' });
+    const black = (width: number) =>
+      sharp({ create: { width, height: 16, channels: 3, background: '#000' } }).png();
+    await black(34).toFile(join(ctx.dir, 'ours.png'));
+    const theirs = (await black(24).toBuffer()).toString('base64');
+    // Our submit gets a proxy's HTML 502 (nothing created, the answer lost); as it fails, another
+    // client of the same key creates its task.
+    ctx.emu.script('submit', ['html502']);
+    const run = await runCli(['ours.png', '--json', '--poll-interval', '30'], {
+      cwd: ctx.dir,
+      env: env(),
+      onSpawn: () => {
+        const timer = setInterval(() => {
+          if (requestsTo('submit').length === 0) return;
+          clearInterval(timer);
+          void fetch(`${ctx.emu.apiUrl}/v1/ai/image-upscaler`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-freepik-api-key': ctx.emu.keys.freepik },
+            body: JSON.stringify({ image: theirs, scale_factor: '2x' }),
+          });
+        }, 5);
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(ctx.emu.submissions()).toBe(2);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', width: 64, height: 32 });
+  });
+});
+
 describe('2: two runs at once pay once', () => {
   async function twelve(): Promise<void> {
     for (let i = 0; i < 12; i++) await noise(join(ctx.dir, `in/p${i}.png`), 100 + i);
