@@ -7,7 +7,8 @@
  * every result written once, nothing left behind.
  *
  * Two rounds run with `npm test`; `UPSCALE_STRESS_ROUNDS=40 npx vitest run test/e2e/kill-stress`
- * runs more (each round ~6 s). A failure prints the seed, the kill moments, every run's stderr,
+ * runs more (each round ~6 s), `UPSCALE_STRESS_PROVIDER=freepik-precision` another provider with
+ * a task list. A failure prints the seed, the kill moments, every run's stderr,
  * the emulator's tasks by input width and the files written.
  */
 import { mkdir, readdir } from 'node:fs/promises';
@@ -18,6 +19,13 @@ import { emulatorEnv, runCli, useEmulator } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 200 });
 const ROUNDS = Number(process.env.UPSCALE_STRESS_ROUNDS ?? 2);
+/** A provider of the Freepik family (they have a task list): `freepik-precision`, … */
+const PROVIDER = process.env.UPSCALE_STRESS_PROVIDER ?? 'freepik';
+/** The provider's part of the output names (docs/output-and-cost.md). */
+const TAG =
+  ({ 'freepik-precision': 'precision', 'freepik-precision-v2': 'precision-v2' } as Record<string, string>)[
+    PROVIDER
+  ] ?? '2x';
 const COUNT = 12;
 
 /** Every file below `root`, relative, hidden ones included. */
@@ -84,7 +92,7 @@ describe('a batch killed at random moments', () => {
           Array.from({ length: COUNT }, () => ({ results: 2 })),
         );
       const concurrency = twins ? '8' : '4';
-      const args = ['r', '-o', 'out', '--concurrency', concurrency, '--poll-interval', '50'];
+      const args = ['r', '-o', 'out', '-p', PROVIDER, '--concurrency', concurrency, '--poll-interval', '50'];
       const env = emulatorEnv(ctx.emu);
       const log: string[] = [`seed ${seed}, two results: ${twoResults}`];
       for (let k = 0; k < (twins ? 3 : 4); k++) {
@@ -108,7 +116,7 @@ describe('a batch killed at random moments', () => {
       expect(last.code, info).toBe(0);
       expect(ctx.emu.submissions(), info).toBe(COUNT);
       const wanted = Array.from({ length: COUNT }, (_, i) =>
-        twoResults ? [`p${i}@2x.png`, `p${i}@2x-2.png`] : [`p${i}@2x.png`],
+        twoResults ? [`p${i}@${TAG}.png`, `p${i}@${TAG}-2.png`] : [`p${i}@${TAG}.png`],
       ).flat();
       const visible = files.filter((f) => !f.split('/').some((part) => part.startsWith('.')));
       expect(visible, info).toEqual(wanted.sort());

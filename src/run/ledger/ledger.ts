@@ -118,7 +118,8 @@ export class Ledger {
   async resultsLeft(target: OutputTarget): Promise<boolean> {
     const absolute = absoluteTarget(target, this.cwd);
     const entry = await this.folder(absolute.dir).read(LedgerFolder.keyOf(absolute));
-    return entry?.state === 'completed' && (entry.written ?? 0) > 0;
+    if (entry?.state !== 'completed' && entry?.state !== 'committing') return false;
+    return (entry.written ?? 0) > 0;
   }
 
   /** The slot of an entry read back (resume, forget): the same base, so later states keep it. */
