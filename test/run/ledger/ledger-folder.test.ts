@@ -33,42 +33,38 @@ function committing(dir: string, temp: string, outputPath: string): LedgerEntry 
   };
 }
 
+/** A folder with a dead run's finished temp file holding `content`, and the output it was moving to. */
+async function killedMove(content: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+  const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
+  await writeFile(temp, content);
+  return { dir, folder: new LedgerFolder(dir), temp, output: join(dir, 'a@2x.png') };
+}
+
 describe('LedgerFolder.tidy', () => {
   it('finishes a move that a killed run started, then removes its entry and the folder', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
-    const folder = new LedgerFolder(dir);
-    const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
-    await writeFile(temp, 'verified result');
-    await folder.write('k1', committing(dir, temp, join(dir, 'a@2x.png')));
+    const { dir, folder, temp, output } = await killedMove('verified result');
+    await folder.write('k1', committing(dir, temp, output));
     await folder.tidy();
-    expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('verified result');
+    expect(await readFile(output, 'utf8')).toBe('verified result');
     expect(await readdir(dir)).toEqual(['a@2x.png']);
   });
 
   it('finishes a move killed between its hard link and its unlink without a second copy', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
-    const folder = new LedgerFolder(dir);
-    const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
-    await writeFile(temp, 'verified result');
-    await link(temp, join(dir, 'a@2x.png'));
-    await folder.write('k1', committing(dir, temp, join(dir, 'a@2x.png')));
+    const { dir, folder, temp, output } = await killedMove('verified result');
+    await link(temp, output);
+    await folder.write('k1', committing(dir, temp, output));
     await folder.tidy();
-    expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('verified result');
+    expect(await readFile(output, 'utf8')).toBe('verified result');
     expect(await readdir(dir)).toEqual(['a@2x.png']);
   });
 
   it('after the first of two results, keeps the entry as completed with one result written', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
-    const folder = new LedgerFolder(dir);
-    const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
-    await writeFile(temp, 'first result');
-    const entry = {
-      ...committing(dir, temp, join(dir, 'a@2x.png')),
-      urls: ['https://cdn/1.png', 'https://cdn/2.png'],
-    };
+    const { dir, folder, temp, output } = await killedMove('first result');
+    const entry = { ...committing(dir, temp, output), urls: ['https://cdn/1.png', 'https://cdn/2.png'] };
     await folder.write('k1', entry);
     await folder.tidy();
-    expect(await readFile(join(dir, 'a@2x.png'), 'utf8')).toBe('first result');
+    expect(await readFile(output, 'utf8')).toBe('first result');
     expect(await folder.read('k1')).toMatchObject({ state: 'completed', written: 1, urls: entry.urls });
     expect(await folder.read('k1')).not.toHaveProperty('temp');
   });
