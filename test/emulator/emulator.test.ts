@@ -514,6 +514,23 @@ describe('task lifecycle', () => {
     expect(emu.tasks.map((t) => t.outcome)).toEqual(['FAILED', 'NEVER']);
   });
 
+  it('scripted results: generated lists several URLs, each a download of the image', async () => {
+    expect(() => emu.script('outcome', [{ results: 0 }])).toThrow(/results must be an integer >= 1/);
+    emu.script('outcome', [{ results: 3 }]);
+    const t = await submitCreative();
+    const seen = await pollUntil(
+      () => freepikStatus('image-upscaler', t.task_id),
+      (s) => s.status === 'COMPLETED' && s.generated.length > 0,
+    );
+    const urls = seen.at(-1)!.generated as string[];
+    expect(new Set(urls).size).toBe(3);
+    for (const url of urls) {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBeGreaterThan(0);
+    }
+  });
+
   it('failRate: 1 fails every task', async () => {
     emu.set({ failRate: 1 });
     const t = await submitCreative();
