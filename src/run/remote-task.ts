@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { UpscaleError } from '../errors.js';
 import { downloadToTemp, isExpiredUrlError } from '../image/download.js';
+import { imageSize } from '../image/finish.js';
 import type { TaskState } from '../providers/types.js';
 import { kindOf } from './duration-model.js';
 import type { Claim } from './ledger/claim.js';
@@ -255,7 +256,8 @@ async function writeResults(
   const { run, prepared } = job;
   const { item } = job.task;
   run.events?.onStage?.(item.input, 'downloading');
-  let first: Written | undefined;
+  // The result line names the first result, also when an earlier run wrote it.
+  let first = progress.written > 0 ? await writtenBefore(job) : undefined;
   for (const [index, url] of urls.entries()) {
     if (index < progress.written) continue;
     const target = targetOf(job.task.plan.target, index);
@@ -296,6 +298,13 @@ async function writeResults(
   }
   if (!first) throw new UpscaleError('EMPTY_RESULT', `${item.input}: task ${task.taskId} gave no result`);
   return first;
+}
+
+/** The first result of a task, as an earlier run wrote it (undefined when it is gone). */
+async function writtenBefore(job: Job): Promise<Written | undefined> {
+  const path = await findExistingOutput(job.task.plan.target);
+  const size = path === undefined ? undefined : await imageSize(path);
+  return path !== undefined && size ? { path, ...size, warnings: [] } : undefined;
 }
 
 /**

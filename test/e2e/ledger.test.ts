@@ -388,7 +388,8 @@ describe('a task with several results (`generated` is a list)', () => {
     expect(await results()).toEqual(['photo@2x.png']);
     const rerun = await cli(['photo.jpg', '--json']);
     expect(rerun.code).toBe(0);
-    expect(jsonLines(rerun.stdout)[0]).toMatchObject({ status: 'succeeded' });
+    // The result line names the first result, written by the killed run.
+    expect(jsonLines(rerun.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.png' });
     expect(ctx.emu.submissions()).toBe(1);
     expect(await results()).toEqual(['photo@2x-2.png', 'photo@2x.png']);
     const [task] = ctx.emu.tasks;
