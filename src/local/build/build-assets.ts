@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { WEB_RUNTIME_FILES } from '../assets.js';
 import { writePackageModels } from '../convert-package.js';
 import {
+  findModelDir,
   findPackageDir,
   LOCAL_MODELS,
   type LocalModel,
@@ -95,9 +96,11 @@ async function buildModels(): Promise<string> {
     ...sources.flatMap(({ model, dir, npm }) =>
       npm
         ? [join(dir, 'package.json')]
-        : LOCAL_MODELS[model].scales.flatMap((s) =>
-            ['model.json', 'weights.bin'].map((f) => join(dir, `${model}-x${s}`, f)),
-          ),
+        : LOCAL_MODELS[model].scales.flatMap((s) => {
+            // A missing folder is not an input here: the conversion below says what is missing.
+            const weightsDir = findModelDir(model, s, dir);
+            return weightsDir ? ['model.json', 'weights.bin'].map((f) => join(weightsDir, f)) : [];
+          }),
     ),
     ...converter.map((f) => join(dist, 'local', f)),
   ];
