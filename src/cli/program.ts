@@ -138,7 +138,7 @@ export function buildProgram(term: Terminal, commands: Commands, providers: CliF
     )
     .option(
       '--shard <i/n|auto>',
-      "process a stable 1/n of the inputs (CI job i of n); auto reads GitLab's, CircleCI's or Buildkite's job index (auto/<n> for a Kubernetes Indexed Job)",
+      "process a stable 1/n of the inputs (CI job i of n); auto reads the job's index and count from GitLab, CircleCI, Buildkite, Cloud Run Jobs or Google Batch (auto/<n> for AWS Batch array jobs and Kubernetes Indexed Jobs)",
     )
     .option(
       '--resubmit-uncertain',

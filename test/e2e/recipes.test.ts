@@ -6,7 +6,6 @@ import { cp, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { shardFromEnv } from '../../src/run/shard.js';
 import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 60 });
@@ -126,23 +125,7 @@ describe('recipes: an output is up to date when it was made from the same input 
 });
 
 describe('--shard auto', () => {
-  it.each([
-    [{ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '3' }, undefined, { index: 2, count: 3 }],
-    [{ CIRCLE_NODE_INDEX: '0', CIRCLE_NODE_TOTAL: '4' }, undefined, { index: 1, count: 4 }],
-    [{ BUILDKITE_PARALLEL_JOB: '3', BUILDKITE_PARALLEL_JOB_COUNT: '4' }, undefined, { index: 4, count: 4 }],
-    [{ JOB_COMPLETION_INDEX: '1' }, 3, { index: 2, count: 3 }],
-  ])('%o (count %s) → %o', (env, count, shard) => {
-    expect(shardFromEnv(env, count)).toMatchObject({ shard });
-  });
-
-  it.each([
-    [{}, undefined, /no CI split found/],
-    [{ JOB_COMPLETION_INDEX: '1' }, undefined, /pass --shard auto\/<completions>/],
-    [{ CI_NODE_INDEX: '4', CI_NODE_TOTAL: '3' }, undefined, /not a job of a split/],
-  ])('%o refused', (env, count, message) => {
-    expect(shardFromEnv(env, count)).toMatchObject({ error: expect.stringMatching(message) });
-  });
-
+  // Each CI's and engine's variables: test/run/shard.test.ts.
   it('takes the same inputs as --shard i/n, and exits 2 when no CI says which job this is', async () => {
     for (let i = 0; i < 6; i++) await design(`p${i}.png`, `#${i}${i}${i}`);
     const manual = await run(['--dry-run', '--shard', '2/3']);

@@ -55,7 +55,7 @@ function parseShardFlag(raw: string | undefined): Shard | undefined {
   if (!shard)
     throw usageError(
       `--shard "${raw}" must be i/n with 1 ≤ i ≤ n, or auto`,
-      'e.g. --shard 2/3 in the second of three CI jobs, or --shard auto on GitLab, CircleCI, Buildkite',
+      'e.g. --shard 2/3 in the second of three CI jobs, or --shard auto on GitLab, CircleCI, Buildkite, Cloud Run Jobs, Google Batch (auto/<n> on AWS Batch, Kubernetes)',
     );
   return shard;
 }
