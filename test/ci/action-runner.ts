@@ -11,11 +11,12 @@
  * another action, or an expression this file cannot evaluate, throws: the test fails rather than
  * silently run something other than what GitHub would.
  */
+
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { spawnCollect } from '../e2e/cli-harness.js';
 
 export interface ActionInput {
   readonly description?: string;
@@ -120,11 +121,7 @@ export async function runAction(action: Action, options: RunOptions): Promise<Ac
       };
       for (const [k, v] of Object.entries(step.env ?? {})) env[k] = substitute(String(v), context);
       const cwd = step['working-directory'] ? substitute(step['working-directory'], context) : options.cwd;
-      const run = await spawnCollect('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
-        cwd,
-        env,
-        timeout: 120_000,
-      });
+      const run = await spawnRun('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], { cwd, env });
       const outputs = parseOutputFile(await readFile(outputFile, 'utf8'));
       if (step.id !== undefined) context.steps[step.id] = { outputs };
       if (run.code !== 0) context.failed = true;
@@ -145,6 +142,36 @@ export async function runAction(action: Action, options: RunOptions): Promise<Ac
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+export interface Spawned {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command with no standard input (as a runner's step has none) and collects its output.
+ * (No stdin pipe: ending one that a quick child already closed throws EPIPE.)
+ */
+export function spawnRun(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<Spawned> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
 }
 
 /** `name=value` lines and `name<<DELIM … DELIM` blocks, as the runner reads `GITHUB_OUTPUT`. */

@@ -9,9 +9,12 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { jsonLines, scrubbedEnv, useEmulator } from '../e2e/cli-harness.js';
 import { type ActionRun, loadAction, runAction } from './action-runner.js';
+
+// Each test runs the CLI several times (six to eight runs): on two busy cores that can take a while.
+vi.setConfig({ testTimeout: 120_000 });
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const action = await loadAction(join(ROOT, 'action.yml'));
