@@ -35,6 +35,8 @@ export interface WriteJob {
   readonly defaultFormat?: ImageFormat | undefined;
   /** Called with the finished temp file and its final name just before the move (ledger: `committing`). */
   readonly beforeCommit?: (tempPath: string, outputPath: string) => Promise<void>;
+  /** The provider's task that made it, kept in the recipe (remote providers). */
+  readonly taskId?: string | undefined;
 }
 
 export interface Written {
@@ -103,7 +105,8 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
   await job.beforeCommit?.(finished.tempPath, outputPath);
   // A changed input's old output is replaced only now, by a verified new one.
   const path = await commitFile(finished.tempPath, outputPath, plan.replace);
-  if (job.index === 0) await run.recipes?.write(plan.target, path, item.input).catch(() => undefined);
+  if (job.index === 0)
+    await run.recipes?.write(plan.target, path, item.input, job.taskId).catch(() => undefined);
   return { path, ...size, warnings };
 }
 

@@ -17,6 +17,7 @@ import type { OutputOptions } from '../image/output-options.js';
 import type { ParamValues } from '../providers/types.js';
 import { hashFile } from './ledger/ledger.js';
 import { LEDGER_DIR_NAME, LedgerFolder } from './ledger/ledger-folder.js';
+import { RECIPES_DIR } from './ledger/recipe-task-ids.js';
 import type { OutputTarget } from './naming.js';
 
 export const RECIPE_VERSION = 1;
@@ -36,6 +37,12 @@ export interface RecipeRecord {
   /** The recipe in words, for people and for the conflict message. */
   readonly recipe: Recipe;
   readonly writtenAt: string;
+  /**
+   * The provider's task that made the output (absent for the local engine, and in recipes of
+   * earlier versions, which read the same). Runs into this folder count it as spoken for: it is
+   * never a candidate for another input's lost submit (see ledger/recipe-task-ids.ts).
+   */
+  readonly taskId?: string;
 }
 
 /** Where an output stands against what this run would make of it. */
@@ -81,7 +88,7 @@ export class RecipeBook {
   }
 
   private pathOf(target: OutputTarget): string {
-    return join(target.dir, LEDGER_DIR_NAME, 'recipes', `${LedgerFolder.keyOf(target)}.json`);
+    return join(target.dir, LEDGER_DIR_NAME, RECIPES_DIR, `${LedgerFolder.keyOf(target)}.json`);
   }
 
   async read(target: OutputTarget): Promise<RecipeRecord | undefined> {
@@ -93,8 +100,8 @@ export class RecipeBook {
     }
   }
 
-  /** Records that `outputPath` was made from `inputPath` with this run's recipe. */
-  async write(target: OutputTarget, outputPath: string, inputPath: string): Promise<void> {
+  /** Records that `outputPath` was made from `inputPath` with this run's recipe (by task `taskId`). */
+  async write(target: OutputTarget, outputPath: string, inputPath: string, taskId?: string): Promise<void> {
     const record: RecipeRecord = {
       version: RECIPE_VERSION,
       output: basename(outputPath),
@@ -102,6 +109,7 @@ export class RecipeBook {
       recipeHash: this.hash(),
       recipe: this.recipe,
       writtenAt: new Date().toISOString(),
+      ...(taskId !== undefined ? { taskId } : {}),
     };
     const path = this.pathOf(target);
     await mkdir(join(path, '..'), { recursive: true });

@@ -282,6 +282,7 @@ async function writeResults(
         size: { width: downloaded.thumbnail.width, height: downloaded.thumbnail.height },
       },
       source: prepared.source,
+      taskId: task.taskId,
       beforeCommit: (temp, outputPath) =>
         record(job, {
           state: 'committing',

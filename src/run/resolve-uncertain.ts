@@ -3,22 +3,23 @@
  * reset or timeout after sending, or a process killed mid-submit). Only the provider's task list
  * can tell, and recovery never guesses:
  *
- * - a listed task is a candidate only if no entry knows it, it was not listed before the submit
- *   started, and it did not fail;
- * - a candidate is this input's task only if its result, decoded in colour, is clearly closest to
- *   this input — closer by a wide margin than to any other candidate, and than to the other inputs
- *   of the run whose submits were lost too;
- * - no candidate at all, or only candidates whose results are clearly other pictures (another
- *   shape, even with the input's sides floored to a multiple of 4, or colours far from the
- *   input), means the submit created nothing: it is sent again;
- * - anything else is undecided: the input is reported with the candidates, and nothing is sent.
+ * - a listed task is a candidate only if no entry and no recipe knows it, it was not listed before
+ *   the submit started, and it did not fail;
+ * - no candidate at all: the submit created nothing, and it is sent again;
+ * - a candidate whose result is clearly this input's (see attribute.ts) is its task;
+ * - a candidate whose result is clearly another lost submit's input's (of this run, or pending in
+ *   the ledger of one of its output folders) is explained: that input's task;
+ * - any candidate left unexplained keeps the input undecided, however its result looks: it is
+ *   reported with the candidates and nothing is sent. How a result looks may say "this one", never
+ *   "none of these": a creative upscale can look nothing like its input.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadToTemp } from '../image/download.js';
-import { decodeThumbnail, type Thumbnail, thumbnailDistance } from '../image/thumbnail.js';
+import { decodeThumbnail, type Thumbnail } from '../image/thumbnail.js';
 import type { ListedTask } from '../providers/types.js';
-import type { Ledger } from './ledger/ledger.js';
+import { attribute, type ExaminedTask, type InputLooks } from './attribute.js';
+import type { Ledger, UnresolvedEntry } from './ledger/ledger.js';
 import { pollUntilFinal } from './poll.js';
 import { type Connection, fetchTaskState, hasTaskList, listAllTasks } from './provider-api.js';
 
@@ -41,18 +42,28 @@ export interface Claimant {
   readonly onSent?: (() => void) | undefined;
 }
 
-/** A result this far from its input (0–255 per channel, 64×64 colour) is not an upscale of it. */
-const MATCH_MAX = 20;
-/** The runner-up must be at least this much farther, and twice as far, to call the best one clear. */
-const MARGIN = 6;
-/** Aspect ratios differing by more than this are different pictures (providers round sides a little). */
-const ASPECT_TOLERANCE = 0.03;
-/** Creative floors the input's sides to a multiple of this before scaling (seen live). */
-const SIDE_MULTIPLE = 4;
 /** A list may lag a submit by a moment: a task created just now may not be listed yet. */
 export const SETTLE_MS = 2000;
 
 type Examined = { readonly thumb: Thumbnail } | 'failed' | 'unavailable';
+
+/**
+ * What one look at the list knows: the listed tasks, the ids entries and recipes know, the pending
+ * lost submits (read after the list, so each listed task's input is in one or the other), and
+ * when each task was first seen.
+ */
+interface Listing {
+  readonly listed: readonly ListedTask[];
+  readonly known: ReadonlySet<string>;
+  readonly unresolved: readonly UnresolvedEntry[];
+  readonly firstSeen: ReadonlyMap<string, number>;
+}
+
+/** Another input whose submit is lost too: a rival for each result, and maybe the owner of one. */
+interface OtherClaimant {
+  readonly startedAt: number;
+  readonly looks: InputLooks;
+}
 
 export interface ResolverOptions {
   readonly pollIntervalMs: number;
@@ -66,6 +77,7 @@ export interface ResolverOptions {
 export class UncertainResolver {
   /** Inputs of this run waiting on a lost submit: each candidate is compared with all of them. */
   private readonly claimants = new Map<string, Claimant>();
+  /** Thumbnails of inputs, by ledger key. */
   private readonly inputThumbs = new Map<string, Promise<Thumbnail[]>>();
   private readonly examined = new Map<string, Promise<Examined>>();
   /** Candidates given to an input by this run. */
@@ -102,24 +114,52 @@ export class UncertainResolver {
     const wait = claimant.startedAt + settleMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await this.options.submitsSettled?.();
-    let listed: ListedTask[];
+    let listing: Listing;
     try {
-      listed = await listAllTasks(this.conn, this.options.signal, { onSent: () => claimant.onSent?.() });
+      const listed = await listAllTasks(this.conn, this.options.signal, {
+        onSent: () => claimant.onSent?.(),
+      });
+      const { known, unresolved } = await this.ledger.lostSubmitView();
+      const firstSeen = (await this.ledger.home?.firstSeen(listed.map((t) => t.taskId))) ?? new Map();
+      listing = { listed, known, unresolved, firstSeen };
     } catch (error) {
       const why = `the task list could not be read (${(error as Error).message})`;
       return { kind: 'undecided', why, candidates: [] };
     }
-    const candidates = await this.candidatesFor(claimant, listed);
+    const candidates = this.candidatesFor(claimant.startedAt, listing);
     if (candidates.length === 0) return { kind: 'none' };
-    return this.match(claimant, candidates, probeDir);
+    const mine = await this.thumbsOf(claimant.key, claimant.imagePath);
+    if (mine.length === 0) {
+      return { kind: 'undecided', why: `${claimant.input} could not be read to compare`, candidates };
+    }
+    const others = await this.othersThan(claimant, listing.unresolved);
+    const { tasks, unexamined, failed } = await this.examineAll(candidates, probeDir, claimant);
+    const own = attribute(
+      mine,
+      tasks,
+      others.map((o) => o.looks),
+    );
+    if (own !== undefined) {
+      // Noted as known when its entry is written (LedgerSlot.write), not before: a run killed in
+      // between must find it a candidate again, not a task of somebody else's.
+      this.adopted.add(own);
+      return { kind: 'found', taskId: own };
+    }
+    const explained = await this.explainedByOthers(others, mine, listing, probeDir, claimant);
+    // A candidate that failed meanwhile made nothing to pay for or collect.
+    const unexplained = candidates.filter((id) => !explained.has(id) && !failed.has(id));
+    if (unexplained.length === 0) return { kind: 'none' };
+    const why =
+      unexamined > 0
+        ? `${unexamined} unknown task(s) created since could not be examined`
+        : `${unexplained.length} task(s) created since it was sent belong to no entry, and none is clearly its own`;
+    return { kind: 'undecided', why, candidates: unexplained };
   }
 
-  /** Listed tasks that could be the lost submit's (see the module comment). */
-  private async candidatesFor(claimant: Claimant, listed: readonly ListedTask[]): Promise<string[]> {
-    const known = await this.ledger.knownTaskIds();
-    const firstSeen = (await this.ledger.home?.firstSeen(listed.map((t) => t.taskId))) ?? new Map();
+  /** Listed tasks that could be the lost submit's of one started at `startedAt` (see the module comment). */
+  private candidatesFor(startedAt: number, { listed, known, firstSeen }: Listing): string[] {
     // Clocks of this machine only (first-seen times are ours); a second of slack for coarse timers.
-    const since = claimant.startedAt - 1000;
+    const since = startedAt - 1000;
     return listed
       .filter((t) => !known.has(t.taskId) && !this.adopted.has(t.taskId))
       .filter((t) => t.state.status !== 'failed')
@@ -128,69 +168,86 @@ export class UncertainResolver {
       .map((t) => t.taskId);
   }
 
-  private async match(
+  /**
+   * The other inputs whose submits are lost: this run's, and the pending ones in the ledgers of
+   * its output folders for this provider and API root (another run's, or a killed one's), when
+   * their bytes can be read.
+   */
+  private async othersThan(
     claimant: Claimant,
-    candidates: readonly string[],
-    probeDir: string,
-  ): Promise<Resolution> {
-    const mine = await this.thumbsOf(claimant);
-    if (mine.length === 0) {
-      return { kind: 'undecided', why: `${claimant.input} could not be read to compare`, candidates };
-    }
-    const scored: { id: string; distance: number; thumb: Thumbnail }[] = [];
-    let unexamined = 0;
-    for (const id of candidates) {
-      const result = await this.examine(id, probeDir, claimant);
-      if (result === 'unavailable') unexamined++;
-      if (typeof result === 'string' || !sameShape(result.thumb, mine)) continue;
-      scored.push({ id, distance: distanceTo(result.thumb, mine), thumb: result.thumb });
-    }
-    scored.sort((a, b) => a.distance - b.distance);
-    const best = scored[0];
-    const clear = (d: number) =>
-      best !== undefined && d >= Math.max(2 * best.distance, best.distance + MARGIN);
-    if (best && best.distance <= MATCH_MAX && scored.slice(1).every((s) => clear(s.distance))) {
-      const rivals = await this.otherClaimantsNear(claimant, best.thumb);
-      if (rivals.every(clear)) {
-        this.adopted.add(best.id);
-        this.ledger.noteTaskId(best.id);
-        return { kind: 'found', taskId: best.id };
-      }
-    }
-    if (unexamined === 0 && scored.every((s) => s.distance > MATCH_MAX)) return { kind: 'none' };
-    const why =
-      unexamined > 0
-        ? `${unexamined} unknown task(s) could not be examined`
-        : 'more than one listed task looks like this input';
-    return { kind: 'undecided', why, candidates };
-  }
-
-  /** How close `thumb` is to each other input of this run whose submit was lost. */
-  private async otherClaimantsNear(claimant: Claimant, thumb: Thumbnail): Promise<number[]> {
-    const distances: number[] = [];
+    unresolved: readonly UnresolvedEntry[],
+  ): Promise<OtherClaimant[]> {
+    const others: OtherClaimant[] = [];
     for (const other of this.claimants.values()) {
       if (other.key === claimant.key) continue;
-      const theirs = await this.thumbsOf(other);
-      if (theirs.length > 0 && sameShape(thumb, theirs)) distances.push(distanceTo(thumb, theirs));
+      const looks = await this.thumbsOf(other.key, other.imagePath);
+      if (looks.length > 0) others.push({ startedAt: other.startedAt, looks });
     }
-    return distances;
+    const root = (url: string) => url.replace(/\/+$/, '');
+    for (const entry of unresolved) {
+      if (entry.key === claimant.key || this.claimants.has(entry.key)) continue;
+      if (entry.provider !== this.conn.provider.id || root(entry.baseUrl) !== root(this.conn.baseUrl))
+        continue;
+      const looks = await this.thumbsOf(entry.key, entry.path);
+      if (looks.length > 0) others.push({ startedAt: entry.startedAt, looks });
+    }
+    return others;
+  }
+
+  /**
+   * Candidates that another lost submit's input clearly owns, by the same rule that finds an
+   * input's own: each is that input's "this one", so it is not unexplained for this one.
+   */
+  private async explainedByOthers(
+    others: readonly OtherClaimant[],
+    mine: InputLooks,
+    listing: Listing,
+    probeDir: string,
+    claimant: Claimant,
+  ): Promise<Set<string>> {
+    const explained = new Set<string>();
+    for (const other of others) {
+      const theirs = this.candidatesFor(other.startedAt, listing);
+      if (theirs.length === 0) continue;
+      const { tasks } = await this.examineAll(theirs, probeDir, claimant);
+      const rivals = [mine, ...others.filter((o) => o !== other).map((o) => o.looks)];
+      const owned = attribute(other.looks, tasks, rivals);
+      if (owned !== undefined) explained.add(owned);
+    }
+    return explained;
+  }
+
+  /** The candidates' results, decoded; how many could not be; which failed meanwhile. */
+  private async examineAll(
+    ids: readonly string[],
+    probeDir: string,
+    claimant: Claimant,
+  ): Promise<{ tasks: ExaminedTask[]; unexamined: number; failed: Set<string> }> {
+    const tasks: ExaminedTask[] = [];
+    const failed = new Set<string>();
+    let unexamined = 0;
+    for (const id of ids) {
+      const result = await this.examine(id, probeDir, claimant);
+      if (result === 'unavailable') unexamined++;
+      else if (result === 'failed') failed.add(id);
+      else tasks.push({ id, thumb: result.thumb });
+    }
+    return { tasks, unexamined, failed };
   }
 
   /** The input as stored and as displayed (a provider may or may not turn it upright). */
-  private thumbsOf(claimant: Claimant): Promise<Thumbnail[]> {
-    let thumbs = this.inputThumbs.get(claimant.key);
+  private thumbsOf(key: string, path: string | undefined): Promise<Thumbnail[]> {
+    let thumbs = this.inputThumbs.get(key);
     if (!thumbs) {
-      const path = claimant.imagePath;
       thumbs = path
         ? Promise.all([decodeThumbnail(path), decodeThumbnail(path, true)]).then((t) =>
             t.filter((x): x is Thumbnail => x !== undefined),
           )
         : Promise.resolve([]);
-      this.inputThumbs.set(claimant.key, thumbs);
+      this.inputThumbs.set(key, thumbs);
     }
     return thumbs;
   }
-
   /** Waits for a candidate to finish and decodes its result. */
   private examine(taskId: string, probeDir: string, claimant: Claimant): Promise<Examined> {
     let result = this.examined.get(taskId);
@@ -222,24 +279,4 @@ export class UncertainResolver {
     }
     return result;
   }
-}
-
-/**
- * A result has the input's shape, as stored or turned (providers may apply the orientation): its
- * aspect ratio is the input's, or that of the input's sides floored to a multiple of 4 (as seen
- * live), within ASPECT_TOLERANCE. The floored shape matters on small inputs: 34×16 comes back as
- * 64×32, 6 % off, and a task ruled out by its shape makes a lost submit look like nothing was
- * created (sent again: paid twice). Any looser, and two inputs of one colour and different widths
- * could take each other's result.
- */
-function sameShape(result: Thumbnail, inputs: readonly Thumbnail[]): boolean {
-  const r = result.width / result.height;
-  const floored = (side: number) => Math.max(SIDE_MULTIPLE, side - (side % SIDE_MULTIPLE));
-  const near = (w: number, h: number) =>
-    Math.abs(r / (w / h) - 1) <= ASPECT_TOLERANCE || Math.abs(r / (h / w) - 1) <= ASPECT_TOLERANCE;
-  return inputs.some(({ width, height }) => near(width, height) || near(floored(width), floored(height)));
-}
-
-function distanceTo(result: Thumbnail, inputs: readonly Thumbnail[]): number {
-  return Math.min(...inputs.map((input) => thumbnailDistance(result, input)));
 }

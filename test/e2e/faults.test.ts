@@ -159,7 +159,10 @@ describe('nothing is lost', () => {
     ctx.emu.set({ faultRate: 0 });
     const lines = jsonLines(run.stdout);
     const inputs = lines.filter((l) => /^f\d\.png$/.test(String(l.input)));
-    expect(inputs.map((l) => l.status)).toEqual(Array(8).fill('succeeded'));
+    expect(
+      inputs.map((l) => l.status),
+      run.stderr,
+    ).toEqual(Array(8).fill('succeeded'));
     expect(ctx.emu.submissions()).toBe(9); // the 8 PNGs and photo.jpg
     expect(run.code).toBe(0);
     expect((await readdir(join(ctx.dir, 'out'))).filter((f) => f.endsWith('.part'))).toEqual([]);

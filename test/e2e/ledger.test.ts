@@ -132,8 +132,8 @@ describe('1b: a lost submit is found even when the result is shaped a little dif
   });
 });
 
-describe('1c: a lost submit never takes a look-alike task of another shape', () => {
-  it('a same-coloured task of another width, sent by another client meanwhile, is not collected', async () => {
+describe('1c: a lost submit never takes a look-alike task of another shape, nor sends again beside it', () => {
+  it('a same-coloured task of another width, sent by another client meanwhile: not collected, the input stays uncertain', async () => {
     // Solid black 24×16 (another client's) and 34×16 (ours): one colour, told apart by shape only.
     ctx.emu.set({ outputRounding: 'floor4' });
     const black = (width: number) =>
@@ -158,9 +158,19 @@ describe('1c: a lost submit never takes a look-alike task of another shape', () 
         }, 5);
       },
     });
-    expect(run.code).toBe(0);
+    // Their task is not ours (another shape), yet nothing proves our submit created none: a
+    // creative result can look nothing like its input. Sending again could pay twice.
+    const [theirTask] = ctx.emu.tasks;
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'failed', error: { code: 'SUBMIT_UNCERTAIN' } });
+    expect(run.stderr).toContain(`candidates: ${theirTask!.id}`);
+    expect(run.stderr).toMatch(/upscale forget ours\.png.*--resubmit-uncertain/);
+    expect(ctx.emu.submissions()).toBe(1);
+    // The user checked the dashboard and says so: sent again, collected.
+    const forced = await cli(['ours.png', '--json', '--resubmit-uncertain']);
+    expect(forced.code).toBe(0);
+    expect(jsonLines(forced.stdout)[0]).toMatchObject({ status: 'succeeded', width: 64, height: 32 });
     expect(ctx.emu.submissions()).toBe(2);
-    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', width: 64, height: 32 });
   });
 });
 

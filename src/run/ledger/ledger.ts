@@ -7,9 +7,17 @@ import { resolve } from 'node:path';
 import { readPieces } from '../../fs/read-pieces.js';
 import { finalPath, type OutputTarget } from '../naming.js';
 import type { Claim, ClaimOptions } from './claim.js';
-import { LEDGER_VERSION, type LedgerEntry, type LedgerState, type Recipe, taskIdOf } from './entry.js';
+import {
+  isUnresolved,
+  LEDGER_VERSION,
+  type LedgerEntry,
+  type LedgerState,
+  type Recipe,
+  taskIdOf,
+} from './entry.js';
 import { LedgerFolder } from './ledger-folder.js';
 import type { LedgerHome } from './ledger-home.js';
+import { recipeTaskIds } from './recipe-task-ids.js';
 
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -72,6 +80,16 @@ export class LedgerSlot {
   claim(options: ClaimOptions): Promise<Claim> {
     return this.folder.claim(this.key, options);
   }
+}
+
+/** A pending lost submit, as recovery compares it with the results of listed tasks. */
+export interface UnresolvedEntry {
+  readonly key: string;
+  readonly provider: string;
+  readonly baseUrl: string;
+  readonly startedAt: number;
+  /** The input file (absent for a URL input). */
+  readonly path?: string;
 }
 
 export class Ledger {
@@ -145,16 +163,30 @@ export class Ledger {
     void this.home?.noteTaskId(taskId);
   }
 
-  /** Every task id known to belong to some entry: this run's, the home's, every entry of this run's folders. */
-  async knownTaskIds(): Promise<Set<string>> {
-    const known = new Set([...this.taskIds, ...((await this.home?.knownTaskIds()) ?? [])]);
+  /**
+   * What recovery needs to know of the tasks a list shows, read after the list: every task id
+   * known to belong to some output (this run's, the home's, every entry of this run's folders,
+   * every recipe there: outputs finished by any run, from any config folder), and the entries
+   * whose submit may have created a task nobody knows the id of. Each entry is read once, so one
+   * moving on from `submitting` meanwhile is seen in one of the two; one committed meanwhile is in
+   * its recipe, written before the entry goes.
+   */
+  async lostSubmitView(): Promise<{ known: Set<string>; unresolved: UnresolvedEntry[] }> {
+    const known = new Set<string>();
+    const unresolved: UnresolvedEntry[] = [];
     for (const folder of this.folders.values()) {
-      for (const { entry } of await folder.entries()) {
+      for (const { key, entry } of await folder.entries()) {
         const id = taskIdOf(entry);
         if (id !== undefined) known.add(id);
+        if (!isUnresolved(entry)) continue;
+        const { provider, baseUrl, startedAt, path } = entry;
+        unresolved.push({ key, provider, baseUrl, startedAt, ...(path ? { path } : {}) });
       }
+      for (const id of await recipeTaskIds(folder.dir)) known.add(id);
     }
-    return known;
+    // Read last: an entry written as it was read above has noted its id here by now.
+    for (const id of [...this.taskIds, ...((await this.home?.knownTaskIds()) ?? [])]) known.add(id);
+    return { known, unresolved };
   }
 
   /** At the end of a run: ledger folders with nothing pending go. */

@@ -1,0 +1,28 @@
+/**
+ * The task ids recorded in the recipes beside an output folder's outputs (`.upscale/recipes/`,
+ * written by run/recipe.ts). A finished output's entry is gone, but its recipe stays: any run
+ * writing into the folder — from any config folder — learns from it that the task is spoken for,
+ * so it is no candidate for another input's lost submit. Here rather than in recipe.ts, which
+ * imports the ledger: the ledger reads these without an import circle.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The recipes' folder inside a ledger folder (`<output folder>/.upscale/`). */
+export const RECIPES_DIR = 'recipes';
+
+/** Every task id a recipe in `ledgerDir` names; recipes written before task ids were recorded name none. */
+export async function recipeTaskIds(ledgerDir: string): Promise<string[]> {
+  const dir = join(ledgerDir, RECIPES_DIR);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const ids: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    try {
+      const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as { taskId?: unknown };
+      if (typeof record.taskId === 'string') ids.push(record.taskId);
+    } catch {
+      // Gone meanwhile, or half of a file another run is writing (temps are not *.json): skip it.
+    }
+  }
+  return ids;
+}
