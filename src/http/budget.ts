@@ -4,9 +4,16 @@
  * are not counted). A request waits for a free slot; the waiter with the highest priority goes
  * first, so a poll of a task that is almost surely done beats a submit, and a submit beats a
  * premature poll. What the server says (`X-RateLimit-*`, `RateLimit`) narrows the budget: its
- * limit replaces ours, and its `Remaining` caps what we send until its reset. A 429 pauses all.
+ * limit replaces ours, and its `Remaining` caps what we send until its reset.
+ *
+ * Other processes on the same key (shards of a CI split, other machines) share nothing with this
+ * one but the server's count, which every answer carries: what the server counted and we did not
+ * send, others did, and this process keeps to what they leave (see KeyShare). A 429 pauses every
+ * request of the key here until the server's reset. The first request goes alone: until its
+ * answer, nobody knows the limit, and a burst could meet a spent quota many times over.
  */
 import { abortReason } from './delay.js';
+import { KeyShare } from './key-share.js';
 import type { RateLimitInfo } from './rate-limit-headers.js';
 
 export interface RateLimit {
@@ -50,8 +57,18 @@ interface Waiter {
 
 /** Slack on each slot: the server counts a request from when it arrives, a little after we send it. */
 const ARRIVAL_SLACK_MS = 150;
-/** How long the requests after the first wait for its answer (and the limit it brings). */
-const FIRST_ANSWER_WAIT_MS = 1000;
+/** The first request goes alone until its answer; one that hangs this long no longer holds the rest. */
+const FIRST_ANSWER_MAX_MS = 30_000;
+/** Without a learned window, a reset further away than this is a quota, not a rate window. */
+const QUOTA_RESET_MS = 15 * 60_000;
+
+/**
+ * A reset this far away is not the end of a rate window but of a quota (a day, a plan): waiting
+ * for it would stall the run for hours. Ten windows, at least a minute; 15 min with no window known.
+ */
+export function farResetMs(windowMs: number | undefined): number {
+  return windowMs === undefined ? QUOTA_RESET_MS : Math.max(10 * windowMs, 60_000);
+}
 
 export interface BudgetEvents {
   /** The limit changed: learned from the server's headers. */
@@ -62,15 +79,18 @@ export interface BudgetEvents {
 
 export class RequestBudget {
   private rate: RateLimit;
+  /** When each request of ours went (the window's worth, oldest first). */
   private readonly sent: number[] = [];
   private readonly waiters: Waiter[] = [];
   private order = 0;
   private timer: NodeJS.Timeout | undefined;
   private pausedUntil = 0;
-  /** The server's own count: requests left until `serverResetAt`. */
+  /** The server's own count, every client of the key included: requests left until `serverResetAt`. */
   private serverRemaining: number | undefined;
   private serverResetAt = 0;
   private announcedWait = 0;
+  /** This process's part of the key when others use it too. */
+  private readonly fleet = new KeyShare();
   /** Requests this budget let through. */
   used = 0;
 
@@ -112,6 +132,12 @@ export class RequestBudget {
     this.dispatch();
   }
 
+  /** This run is one of a split on the key, with `part` (0–1) of its inputs: it starts at that part of the limit. */
+  expectPart(part: number): void {
+    this.fleet.expectPart(part, this.now());
+    this.dispatch();
+  }
+
   private readonly events = {
     onLearn: (rate: RateLimit, source: string) => {
       for (const l of this.listeners) l.onLearn?.(rate, source);
@@ -121,8 +147,18 @@ export class RequestBudget {
     },
   };
 
+  /** The key's limit: the server's, the user's or the assumed one. */
   get limit(): RateLimit {
     return this.rate;
+  }
+
+  /**
+   * What this process may send: the key's limit, or its share of it while others use the key
+   * (then `limit` may be fractional: 2.5 per window is one request every 0.4 windows).
+   */
+  get pace(): RateLimit {
+    const share = this.fleet.current(this.rate);
+    return share >= this.rate.limit ? this.rate : { limit: share, windowMs: this.rate.windowMs };
   }
 
   /** Waits for a slot, then takes it. `priority` is read when slots free up (higher first). */
@@ -150,17 +186,27 @@ export class RequestBudget {
 
   /** The longest reset the server named: without a stated window, the window is at least that long. */
   private longestResetMs = 0;
-  /** Until the first answer, one request at a time: it teaches the limit before a burst. */
+  /** An answer came: the server has told what it allows (or that it says nothing). */
   private answered = false;
+  /** When the request that waits for the first answer went; undefined while none is out. */
+  private probeSentAt: number | undefined;
 
   /**
-   * Learns from an answer's headers. The server's limit replaces the assumed one — unless the
-   * user set the rate (`explicit`), which then stays as a ceiling. `X-RateLimit-*` name no window:
-   * it is taken from the longest reset seen (a window's first request resets a whole window later).
+   * Learns from an answer's headers; `sentAt` is when its request went. The server's limit
+   * replaces the assumed one — unless the user set the rate (`explicit`), which then stays as a
+   * ceiling. `X-RateLimit-*` name no window: it is taken from the longest reset seen (a window's
+   * first request resets a whole window later). A reset far beyond the window is a quota's, not a
+   * window's: it does not hold up the polls and downloads of tasks already paid for.
    */
-  observe(info: RateLimitInfo, source = 'X-RateLimit headers'): void {
+  observe(info: RateLimitInfo, sentAt?: number): void {
     const now = this.now();
     this.answered = true;
+    this.probeSentAt = undefined;
+    const known = this.rate !== this.initial || info.windowMs !== undefined;
+    if (info.resetMs !== undefined && info.resetMs > farResetMs(known ? this.rate.windowMs : undefined)) {
+      this.dispatch();
+      return;
+    }
     if (info.resetMs !== undefined) this.longestResetMs = Math.max(this.longestResetMs, info.resetMs);
     if (info.limit !== undefined && info.limit > 0) {
       const windowMs =
@@ -171,13 +217,25 @@ export class RequestBudget {
       const changed = learned.limit !== this.rate.limit || learned.windowMs !== this.rate.windowMs;
       if (changed && (!this.explicit || stricter)) {
         this.rate = learned;
-        this.events.onLearn?.(this.rate, source);
+        this.events.onLearn?.(this.rate, 'X-RateLimit headers');
       }
     }
     if (info.remaining !== undefined) {
       this.serverRemaining = info.remaining;
       this.serverResetAt = now + (info.resetMs ?? this.rate.windowMs);
+      if (sentAt !== undefined && info.limit !== undefined) {
+        // Ours in the server's window when this request arrived: what else it counts, others sent.
+        const from = sentAt - this.rate.windowMs;
+        const ours = this.sent.filter((t) => t > from && t <= sentAt).length;
+        this.fleet.observe(this.rate, info.remaining, Math.max(1, ours), now);
+      }
     }
+    this.dispatch();
+  }
+
+  /** A request went unanswered (a network failure): the next one goes alone again, as a probe. */
+  unanswered(): void {
+    this.probeSentAt = undefined;
     this.dispatch();
   }
 
@@ -188,33 +246,58 @@ export class RequestBudget {
   busy(): boolean {
     if (this.waiters.length > 0) return true;
     const now = this.now();
-    const recent = this.sent.filter((t) => t > now - this.rate.windowMs).length;
+    const pace = this.pace;
+    const recent = this.sent.filter((t) => t > now - pace.windowMs).length;
     return (
-      recent > this.rate.limit / 2 ||
+      recent > pace.limit / 2 ||
       (this.serverRemaining !== undefined && this.serverRemaining < this.rate.limit / 4)
     );
   }
 
-  /** Closes the budget for `ms` (after a 429). */
+  /** Closes the budget for `ms`. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
     this.dispatch();
   }
 
+  /**
+   * A 429 of the rate window (not a quota): every request of the key in this process waits `ms`
+   * (the server's reset), and this process takes a smaller part of the key from now on.
+   */
+  throttled(ms: number): void {
+    this.fleet.throttled(this.rate, this.now());
+    this.serverRemaining = 0;
+    this.serverResetAt = this.now() + ms;
+    this.pause(ms);
+  }
+
   /** When the next request may go, or 0 now. */
   private nextFreeAt(): number {
     const now = this.now();
-    const windowMs = this.rate.windowMs + ARRIVAL_SLACK_MS;
-    while (this.sent.length > 0 && this.sent[0]! <= now - windowMs) this.sent.shift();
+    const pace = this.pace;
+    const windowMs = pace.windowMs + ARRIVAL_SLACK_MS;
+    const keep = Math.max(windowMs, this.rate.windowMs + ARRIVAL_SLACK_MS);
+    while (this.sent.length > 0 && this.sent[0]! <= now - keep) this.sent.shift();
     let at = Math.max(now, this.pausedUntil);
-    // The first request goes alone; if no answer comes within a second, the assumed rate rules.
-    if (!this.answered && this.sent.length > 0) at = Math.max(at, this.sent[0]! + FIRST_ANSWER_WAIT_MS);
-    if (this.sent.length >= this.rate.limit) {
-      at = Math.max(at, this.sent[this.sent.length - this.rate.limit]! + windowMs);
+    // Until the first answer tells what the server allows, one request at a time.
+    if (!this.answered && this.probeSentAt !== undefined) {
+      at = Math.max(at, this.probeSentAt + FIRST_ANSWER_MAX_MS);
+    }
+    const last = this.sent[this.sent.length - 1];
+    if (this.fleet.sharing()) {
+      // While others use the key too, our part goes evenly over the window: bursts of every
+      // process at once would meet at the server, and the headers would lag what was sent.
+      if (last !== undefined) at = Math.max(at, last + windowMs / pace.limit);
+    } else {
+      const inWindow = this.sent.filter((t) => t > now - windowMs);
+      if (inWindow.length >= pace.limit) {
+        at = Math.max(at, inWindow[inWindow.length - pace.limit]! + windowMs);
+      }
     }
     if (this.serverRemaining !== undefined) {
       if (now >= this.serverResetAt) this.serverRemaining = undefined;
-      else if (this.serverRemaining <= 0) at = Math.max(at, this.serverResetAt + ARRIVAL_SLACK_MS);
+      else if (this.serverRemaining <= (this.fleet.sharing() ? this.fleet.reserve(this.rate) : 0))
+        at = Math.max(at, this.serverResetAt + ARRIVAL_SLACK_MS);
     }
     return at;
   }
@@ -238,6 +321,7 @@ export class RequestBudget {
       const next = this.pickNext();
       this.sent.push(now);
       this.used++;
+      if (!this.answered) this.probeSentAt = now;
       if (this.serverRemaining !== undefined) this.serverRemaining--;
       next.resolve();
     }

@@ -5,7 +5,7 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { UpscaleError } from '../errors.js';
-import type { RequestBudget } from './budget.js';
+import { farResetMs, type RequestBudget } from './budget.js';
 import { abortReason, delay } from './delay.js';
 import { encodeJsonBody, type JsonObject } from './json-body.js';
 import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
@@ -82,12 +82,22 @@ export interface StreamRequest<T> extends RequestBase {
 
 /** A 429 that means a daily or plan quota rather than a per-minute window: waiting will not help. */
 const QUOTA_TEXT = /dai|day|quota|plan|month/i;
-const QUOTA_RESET_MS = 15 * 60_000;
+/** A 429 that names a reset of 0 s still waits this long: the server's seconds are rounded. */
+const MIN_429_PAUSE_MS = 250;
 
-export function isQuotaAnswer(status: number, headers: JsonResponse['headers'], text: string): boolean {
+/**
+ * True for a 429 whose body speaks of a quota, or whose reset is far beyond the rate window
+ * (`windowMs`, when known; see farResetMs).
+ */
+export function isQuotaAnswer(
+  status: number,
+  headers: JsonResponse['headers'],
+  text: string,
+  windowMs?: number,
+): boolean {
   if (status !== 429) return false;
   const info = parseRateLimitHeaders(headers);
-  if (info.remaining === 0 && (info.resetMs ?? 0) > QUOTA_RESET_MS) return true;
+  if (info.remaining === 0 && (info.resetMs ?? 0) > farResetMs(windowMs)) return true;
   return QUOTA_TEXT.test(text);
 }
 
@@ -97,6 +107,8 @@ export interface JsonResponse {
   readonly text: string;
   /** The parsed body, or undefined when it is not JSON. */
   readonly json: unknown;
+  /** A 429 the client took for a spent quota (see isQuotaAnswer): not retried. */
+  readonly quota?: boolean;
 }
 
 /** The body of an answer broke off while it was read. */
@@ -143,8 +155,15 @@ export class HttpClient {
         final: async (status, response) => {
           if (status !== 429 && req.isFinal === undefined) return undefined;
           const text = await response.body.text().catch(() => '');
-          if (isQuotaAnswer(status, response.headers, text) || req.isFinal?.(status, text))
-            return { status, headers: response.headers, text, json: parseJson(text) };
+          const quota = isQuotaAnswer(status, response.headers, text, req.budget?.limit.windowMs);
+          if (quota || req.isFinal?.(status, text))
+            return {
+              status,
+              headers: response.headers,
+              text,
+              json: parseJson(text),
+              ...(quota ? { quota } : {}),
+            };
           return null;
         },
         read: async (response) => {
@@ -224,13 +243,15 @@ export class HttpClient {
         // A host that does not resolve or refuses connections gets one quick second try, not a
         // minute of backoff: nothing reached it, and the user should hear so at once.
         const attempts = isConnectError(error) ? Math.min(2, req.policy.maxAttempts) : req.policy.maxAttempts;
+        req.budget?.unanswered();
         if (!retryable || attempt >= attempts) throw wrapNetworkError(error, req.url);
         await this.pauseBeforeRetry(req, attempt, undefined, networkErrorCode(error) ?? 'network error');
         continue;
       }
       const status = response.statusCode;
       this.log(`${method} ${req.url} → ${status} (${Date.now() - started} ms)`);
-      req.budget?.observe(parseRateLimitHeaders(response.headers));
+      const rateInfo = parseRateLimitHeaders(response.headers);
+      req.budget?.observe(rateInfo, started);
       const last = attempt >= req.policy.maxAttempts;
       if (req.policy.retryStatuses.includes(status) && !last) {
         const final = await handle.final(status, response);
@@ -239,10 +260,15 @@ export class HttpClient {
         if (final === undefined) await response.body.dump().catch(() => undefined);
         const retryAfter = response.headers['retry-after'];
         if (status === 429) {
-          // Everyone stops at once, not each worker after its own 429.
-          const pause = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
+          // Everyone stops at once, not each worker after its own 429: until the server's reset
+          // when it names one (shared by every request of the key), else by the backoff.
+          const backoff = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
+          const pause =
+            retryAfter === undefined && rateInfo.resetMs !== undefined
+              ? Math.max(MIN_429_PAUSE_MS, rateInfo.resetMs)
+              : backoff;
           gate.pause(pause);
-          req.budget?.pause(pause);
+          req.budget?.throttled(pause);
         }
         await this.pauseBeforeRetry(req, attempt, retryAfter, `HTTP ${status}`);
         continue;

@@ -114,7 +114,7 @@ function classify(provider: Provider, baseUrl: string, res: JsonResponse, what: 
       hint: 'the task id may be wrong or expired, or belong to another provider (-p) or --base-url',
     });
   }
-  if (isQuotaAnswer(status, res.headers, res.text)) {
+  if (res.quota || isQuotaAnswer(status, res.headers, res.text)) {
     const reset = parseRateLimitHeaders(res.headers).resetMs;
     const when =
       reset === undefined

@@ -154,3 +154,124 @@ describe('RequestBudget', () => {
     expect(budget.limit).toEqual({ limit: 1, windowMs: 2000 });
   });
 });
+
+describe('RequestBudget in a fleet (several processes on one key)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Acquires `n` slots at once and records when each went, after `advance` ms. */
+  async function sendTimes(budget: RequestBudget, n: number, advance: number): Promise<number[]> {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) void budget.acquire().then(() => times.push(Date.now()));
+    await vi.advanceTimersByTimeAsync(advance);
+    return times;
+  }
+
+  it('holds every request behind the first until its answer comes, however slow (no burst into a spent quota)', async () => {
+    const budget = new RequestBudget({ limit: 50, windowMs: 60_000 });
+    const times = await sendTimes(budget, 5, 10_000);
+    expect(times).toHaveLength(1);
+    budget.observe({ limit: 50, remaining: 49, resetMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(times).toHaveLength(5);
+  });
+
+  it('after a network failure the next request goes alone again', async () => {
+    const budget = new RequestBudget({ limit: 50, windowMs: 60_000 });
+    const times = await sendTimes(budget, 3, 100);
+    expect(times).toHaveLength(1);
+    budget.unanswered();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(times).toHaveLength(2);
+  });
+
+  it('a shard with a third of the inputs sends a third of the limit, evenly spread', async () => {
+    const budget = new RequestBudget({ limit: 30, windowMs: 3000 });
+    budget.observe({});
+    budget.expectPart(1 / 3);
+    expect(budget.pace).toEqual({ limit: 10, windowMs: 3000 });
+    const times = await sendTimes(budget, 12, 3000);
+    expect(times.length).toBeGreaterThanOrEqual(9);
+    expect(times.length).toBeLessThanOrEqual(10);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(300);
+  });
+
+  it('its part holds when the real limit is learned later (a third of 50/min is a third of 20/3 s)', () => {
+    const budget = new RequestBudget({ limit: 50, windowMs: 60_000 });
+    budget.expectPart(1 / 3);
+    budget.observe({ limit: 20, windowMs: 3000 });
+    expect(budget.pace.limit).toBeCloseTo(20 / 3);
+  });
+
+  it('keeps to what the other clients leave, as the server’s count shows', () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    const sentAt = Date.now();
+    void budget.acquire();
+    // One request of ours in the window, yet the server counted 15: others sent 14.
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 5 }, sentAt);
+    expect(budget.pace.limit).toBeLessThanOrEqual(20 - 14 - 1);
+  });
+
+  it('alone on the key, a single process keeps the whole limit', () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    for (let i = 0; i < 5; i++) {
+      const sentAt = Date.now();
+      void budget.acquire();
+      budget.observe({ limit: 20, windowMs: 3000, remaining: 19 - i }, sentAt);
+    }
+    expect(budget.pace).toEqual({ limit: 20, windowMs: 3000 });
+  });
+
+  it('grows its part when the others leave room, at most once a window', async () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    budget.expectPart(0.25);
+    expect(budget.pace.limit).toBe(5);
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 19 }, Date.now());
+    expect(budget.pace.limit).toBe(5);
+    await vi.advanceTimersByTimeAsync(3000);
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 19 }, Date.now());
+    const grown = budget.pace.limit;
+    expect(grown).toBeGreaterThan(5);
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 19 }, Date.now());
+    expect(budget.pace.limit).toBe(grown);
+  });
+
+  it('a 429 pauses every request for the reset and takes a smaller part', async () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    budget.observe({});
+    budget.expectPart(0.5);
+    budget.throttled(1000);
+    expect(budget.pace.limit).toBe(10);
+    const before = Date.now();
+    const times = await sendTimes(budget, 1, 2000);
+    expect(times[0]! - before).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('alone, a 429 cuts the pace to 70 %', () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    budget.throttled(500);
+    expect(budget.pace.limit).toBe(14);
+  });
+
+  it('while sharing, waits for the reset when the server says only the others’ reserve is left', async () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    budget.expectPart(0.5);
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 2, resetMs: 1500 }, Date.now());
+    const before = Date.now();
+    const times = await sendTimes(budget, 1, 3000);
+    expect(times[0]! - before).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('a reset far beyond the window (a daily quota) holds nothing up', async () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 10, resetMs: 1000 });
+    budget.observe({ remaining: 0, resetMs: 80_000_000 });
+    const before = Date.now();
+    const times = await sendTimes(budget, 1, 10);
+    expect(times[0]! - before).toBeLessThan(10);
+  });
+});
