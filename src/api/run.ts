@@ -176,6 +176,10 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
     format: options.output.format,
   });
   if (!request.dryRun) await prepareOutputFolders(items, request.output);
+  // The other shards of the split use the same key: this run starts at its part of the limit,
+  // its inputs of the whole list (every shard sees the whole list). See KeyShare.
+  if (request.shard && !request.dryRun && expanded.length > 0)
+    request.connection.budget?.expectPart(items.length / expanded.length);
   const fixed = items[0]?.target.fixed;
   const asked = options.output.format;
   if (fixed && asked && asked !== 'keep' && asked !== fixed.format) {
