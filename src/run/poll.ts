@@ -12,6 +12,18 @@ export const POLL_AGE_FRACTION = 0.15;
 export const POLL_CAP_MS = 30_000;
 /** Polls woken by a hint come this long after the promised end. */
 const HINT_MARGIN_MS = 100;
+/**
+ * Two polls of one task are at least this far apart, or a tenth of its age when that is longer:
+ * polls count against the key every process of a fleet shares, so spare budget is not a reason
+ * to ask more often. A 4 s task then takes at most 12 polls, whatever the limit.
+ */
+export const MIN_POLL_GAP_MS = 500;
+const MIN_POLL_GAP_AGE_FRACTION = 0.1;
+
+/** The shortest wait before the next poll of a task `ageMs` old; a faster --poll-interval lowers the 500 ms. Pure. */
+export function minPollGap(firstMs: number, ageMs: number): number {
+  return Math.max(Math.min(MIN_POLL_GAP_MS, firstMs), ageMs * MIN_POLL_GAP_AGE_FRACTION);
+}
 
 /**
  * What the provider says is left of a running task: its ETA, or the time so far scaled by the
@@ -153,6 +165,9 @@ export async function pollUntilFinal(options: PollOptions): Promise<FinalState> 
     }
     const override = state === undefined ? undefined : options.askAgainAfterMs?.();
     if (override !== undefined) wait = override;
+    // Hints bring a poll forward, never closer than the gap (a batch poller spaces its own asks).
+    else if (!(options.immediate && state === undefined))
+      wait = Math.max(wait, minPollGap(options.firstIntervalMs, ageMs));
     // The last poll lands on the deadline itself rather than giving up early.
     const graceLeft = emptySince === undefined ? remaining : emptySince + emptyGrace - now();
     await delay(Math.min(wait, remaining, graceLeft), options.signal);

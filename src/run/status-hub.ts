@@ -7,6 +7,7 @@
  * While the budget is busy, lists are spaced out so most of it goes to submits and results.
  */
 import type { ListedTask, TaskState } from '../providers/types.js';
+import { MIN_POLL_GAP_MS } from './poll.js';
 import {
   type Connection,
   fetchTaskState,
@@ -25,8 +26,8 @@ export const PRIORITY = { list: 3.5, result: 2.4, submit: 2.5, likelyDone: 2, pr
 
 /** A list costs at most one budget slot in this many (while two or more tasks wait on lists). */
 const LIST_SHARE = 7;
-/** Lists never come closer together than this. */
-const MIN_LIST_GAP_MS = 250;
+/** Lists never come closer together than this (as polls of one task: see MIN_POLL_GAP_MS). */
+const MIN_LIST_GAP_MS = MIN_POLL_GAP_MS;
 /** Pages of the list read for one batch poll; tasks not found there are asked one by one. */
 const LIST_PAGES = 3;
 
@@ -189,7 +190,7 @@ export class StatusHub {
   private async spaceOut(): Promise<void> {
     const budget = this.conn.budget;
     const gap = budget
-      ? Math.max(MIN_LIST_GAP_MS, (budget.limit.windowMs / budget.limit.limit) * LIST_SHARE)
+      ? Math.max(MIN_LIST_GAP_MS, (budget.pace.windowMs / budget.pace.limit) * LIST_SHARE)
       : MIN_LIST_GAP_MS;
     const wait = this.lastListAt + gap - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLL_INTERVAL_MS } from '../../src/options.js';
 import {
   DurationEstimate,
+  minPollGap,
   nextPollDelay,
   POLL_CAP_MS,
   pollUntilFinal,
@@ -184,6 +185,45 @@ describe('pollUntilFinal', () => {
     });
     expect(final.status).toBe('succeeded');
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a 4 s task takes at most 12 polls, at least 500 ms apart, however eager the hints', async () => {
+    vi.useFakeTimers();
+    try {
+      const submittedAt = Date.now();
+      const asked: number[] = [];
+      const estimate = new DurationEstimate();
+      estimate.observe(1900, 2000); // like tasks were done at 2 s: probes come early and often
+      const done = pollUntilFinal({
+        taskId: 't-6',
+        submittedAt,
+        firstIntervalMs: 800,
+        deadline: submittedAt + 60_000,
+        estimate,
+        // A provider that keeps promising the end now (an ETA of 0) until the task is done at 4 s.
+        fetchState: async () => {
+          asked.push(Date.now() - submittedAt);
+          return Date.now() - submittedAt < 4000
+            ? { status: 'running', etaSeconds: 0 }
+            : { status: 'succeeded', urls: ['u'] };
+        },
+      });
+      await vi.runAllTimersAsync();
+      await done;
+      expect(asked.length).toBeLessThanOrEqual(12);
+      for (let i = 1; i < asked.length; i++) {
+        expect(asked[i]! - asked[i - 1]!).toBeGreaterThanOrEqual(Math.max(500, 0.1 * asked[i - 1]!));
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a faster --poll-interval lowers the 500 ms floor, the tenth of the age stays', () => {
+    expect(minPollGap(800, 1000)).toBe(500);
+    expect(minPollGap(50, 1000)).toBe(100);
+    expect(minPollGap(50, 100)).toBe(50);
+    expect(minPollGap(800, 20_000)).toBe(2000);
   });
 
   it('stops at once on abort', async () => {
