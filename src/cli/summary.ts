@@ -19,8 +19,19 @@ export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal
       ? `; ${Math.round(spent)} API requests, ${Math.round((spent / sent) * 10) / 10} per input sent`
       : '';
   const lines = [`${c.bold('summary:')} ${parts.join(', ')} (of ${results.length})${requests}`];
-  for (const r of results.filter((x) => x.status === 'failed')) {
+  const failed = results.filter((x) => x.status === 'failed');
+  // A spent daily quota refuses every input after it for the same reason: said once, with what is left.
+  const unsent = failed.filter((r) => r.error?.code === 'DAILY_LIMIT');
+  for (const r of failed.filter((x) => x.error?.code !== 'DAILY_LIMIT')) {
     lines.push(`  ${c.red('✗')} ${r.input}: ${r.error?.code ?? 'ERROR'} ${r.error?.message ?? ''}`.trimEnd());
+  }
+  if (unsent.length > 0) {
+    const names = unsent.slice(0, 3).map((r) => r.input);
+    const more = unsent.length > names.length ? `, … (${unsent.length - names.length} more)` : '';
+    const inputs = unsent.length === 1 ? 'input' : 'inputs';
+    lines.push(
+      `  ${c.red('✗')} DAILY_LIMIT ${unsent[0]!.error?.message ?? ''}: ${unsent.length} ${inputs} not sent (${names.join(', ')}${more}); run the same command again after the reset: what is done is skipped, nothing is paid twice`,
+    );
   }
   return lines;
 }
