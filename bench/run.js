@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ROOT } from './lib/harness.js';
 
 /** Every benchmark, in the order they run: the name is the file `bench/<name>.js`. */
-const BENCHES = ['startup', 'scan', 'download', 'memory', 'throughput', 'completion', 'budget'];
+const BENCHES = ['startup', 'scan', 'download', 'memory', 'throughput', 'completion', 'budget', 'fleet'];
 
 const args = process.argv.slice(2);
 const markdown = args.includes('--markdown');
