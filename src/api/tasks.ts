@@ -7,6 +7,7 @@ import { UpscaleError } from '../errors.js';
 import { readSource } from '../image/source.js';
 import type { ResolvedOptions } from '../options.js';
 import { runBatch } from '../run/batch.js';
+import { LEASE_MS } from '../run/ledger/claim.js';
 import { type LedgerEntry, taskIdOf } from '../run/ledger/entry.js';
 import { Ledger } from '../run/ledger/ledger.js';
 import { LedgerFolder } from '../run/ledger/ledger-folder.js';
@@ -91,7 +92,9 @@ export async function forgetPending(journalDir: string, what: string, cwd: strin
   for (const p of matching) {
     const folder = new LedgerFolder(p.folder);
     const claim = await folder
-      .claim(p.key, { input: p.input, signal: AbortSignal.timeout(2000) })
+      // A live holder is seen beating within seconds; a claim left by a run that ended in
+      // another container or host is taken over once it has not changed for the lease.
+      .claim(p.key, { input: p.input, failIfLive: true, signal: AbortSignal.timeout(LEASE_MS + 5000) })
       .catch(() => {
         throw new UpscaleError('USAGE', `${p.input} is being worked on by a running upscale`, {
           hint: 'wait for it to end, then try again',

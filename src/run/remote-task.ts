@@ -9,7 +9,7 @@ import { downloadToTemp, isExpiredUrlError } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
 import type { TaskState } from '../providers/types.js';
 import { kindOf } from './duration-model.js';
-import type { Claim } from './ledger/claim.js';
+import { type Claim, ClaimLostError } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
 import { hashFile, type LedgerSlot } from './ledger/ledger.js';
 import { finalPath, findExistingOutput } from './naming.js';
@@ -40,6 +40,8 @@ interface Job {
   requests: number;
   /** Given back once the provider has finished the task (see Place). */
   readonly place?: Place | undefined;
+  /** The output's claim while this job holds it. */
+  claim?: Claim | undefined;
 }
 
 /** Counts a request (or a share of one) against the input. */
@@ -65,9 +67,14 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
   if (run.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
   // After the provider said the daily limit is reached, nothing more is sent today.
   if (run.quota?.reached) throw run.quota.reached;
+  // Paid only under a claim this run still holds (it may have stood still past the lease and
+  // been taken over): checked before the entry is written, after it, and as each attempt goes
+  // out (the request budget or a backoff may have held it for long).
+  await holdClaim(job);
   run.events?.onStage?.(item.input, 'submitting');
   const startedAt = Date.now();
   await record(job, { state: 'submitting', startedAt });
+  await holdClaim(job);
   const sending = submitTask(
     run.connection,
     prepared.params ?? job.task.params,
@@ -75,7 +82,11 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
     run.submitSignal,
     {
       priority: () => PRIORITY.submit,
-      onSent: () => spend(job)(),
+      onSent: () => {
+        // Synchronous, so only what is known: thrown here, the attempt is not sent.
+        if (job.claim && !job.claim.isFresh()) throw new ClaimLostError(item.input);
+        spend(job)();
+      },
     },
   );
   run.inflight?.add(sending);
@@ -87,6 +98,12 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
     run.events?.onSubmitted?.(item.input, task.taskId, false);
     return { state, first: task.state };
   } catch (error) {
+    if (error instanceof ClaimLostError) {
+      // Nothing went out on that attempt (earlier ones were refused: they created nothing).
+      // Still ours after a fresh look: send again; else the entry is the new holder's to settle.
+      if (await job.claim?.confirm()) return submit(job);
+      throw error;
+    }
     if (error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN') {
       const state: Unresolved = { state: 'uncertain', startedAt, reason: error.message };
       await record(job, state);
@@ -104,6 +121,11 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
   } finally {
     run.inflight?.delete(sending);
   }
+}
+
+/** Throws ClaimLostError unless the job's claim is still its own (see runClaimed). */
+async function holdClaim(job: Job): Promise<void> {
+  if (job.claim && !(await job.claim.confirm())) throw new ClaimLostError(job.task.item.input);
 }
 
 function clock(ms: number): string {
@@ -419,18 +441,30 @@ async function underClaim(job: Job): Promise<TaskResult> {
   return collectPaid(job, state, first);
 }
 
-/** Runs a job under its output's claim: every failure becomes a result line, the claim is let go. */
+/**
+ * Runs a job under its output's claim: every failure becomes a result line, the claim is let go.
+ * A job that lost its claim before paying waits for it again, as a second run would, and then
+ * finds the output written or the task to collect.
+ */
 async function runClaimed(job: Job): Promise<TaskResult> {
   const { run, slot } = job;
   const { item } = job.task;
-  let claim: Claim | undefined;
   try {
-    claim = await slot?.claim({
-      input: item.input,
-      signal: run.signal,
-      onWait: (holder) => run.events?.onWaitingForOtherRun?.(item.input, holder),
-    });
-    return await underClaim(job);
+    for (;;) {
+      job.claim = await slot?.claim({
+        input: item.input,
+        signal: run.signal,
+        onWait: (holder) => run.events?.onWaitingForOtherRun?.(item.input, holder),
+      });
+      try {
+        return await underClaim(job);
+      } catch (error) {
+        if (!(error instanceof ClaimLostError)) throw error;
+      } finally {
+        await job.claim?.release();
+        job.claim = undefined;
+      }
+    }
   } catch (error) {
     const { taskId } = job;
     return {
@@ -440,8 +474,6 @@ async function runClaimed(job: Job): Promise<TaskResult> {
       ...(taskId ? { taskId } : {}),
       error: errorOf(error),
     };
-  } finally {
-    await claim?.release();
   }
 }
 

@@ -7,21 +7,27 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeAtomically } from '../../fs/atomic-file.js';
-import { isDeadOwnersTemp } from '../../fs/owner.js';
+import { isDeadOwnersTemp, ownerOfTempName } from '../../fs/owner.js';
 import { commitFile } from '../../image/download.js';
 import { type OutputTarget, targetKey } from '../naming.js';
-import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim } from './claim.js';
+import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim, IdleClaims } from './claim.js';
 import { type LedgerEntry, parseEntry } from './entry.js';
 
 export const LEDGER_DIR_NAME = '.upscale';
 
-/** Old temp names without an owner (`.<name>.<8 hex>.part`), removed once this old. */
+/**
+ * Temp files whose writer cannot be shown gone — no owner in the name (old versions), the
+ * host-name-only tag of earlier versions, another container's or host's — are removed once
+ * untouched this long: a live writer touches its temp file within seconds.
+ */
 const ORPHAN_AGE_MS = 24 * 3600_000;
 
 export class LedgerFolder {
   readonly dir: string;
+  /** Claims found at start-up whose holder could not be shown gone (see IdleClaims). */
+  private readonly idle = new IdleClaims();
 
   constructor(readonly outputDir: string) {
     this.dir = join(outputDir, LEDGER_DIR_NAME);
@@ -88,16 +94,30 @@ export class LedgerFolder {
    * before a crash. Then the ledger folder itself, when nothing is left in it.
    */
   async tidy(): Promise<void> {
+    // A result being moved into place stays for whoever finishes its entry's move (temp names are unique).
+    const committing = new Set<string>();
     for (const { key, entry } of await this.entries()) {
       if (entry.state !== 'committing') continue;
-      if (!(await clearDeadClaim(join(this.dir, `${key}.lock`)).catch(() => false))) continue;
-      await this.finishCommit(key, entry);
+      if (!(await clearDeadClaim(join(this.dir, `${key}.lock`)).catch(() => false))) {
+        committing.add(basename(entry.temp));
+        continue;
+      }
+      if (await this.finishCommit(key, entry)) committing.add(basename(entry.temp));
     }
-    await removeDeadTemps(this.outputDir);
-    await removeDeadTemps(this.dir);
-    await removeDeadTemps(join(this.dir, 'recipes'));
+    await removeDeadTemps(this.outputDir, committing);
+    await removeDeadTemps(this.dir, committing);
+    await removeDeadTemps(join(this.dir, 'recipes'), committing);
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.endsWith('.lock'))) await clearDeadClaim(join(this.dir, name));
+    for (const name of names.filter((n) => n.endsWith('.lock'))) {
+      const path = join(this.dir, name);
+      if (!(await clearDeadClaim(path).catch(() => false))) await this.idle.note(path);
+    }
+    await this.removeIfEmpty();
+  }
+
+  /** At the end of a run: claims left by runs that ended elsewhere go, then the folder if empty. */
+  async close(): Promise<void> {
+    await this.idle.sweep();
     await this.removeIfEmpty();
   }
 
@@ -156,15 +176,16 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Hidden temp files (`.part`, `.tmp`) whose writer is gone, in one folder. */
-async function removeDeadTemps(dir: string): Promise<void> {
+/** Hidden temp files (`.part`, `.tmp`) whose writer is gone, in one folder, but those named in `keep`. */
+async function removeDeadTemps(dir: string, keep: ReadonlySet<string>): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith('.') || !(name.endsWith('.part') || name.endsWith('.tmp'))) continue;
+    if (keep.has(name)) continue;
     if (isDeadOwnersTemp(name)) {
       await rm(join(dir, name), { force: true }).catch(() => undefined);
-    } else if (/\.[0-9a-f]{8}\.(?:part|tmp)$/.test(name) && !/-\d+-[0-9a-f]{8}\./.test(name)) {
-      // Written by an older version, which put no owner in the name: only once clearly abandoned.
+    } else if (ownerOfTempName(name) !== undefined || /\.[0-9a-f]{8}\.(?:part|tmp)$/.test(name)) {
+      // A writer that cannot be asked (see ORPHAN_AGE_MS): only once clearly abandoned.
       const info = await stat(join(dir, name)).catch(() => undefined);
       if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(join(dir, name), { force: true });
     }

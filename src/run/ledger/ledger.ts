@@ -191,7 +191,7 @@ export class Ledger {
 
   /** At the end of a run: ledger folders with nothing pending go. */
   async close(): Promise<void> {
-    for (const folder of this.folders.values()) await folder.removeIfEmpty();
+    for (const folder of this.folders.values()) await folder.close();
   }
 
   /** Start-up clean-up of every output folder of the run (see LedgerFolder.tidy). */

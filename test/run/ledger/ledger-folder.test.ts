@@ -1,10 +1,10 @@
 /** Start-up clean-up of a ledger folder after runs that were killed. */
 import { spawnSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostId } from '../../../src/fs/owner.js';
+import { ownerTag } from '../../../src/fs/owner.js';
 import { LEDGER_VERSION, type LedgerEntry } from '../../../src/run/ledger/entry.js';
 import { LedgerFolder } from '../../../src/run/ledger/ledger-folder.js';
 
@@ -36,7 +36,7 @@ function committing(dir: string, temp: string, outputPath: string): LedgerEntry 
 /** A folder with a dead run's finished temp file holding `content`, and the output it was moving to. */
 async function killedMove(content: string) {
   const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
-  const temp = join(dir, `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`);
+  const temp = join(dir, `.a@2x.out.${ownerTag(deadPid())}-0123abcd.part`);
   await writeFile(temp, content);
   return { dir, folder: new LedgerFolder(dir), temp, output: join(dir, 'a@2x.png') };
 }
@@ -89,13 +89,40 @@ describe('LedgerFolder.tidy', () => {
   it("removes dead processes' temp files and keeps live ones'", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
     await mkdir(join(dir, '.upscale'));
-    const dead = `.a@2x.out.${hostId()}-${deadPid()}-0123abcd.part`;
-    const live = `.b@2x.out.${hostId()}-${process.pid}-0123abcd.part`;
-    const deadTmp = `.k1.json.${hostId()}-${deadPid()}-89abcdef.tmp`;
+    const dead = `.a@2x.out.${ownerTag(deadPid())}-0123abcd.part`;
+    const live = `.b@2x.out.${ownerTag()}-0123abcd.part`;
+    const deadTmp = `.k1.json.${ownerTag(deadPid())}-89abcdef.tmp`;
     await writeFile(join(dir, dead), 'x');
     await writeFile(join(dir, live), 'x');
     await writeFile(join(dir, '.upscale', deadTmp), 'x');
     await new LedgerFolder(dir).tidy();
     expect(await readdir(dir)).toEqual([live]);
+  });
+
+  it("keeps another container's or host's temp files, and earlier versions' host-name-only ones, until a day old", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    // Another pid namespace on this host: its pid means nothing here, whether it runs or not.
+    const other = `.a@2x.out.0123456789ab-${deadPid()}-0123abcd.part`;
+    // Earlier versions tagged temp files with a hash of the host name alone.
+    const legacy = `.b@2x.out.89abcdef-${deadPid()}-0123abcd.part`;
+    const stale = `.c@2x.out.0123456789ab-${deadPid()}-4567abcd.part`;
+    for (const name of [other, legacy, stale]) await writeFile(join(dir, name), 'x');
+    const twoDays = (Date.now() - 48 * 3600_000) / 1000;
+    await utimes(join(dir, stale), twoDays, twoDays);
+    await new LedgerFolder(dir).tidy();
+    expect((await readdir(dir)).sort()).toEqual([other, legacy].sort());
+  });
+
+  it("keeps the temp file of a move whose claim is not known dead (another container's run)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
+    const folder = new LedgerFolder(dir);
+    const temp = join(dir, `.a@2x.out.${ownerTag(deadPid())}-0123abcd.part`);
+    await writeFile(temp, 'verified result');
+    await folder.write('k1', committing(dir, temp, join(dir, 'a@2x.png')));
+    const lock = { pid: 1, host: '0123456789ab', token: 'other000', since: 0, input: 'a.png' };
+    await writeFile(join(dir, '.upscale', 'k1.lock'), JSON.stringify(lock));
+    await folder.tidy();
+    expect((await readdir(dir)).sort()).toEqual([basename(temp), '.upscale']);
+    expect((await folder.entries()).map((e) => e.key)).toEqual(['k1']);
   });
 });
