@@ -214,6 +214,33 @@ describe('3: a second host whose clock is two minutes behind pays once', () => {
   });
 });
 
+describe('4: one folder under two names pays once', () => {
+  it('`-o out` and `-o outlink` (a symlink to out) at once: tasks created == inputs', {
+    timeout: 90_000,
+  }, async () => {
+    const count = 4;
+    await inputs(count);
+    await mkdir(join(ctx.dir, 'out'));
+    await symlink('out', join(ctx.dir, 'outlink'));
+    slowSubmits(2 * count);
+    const runs = await Promise.all([
+      runCli(args('out', count), { cwd: ctx.dir, env: env({ UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg-a') }) }),
+      wait(300).then(() =>
+        runCli(args('outlink', count), {
+          cwd: ctx.dir,
+          env: env({ UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg-b') }),
+        }),
+      ),
+    ]);
+    const info = report(runs);
+    for (const run of runs) expect(run.code, info).toBe(0);
+    expect(ctx.emu.submissions(), info).toBe(count);
+    await expectOutputsOnce(count);
+    // What the user wrote stays what they read: the second run names its outputs through the link.
+    for (const line of jsonLines(runs[1]!.stdout)) expect(String(line.output)).toMatch(/^outlink\//);
+  });
+});
+
 describe('a run that stood still past the lease does not pay after losing its claim', () => {
   it('stopped (SIGSTOP) while its submit waits out a 429: the other run takes over, it sends nothing', {
     timeout: 90_000,

@@ -3,8 +3,9 @@
  * known task ids). A slot is one output's entry and claim.
  */
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { readPieces } from '../../fs/read-pieces.js';
+import { realPathOf } from '../../fs/real-path.js';
 import { finalPath, type OutputTarget } from '../naming.js';
 import type { Claim, ClaimOptions } from './claim.js';
 import {
@@ -53,10 +54,21 @@ export class LedgerSlot {
     readonly folder: LedgerFolder,
     readonly key: string,
     readonly base: EntryBase,
+    /** The key earlier versions gave this output (its path as spelled), when it differs. */
+    private readonly spelledKey?: string,
   ) {}
 
-  read(): Promise<LedgerEntry | undefined> {
-    return this.folder.read(this.key);
+  async read(): Promise<LedgerEntry | undefined> {
+    const entry = await this.folder.read(this.key);
+    if (entry || this.spelledKey === undefined) return entry;
+    // Paid work an earlier version recorded under the path as spelled: moved to the real path's
+    // key, so it is collected rather than submitted again.
+    const earlier = await this.folder.read(this.spelledKey);
+    if (earlier) {
+      await this.folder.write(this.key, earlier);
+      await this.folder.remove(this.spelledKey);
+    }
+    return earlier;
   }
 
   /** Writes the next state; the folder is noted in the home so `upscale status` finds it from anywhere. */
@@ -94,6 +106,8 @@ export interface UnresolvedEntry {
 
 export class Ledger {
   private readonly folders = new Map<string, LedgerFolder>();
+  /** Real paths of the folders this run named, by their absolute spelling. */
+  private readonly realPaths = new Map<string, string>();
   /** Task ids this run was given or adopted: never a candidate for another input's lost submit. */
   private readonly taskIds = new Set<string>();
 
@@ -102,8 +116,38 @@ export class Ledger {
     readonly cwd: string,
   ) {}
 
+  /**
+   * The real path of a folder (symlinks resolved, see fs/real-path.ts): two names of one folder
+   * give one ledger folder and one key per output, so runs using either name see each other's
+   * claims and entries.
+   */
+  private realPath(dir: string): string {
+    const absolute = resolve(this.cwd, dir);
+    let real = this.realPaths.get(absolute);
+    if (real === undefined) {
+      real = realPathOf(absolute);
+      this.realPaths.set(absolute, real);
+    }
+    return real;
+  }
+
+  /** The key of an output, from its real path; entries keep the target as the user spelled it. */
+  keyOf(target: OutputTarget): string {
+    const absolute = absoluteTarget(target, this.cwd);
+    const real: OutputTarget = absolute.fixed
+      ? {
+          ...absolute,
+          fixed: {
+            path: join(this.realPath(dirname(absolute.fixed.path)), basename(absolute.fixed.path)),
+            format: absolute.fixed.format,
+          },
+        }
+      : { ...absolute, dir: this.realPath(absolute.dir) };
+    return LedgerFolder.keyOf(real);
+  }
+
   folder(outputDir: string): LedgerFolder {
-    const dir = resolve(this.cwd, outputDir);
+    const dir = this.realPath(outputDir);
     let folder = this.folders.get(dir);
     if (!folder) {
       folder = new LedgerFolder(dir);
@@ -126,7 +170,9 @@ export class Ledger {
       ...(extra.output ? { output: extra.output } : {}),
       ...(extra.overwrite ? { overwrite: true } : {}),
     };
-    return new LedgerSlot(this, folder, LedgerFolder.keyOf(target), base);
+    const key = this.keyOf(target);
+    const spelled = LedgerFolder.keyOf(target);
+    return new LedgerSlot(this, folder, key, base, spelled === key ? undefined : spelled);
   }
 
   /**
@@ -135,7 +181,9 @@ export class Ledger {
    */
   async resultsLeft(target: OutputTarget): Promise<boolean> {
     const absolute = absoluteTarget(target, this.cwd);
-    const entry = await this.folder(absolute.dir).read(LedgerFolder.keyOf(absolute));
+    const folder = this.folder(absolute.dir);
+    const spelled = LedgerFolder.keyOf(absolute);
+    const entry = (await folder.read(this.keyOf(absolute))) ?? (await folder.read(spelled));
     if (entry?.state !== 'completed' && entry?.state !== 'committing') return false;
     return (entry.written ?? 0) > 0;
   }
