@@ -45,6 +45,8 @@ function budgetOf(
   if (!rate || !options.apiKey) return {};
   const key = `${safeHost(options.baseUrl)}\u0000${options.apiKey}`;
   const budget = sharedBudget(key, rate, options.rateLimitExplicit);
+  // No request waits for the budget longer than a whole task may take.
+  budget.bound(options.timeoutMs);
   const release = budget.listen({
     onLearn: (learned, source) =>
       hooks.onLog?.(

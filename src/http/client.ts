@@ -5,6 +5,7 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { UpscaleError } from '../errors.js';
+import { linkedSignal } from './abort-listeners.js';
 import { farResetMs, type RequestBudget } from './budget.js';
 import { abortReason, delay } from './delay.js';
 import { encodeJsonBody, type JsonObject } from './json-body.js';
@@ -226,6 +227,8 @@ export class HttpClient {
       if (req.signal?.aborted) throw abortReason(req.signal);
       req.onSent?.();
       const started = Date.now();
+      // undici listens on its signal until the answer is read: one of its own, not the run's.
+      const linked = linkedSignal(req.signal);
       let response: Dispatcher.ResponseData<unknown>;
       try {
         response = await request(req.url, {
@@ -233,9 +236,10 @@ export class HttpClient {
           headers,
           body: body(),
           dispatcher: this.dispatcher,
-          signal: req.signal,
+          signal: linked.signal,
         } as Parameters<typeof request>[1]);
       } catch (error) {
+        linked.unlink();
         if (req.signal?.aborted) throw abortReason(req.signal);
         const retryable =
           isNetworkError(error) && (req.policy.retryNetworkErrors === 'all' || isConnectError(error));
@@ -255,9 +259,10 @@ export class HttpClient {
       const last = attempt >= req.policy.maxAttempts;
       if (req.policy.retryStatuses.includes(status) && !last) {
         const final = await handle.final(status, response);
-        if (final) return final;
         // Free the socket before sleeping: an unread body keeps the connection busy.
         if (final === undefined) await response.body.dump().catch(() => undefined);
+        linked.unlink();
+        if (final) return final;
         const retryAfter = response.headers['retry-after'];
         if (status === 429) {
           // Everyone stops at once, not each worker after its own 429: until the server's reset
@@ -265,7 +270,7 @@ export class HttpClient {
           const backoff = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
           const pause =
             retryAfter === undefined && rateInfo.resetMs !== undefined
-              ? Math.max(MIN_429_PAUSE_MS, rateInfo.resetMs)
+              ? Math.min(req.policy.maxRetryAfterMs, Math.max(MIN_429_PAUSE_MS, rateInfo.resetMs))
               : backoff;
           gate.pause(pause);
           req.budget?.throttled(pause);
@@ -280,6 +285,8 @@ export class HttpClient {
         if (last || !handle.retryable(error)) throw error;
         const reason = error instanceof BrokenAnswer ? 'answer broke off' : (error as Error).message;
         await this.pauseBeforeRetry(req, attempt, undefined, reason);
+      } finally {
+        linked.unlink();
       }
     }
   }

@@ -47,6 +47,25 @@ function params(text: string | undefined): Map<string, number> {
   return found;
 }
 
+/**
+ * The most a header may say before it is taken for garbage: values past these drive no timer
+ * (a reset of 99999999999 s overflowed setTimeout into a 1 ms loop, a limit of 0.5 or a remaining
+ * of -3 were believed).
+ */
+const MAX_LIMIT = 1_000_000;
+const MAX_RESET_MS = 400 * 86_400_000;
+const MAX_WINDOW_MS = 31 * 86_400_000;
+
+/** A count: a whole number within 0..max, else undefined. */
+function count(n: number | undefined, min: number, max: number): number | undefined {
+  return n !== undefined && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+/** A duration in ms: finite, within 0..max, else undefined. */
+function span(ms: number | undefined, max: number): number | undefined {
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms <= max ? ms : undefined;
+}
+
 export function parseRateLimitHeaders(headers: Headers, now: number = Date.now()): RateLimitInfo {
   const limit = number(header(headers, 'x-ratelimit-limit'));
   const remaining = number(header(headers, 'x-ratelimit-remaining'));
@@ -55,12 +74,17 @@ export function parseRateLimitHeaders(headers: Headers, now: number = Date.now()
   const draft = params(header(headers, 'ratelimit'));
   const info: { -readonly [K in keyof RateLimitInfo]: RateLimitInfo[K] } = {};
   const pick = (...values: (number | undefined)[]) => values.find((v) => v !== undefined);
-  const l = pick(limit, draft.get('limit'), policy.get('q'), firstBare(header(headers, 'ratelimit-policy')));
-  const w = pick(policy.get('w'), draft.get('w'));
-  const r = pick(remaining, draft.get('remaining'), draft.get('r'));
-  const t = resetToMs(pick(reset, draft.get('reset'), draft.get('t')), now);
+  const l = count(
+    pick(limit, draft.get('limit'), policy.get('q'), firstBare(header(headers, 'ratelimit-policy'))),
+    1,
+    MAX_LIMIT,
+  );
+  const windowSeconds = pick(policy.get('w'), draft.get('w'));
+  const w = windowSeconds === undefined ? undefined : span(windowSeconds * 1000, MAX_WINDOW_MS);
+  const r = count(pick(remaining, draft.get('remaining'), draft.get('r')), 0, MAX_LIMIT);
+  const t = span(resetToMs(pick(reset, draft.get('reset'), draft.get('t')), now), MAX_RESET_MS);
   if (l !== undefined) info.limit = l;
-  if (w !== undefined) info.windowMs = w * 1000;
+  if (w !== undefined && w > 0) info.windowMs = w;
   if (r !== undefined) info.remaining = r;
   if (t !== undefined) info.resetMs = t;
   return info;

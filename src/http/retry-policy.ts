@@ -42,8 +42,9 @@ export const READ_POLICY: RetryPolicy = {
 
 /**
  * Milliseconds to wait before attempt `attempt + 1` (attempt counts from 1).
- * A valid Retry-After wins over backoff, capped; otherwise exponential backoff with full jitter
- * above half the step, so many workers do not retry in lockstep.
+ * A valid Retry-After wins over backoff, capped, and never below half the backoff's step;
+ * otherwise exponential backoff with full jitter above half the step, so many workers do not
+ * retry in lockstep.
  */
 export function retryDelayMs(
   policy: RetryPolicy,
@@ -52,9 +53,10 @@ export function retryDelayMs(
   random: () => number = Math.random,
   now: number = Date.now(),
 ): number {
-  const fromServer = parseRetryAfter(retryAfterHeader, now);
-  if (fromServer !== undefined) return Math.min(fromServer, policy.maxRetryAfterMs);
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const fromServer = parseRetryAfter(retryAfterHeader, now);
+  // Never sooner than the backoff's least: a date in the past is "now", not "hammer away".
+  if (fromServer !== undefined) return Math.min(Math.max(fromServer, step / 2), policy.maxRetryAfterMs);
   return Math.round(step / 2 + (random() * step) / 2);
 }
 

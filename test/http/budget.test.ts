@@ -35,6 +35,10 @@ describe('parseRateLimitHeaders', () => {
       { limit: 50, remaining: 4, resetMs: 9000, windowMs: 60_000 },
     ],
     [{ 'x-ratelimit-limit': 'lots' }, {}],
+    // A broken gateway's values drive no timer and no count.
+    [{ 'x-ratelimit-limit': '0.5', 'x-ratelimit-remaining': '-3', 'x-ratelimit-reset': '99999999999' }, {}],
+    [{ 'x-ratelimit-limit': '0', 'x-ratelimit-remaining': '2.5' }, {}],
+    [{ ratelimit: 'limit=10, remaining=1, reset=5', 'ratelimit-policy': '10;w=0' }, { limit: 10, remaining: 1, resetMs: 5000 }],
     [{}, {}],
   ])('%j', (headers, expected) => expect(parseRateLimitHeaders(headers, now)).toEqual(expected));
 });
@@ -264,6 +268,27 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
     const before = Date.now();
     const times = await sendTimes(budget, 1, 3000);
     expect(times[0]! - before).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('a request that would wait past --timeout fails at once with TIMEOUT', async () => {
+    const budget = new RequestBudget({ limit: 1, windowMs: 60_000 });
+    budget.observe({});
+    budget.bound(4000);
+    await budget.acquire();
+    const second = budget.acquire();
+    await expect(second).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('a wait longer than a Node timer can hold does not fire early', async () => {
+    const budget = new RequestBudget({ limit: 1, windowMs: 1000 });
+    budget.observe({});
+    budget.pause(2 ** 31 + 60_000);
+    let sent = false;
+    void budget.acquire().then(() => {
+      sent = true;
+    });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(sent).toBe(false);
   });
 
   it('a reset far beyond the window (a daily quota) holds nothing up', async () => {

@@ -36,6 +36,10 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(READ_POLICY, 3, undefined, () => 1, now)).toBe(2000);
     expect(retryDelayMs(READ_POLICY, 20, undefined, () => 1, now)).toBe(READ_POLICY.maxDelayMs);
   });
+  it('a Retry-After of 0 or a date in the past waits the backoff’s least, not nothing', () => {
+    expect(retryDelayMs(READ_POLICY, 1, '0', () => 0.5, now)).toBe(250);
+    expect(retryDelayMs(READ_POLICY, 3, 'Thu, 01 Jan 2015 00:00:00 GMT', () => 0.5, now)).toBe(1000);
+  });
   it('falls back to backoff on a malformed Retry-After', () => {
     expect(retryDelayMs(SUBMIT_POLICY, 1, 'later', () => 1, now)).toBe(1000);
   });

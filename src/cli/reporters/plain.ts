@@ -12,6 +12,9 @@ import {
 } from './describe.js';
 import type { BatchProgress, Reporter } from './types.js';
 
+/** A retry wait this long is said without --verbose. */
+const LONG_RETRY_MS = 10_000;
+
 export interface PlainOptions {
   readonly quiet: boolean;
   readonly verbose: boolean;
@@ -43,6 +46,11 @@ export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
     retry: (e: RetryEvent) => {
       if (options.verbose)
         say(c.dim(`retrying ${e.url} in ${e.delayMs} ms (${e.reason}, attempt ${e.attempt})`));
+      // A long wait is said even without --verbose: a CI log that stops for two minutes says why.
+      else if (e.delayMs >= LONG_RETRY_MS)
+        progressSay(
+          `waiting ${Math.round(e.delayMs / 1000)} s before asking ${URL.canParse(e.url) ? new URL(e.url).host : e.url} again (${e.reason})`,
+        );
     },
     log: (line) => {
       if (options.verbose) say(c.dim(line));
