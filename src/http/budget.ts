@@ -12,8 +12,9 @@
  * request of the key here until the server's reset. The first request goes alone: until its
  * answer, nobody knows the limit, and a burst could meet a spent quota many times over.
  */
+import { UpscaleError } from '../errors.js';
 import { onAbort } from './abort-listeners.js';
-import { abortReason } from './delay.js';
+import { abortReason, MAX_TIMER_MS } from './delay.js';
 import { KeyShare } from './key-share.js';
 import type { RateLimitInfo } from './rate-limit-headers.js';
 
@@ -53,7 +54,10 @@ export function describeRateLimit(rate: RateLimit): string {
 interface Waiter {
   readonly priority: () => number;
   readonly order: number;
+  /** When it started waiting: it waits at most `maxWaitMs` from here. */
+  readonly since: number;
   readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
 }
 
 /** Slack on each slot: the server counts a request from when it arrives, a little after we send it. */
@@ -169,9 +173,14 @@ export class RequestBudget {
       const waiter: Waiter = {
         priority,
         order: this.order++,
+        since: this.now(),
         resolve: () => {
           off?.();
           resolve();
+        },
+        reject: (error) => {
+          off?.();
+          reject(error);
         },
       };
       // Through the signal's one listener: every waiter of a batch waits on the run's signal.
@@ -193,6 +202,8 @@ export class RequestBudget {
   private answered = false;
   /** When the request that waits for the first answer went; undefined while none is out. */
   private probeSentAt: number | undefined;
+  /** The last nextFreeAt() held requests only for the first answer. */
+  private heldByProbe = false;
 
   /**
    * Learns from an answer's headers; `sentAt` is when its request went. The server's limit
@@ -257,6 +268,14 @@ export class RequestBudget {
     );
   }
 
+  /** The most a request waits for a slot (the run's --timeout): past it, it fails with TIMEOUT. */
+  private maxWaitMs = Number.POSITIVE_INFINITY;
+
+  bound(maxWaitMs: number): void {
+    this.maxWaitMs = maxWaitMs > 0 ? maxWaitMs : Number.POSITIVE_INFINITY;
+    this.dispatch();
+  }
+
   /** Closes the budget for `ms`. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
@@ -283,9 +302,8 @@ export class RequestBudget {
     while (this.sent.length > 0 && this.sent[0]! <= now - keep) this.sent.shift();
     let at = Math.max(now, this.pausedUntil);
     // Until the first answer tells what the server allows, one request at a time.
-    if (!this.answered && this.probeSentAt !== undefined) {
-      at = Math.max(at, this.probeSentAt + FIRST_ANSWER_MAX_MS);
-    }
+    this.heldByProbe = !this.answered && this.probeSentAt !== undefined;
+    if (this.heldByProbe) at = Math.max(at, this.probeSentAt! + FIRST_ANSWER_MAX_MS);
     const last = this.sent[this.sent.length - 1];
     if (this.fleet.sharing()) {
       // While others use the key too, our part goes evenly over the window: bursts of every
@@ -314,11 +332,20 @@ export class RequestBudget {
       const at = this.nextFreeAt();
       const now = this.now();
       if (at > now) {
-        if (at - now > 250 && at > this.announcedWait) {
+        // Whoever would wait past --timeout hears so now, not at the end of a long wait (the
+        // first answer ends a probe's hold whenever it comes: that wait is the request's own).
+        const late = this.heldByProbe ? [] : this.waiters.filter((w) => at > w.since + this.maxWaitMs);
+        for (const waiter of late) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.reject(this.waitTooLong(at));
+        }
+        if (this.waiters.length === 0) return;
+        // A hold for the first answer ends when it comes: no time to announce.
+        if (!this.heldByProbe && at - now > 250 && at > this.announcedWait) {
           this.announcedWait = at;
           this.events.onWait?.(at);
         }
-        this.timer = setTimeout(() => this.dispatch(), at - now);
+        this.timer = setTimeout(() => this.dispatch(), Math.min(at - now, MAX_TIMER_MS));
         return;
       }
       const next = this.pickNext();
@@ -328,6 +355,18 @@ export class RequestBudget {
       if (this.serverRemaining !== undefined) this.serverRemaining--;
       next.resolve();
     }
+  }
+
+  private waitTooLong(at: number): UpscaleError {
+    const seconds = Math.round(this.maxWaitMs / 1000);
+    const when = new Date(at).toISOString().slice(11, 19);
+    return new UpscaleError(
+      'TIMEOUT',
+      `the API key's request budget has no slot within --timeout (${seconds} s): the next is at ${when} UTC`,
+      {
+        hint: 'the server says its limit is spent until then: run the same command again later (what is done is skipped), or raise --timeout',
+      },
+    );
   }
 
   private pickNext(): Waiter {

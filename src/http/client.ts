@@ -270,7 +270,7 @@ export class HttpClient {
           const backoff = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
           const pause =
             retryAfter === undefined && rateInfo.resetMs !== undefined
-              ? Math.max(MIN_429_PAUSE_MS, rateInfo.resetMs)
+              ? Math.min(req.policy.maxRetryAfterMs, Math.max(MIN_429_PAUSE_MS, rateInfo.resetMs))
               : backoff;
           gate.pause(pause);
           req.budget?.throttled(pause);
