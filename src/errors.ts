@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'DAILY_LIMIT'
   | 'REJECTED'
   | 'HTTP'
+  | 'UNKNOWN_ENDPOINT'
   | 'NETWORK'
   | 'UNREACHABLE'
   | 'BAD_RESPONSE'
@@ -60,6 +61,29 @@ const PRECHECK_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IMAGE_TOO_SMALL',
   'UNSUPPORTED_INPUT',
 ]);
+
+/**
+ * Answers about the key, the account or the endpoint, not about one input: every other input of
+ * the run would meet the same one, so a run stops submitting at the first (nothing was made).
+ */
+const ACCOUNT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'AUTH',
+  'PAYMENT_REQUIRED',
+  'UNKNOWN_ENDPOINT',
+]);
+
+/**
+ * True when no input of the run can be sent after this error: the account's answers, a spent
+ * daily quota, a host out of reach.
+ */
+export function stopsSubmitting(code: string): boolean {
+  return ACCOUNT_CODES.has(code as ErrorCode) || code === 'DAILY_LIMIT' || code === 'UNREACHABLE';
+}
+
+/** True for a refusal of the key, the credits or the endpoint: configuration to fix before anything is sent. */
+export function isAccountError(code: string): boolean {
+  return ACCOUNT_CODES.has(code as ErrorCode);
+}
 
 export interface UpscaleErrorOptions {
   hint?: string | undefined;

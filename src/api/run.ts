@@ -11,6 +11,7 @@ import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { DurationModel } from '../run/duration-model.js';
+import { FirstSubmit } from '../run/first-submit.js';
 import { expandInputs } from '../run/inputs.js';
 import { Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
@@ -258,6 +259,7 @@ function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext
     // Batch polls save requests for a budget; without one (`--rate-limit off`) each task polls itself.
     ...(connection.budget ? { hub: new StatusHub(connection, { signal: request.signal }) } : {}),
     quota: {},
+    firstSubmit: new FirstSubmit(),
   };
 }
 

@@ -1,12 +1,13 @@
 /** The one place that decides the exit code (docs/cli.md). */
-import { isRefusedBeforeSending } from '../errors.js';
+import { isAccountError, isRefusedBeforeSending } from '../errors.js';
 import type { TaskResult } from '../run/run-task.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**
  * 0: every input succeeded, was skipped, or (dry run) passed its checks;
- * 2: every input was refused before anything was sent; 1: some input failed; 130: interrupted.
+ * 2: every input was refused before anything was sent, or the provider refused the key, the
+ * credits or the endpoint before anything was made; 1: some input failed; 130: interrupted.
  */
 export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
@@ -18,5 +19,11 @@ export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean
   const allRefused =
     failed.length === results.length &&
     failed.every((r) => isRefusedBeforeSending(r.error?.code ?? '') && r.taskId === undefined);
-  return allRefused ? EXIT.usage : EXIT.failed;
+  if (allRefused) return EXIT.usage;
+  // A refused key, no credits or a wrong endpoint stopped the run before anything was made.
+  const stoppedByAccount =
+    failed.some((r) => isAccountError(r.error?.code ?? '')) &&
+    !results.some((r) => r.status === 'succeeded' || r.taskId !== undefined) &&
+    failed.every((r) => isAccountError(r.error?.code ?? '') || isRefusedBeforeSending(r.error?.code ?? ''));
+  return stoppedByAccount ? EXIT.usage : EXIT.failed;
 }

@@ -1,6 +1,21 @@
 /** The end-of-run summary on stderr: counts, then each failure with its reason. */
+import { stopsSubmitting } from '../errors.js';
 import type { TaskResult } from '../run/run-task.js';
 import { palette, type Terminal } from './terminal.js';
+
+/** Why a run stopped submitting, in a person's words (see stopsSubmitting). */
+const STOP_REASONS: Readonly<Record<string, string>> = {
+  AUTH: 'the provider refused the API key',
+  PAYMENT_REQUIRED: 'the provider account has no credits left',
+  UNKNOWN_ENDPOINT: 'the API root has no such endpoint',
+  DAILY_LIMIT: "the API key's daily limit is reached",
+  UNREACHABLE: 'the provider cannot be reached',
+};
+
+/** The line said once when an answer stops a run from submitting more. */
+export function stoppingLine(code: string): string {
+  return `stopping: ${STOP_REASONS[code] ?? code}, so no other input is sent (each would meet the same answer); tasks already submitted are still collected`;
+}
 
 export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal, 'color'>): string[] {
   const c = palette(term);
@@ -20,17 +35,25 @@ export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal
       : '';
   const lines = [`${c.bold('summary:')} ${parts.join(', ')} (of ${results.length})${requests}`];
   const failed = results.filter((x) => x.status === 'failed');
-  // A spent daily quota refuses every input after it for the same reason: said once, with what is left.
-  const unsent = failed.filter((r) => r.error?.code === 'DAILY_LIMIT');
-  for (const r of failed.filter((x) => x.error?.code !== 'DAILY_LIMIT')) {
+  // A refused key, no credits, a wrong endpoint, a spent daily quota: every input after the first
+  // meets the same answer. Said once per cause, with how many inputs and which were not done.
+  const stopping = failed.filter((r) => stopsSubmitting(r.error?.code ?? ''));
+  for (const r of failed.filter((x) => !stopping.includes(x))) {
     lines.push(`  ${c.red('✗')} ${r.input}: ${r.error?.code ?? 'ERROR'} ${r.error?.message ?? ''}`.trimEnd());
   }
-  if (unsent.length > 0) {
+  for (const code of new Set(stopping.map((r) => r.error!.code))) {
+    const unsent = stopping.filter((r) => r.error?.code === code);
     const names = unsent.slice(0, 3).map((r) => r.input);
     const more = unsent.length > names.length ? `, … (${unsent.length - names.length} more)` : '';
     const inputs = unsent.length === 1 ? 'input' : 'inputs';
+    const { message, hint } = unsent[0]!.error!;
+    // The daily limit's message says when it resets; its advice is the same for every input.
+    const advice =
+      code === 'DAILY_LIMIT'
+        ? 'run the same command again after the reset: what is done is skipped, nothing is paid twice'
+        : hint;
     lines.push(
-      `  ${c.red('✗')} DAILY_LIMIT ${unsent[0]!.error?.message ?? ''}: ${unsent.length} ${inputs} not sent (${names.join(', ')}${more}); run the same command again after the reset: what is done is skipped, nothing is paid twice`,
+      `  ${c.red('✗')} ${code} ${message}: ${unsent.length} ${inputs} not sent (${names.join(', ')}${more})${advice ? `; ${advice}` : ''}`,
     );
   }
   return lines;

@@ -108,6 +108,17 @@ function classify(provider: Provider, baseUrl: string, res: JsonResponse, what: 
       });
     }
   }
+  if ((status === 404 || status === 405) && what !== 'status request') {
+    // A submit or a list has a fixed path: a 404 there is a wrong API root, not a missing task.
+    return new UpscaleError(
+      'UNKNOWN_ENDPOINT',
+      `${safeHost(baseUrl)} has no ${provider.id} ${what} endpoint (HTTP ${status}${said})`,
+      {
+        status,
+        hint: `check --base-url or ${provider.api.baseUrlEnv}: the API root, e.g. ${provider.api.defaultBaseUrl}; nothing was created`,
+      },
+    );
+  }
   if (status === 404) {
     return new UpscaleError('TASK_NOT_FOUND', `${provider.id} does not know this task (HTTP 404${said})`, {
       status,

@@ -4,7 +4,7 @@
  * paid for), poll, download, write, and only then forget the entry.
  */
 import { stat } from 'node:fs/promises';
-import { UpscaleError } from '../errors.js';
+import { stopsSubmitting, UpscaleError } from '../errors.js';
 import { downloadToTemp, isExpiredUrlError } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
 import type { TaskState } from '../providers/types.js';
@@ -60,8 +60,19 @@ async function record(job: Job, state: LedgerState): Promise<void> {
   await job.slot?.write(state);
 }
 
+/** Sends the submit; one at a time until the provider accepted one (see FirstSubmit). */
+function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
+  const gate = job.run.firstSubmit;
+  return gate
+    ? gate.through(
+        () => sendSubmit(job),
+        (sent) => 'first' in sent,
+      )
+    : sendSubmit(job);
+}
+
 /** Sends the submit, writing `submitting` first; a refusal (nothing created) removes the mark. */
-async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
+async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
   const { run, prepared } = job;
   const { item } = job.task;
   if (run.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
@@ -85,6 +96,8 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
       onSent: () => {
         // Synchronous, so only what is known: thrown here, the attempt is not sent.
         if (job.claim && !job.claim.isFresh()) throw new ClaimLostError(item.input);
+        // Another input's answer stopped the run while this one waited for the budget.
+        if (run.quota?.reached) throw run.quota.reached;
         spend(job)();
       },
     },
@@ -101,7 +114,7 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
     if (error instanceof ClaimLostError) {
       // Nothing went out on that attempt (earlier ones were refused: they created nothing).
       // Still ours after a fresh look: send again; else the entry is the new holder's to settle.
-      if (await job.claim?.confirm()) return submit(job);
+      if (await job.claim?.confirm()) return sendSubmit(job);
       throw error;
     }
     if (error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN') {
@@ -110,13 +123,10 @@ async function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unr
       return state;
     }
     await job.slot?.remove();
-    // After a daily quota, or a host that cannot be reached, the other inputs are not sent either.
-    if (
-      error instanceof UpscaleError &&
-      (error.code === 'DAILY_LIMIT' || error.code === 'UNREACHABLE') &&
-      run.quota
-    )
-      run.quota.reached = error;
+    // After a refused key, no credits, a wrong endpoint, a daily quota or a host that cannot be
+    // reached, the other inputs are not sent either: each would meet the same answer.
+    if (error instanceof UpscaleError && stopsSubmitting(error.code) && run.quota)
+      run.quota.reached ??= error;
     throw error;
   } finally {
     run.inflight?.delete(sending);

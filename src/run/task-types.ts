@@ -7,6 +7,7 @@ import type { FinishNotice } from '../image/finish-output.js';
 import type { OutputOptions } from '../image/output-options.js';
 import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
 import type { DurationModel } from './duration-model.js';
+import type { FirstSubmit } from './first-submit.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { OutputTarget } from './naming.js';
 import type { OutputPlan } from './output-plan.js';
@@ -155,10 +156,13 @@ export interface RunContext {
   /** Where the run's tasks ask for their state: one list request answers many (see status-hub.ts). */
   readonly hub?: StatusHub;
   /**
-   * Set once the provider said the key's daily limit is reached, or its host cannot be reached:
-   * no more submits this run (each would fail the same way).
+   * Set once the provider refused the key, the credits or the endpoint, said the key's daily
+   * limit is reached, or its host cannot be reached: no more submits this run (each would fail
+   * the same way; see stopsSubmitting).
    */
   readonly quota?: { reached?: UpscaleError };
+  /** Submits go one at a time until the provider accepts one (a wrong key is met once, not per input). */
+  readonly firstSubmit?: FirstSubmit;
   /** Submits of this run in flight: recovery waits for their answers before reading the list. */
   readonly inflight?: Set<Promise<unknown>>;
 }

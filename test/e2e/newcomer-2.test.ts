@@ -66,3 +66,62 @@ describe('Must 1: no Node warning', () => {
     expect(ctx.emu.submissions()).toBe(80);
   }, 120_000);
 });
+
+/** API requests of one route that reached the emulator (submits, polls, lists). */
+const requestsTo = (route: string) => ctx.emu.requests.filter((r) => r.route === route).length;
+
+describe('Must 2: an answer about the key, the credits or the endpoint stops the batch', () => {
+  it('a wrong key over 30 inputs: at most 3 submits, the cause said once, the inputs named, exit 2', async () => {
+    await images('in', 30);
+    const run = await runCli(['in', '-o', 'out'], {
+      cwd: ctx.dir,
+      env: { ...env(), FREEPIK_API_KEY: 'wrong-key' },
+    });
+    expect(run.code, run.stderr).toBe(2);
+    expect(requestsTo('submit')).toBeLessThanOrEqual(3);
+    const lines = run.stderr.split('\n');
+    // Once as it happens (with its hint), once in the summary; no line per input.
+    expect(lines.filter((l) => /rejected the API key/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^warning: stopping: the provider refused the API key/.test(l))).toHaveLength(
+      1,
+    );
+    expect(run.stderr).toMatch(/summary: 0 succeeded, 0 skipped, 30 failed \(of 30\)/);
+    expect(run.stderr).toMatch(
+      /✗ AUTH freepik rejected the API key .*: 30 inputs not sent \(in\/img\d\d\.png, in\/img\d\d\.png, in\/img\d\d\.png, … \(27 more\)\); check the key: --api-key, FREEPIK_API_KEY/,
+    );
+    expect(run.stdout).toBe('');
+  });
+
+  it('no credits after three tasks: the three are collected, the rest not sent, exit 1', async () => {
+    await images('in', 20);
+    ctx.emu.script('submit', [{}, {}, {}, ...Array.from({ length: 20 }, () => 'billing')]);
+    const run = await runCli(['in', '-o', 'out', '--json', '--concurrency', '2'], {
+      cwd: ctx.dir,
+      env: env(),
+    });
+    expect(run.code, run.stderr).toBe(1);
+    const results = jsonLines(run.stdout);
+    expect(results.filter((l) => l.status === 'succeeded')).toHaveLength(3);
+    const refused = results.filter((l) => l.status === 'failed');
+    expect(refused).toHaveLength(17);
+    for (const l of refused) expect(l).toMatchObject({ error: { code: 'PAYMENT_REQUIRED' } });
+    // The refusal met by the inputs in flight when it came, at most: 2 places.
+    expect(ctx.emu.requests.filter((r) => r.status === 402).length).toBeLessThanOrEqual(2);
+    expect(run.stderr).toMatch(/✗ PAYMENT_REQUIRED .*: 17 inputs not sent/);
+  });
+
+  it('a wrong API root: one refused submit, UNKNOWN_ENDPOINT with the variable to fix, exit 2', async () => {
+    await images('in', 30);
+    const run = await runCli(['in', '-o', 'out', '--json'], {
+      cwd: ctx.dir,
+      env: { ...env(), UPSCALE_FREEPIK_BASE_URL: `${ctx.emu.apiUrl}/wrong` },
+    });
+    expect(run.code, run.stderr).toBe(2);
+    expect(ctx.emu.requests.filter((r) => r.method === 'POST').length).toBeLessThanOrEqual(3);
+    const results = jsonLines(run.stdout);
+    expect(results).toHaveLength(30);
+    for (const l of results)
+      expect(l).toMatchObject({ status: 'failed', error: { code: 'UNKNOWN_ENDPOINT' } });
+    expect(run.stderr).toMatch(/check --base-url or UPSCALE_FREEPIK_BASE_URL/);
+  });
+});

@@ -74,13 +74,31 @@ describe('errorFor: the code and hint follow the cause', () => {
       'REJECTED',
       /check --optimized-for, --scale against `upscale providers`/,
     ],
-    [freepikCreative, 404, { message: 'Not found' }, 'TASK_NOT_FOUND', /task id/],
+    // A submit's path is fixed: its 404 is a wrong API root (a status request's is a missing task, below).
+    [
+      freepikCreative,
+      404,
+      { message: 'Not found' },
+      'UNKNOWN_ENDPOINT',
+      /check --base-url or UPSCALE_FREEPIK_BASE_URL/,
+    ],
     [freepikCreative, 503, { message: 'down' }, 'HTTP', /later/],
   ])('%s HTTP %d %j → %s', (provider, status, json, code, hint) => {
     const error = errorFor(provider as never, 'https://api.example.com', res(status, json), 'submit');
     expect(error.code).toBe(code);
     expect(error.hint).toMatch(hint);
     expect(error.message.split('\n')).toHaveLength(1);
+  });
+
+  it('a 404 to a status request is a task the provider does not know', () => {
+    const error = errorFor(
+      freepikCreative,
+      'https://api.example.com',
+      res(404, { message: 'Not found' }),
+      'status request',
+    );
+    expect(error.code).toBe('TASK_NOT_FOUND');
+    expect(error.hint).toMatch(/task id/);
   });
 
   it('reads a Novita 500 TASK_FAILED on the result endpoint as a final failure, not a server fault', () => {

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { executeRun, planRun, type RunRequest } from '../../api/run.js';
-import { usageError } from '../../errors.js';
+import { stopsSubmitting, usageError } from '../../errors.js';
 import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
@@ -15,7 +15,7 @@ import { ttyReporter } from '../reporters/tty.js';
 import type { Reporter } from '../reporters/types.js';
 import { redactAll } from '../secrets.js';
 import { openSession } from '../session.js';
-import { summaryLines } from '../summary.js';
+import { stoppingLine, summaryLines } from '../summary.js';
 import type { Terminal } from '../terminal.js';
 
 export interface UpscaleFlags extends OptionFlags {
@@ -132,6 +132,7 @@ export async function upscaleCommand(
     const results: TaskResult[] = [];
     const cutShort: TaskResult[] = [];
     const noticed = new Set<string>();
+    const stoppedBy = new Set<string>();
     let failed = 0;
     try {
       await executeRun(request, items, {
@@ -164,7 +165,15 @@ export async function upscaleCommand(
           results.push(result);
           if (result.status === 'failed') failed++;
           warnSizes(reporter, result);
-          reporter.result(result, { total: items.length, done: results.length, failed });
+          // A refused key (no credits, a wrong endpoint, a spent quota) is said once; the inputs
+          // it left unsent are counted, and named in the summary.
+          const code = result.error?.code ?? '';
+          const sameCause = stopsSubmitting(code) && stoppedBy.has(code);
+          reporter.result(result, { total: items.length, done: results.length, failed, sameCause });
+          if (stopsSubmitting(code) && !stoppedBy.has(code)) {
+            stoppedBy.add(code);
+            if (items.length > results.length) reporter.warn(stoppingLine(code));
+          }
           if (flags.json) reporter.data(redactAll(JSON.stringify(result)));
           else if ((result.status === 'succeeded' || result.status === 'skipped') && result.output) {
             reporter.data(result.output);

@@ -94,7 +94,9 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
       inFlight.delete(r.input);
       done = p.done;
       failed = p.failed;
-      if (r.status === 'failed') above(term.stderr, redactAll(`${c.red('failed:')} ${describeResult(r)}`));
+      if (r.status === 'failed' && p.sameCause) redraw();
+      else if (r.status === 'failed')
+        above(term.stderr, redactAll(`${c.red('failed:')} ${describeResult(r)}`));
       // A dry run is read line by line: each input's check, sizes and price.
       else if (r.status === 'planned') above(term.stderr, redactAll(describeResult(r)));
       else redraw();

@@ -66,6 +66,7 @@ export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
     },
     result: (r: TaskResult, progress: BatchProgress) => {
       const prefix = progress.total > 1 ? `[${progress.done}/${progress.total}] ` : '';
+      if (r.status === 'failed' && progress.sameCause) return;
       if (r.status === 'failed') {
         say(`${prefix}${c.red('failed:')} ${describeResult(r)}`);
         if (r.error?.hint) say(`  ${c.dim('hint:')} ${r.error.hint}`);

@@ -6,6 +6,8 @@ export interface BatchProgress {
   readonly total: number;
   readonly done: number;
   readonly failed: number;
+  /** A failure whose cause stopped the run and was said with an earlier input: counted, not said again. */
+  readonly sameCause?: boolean;
 }
 
 export interface Reporter {
