@@ -14,6 +14,9 @@ import { EXIT } from './exit-code.js';
 import type { Reporter } from './reporters/types.js';
 import { addSecret, secrets } from './secrets.js';
 
+/** After the first Ctrl-C the process is gone within this, whatever is still in flight. */
+export const EXIT_AFTER_INTERRUPT_MS = 1800;
+
 export interface Session {
   readonly options: ResolvedOptions;
   readonly config: ConfigStore;
@@ -22,6 +25,17 @@ export interface Session {
   readonly signal: AbortSignal;
   readonly journalDir: string;
   interrupted(): boolean;
+  /**
+   * Told at once of Ctrl-C (or SIGTERM): `now` is false the first time (the run is stopping), true
+   * the second (the process exits right after the listeners return).
+   */
+  onInterrupt(listener: (now: boolean) => void): void;
+  /**
+   * Resolves `graceMs` after the first Ctrl-C (never without one). The process exits within
+   * EXIT_AFTER_INTERRUPT_MS of that Ctrl-C whatever is still in flight: everything paid is in the
+   * ledger before it is sent, so the next run finishes it.
+   */
+  stopped(graceMs: number): Promise<void>;
   /** Routes retries and --verbose lines to the reporter once it exists. */
   attach(reporter: Reporter): void;
   close(): Promise<void>;
@@ -59,11 +73,19 @@ export async function openSession(values: OptionValues): Promise<Session> {
   const { client } = connection;
   const controller = new AbortController();
   let interrupted = false;
+  const listeners: ((now: boolean) => void)[] = [];
   const onSignal = () => {
-    // A second Ctrl-C means "now": the journal is already on disk.
-    if (interrupted) process.exit(EXIT.interrupted);
+    if (interrupted) {
+      // A second Ctrl-C means "now": the ledger is already on disk. The exit hook gives the
+      // terminal back (see restoreTerminalOnExit).
+      for (const listener of listeners) listener(true);
+      process.exit(EXIT.interrupted);
+    }
     interrupted = true;
     controller.abort(new DOMException('interrupted', 'AbortError'));
+    // Unref'd: a run that ends sooner exits sooner; one held by a straggler still exits.
+    setTimeout(() => process.exit(EXIT.interrupted), EXIT_AFTER_INTERRUPT_MS).unref();
+    for (const listener of listeners) listener(false);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -75,6 +97,15 @@ export async function openSession(values: OptionValues): Promise<Session> {
     signal: controller.signal,
     journalDir: journalDirOf(config),
     interrupted: () => interrupted,
+    onInterrupt: (listener) => {
+      listeners.push(listener);
+    },
+    stopped: (graceMs) =>
+      new Promise<void>((resolve) => {
+        listeners.push((now) => {
+          if (!now) setTimeout(resolve, graceMs).unref();
+        });
+      }),
     attach: (r) => {
       reporter = r;
     },

@@ -41,3 +41,21 @@ export function formatError(error: UpscaleError, term: Pick<Terminal, 'color'>, 
     lines.push(c.dim(String(error.cause instanceof Error ? error.cause.stack : error.stack)));
   return `${lines.join('\n')}\n`;
 }
+
+/** Shows the cursor and turns autowrap on: what a live spinner or bar may have changed. */
+export const RESTORE_TERMINAL = '\u001b[?25h\u001b[?7h';
+
+let restoring = false;
+
+/**
+ * A live display is about to change the terminal (hide the cursor): whichever way the process
+ * ends from here — a normal exit, a second Ctrl-C, an uncaught error, a closed pipe — the cursor
+ * and autowrap are given back first (Node emits `exit` for each of them).
+ */
+export function restoreTerminalOnExit(term: Pick<Terminal, 'stderr' | 'isTTY'>): void {
+  if (restoring || !term.isTTY) return;
+  restoring = true;
+  process.once('exit', () => {
+    term.stderr.write(RESTORE_TERMINAL);
+  });
+}

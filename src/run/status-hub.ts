@@ -6,6 +6,7 @@
  * the list shows finished costs one request of its own (its result URLs are only in its status).
  * While the budget is busy, lists are spaced out so most of it goes to submits and results.
  */
+import { delay } from '../http/delay.js';
 import type { ListedTask, TaskState } from '../providers/types.js';
 import { MIN_POLL_GAP_MS } from './poll.js';
 import {
@@ -103,8 +104,8 @@ export class StatusHub {
     this.running = true;
     try {
       while (this.batch.length > 0) {
-        if (this.batchPolling()) await this.spaceOut();
         try {
+          if (this.batchPolling()) await this.spaceOut();
           // A due list is worth a likely-done poll (below submits: a task in flight costs
           // nothing, one waiting to be sent delays the batch); a lone ask, its task's odds.
           await this.conn.budget?.acquire(
@@ -193,6 +194,7 @@ export class StatusHub {
       ? Math.max(MIN_LIST_GAP_MS, (budget.pace.windowMs / budget.pace.limit) * LIST_SHARE)
       : MIN_LIST_GAP_MS;
     const wait = this.lastListAt + gap - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Ctrl-C ends this wait too: a list gap is seconds when requests are scarce.
+    if (wait > 0) await delay(wait, this.options.signal);
   }
 }

@@ -87,3 +87,120 @@ describe('a batch in a real terminal', () => {
     },
   );
 });
+
+/** Issue 24, Must 10: a newcomer's first batch in a real terminal, round 2. */
+async function startTmux(command: string, cols: number, rows = 50): Promise<string> {
+  const session = `upscale-test-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;
+  await run('tmux', ['new-session', '-d', '-s', session, '-x', String(cols), '-y', String(rows), command]);
+  return session;
+}
+
+async function screenOf(session: string): Promise<string> {
+  const { stdout } = await run('tmux', ['capture-pane', '-p', '-J', '-t', session, '-S', '-500']);
+  return stdout;
+}
+
+/** Polls the screen every 20 ms until `done` holds; returns it and when. */
+async function waitForScreen(session: string, done: (screen: string) => boolean, ms = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const screen = await screenOf(session);
+    if (done(screen)) return { screen, at: Date.now() };
+    if (Date.now() - started > ms) throw new Error(`not seen within ${ms} ms:\n${screen}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function pngs(folder: string, count: number): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    await sharp({
+      create: {
+        width: 40 + i,
+        height: 30,
+        channels: 3,
+        background: `#${((i * 8) % 256).toString(16).padStart(2, '0')}6080`,
+      },
+    })
+      .png()
+      .toFile(join(folder, `img${String(i).padStart(2, '0')}.png`));
+  }
+}
+
+/** The CLI in `ctx.dir` with the emulator's variables (no CI, so the terminal is a terminal). */
+function cliCommand(args: string, extraEnv: Record<string, string> = {}): string {
+  const env = Object.entries({
+    ...emulatorEnv(ctx.emu),
+    UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg'),
+    ...extraEnv,
+  })
+    .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
+    .join(' ');
+  // The shell runs a trap on Ctrl-C (its child gets the default action back): it lives on to say DONE.
+  return `trap 'true' INT; cd ${shellQuote(ctx.dir)} && env -u CI ${env} ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args}; echo "DONE EXIT=$?"; sleep 60`;
+}
+
+const kill = (session: string) => run('tmux', ['kill-session', '-t', session]).catch(() => undefined);
+
+describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
+  it.each([[80], [100], [120]])(
+    'at %i columns: 20 inputs into a 120-character folder, no warning, no output cut',
+    async (cols) => {
+      await pngs(join(ctx.dir, 'in'), 20);
+      const out = `out-${'o'.repeat(110)}`.slice(0, 120);
+      const session = await startTmux(cliCommand(`in -o ${out} --poll-interval 100`), cols);
+      try {
+        const { screen } = await waitForScreen(session, (s) => s.includes('DONE EXIT='));
+        const lines = screen.split('\n').map((l) => l.trimEnd());
+        expect(lines.filter((l) => l.includes('(node:'))).toEqual([]);
+        // Each path whole, on a line of its own (-J joins what the terminal wrapped).
+        const printed = lines.filter((l) => l.startsWith(`${out}/img`));
+        expect(printed.sort()).toEqual(
+          Array.from({ length: 20 }, (_, i) => `${out}/img${String(i).padStart(2, '0')}@2x.png`),
+        );
+        expect(lines).toContain('DONE EXIT=0');
+      } finally {
+        await kill(session);
+      }
+    },
+  );
+
+  it('a double Ctrl-C: "stopping" at once, then out at once with the cursor shown and autowrap on', async () => {
+    await pngs(join(ctx.dir, 'in'), 20);
+    ctx.emu.set({ processingMs: 30_000 });
+    const session = await startTmux(cliCommand('in -o out --poll-interval 100'), 100);
+    try {
+      await waitForScreen(session, () => ctx.emu.submissions() >= 20);
+      await new Promise((r) => setTimeout(r, 500));
+      const sent = Date.now();
+      await run('tmux', ['send-keys', '-t', session, 'C-c']);
+      const { at } = await waitForScreen(session, (s) => s.includes('stopping: '), 5000);
+      expect(at - sent, 'first answer to Ctrl-C (ms, tmux polling included)').toBeLessThan(500);
+      await run('tmux', ['send-keys', '-t', session, 'C-c']);
+      const { screen } = await waitForScreen(session, (s) => s.includes('DONE EXIT='), 5000);
+      expect(screen).toContain('DONE EXIT=130');
+      const { stdout } = await run('tmux', ['display', '-p', '-t', session, '#{cursor_flag} #{wrap_flag}']);
+      expect(stdout.trim(), 'cursor visible, autowrap on').toBe('1 1');
+    } finally {
+      await kill(session);
+    }
+  });
+
+  it('a wrong key over 30 inputs: at most 3 submits, the cause said once', async () => {
+    await pngs(join(ctx.dir, 'in'), 30);
+    const session = await startTmux(cliCommand('in -o out', { FREEPIK_API_KEY: 'wrong-key' }), 100);
+    try {
+      const { screen } = await waitForScreen(session, (s) => s.includes('DONE EXIT='));
+      expect(screen).toContain('DONE EXIT=2');
+      expect(ctx.emu.requests.filter((r) => r.route === 'submit').length).toBeLessThanOrEqual(3);
+      expect(
+        screen.split('\n').filter((l) => l.startsWith('stopping: the provider refused the API key')),
+      ).toHaveLength(1);
+      expect(screen).toMatch(/30 inputs not sent/);
+      const { stdout } = await run('tmux', ['display', '-p', '-t', session, '#{cursor_flag} #{wrap_flag}']);
+      expect(stdout.trim()).toBe('1 1');
+    } finally {
+      await kill(session);
+    }
+  });
+});

@@ -60,6 +60,32 @@ function parseShardFlag(raw: string | undefined): Shard | undefined {
   return shard;
 }
 
+/** After Ctrl-C, how long the run may take to end by itself before the summary is printed. */
+const INTERRUPT_GRACE_MS = 1000;
+
+const LOCAL_STOPPING = 'stopping: finished outputs are kept; run the same command again to do the rest';
+
+/** Said at once on Ctrl-C. */
+export function stoppingNote(pending: number): string {
+  const tasks = pending === 1 ? 'task' : 'tasks';
+  return pending === 0
+    ? 'stopping: no task is in flight; run the same command again to do the rest'
+    : `stopping: ${pending} submitted ${tasks} kept in the ledger; run the same command again to collect them`;
+}
+
+function localInterrupted(finished: number, total: number): string {
+  return `interrupted: ${finished} of ${total} inputs finished; run the same command again to do the rest (finished outputs are skipped).`;
+}
+
+/** The last line after Ctrl-C. */
+export function interruptedLine(finished: number, total: number, pending: number): string {
+  const kept =
+    pending === 0
+      ? 'nothing submitted is left pending'
+      : `${pending} submitted ${pending === 1 ? 'task is' : 'tasks are'} kept in the ledger`;
+  return `interrupted: ${finished} of ${total} inputs finished; ${kept}. Run the same command again (or \`upscale resume\`) to collect them without paying twice.`;
+}
+
 /** A result of an unexpected size is kept (it is paid) and said; other warnings are said once via onNotice. */
 export function warnSizes(reporter: Reporter, result: TaskResult): void {
   for (const w of result.warnings ?? [])
@@ -130,71 +156,78 @@ export async function upscaleCommand(
       reporter.warn('http:// inputs are passed on as they are; providers expect a public https:// URL');
     }
     const results: TaskResult[] = [];
-    const cutShort: TaskResult[] = [];
     const noticed = new Set<string>();
     const stoppedBy = new Set<string>();
+    /** Inputs whose task is submitted (or resumed) and not finished: what Ctrl-C leaves in the ledger. */
+    const pending = new Set<string>();
     let failed = 0;
+    const local = isLocalProvider(options.provider);
+    session.onInterrupt((now) => {
+      if (now) reporter.close();
+      else reporter.note(local ? LOCAL_STOPPING : stoppingNote(pending.size));
+    });
+    const run = executeRun(request, items, {
+      ...reporter.events,
+      onSubmitted: (input, taskId, resumed) => {
+        pending.add(input);
+        reporter.events.onSubmitted?.(input, taskId, resumed);
+      },
+      onNotice: (input, notice) => {
+        // Said once per run, not once per file.
+        if (noticed.has(notice.code)) return;
+        noticed.add(notice.code);
+        reporter.warn(
+          `${input}: ${notice.message}${items.length > 1 ? ' (and for any other such input)' : ''}`,
+        );
+      },
+      onJournalError: (dir, error) =>
+        reporter.warn(
+          `cannot write the journal in ${dir} (${(error as NodeJS.ErrnoException).code ?? error}): \`upscale status\` will not list this run's pending tasks (the ledgers in the output folders still hold them)`,
+        ),
+      onWaitingForOtherRun: (input, holder) =>
+        reporter.warn(
+          `${input}: another upscale${holder ? ` (pid ${holder.pid})` : ''} is working on its output; waiting for it instead of paying twice`,
+        ),
+      onEstimate: (total) => {
+        if (!flags.quiet) reporter.warn(`estimated cost ${describeTotal(total)}, within --max-cost`);
+      },
+      onResult: (result) => {
+        // An input cut short by Ctrl-C is not a result: its task stays in the ledger for the next run.
+        if (session.interrupted() && result.error?.code === 'ABORTED') return;
+        pending.delete(result.input);
+        results.push(result);
+        if (result.status === 'failed') failed++;
+        warnSizes(reporter, result);
+        // A refused key (no credits, a wrong endpoint, a spent quota) is said once; the inputs
+        // it left unsent are counted, and named in the summary.
+        const code = result.error?.code ?? '';
+        const sameCause = stopsSubmitting(code) && stoppedBy.has(code);
+        reporter.result(result, { total: items.length, done: results.length, failed, sameCause });
+        if (stopsSubmitting(code) && !stoppedBy.has(code)) {
+          stoppedBy.add(code);
+          if (items.length > results.length) reporter.note(stoppingLine(code));
+        }
+        if (flags.json) reporter.data(redactAll(JSON.stringify(result)));
+        else if ((result.status === 'succeeded' || result.status === 'skipped') && result.output) {
+          reporter.data(result.output);
+        }
+      },
+    });
+    // Left behind after Ctrl-C (below), its end no longer matters; before that, the race rethrows.
+    run.catch(() => undefined);
     try {
-      await executeRun(request, items, {
-        ...reporter.events,
-        onNotice: (input, notice) => {
-          // Said once per run, not once per file.
-          if (noticed.has(notice.code)) return;
-          noticed.add(notice.code);
-          reporter.warn(
-            `${input}: ${notice.message}${items.length > 1 ? ' (and for any other such input)' : ''}`,
-          );
-        },
-        onJournalError: (dir, error) =>
-          reporter.warn(
-            `cannot write the journal in ${dir} (${(error as NodeJS.ErrnoException).code ?? error}): \`upscale status\` will not list this run's pending tasks (the ledgers in the output folders still hold them)`,
-          ),
-        onWaitingForOtherRun: (input, holder) =>
-          reporter.warn(
-            `${input}: another upscale${holder ? ` (pid ${holder.pid})` : ''} is working on its output; waiting for it instead of paying twice`,
-          ),
-        onEstimate: (total) => {
-          if (!flags.quiet) reporter.warn(`estimated cost ${describeTotal(total)}, within --max-cost`);
-        },
-        onResult: (result) => {
-          // An input cut short by Ctrl-C is not a result: it is resumed by the next run.
-          if (session.interrupted() && result.error?.code === 'ABORTED') {
-            cutShort.push(result);
-            return;
-          }
-          results.push(result);
-          if (result.status === 'failed') failed++;
-          warnSizes(reporter, result);
-          // A refused key (no credits, a wrong endpoint, a spent quota) is said once; the inputs
-          // it left unsent are counted, and named in the summary.
-          const code = result.error?.code ?? '';
-          const sameCause = stopsSubmitting(code) && stoppedBy.has(code);
-          reporter.result(result, { total: items.length, done: results.length, failed, sameCause });
-          if (stopsSubmitting(code) && !stoppedBy.has(code)) {
-            stoppedBy.add(code);
-            if (items.length > results.length) reporter.warn(stoppingLine(code));
-          }
-          if (flags.json) reporter.data(redactAll(JSON.stringify(result)));
-          else if ((result.status === 'succeeded' || result.status === 'skipped') && result.output) {
-            reporter.data(result.output);
-          }
-        },
-      });
+      // After Ctrl-C the run gets a moment to end by itself (tasks in flight are in the ledger);
+      // what is still out then (a submit waiting for its answer) does not hold up the summary.
+      await Promise.race([run, session.stopped(INTERRUPT_GRACE_MS)]);
     } finally {
       reporter.close();
     }
-    if (session.interrupted() && isLocalProvider(options.provider)) {
-      // Nothing is paid or pending for the local engine: only what is left to do.
+    if (session.interrupted()) {
+      // One summary for what finished, one line for what is left; no line per input.
+      if (results.length > 0 && !flags.quiet)
+        term.stderr.write(`${summaryLines(results, term).join('\n')}\n`);
       term.stderr.write(
-        `interrupted: ${results.length} of ${items.length} inputs finished; run the same command again to do the rest (finished outputs are skipped).\n`,
-      );
-    } else if (session.interrupted()) {
-      for (const r of cutShort.filter((x) => x.taskId)) {
-        term.stderr.write(`interrupted: ${r.input} is task ${r.taskId} on ${r.provider}\n`);
-      }
-      term.stderr.write(
-        `interrupted: ${results.length} of ${items.length} inputs finished; submitted tasks are saved in the ledger.\n` +
-          'Run the same command again (or `upscale resume`) to collect them without paying twice.\n',
+        `${local ? localInterrupted(results.length, items.length) : interruptedLine(results.length, items.length, pending.size)}\n`,
       );
     } else printEnd(term, flags, results, items.length);
     return exitCodeFor(results, session.interrupted());

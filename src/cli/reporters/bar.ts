@@ -7,19 +7,76 @@
  */
 import type { TaskResult } from '../../run/run-task.js';
 import { redactAll } from '../secrets.js';
-import { palette, type Terminal } from '../terminal.js';
-import { describeBudgetWait, describeResult, describeState } from './describe.js';
+import { palette, restoreTerminalOnExit, type Terminal } from '../terminal.js';
+import { describeResult, describeState } from './describe.js';
 import type { BatchProgress, Reporter } from './types.js';
 
 const CLEAR_LINE = '\r\u001b[2K';
 
-/** `1m05s`, or `—` before anything finished (no rate to extrapolate from yet). */
-export function etaText(done: number, total: number, elapsedMs: number): string {
-  if (done === 0 || done >= total) return done >= total ? '0s' : '—';
-  const seconds = Math.round(((elapsedMs / done) * (total - done)) / 1000);
+/** `1m05s` or `42s`. */
+export function durationText(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
   return seconds >= 60
     ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`
     : `${seconds}s`;
+}
+
+/** `1m05s`, or `—` before anything finished (no rate to extrapolate from yet). */
+export function etaText(done: number, total: number, elapsedMs: number): string {
+  if (done === 0 || done >= total) return done >= total ? '0s' : '—';
+  return durationText((elapsedMs / done) * (total - done));
+}
+
+/** What the bar line shows; `fitBarLine` makes it one line of the terminal. */
+export interface BarState {
+  readonly done: number;
+  readonly total: number;
+  readonly failed: number;
+  readonly elapsedMs: number;
+  /** What the inputs in flight are doing, in the order they started. */
+  readonly inFlight: readonly string[];
+  /** Requests wait for the key's budget this much longer (0: no wait). */
+  readonly waitMs: number;
+}
+
+/**
+ * The bar's line, at most `width - 1` columns (a full line would leave the cursor waiting to wrap,
+ * and autowrap stays on for what is printed above the bar). What goes first when it does not fit:
+ * the names of the inputs in flight, then the bar's width, then the words of the wait (its time stays).
+ */
+export function fitBarLine(state: BarState, width: number): string {
+  const max = Math.max(10, width - 1);
+  const eta = etaText(state.done, state.total, state.elapsedMs);
+  // The ETA only once an input finished: before that there is no rate to go by.
+  const timing = `${durationText(state.elapsedMs)}${eta === '—' || eta === '0s' ? '' : `, ETA ${eta}`}`;
+  const counts = `${state.done}/${state.total}${state.failed > 0 ? ` | failed ${state.failed}` : ''} | ${timing}`;
+  const waits =
+    state.waitMs > 0
+      ? [
+          ` | waiting for the request budget: ${durationText(state.waitMs)}`,
+          ` | budget ${durationText(state.waitMs)}`,
+        ]
+      : [''];
+  const graphic = (size: number) => {
+    const filled = state.total > 0 ? Math.round((state.done / state.total) * size) : 0;
+    return `${'█'.repeat(filled)}${'░'.repeat(size - filled)} `;
+  };
+  for (const wait of waits) {
+    for (const size of [20, 10, 0]) {
+      const head = `${size > 0 ? graphic(size) : ''}${counts}${wait}`;
+      if (head.length > max) continue;
+      // As many names as fit, then how many more.
+      const names = state.inFlight;
+      for (let shown = names.length; shown >= 0; shown--) {
+        const more = names.length - shown;
+        const list = names.slice(0, shown).join(', ') + (more > 0 ? `${shown > 0 ? ' ' : ''}+${more}` : '');
+        const line = list ? `${head} | ${list}` : head;
+        if (line.length <= max) return line;
+      }
+      return head;
+    }
+  }
+  return counts.slice(0, max);
 }
 
 export async function barReporter(term: Terminal, total: number, verbose: boolean): Promise<Reporter> {
@@ -31,25 +88,35 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
   let done = 0;
   let failed = 0;
   let budgetUntil = 0;
+  const line = () =>
+    fitBarLine(
+      {
+        done,
+        total,
+        failed,
+        elapsedMs: Date.now() - started,
+        inFlight: [...inFlight].map(([name, state]) => (state ? `${name} ${state}` : name)),
+        waitMs: Math.max(0, budgetUntil - Date.now()),
+      },
+      term.stderr.columns ?? 80,
+    );
+  restoreTerminalOnExit(term);
   const multibar = new progress.MultiBar(
     {
       stream: term.stderr,
-      format: `{bar} {value}/{total} | failed {failed} | {duration_formatted}, ETA {eta} | {inflight}{budget}`,
+      // Drawn each frame from the run's state, so the wait counts down and the line fits the width.
+      format: () => line(),
       hideCursor: true,
       clearOnComplete: false,
-      // A line too long for the terminal would wrap, and the next redraw would leave its tail.
-      linewrap: false,
+      // Autowrap stays on (false would turn it off for the whole run and cut every line printed
+      // above the bar at the terminal's width); the line is fitted to the width instead.
+      linewrap: true,
       gracefulExit: false,
       fps: 5,
     },
     progress.Presets.shades_classic,
   );
-  const payload = () => {
-    const names = [...inFlight].map(([name, state]) => (state ? `${name} ${state}` : name));
-    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` +${names.length - 3}` : '');
-    const budget = budgetUntil > Date.now() ? ` | ${describeBudgetWait(budgetUntil)}` : '';
-    return { failed, inflight: shown, budget, eta: etaText(done, total, Date.now() - started) };
-  };
+  const payload = () => ({});
   const bar = multibar.create(total, 0, payload());
   const redraw = () => {
     bar.update(done, payload());
@@ -81,6 +148,7 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
       if (verbose) above(term.stderr, c.dim(redactAll(line)));
     },
     warn: (message) => above(term.stderr, redactAll(`${c.yellow('warning:')} ${message}`)),
+    note: (message) => above(term.stderr, redactAll(message)),
     budgetWait: (until) => {
       budgetUntil = until;
       bar.update(payload());

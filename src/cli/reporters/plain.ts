@@ -56,6 +56,7 @@ export function plainReporter(term: Terminal, options: PlainOptions): Reporter {
       if (options.verbose) say(c.dim(line));
     },
     warn: (message) => say(`${c.yellow('warning:')} ${message}`),
+    note: (message) => say(message),
     data: (line) => term.stdout.write(`${line}\n`),
     budgetWait: (until) => {
       // A line per long wait, at most one every 30 s, so CI logs stay short.

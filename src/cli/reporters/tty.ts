@@ -2,13 +2,14 @@
 import type { Ora } from 'ora';
 import type { TaskResult } from '../../run/run-task.js';
 import { redactAll } from '../secrets.js';
-import { palette, type Terminal } from '../terminal.js';
+import { palette, restoreTerminalOnExit, type Terminal } from '../terminal.js';
 import { describeBudgetWait, describeResult, describeState, seconds } from './describe.js';
 import type { BatchProgress, Reporter } from './types.js';
 
 export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Reporter> {
   const { default: ora } = await import('ora');
   const c = palette(term);
+  restoreTerminalOnExit(term);
   const spinner: Ora = ora({ stream: term.stderr, color: 'cyan', isEnabled: true, discardStdin: false });
   let label = '';
   let started = 0;
@@ -55,6 +56,7 @@ export async function ttyReporter(term: Terminal, verbose: boolean): Promise<Rep
       if (verbose) above(c.dim(line));
     },
     warn: (message) => above(`${c.yellow('warning:')} ${message}`),
+    note: (message) => above(message),
     data: (line) => {
       if (!term.stdout.isTTY || !spinner.isSpinning) {
         term.stdout.write(`${line}\n`);

@@ -16,6 +16,8 @@ export interface Reporter {
   /** --verbose request log. */
   log(line: string): void;
   warn(message: string): void;
+  /** A line for people about the run as a whole ("stopping: …"), above any live display. */
+  note(message: string): void;
   /** Requests wait for the API key's budget until `until` (ms since epoch). */
   budgetWait(until: number): void;
   /** A line of data (a result path, a JSON line) for stdout, printed clear of any live display. */
