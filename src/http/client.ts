@@ -12,7 +12,7 @@ import { encodeJsonBody, type JsonObject } from './json-body.js';
 import { isConnectError, isNetworkError, networkErrorCode } from './network-errors.js';
 import { RateGate } from './rate-gate.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
-import { redact } from './redact.js';
+import { redactLog } from './redact.js';
 import { type RetryPolicy, retryDelayMs } from './retry-policy.js';
 
 export interface HttpTimeouts {
@@ -124,9 +124,12 @@ export class HttpClient {
   /** One gate per origin: after a 429 every request to that origin waits. */
   private readonly gates = new Map<string, RateGate>();
   private readonly options: HttpClientOptions;
+  /** The per-request timeouts (a download's minimum pace is judged over `bodyMs`). */
+  readonly timeouts: HttpTimeouts;
 
   constructor(options: HttpClientOptions = {}) {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.timeouts = timeouts;
     this.options = options;
     this.dispatcher =
       options.dispatcher ??
@@ -139,7 +142,7 @@ export class HttpClient {
   }
 
   log(line: string): void {
-    this.options.onLog?.(redact(line, this.options.secrets ?? []));
+    this.options.onLog?.(redactLog(line, this.options.secrets ?? []));
   }
 
   /** Sends a JSON request and returns the final answer (any status); retries per policy. */
@@ -298,7 +301,7 @@ export class HttpClient {
     reason: string,
   ): Promise<number> {
     const delayMs = retryDelayMs(req.policy, attempt, retryAfter, this.options.random);
-    this.options.onRetry?.({ url: redact(req.url, this.options.secrets ?? []), attempt, delayMs, reason });
+    this.options.onRetry?.({ url: redactLog(req.url, this.options.secrets ?? []), attempt, delayMs, reason });
     await delay(delayMs, req.signal);
     return delayMs;
   }

@@ -14,6 +14,7 @@ import type { HttpClient, StreamResponse } from '../http/client.js';
 import { abortReason } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
 import { DOWNLOAD_POLICY, type RetryPolicy } from '../http/retry-policy.js';
+import type { Size } from '../providers/types.js';
 import { decodeThumbnail, type Thumbnail } from './thumbnail.js';
 
 export interface Downloaded {
@@ -52,8 +53,9 @@ class DownloadError extends UpscaleError {
     readonly retryable: boolean,
     cause?: unknown,
     status?: number,
+    hint = 'run the same command again to retry the download',
   ) {
-    super('DOWNLOAD', message, { cause, status, hint: 'run the same command again to retry the download' });
+    super('DOWNLOAD', message, { cause, status, hint });
   }
 }
 
@@ -75,6 +77,20 @@ function checkUrl(url: string): URL {
   return parsed;
 }
 
+/**
+ * The most a result of `size` pixels can weigh: its raw pixels at 16 bits per channel with alpha
+ * (8 bytes a pixel, more than any compressed PNG, JPEG, WebP or AVIF of that size), plus room for
+ * metadata. 25.3 MP (creative's largest) → 219 MB. Without a size, `fallbackPixels` (the provider's
+ * largest output) or 100 MP.
+ */
+export function maxResultBytes(size: Size | undefined, fallbackPixels?: number): number {
+  const pixels = size ? size.width * size.height : (fallbackPixels ?? 100_000_000);
+  return pixels * 8 + 16 * 1024 * 1024;
+}
+
+/** A download must average at least this many bytes a second over each window (curl's --speed-limit). */
+export const MIN_BYTES_PER_SECOND = 1024;
+
 /** Reads one answer into a new temp file beside `finalPath`; the file is removed when it fails. */
 async function readAnswer(
   response: StreamResponse,
@@ -85,7 +101,7 @@ async function readAnswer(
 ): Promise<Downloaded> {
   const tempPath = tempPathBeside(finalPath);
   try {
-    const downloaded = await intoFile(response, tempPath, policy, signal, options.decode ?? true);
+    const downloaded = await intoFile(response, tempPath, policy, signal, options);
     if (options.decode === false || downloaded.thumbnail || (options.last && options.keepUndecodable))
       return downloaded;
     throw new DownloadError(
@@ -98,12 +114,50 @@ async function readAnswer(
   }
 }
 
+/** A body longer than the result can be: it is cut there, and not fetched again this run. */
+class TooBig extends Error {
+  constructor(readonly received: number) {
+    super('too big');
+  }
+}
+
+/**
+ * Watches a body's pace: aborts `controller` when less than `bytesPerSecond` arrived over the last
+ * `windowMs` (a server that trickles a byte now and then never trips the idle timeout).
+ */
+function watchRate(bytesNow: () => number, controller: AbortController, minRate: MinRate) {
+  const started = Date.now();
+  const samples: Array<{ at: number; bytes: number }> = [{ at: started, bytes: 0 }];
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      samples.push({ at: now, bytes: bytesNow() });
+      // The newest sample at least a window old is where the window starts.
+      while (samples.length > 1 && samples[1]!.at <= now - minRate.windowMs) samples.shift();
+      const from = samples[0]!;
+      if (now - from.at < minRate.windowMs) return;
+      const got = bytesNow() - from.bytes;
+      if (got < (minRate.bytesPerSecond * (now - from.at)) / 1000) {
+        controller.abort(
+          new DownloadError(
+            `download too slow (${got} bytes in the last ${Math.round((now - from.at) / 1000)} s, under ${minRate.bytesPerSecond} bytes/s)`,
+            true,
+          ),
+        );
+      }
+    },
+    Math.max(50, Math.min(1000, minRate.windowMs / 4)),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 async function intoFile(
   response: StreamResponse,
   tempPath: string,
   policy: RetryPolicy,
   signal: AbortSignal | undefined,
-  decode: boolean,
+  options: DownloadOptions,
 ): Promise<Downloaded> {
   const { status } = response;
   if (status !== 200) {
@@ -115,12 +169,14 @@ async function intoFile(
       status,
     );
   }
+  // The content type is only a hint: the bytes decide (a valid PNG served as text/plain is a PNG).
   const contentType = headerText(response.headers['content-type']);
-  if (!isImageContentType(contentType)) {
-    await response.body.dump().catch(() => undefined);
-    throw new DownloadError(`download is not an image (content type ${contentType})`, true);
-  }
   const declared = Number(headerText(response.headers['content-length']) ?? Number.NaN);
+  const { maxBytes } = options;
+  if (maxBytes !== undefined && Number.isFinite(declared) && declared > maxBytes) {
+    response.body.destroy();
+    throw tooBig(declared, maxBytes, 'announces');
+  }
   let head: Buffer = Buffer.alloc(0);
   let bytes = 0;
   const counter = new Transform({
@@ -130,14 +186,19 @@ async function intoFile(
       done(null, chunk);
     },
   });
+  const slow = new AbortController();
+  const stopWatch = options.minRate ? watchRate(() => bytes, slow, options.minRate) : () => undefined;
+  const both = signal ? AbortSignal.any([signal, slow.signal]) : slow.signal;
   const out = createWriteStream(tempPath, { flags: 'wx' });
   try {
-    await pipeline(unpaused(response.body), counter, out, { signal });
+    await pipeline(unpaused(response.body, maxBytes), counter, out, { signal: both });
   } catch (error) {
     // The file is opened asynchronously: wait until it is closed, or the caller's cleanup could
     // run before the open and the file would appear afterwards.
     if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     if (signal?.aborted) throw abortReason(signal);
+    if (slow.signal.aborted) throw slow.signal.reason;
+    if (error instanceof TooBig) throw tooBig(error.received, maxBytes ?? 0, 'sent');
     const code = (error as { code?: string }).code;
     if (!isNetworkError(error) && code !== undefined && FS_ERRORS.has(code)) {
       throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${dirname(tempPath)} (${code})`, {
@@ -153,24 +214,50 @@ async function intoFile(
       true,
       error,
     );
+  } finally {
+    stopWatch();
   }
   if (Number.isFinite(declared) && declared !== bytes) {
     throw new DownloadError(`download is truncated (${bytes} of ${declared} bytes)`, true);
   }
   const format = sniffFormat(head);
-  if (!format) throw new DownloadError('download is not an image (unknown file signature)', true);
+  if (!format) {
+    const what = isImageContentType(contentType) ? 'unknown file signature' : `content type ${contentType}`;
+    throw new DownloadError(`download is not an image (${what})`, true);
+  }
+  const decode = options.decode ?? true;
   return { tempPath, format, bytes, thumbnail: decode ? await decodeThumbnail(tempPath) : undefined };
+}
+
+function tooBig(bytes: number, maxBytes: number, how: 'announces' | 'sent'): DownloadError {
+  const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
+  const what = how === 'announces' ? `announces ${mb(bytes)}` : `went past ${mb(maxBytes)}`;
+  // Not retried: the same URL would send the same again. The task stays recorded as paid.
+  return new DownloadError(
+    `the download ${what}, more than a result of this size can weigh (${mb(maxBytes)} at most): stopped, nothing kept`,
+    false,
+    undefined,
+    undefined,
+    'the task stays recorded: run the same command again to try its download again; if it repeats, give the provider the task id',
+  );
 }
 
 /**
  * The body read as fast as it arrives, never paused. undici 7 crashes the process (an uncatchable
  * assertion, nodejs/undici#5360, fixed only in undici 8) when a server ends a body that has no
- * length while its parser is paused by backpressure; a slow disk would pause it. Bounded by the
- * size of one result (tens of MB at most).
+ * length while its parser is paused by backpressure; a slow disk would pause it. What it holds
+ * is bounded by `maxBytes`, the most one result can weigh (see maxResultBytes): a server that
+ * streams more is cut as the bytes arrive, not after the disk has caught up.
  */
-function unpaused(body: Readable): Readable {
+function unpaused(body: Readable, maxBytes: number | undefined): Readable {
   const relay = new PassThrough({ highWaterMark: 1024 * 1024 });
-  body.on('data', (chunk: Buffer) => relay.write(chunk));
+  let received = 0;
+  body.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    // Counted as it arrives, before the disk: a body past the cap is cut here, not buffered.
+    if (maxBytes !== undefined && received > maxBytes) relay.destroy(new TooBig(received));
+    else relay.write(chunk);
+  });
   body.once('end', () => relay.end());
   body.once('error', (error) => relay.destroy(error));
   relay.once('close', () => {
@@ -201,6 +288,26 @@ export interface DownloadOptions {
    * result is then retried here. Off only to time the transfer alone (bench/download.js).
    */
   readonly decode?: boolean;
+  /**
+   * The most the result can weigh (see maxResultBytes): a body announced or sent beyond it is cut
+   * at once and not fetched again, and nothing of it is kept.
+   */
+  readonly maxBytes?: number | undefined;
+  /**
+   * The least pace a body must keep over each window (default: MIN_BYTES_PER_SECOND over the
+   * client's body timeout, `--request-timeout`); slower is cut and retried like a broken answer.
+   */
+  readonly minRate?: MinRate | undefined;
+  /**
+   * How long a 404 is taken for storage that has not caught up with the task yet and retried
+   * (fresh URLs of a task that just completed); default 0: a 404 is final at once.
+   */
+  readonly lagging404Ms?: number | undefined;
+}
+
+export interface MinRate {
+  readonly bytesPerSecond: number;
+  readonly windowMs: number;
 }
 
 /** A signal that aborts with the caller's, or when the deadline passes (a TimeoutError). */
@@ -239,6 +346,17 @@ export async function downloadToTemp(
     );
   });
   const deadline = withDeadline(options.signal, options.deadlineMs);
+  const minRate = options.minRate ?? {
+    bytesPerSecond: MIN_BYTES_PER_SECOND,
+    windowMs: client.timeouts.bodyMs,
+  };
+  let first404: number | undefined;
+  // Eventually consistent storage: a task's URL may answer 404 for a moment after COMPLETED.
+  const lagging = (error: DownloadError) => {
+    if (error.status !== 404 || !options.lagging404Ms) return false;
+    first404 ??= Date.now();
+    return Date.now() - first404 < options.lagging404Ms;
+  };
   try {
     // No auth headers here: the download host is not the API host. Nor a budget: the key's
     // budget counts requests to the API host, and a result URL is on another.
@@ -247,8 +365,8 @@ export async function downloadToTemp(
       policy,
       signal: deadline.signal,
       read: (response, last) =>
-        readAnswer(response, finalPath, policy, deadline.signal, { ...options, last }),
-      retryable: (error) => error instanceof DownloadError && error.retryable,
+        readAnswer(response, finalPath, policy, deadline.signal, { ...options, minRate, last }),
+      retryable: (error) => error instanceof DownloadError && (error.retryable || lagging(error)),
     });
   } catch (error) {
     if (deadline.expired()) {
