@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'UNREACHABLE'
   | 'BAD_RESPONSE'
   | 'SUBMIT_UNCERTAIN'
+  | 'TASK_MISMATCH'
   | 'EMPTY_RESULT'
   | 'NOT_SUBMITTED'
   | 'LEDGER_CONFLICT'

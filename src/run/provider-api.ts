@@ -94,7 +94,8 @@ function parseJson(text: string): unknown {
 
 /** The parsed JSON of a 2xx answer; anything else becomes an UpscaleError by its cause. */
 function bodyOf(conn: Connection, res: JsonResponse, what: string): unknown {
-  if (res.status < 200 || res.status >= 300) throw errorFor(remote(conn), conn.baseUrl, res, what);
+  if (res.status < 200 || res.status >= 300)
+    throw errorFor(remote(conn), conn.baseUrl, res, what, conn.apiKey ? [conn.apiKey] : []);
   if (res.json === undefined) {
     throw new UpscaleError(
       'BAD_RESPONSE',
@@ -132,6 +133,10 @@ function otherAuthStyle(conn: Connection, error: unknown): AuthStyle | undefined
  */
 export function mayHaveCreatedTask(error: unknown): boolean {
   if (!(error instanceof UpscaleError)) return true;
+  // A 5xx is the server's failure whatever code its words suggested: it may have come after the
+  // task was created (only the front door's 503 says "not taken").
+  const status = error.status ?? 0;
+  if (status >= 500 && status !== 503) return true;
   switch (error.code) {
     case 'NETWORK':
       return !isConnectError(error.cause);
@@ -206,7 +211,23 @@ export async function fetchTaskState(
   // Novita says "this task failed" with a 500 on its result endpoint: final, not a server fault.
   const failed = finalTaskFailure(res);
   if (failed) return failed;
-  return remote(conn).parseStatus(bodyOf(conn, res, 'status request'), taskId).state;
+  const parsed = remote(conn).parseStatus(bodyOf(conn, res, 'status request'), taskId);
+  if (parsed.taskId !== taskId) throw taskMismatch(conn, taskId, parsed.taskId);
+  return parsed.state;
+}
+
+/**
+ * An answer about another task than the one asked for (a cache or a proxy in front of the API):
+ * refused, never taken for this task's state (its result would be another input's picture).
+ */
+export function taskMismatch(conn: Connection, asked: string, answered: string): UpscaleError {
+  return new UpscaleError(
+    'TASK_MISMATCH',
+    `${conn.provider.id} answered the status of task ${asked} with task ${answered}: the answer was refused, the task is kept pending`,
+    {
+      hint: 'run the same command again to collect it (nothing is paid twice); if it repeats, a cache or proxy in front of the API answers for the wrong task: check --base-url',
+    },
+  );
 }
 
 /** Pages read at most: a list longer than this cannot decide anything (10,000 tasks at 100 a page). */
@@ -219,14 +240,17 @@ export function hasTaskList(conn: Connection): boolean {
 }
 
 /**
- * Every task the provider lists, following its pages. Throws when a page cannot be read, or when
- * the list is longer than MAX_LIST_PAGES: a partial list must never be taken as "no such task".
+ * Every task the provider lists (newest first), following its pages. Throws when a page cannot be
+ * read, or when the list is longer than MAX_LIST_PAGES: a partial list must never be taken as "no
+ * such task". `until` ends the reading after the page that holds a task it picks (recovery reads
+ * down to the newest task listed before its run's first submit, not the account's history).
  */
 export async function listAllTasks(
   conn: Connection,
   signal?: AbortSignal,
   charge?: RequestCharge,
   maxPages = MAX_LIST_PAGES,
+  until?: (task: ListedTask) => boolean,
 ): Promise<ListedTask[]> {
   const provider = remote(conn);
   if (!provider.listRequest || !provider.parseList) return [];
@@ -238,7 +262,7 @@ export async function listAllTasks(
     const before = byId.size;
     for (const task of tasks) if (!byId.has(task.taskId)) byId.set(task.taskId, task);
     // A server that ignores `page` sends the same tasks again: nothing new means the end.
-    if (!more || byId.size === before) return [...byId.values()];
+    if (!more || byId.size === before || (until && tasks.some(until))) return [...byId.values()];
   }
   // A batch poll reads the first pages only (new tasks come first); recovery must read them all.
   if (maxPages < MAX_LIST_PAGES) return [...byId.values()];

@@ -6,6 +6,7 @@
 import { UpscaleError } from '../errors.js';
 import { isQuotaAnswer, type JsonResponse, safeHost } from '../http/client.js';
 import { parseRateLimitHeaders } from '../http/rate-limit-headers.js';
+import { redact } from '../http/redact.js';
 import { type ErrorBody, readErrorBody } from '../providers/error-body.js';
 import { flagOf } from '../providers/index.js';
 import { keyConfigCommand, keyEnvText } from '../providers/key-sources.js';
@@ -28,7 +29,13 @@ export function flagForField(field: string): string {
   return flagOf(key);
 }
 
+/**
+ * What a refusal means. Words decide only among 4xx answers (Novita says "no credits" with a 400):
+ * a 5xx is the server's failure whatever its message says ("billing service timeout" after the
+ * task was created is not "no credits, nothing created"), so only its status code counts.
+ */
 function kind(status: number, body: ErrorBody): 'billing' | 'key' | 'fields' | undefined {
+  if (status >= 500) return undefined;
   const text = `${body.reason ?? ''} ${body.message ?? ''}`;
   if (status === 402 || BILLING.test(text)) return 'billing';
   if (status === 401 || status === 403 || /INVALID_API_KEY/i.test(body.reason ?? '') || BAD_KEY.test(text))
@@ -64,16 +71,27 @@ function requestIdOf(res: Pick<JsonResponse, 'headers'>): string | undefined {
   return undefined;
 }
 
-/** The error for an answer, with the provider's request id kept for support (shown by --verbose). */
-export function errorFor(provider: Provider, baseUrl: string, res: JsonResponse, what: string): UpscaleError {
+/**
+ * The error for an answer, with the provider's request id kept for support (shown by --verbose).
+ * `secrets` (the API key) are hidden from the message: a server may echo the request into its
+ * error, and the message is printed, and stored as the reason of a lost submit in the ledger.
+ */
+export function errorFor(
+  provider: Provider,
+  baseUrl: string,
+  res: JsonResponse,
+  what: string,
+  secrets: readonly string[] = [],
+): UpscaleError {
   const error = classify(provider, baseUrl, res, what);
   const requestId = requestIdOf(res);
-  if (!requestId) return error;
-  return new UpscaleError(error.code, error.message, {
+  const message = redact(error.message, secrets);
+  if (!requestId && message === error.message) return error;
+  return new UpscaleError(error.code, message, {
     hint: error.hint,
     status: error.status,
     cause: error.cause,
-    requestId,
+    ...(requestId ? { requestId } : {}),
   });
 }
 

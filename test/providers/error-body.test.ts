@@ -83,6 +83,16 @@ describe('errorFor: the code and hint follow the cause', () => {
       /check --base-url or UPSCALE_FREEPIK_BASE_URL/,
     ],
     [freepikCreative, 503, { message: 'down' }, 'HTTP', /later/],
+    // Issue 23, item 3: a 5xx means what its status says, whatever its words (the task may exist).
+    [freepikCreative, 500, { message: 'Internal error: billing service timeout' }, 'HTTP', /later/],
+    [freepikCreative, 502, { message: 'upstream said: invalid api key' }, 'HTTP', /later/],
+    [
+      novita,
+      500,
+      { code: 500, reason: 'BILLING_BALANCE_NOT_ENOUGH', message: 'billing down', metadata: {} },
+      'HTTP',
+      /later/,
+    ],
   ])('%s HTTP %d %j → %s', (provider, status, json, code, hint) => {
     const error = errorFor(provider as never, 'https://api.example.com', res(status, json), 'submit');
     expect(error.code).toBe(code);
@@ -122,6 +132,18 @@ describe('errorFor: the code and hint follow the cause', () => {
     ['output_format', '--format'],
     ['image', 'the input image'],
   ])('field %s comes from %s', (field, flag) => expect(flagForField(field)).toBe(flag));
+});
+
+describe('a key echoed in an error body', () => {
+  const res = (status: number, json: unknown) => ({ status, headers: {}, text: JSON.stringify(json), json });
+  it('is hidden from the message (it is printed, and stored as a lost submit’s reason)', () => {
+    const json = { message: 'Internal error for key sk-live-123456' };
+    const error = errorFor(freepikCreative as never, 'https://api.example.com', res(500, json), 'submit', [
+      'sk-live-123456',
+    ]);
+    expect(error.message).not.toContain('sk-live-123456');
+    expect(error.message).toContain('***');
+  });
 });
 
 describe('the provider’s request id', () => {
