@@ -22,6 +22,25 @@ export interface ExpectedSizes {
   readonly floored?: Size | undefined;
 }
 
+const near = (a: number, b: number) => Math.abs(a - b) <= Math.max(2, b * 0.01);
+
+function matches(actual: Size, wanted: Size): boolean {
+  return (
+    (near(actual.width, wanted.width) && near(actual.height, wanted.height)) ||
+    (near(actual.width, wanted.height) && near(actual.height, wanted.width))
+  );
+}
+
+/**
+ * True when a result of `actual` size is what the requested scale gives: the exact size or the
+ * floored one, within 1 % (or 2 px), either way round (a provider may turn it upright).
+ */
+export function hasExpectedSize(actual: Size, expected: ExpectedSizes): boolean {
+  return (
+    matches(actual, expected.exact) || (expected.floored !== undefined && matches(actual, expected.floored))
+  );
+}
+
 /** An output's sizes, known once its input is checked. */
 export interface OutputSize {
   /** The input's stored size, when it could be read. */

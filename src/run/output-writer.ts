@@ -12,7 +12,7 @@ import { finishImage } from '../image/finish-output.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
 import { finalPath, type OutputTarget } from './naming.js';
-import { type ExpectedSizes, outputFormatOf } from './output-plan.js';
+import { type ExpectedSizes, hasExpectedSize, outputFormatOf } from './output-plan.js';
 import type { InputItem, InputTask, RunContext, TaskWarning } from './task-types.js';
 
 /** A whole, decodable image in a temp file beside its output, as a backend produced it. */
@@ -56,20 +56,9 @@ export function targetOf(target: OutputTarget, index: number): OutputTarget {
   };
 }
 
-const near = (a: number, b: number) => Math.abs(a - b) <= Math.max(2, b * 0.01);
-
-function matches(actual: Size, wanted: Size): boolean {
-  return (
-    (near(actual.width, wanted.width) && near(actual.height, wanted.height)) ||
-    (near(actual.width, wanted.height) && near(actual.height, wanted.width))
-  );
-}
-
 /** A warning when the result's size is neither the exact nor the floored one (e.g. another scale). */
 export function sizeWarning(actual: Size, expected: ExpectedSizes | undefined): TaskWarning | undefined {
-  if (!expected) return undefined;
-  if (matches(actual, expected.exact) || (expected.floored && matches(actual, expected.floored)))
-    return undefined;
+  if (!expected || hasExpectedSize(actual, expected)) return undefined;
   const { width, height } = expected.exact;
   return {
     code: 'SIZE_MISMATCH',

@@ -5,7 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { stopsSubmitting, UpscaleError } from '../errors.js';
-import { downloadToTemp, isExpiredUrlError } from '../image/download.js';
+import { redact, withoutCredentials } from '../http/redact.js';
+import { downloadToTemp, isExpiredUrlError, maxResultBytes } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
 import type { TaskState } from '../providers/types.js';
 import { kindOf } from './duration-model.js';
@@ -83,8 +84,11 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   // out (the request budget or a backoff may have held it for long).
   await holdClaim(job);
   run.events?.onStage?.(item.input, 'submitting');
+  // Should the answer be lost, only tasks listed above this one can be this submit's.
+  const newestListed = await run.resolver?.newestBeforeSubmits(() => spend(job)());
+  const mark = newestListed === undefined ? {} : { newestListed };
   const startedAt = Date.now();
-  await record(job, { state: 'submitting', startedAt });
+  await record(job, { state: 'submitting', startedAt, ...mark });
   await holdClaim(job);
   const sending = submitTask(
     run.connection,
@@ -105,6 +109,7 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   run.inflight?.add(sending);
   try {
     const task = await sending;
+    if (run.resolver && !run.resolver.hold(task.taskId, true)) throw reusedId(job, task.taskId);
     const state: Paid = { state: 'submitted', taskId: task.taskId, submittedAt: Date.now() };
     job.taskId = task.taskId;
     await record(job, state);
@@ -118,7 +123,9 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
       throw error;
     }
     if (error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN') {
-      const state: Unresolved = { state: 'uncertain', startedAt, reason: error.message };
+      // The reason is stored in the output folder (which CI caches): never with the key in it.
+      const reason = redact(error.message, [run.connection.apiKey]);
+      const state: Unresolved = { state: 'uncertain', startedAt, ...mark, reason };
       await record(job, state);
       return state;
     }
@@ -131,6 +138,22 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   } finally {
     run.inflight?.delete(sending);
   }
+}
+
+/**
+ * A submit answered with a task another input of this run holds (a server reusing ids, a cache in
+ * front of the API): that task is not this submit's, whose own may exist. Refused and said; the
+ * input goes on as a lost submit, its task looked for in the list.
+ */
+function reusedId(job: Job, taskId: string): UpscaleError {
+  const message = `the submit was answered with task ${taskId}, which another input of this run already has: the answer was refused`;
+  job.run.events?.onNotice?.(job.task.item.input, {
+    code: 'ANSWER_REFUSED',
+    message: `${message}; its own task is looked for in the task list`,
+  });
+  return new UpscaleError('SUBMIT_UNCERTAIN', message, {
+    hint: 'a cache or proxy in front of the API may answer for the wrong task: check --base-url',
+  });
 }
 
 /** Throws ClaimLostError unless the job's claim is still its own (see runClaimed). */
@@ -178,7 +201,15 @@ async function resolveLost(job: Job, state: Unresolved): Promise<Resolution> {
   run.events?.onStage?.(item.input, 'checking');
   const imagePath = item.kind === 'file' ? item.input : prepared.source?.path;
   return run.resolver.resolve(
-    { key: slot.key, input: item.input, imagePath, startedAt: state.startedAt, onSent: () => spend(job)() },
+    {
+      key: slot.key,
+      input: item.input,
+      imagePath,
+      startedAt: state.startedAt,
+      newestListed: state.newestListed,
+      expected: job.task.plan.size?.expected,
+      onSent: () => spend(job)(),
+    },
     slot.folder.outputDir,
   );
 }
@@ -222,11 +253,18 @@ async function obtainTask(
     await record(job, {
       state: 'uncertain',
       startedAt: state.startedAt,
+      ...(state.newestListed === undefined ? {} : { newestListed: state.newestListed }),
       reason,
       ...(candidates.length > 0 ? { candidates } : {}),
     });
     throw uncertainError(job, state, why, candidates);
   }
+}
+
+/** The provider's largest output in pixels, when it has one (caps a result of unknown size). */
+function maxOutputPixels(run: RunContext): number | undefined {
+  const { limits } = run.connection.provider;
+  return limits.maxOutputPixels ?? (limits.maxOutputSide ? limits.maxOutputSide ** 2 : undefined);
 }
 
 /** Like tasks take like times: the model's view of this input's kind, for the poll loop. */
@@ -275,15 +313,21 @@ async function waitForResult(job: Job, taskId: string, submittedAt: number, firs
   });
 }
 
+/** A result URL a task just gave may answer 404 this long while its storage catches up. */
+const CDN_LAG_MS = 10_000;
+
 /**
  * Downloads and writes the result URLs from `progress.written` on; the ledger says `committing`
- * before each move into place, and `progress.written` counts the results in place.
+ * before each move into place, and `progress.written` counts the results in place. `fresh`: the
+ * task just gave these URLs (a 404 is then storage lagging behind, retried for CDN_LAG_MS; kept
+ * URLs of an earlier run are refreshed at once instead).
  */
 async function writeResults(
   job: Job,
   task: Paid,
   urls: readonly string[],
   progress: { written: number },
+  fresh: boolean,
 ): Promise<Written> {
   const { run, prepared } = job;
   const { item } = job.task;
@@ -301,6 +345,9 @@ async function writeResults(
         signal: run.signal,
         deadlineMs: run.timeoutMs,
         keepUndecodable: true,
+        // A body longer than a result of the expected size can weigh is cut, not kept.
+        maxBytes: maxResultBytes(job.task.plan.size?.expected?.exact, maxOutputPixels(run)),
+        lagging404Ms: fresh ? CDN_LAG_MS : 0,
       },
     );
     if (!downloaded.thumbnail) throw await keepInvalid(item, downloaded, task.taskId);
@@ -381,7 +428,7 @@ export async function collectPaid(
   } else urls = state.urls;
   let written: Written;
   try {
-    written = await writeResults(job, state, urls, progress);
+    written = await writeResults(job, state, urls, progress, paid.state === 'submitted');
   } catch (error) {
     // URLs kept from an earlier run may have expired: ask the task for fresh ones, once.
     if (paid.state === 'submitted' || !isExpiredUrlError(error)) throw error;
@@ -444,6 +491,7 @@ async function underClaim(job: Job): Promise<TaskResult> {
     entry = left;
   }
   if (entry && !isUnresolved(entry)) {
+    job.run.resolver?.hold(entry.taskId);
     job.taskId = entry.taskId;
     job.run.events?.onSubmitted?.(job.task.item.input, entry.taskId, true);
   }
@@ -499,7 +547,8 @@ export async function runRemoteTask(
   const contentHash = item.kind === 'file' ? await hashFile(item.input) : undefined;
   const recipe = {
     provider: run.connection.provider.id,
-    baseUrl: run.connection.baseUrl,
+    // Stored in the output folder: a proxy's `user:pass@` stays out of it.
+    baseUrl: withoutCredentials(run.connection.baseUrl),
     params: prepared.params,
     ...(contentHash ? { contentHash } : {}),
   };

@@ -24,11 +24,20 @@ export interface TaskEvents {
   onSubmitted?(input: string, taskId: string, resumed: boolean): void;
   onStatus?(input: string, taskId: string, state: TaskState, elapsedMs: number): void;
   /** Something the user should know about one output (e.g. its transparency was flattened). */
-  onNotice?(input: string, notice: FinishNotice): void;
+  onNotice?(input: string, notice: TaskNotice): void;
   /** Another run holds this input's output (same folder): this one waits for it instead of paying. */
   onWaitingForOtherRun?(input: string, holder: { pid: number; since: number } | undefined): void;
   /** Requests wait for the API key's budget until this time (ms since epoch). */
   onBudgetWait?(until: number): void;
+}
+
+/**
+ * Said once per run by the CLI: how an output was finished, or ANSWER_REFUSED, a provider's
+ * answer that named another input's task (see remote-task.ts).
+ */
+export interface TaskNotice {
+  readonly code: FinishNotice['code'] | 'ANSWER_REFUSED';
+  readonly message: string;
 }
 
 /** Something about one result the user should know, that did not stop it (e.g. an unexpected size). */

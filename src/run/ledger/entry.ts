@@ -17,14 +17,21 @@ import type { OutputTarget } from '../naming.js';
 
 export const LEDGER_VERSION = 2 as const;
 
+/**
+ * The newest task the provider's list showed before the run's first submit (null: the list was
+ * empty): only tasks listed above it can be this submit's (see resolve-uncertain.ts).
+ */
+export type NewestListed = string | null;
+
 /** The states an entry can be in; `claimed` is the lock itself, `committed` and `failed` remove the entry. */
 export type LedgerState =
   /** Written just before the submit is sent: a process that dies now leaves a task that may exist. */
-  | { readonly state: 'submitting'; readonly startedAt: number }
+  | { readonly state: 'submitting'; readonly startedAt: number; readonly newestListed?: NewestListed }
   /** The submit may have created a task (lost answer, 5xx, HTML, broken JSON, killed mid-submit). */
   | {
       readonly state: 'uncertain';
       readonly startedAt: number;
+      readonly newestListed?: NewestListed;
       readonly reason: string;
       /** Listed tasks that could be this one, when the list could not tell which. */
       readonly candidates?: readonly string[];
