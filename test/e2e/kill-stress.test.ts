@@ -82,7 +82,22 @@ describe('a batch killed at random moments', () => {
         emptyCompletionRate: 0.2,
         emptyCompletionMs: 200,
         faultRate: 0.08,
-        faultKinds: [429, 503, 'reset', 'create-then-500', 'reset-after-create', 'truncate', 'reset-mid'],
+        faultKinds: [
+          429,
+          503,
+          'reset',
+          'create-then-500',
+          'reset-after-create',
+          'truncate',
+          'reset-mid',
+          // Odd servers (issue 23): a stale cache's status, a wrong content type, a body far
+          // beyond any result, storage lagging its task.
+          'other-task',
+          'text-plain',
+          'huge',
+        ],
+        hugeBytes: 40_000_000,
+        cdnLagMs: Math.random() < 0.5 ? 300 : 0,
         outputRounding: Math.random() < 0.5 ? 'floor4' : 'exact',
         ...(twins ? { rateLimit: { limit: 40, windowMs: 3000 } } : {}),
       });
