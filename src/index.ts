@@ -24,6 +24,7 @@ export type {
   SkippedResult,
   SucceededResult,
   TaskError,
+  TaskNotice,
   TaskResult,
   TaskWarning,
 } from './run/run-task.js';
