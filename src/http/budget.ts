@@ -96,6 +96,8 @@ export class RequestBudget {
   private announcedWait = 0;
   /** This process's part of the key when others use it too. */
   private readonly fleet = new KeyShare();
+  /** When each of our answered requests went (two windows' worth): see observe(). */
+  private readonly answeredSent: number[] = [];
   /** Requests this budget let through. */
   used = 0;
 
@@ -240,7 +242,16 @@ export class RequestBudget {
       if (sentAt !== undefined && info.limit !== undefined) {
         // Ours in the server's window when this request arrived: what else it counts, others sent.
         const from = sentAt - this.rate.windowMs;
-        const ours = this.sent.filter((t) => t > from && t <= sentAt).length;
+        this.answeredSent.push(sentAt);
+        while (this.answeredSent.length > 0 && this.answeredSent[0]! <= now - 2 * this.rate.windowMs)
+          this.answeredSent.shift();
+        // Sharing, only ours already answered surely arrived before it: the others' use is then
+        // over- rather than underestimated. Alone, every one sent so far, even after it (a big
+        // submit sent first may arrive after a quick poll sent later): a lone process must not
+        // take its own requests for a peer's and slow down.
+        const ours = this.fleet.sharing()
+          ? this.answeredSent.filter((t) => t > from && t <= sentAt).length
+          : this.sent.filter((t) => t > from).length;
         this.fleet.observe(this.rate, info.remaining, Math.max(1, ours), now);
       }
     }
@@ -298,27 +309,30 @@ export class RequestBudget {
     const now = this.now();
     const pace = this.pace;
     const windowMs = pace.windowMs + ARRIVAL_SLACK_MS;
-    const keep = Math.max(windowMs, this.rate.windowMs + ARRIVAL_SLACK_MS);
+    const keep = Math.max(
+      pace.limit >= 1 ? windowMs : windowMs / pace.limit,
+      this.rate.windowMs + ARRIVAL_SLACK_MS,
+    );
     while (this.sent.length > 0 && this.sent[0]! <= now - keep) this.sent.shift();
     let at = Math.max(now, this.pausedUntil);
     // Until the first answer tells what the server allows, one request at a time.
     this.heldByProbe = !this.answered && this.probeSentAt !== undefined;
     if (this.heldByProbe) at = Math.max(at, this.probeSentAt! + FIRST_ANSWER_MAX_MS);
+    // At most `limit` of ours in any window (a part rounded down; below one: one per window / part).
+    const whole = Math.max(1, Math.floor(pace.limit));
+    const span = pace.limit >= 1 ? windowMs : windowMs / pace.limit;
+    const inWindow = this.sent.filter((t) => t > now - span);
+    if (inWindow.length >= whole) at = Math.max(at, inWindow[inWindow.length - whole]! + span);
+    // While others use the key, after the first window our part goes evenly over each window:
+    // bursts of every process at once would meet at the server before any header could tell.
+    // The first window may go at once: the server's window starts empty, and the parts of a
+    // split add up to the limit.
     const last = this.sent[this.sent.length - 1];
-    if (this.fleet.sharing()) {
-      // While others use the key too, our part goes evenly over the window: bursts of every
-      // process at once would meet at the server, and the headers would lag what was sent.
-      if (last !== undefined) at = Math.max(at, last + windowMs / pace.limit);
-    } else {
-      const inWindow = this.sent.filter((t) => t > now - windowMs);
-      if (inWindow.length >= pace.limit) {
-        at = Math.max(at, inWindow[inWindow.length - pace.limit]! + windowMs);
-      }
-    }
+    if (this.fleet.sharing() && last !== undefined && now >= this.fleet.openingEnds(this.rate))
+      at = Math.max(at, last + windowMs / pace.limit);
     if (this.serverRemaining !== undefined) {
       if (now >= this.serverResetAt) this.serverRemaining = undefined;
-      else if (this.serverRemaining <= (this.fleet.sharing() ? this.fleet.reserve(this.rate) : 0))
-        at = Math.max(at, this.serverResetAt + ARRIVAL_SLACK_MS);
+      else if (this.serverRemaining <= 0) at = Math.max(at, this.serverResetAt + ARRIVAL_SLACK_MS);
     }
     return at;
   }

@@ -23,6 +23,8 @@ export interface ShareInput {
 export class KeyShare {
   /** The part this run was given by its split (its inputs of all the split's); undefined when alone. */
   private given: number | undefined;
+  /** When the part was given (the run's start). */
+  private givenAt: number | undefined;
   /** Processes thought to share the key (from the split); 1 when unknown. */
   private peers = 1;
   /**
@@ -32,7 +34,7 @@ export class KeyShare {
    */
   private part: number | undefined;
   /** Recent estimates of the other clients' use: requests per window, when seen. */
-  private readonly others: { at: number; used: number }[] = [];
+  private readonly others: { at: number; used: number; remaining: number }[] = [];
   private lastChangeAt = Number.NEGATIVE_INFINITY;
 
   /**
@@ -43,10 +45,16 @@ export class KeyShare {
   expectPart(part: number, now: number): void {
     if (!(part > 0 && part < 1)) return;
     this.given = part;
+    this.givenAt = now;
     this.peers = Math.max(2, Math.round(1 / part));
     this.part = Math.min(this.part ?? 1, part);
     // The others start about now too: their use shows within a window, so grow no sooner.
     this.lastChangeAt = now;
+  }
+
+  /** When the split's first window ends: until then its part may go at once (see the budget). */
+  openingEnds(rate: ShareInput): number {
+    return this.givenAt === undefined ? Number.NEGATIVE_INFINITY : this.givenAt + rate.windowMs;
   }
 
   /** True while this process keeps to a part of the key (others use it, or are expected to). */
@@ -64,12 +72,8 @@ export class KeyShare {
     return this.given === undefined ? 1 : this.given * rate.limit;
   }
 
-  /**
-   * Requests of the window kept for the others: what they may send between our last answer and
-   * our next request. While sharing, the budget sends nothing when the server says no more than
-   * this is left; a share is what the others leave less this.
-   */
-  reserve(rate: ShareInput): number {
+  /** Requests of the window kept for the others: what they may send before their use shows in our answers. */
+  private reserve(rate: ShareInput): number {
     return Math.max(1, Math.round(rate.limit / 10));
   }
 
@@ -84,9 +88,12 @@ export class KeyShare {
    */
   observe(rate: ShareInput, remaining: number, ownInWindow: number, now: number): void {
     const used = Math.max(0, rate.limit - remaining - ownInWindow);
-    this.others.push({ at: now, used });
+    this.others.push({ at: now, used, remaining });
     while (this.others.length > 0 && this.others[0]!.at <= now - rate.windowMs) this.others.shift();
     const peerUse = Math.max(...this.others.map((o) => o.used));
+    // Room is what stayed free all window long, not at one moment (a window's first answer
+    // comes before the others' next requests).
+    const room = Math.min(...this.others.map((o) => o.remaining));
     if (peerUse < PEER_NOISE && this.given === undefined) {
       // Alone on the key as far as the server can tell: the whole limit, once a window has shown it.
       if (this.part !== undefined) this.grow(rate, rate.limit, now);
@@ -94,7 +101,7 @@ export class KeyShare {
     }
     const target = rate.limit - peerUse - this.reserve(rate);
     if (target < this.current(rate)) this.set(rate, Math.max(this.floor(rate), target), now);
-    else if (remaining >= 2 * this.reserve(rate)) this.grow(rate, target, now);
+    else if (room >= 2 * this.reserve(rate)) this.grow(rate, target, now);
   }
 
   /** A 429 from the rate window: someone sent more than the server allows. Back off to 70 %. */

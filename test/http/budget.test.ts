@@ -193,15 +193,20 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
     expect(times).toHaveLength(2);
   });
 
-  it('a shard with a third of the inputs sends a third of the limit, evenly spread', async () => {
+  it('a shard with a third of the inputs sends a third of the limit: its part at once, then evenly spread', async () => {
     const budget = new RequestBudget({ limit: 30, windowMs: 3000 });
     budget.observe({});
     budget.expectPart(1 / 3);
     expect(budget.pace).toEqual({ limit: 10, windowMs: 3000 });
-    const times = await sendTimes(budget, 12, 3000);
-    expect(times.length).toBeGreaterThanOrEqual(9);
-    expect(times.length).toBeLessThanOrEqual(10);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(300);
+    const times = await sendTimes(budget, 25, 9000);
+    const start = times[0]!;
+    // The first window: the server's window is empty and the parts add up to the limit.
+    expect(times.filter((t) => t - start < 100)).toHaveLength(10);
+    // Then never more than the part in a window, one every window / part.
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 3000).length).toBeLessThanOrEqual(10);
+    const later = times.slice(10);
+    expect(later.length).toBeGreaterThanOrEqual(8);
+    for (let i = 1; i < later.length; i++) expect(later[i]! - later[i - 1]!).toBeGreaterThanOrEqual(300);
   });
 
   it('its part holds when the real limit is learned later (a third of 50/min is a third of 20/3 s)', () => {
@@ -261,13 +266,25 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
     expect(budget.pace.limit).toBe(14);
   });
 
-  it('while sharing, waits for the reset when the server says only the others’ reserve is left', async () => {
+  it('while sharing, waits for the reset when the server says nothing is left', async () => {
     const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
     budget.expectPart(0.5);
-    budget.observe({ limit: 20, windowMs: 3000, remaining: 2, resetMs: 1500 }, Date.now());
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 0, resetMs: 1500 }, Date.now());
     const before = Date.now();
     const times = await sendTimes(budget, 1, 3000);
     expect(times[0]! - before).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('a lone process does not take its own reordered requests for a peer’s', async () => {
+    const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
+    budget.observe({});
+    const sentAt = Date.now();
+    void budget.acquire();
+    await vi.advanceTimersByTimeAsync(20);
+    for (let i = 0; i < 9; i++) void budget.acquire();
+    // The first request's answer comes after nine later ones arrived (a big upload sent first).
+    budget.observe({ limit: 20, windowMs: 3000, remaining: 10 }, sentAt);
+    expect(budget.pace).toEqual({ limit: 20, windowMs: 3000 });
   });
 
   it('a request that would wait past --timeout fails at once with TIMEOUT', async () => {
