@@ -13,7 +13,8 @@ import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/co
 import { DurationModel } from '../run/duration-model.js';
 import { FirstSubmit } from '../run/first-submit.js';
 import { expandInputs } from '../run/inputs.js';
-import { Ledger } from '../run/ledger/ledger.js';
+import { taskIdOf } from '../run/ledger/entry.js';
+import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
 import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
@@ -38,6 +39,11 @@ import { StatusHub } from '../run/status-hub.js';
 export interface RunEvents extends TaskEvents {
   /** One input ended (any status), in the order they end. */
   onResult?(result: TaskResult): void;
+  /**
+   * Before anything is sent: how many inputs have a task an earlier run paid for (in the ledger),
+   * which this run collects instead of submitting again.
+   */
+  onPaidPending?(count: number): void;
   /** The estimate of a run checked against `maxCost`, before anything is sent. */
   onEstimate?(total: CostTotal): void;
   /**
@@ -263,6 +269,17 @@ function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext
   };
 }
 
+/** Inputs of `tasks` whose ledger entry holds a task id: paid for by an earlier run, not yet collected. */
+async function paidPending(ledger: Ledger, tasks: readonly InputTask[], cwd: string): Promise<number> {
+  const keys = new Set(tasks.map((t) => ledger.keyOf(t.item.target)));
+  const dirs = new Set(tasks.map((t) => absoluteTarget(t.item.target, cwd).dir));
+  let count = 0;
+  for (const dir of dirs)
+    for (const { key, entry } of await ledger.folder(dir).entries())
+      if (keys.has(key) && taskIdOf(entry) !== undefined) count++;
+  return count;
+}
+
 /** Durations remembered across runs, in `durations.json` beside the journal (no key in it). */
 async function openModel(request: Pick<RunRequest, 'journalDir'>): Promise<DurationModel> {
   const model = new DurationModel(
@@ -357,6 +374,10 @@ export async function executeRun(
       events?.onEstimate?.(estimate);
     }
     model = ledger ? await openModel(request) : undefined;
+    if (ledger && events?.onPaidPending) {
+      const paid = await paidPending(ledger, tasks, request.cwd);
+      if (paid > 0) events.onPaidPending(paid);
+    }
     const context = { ...contextOf(request, events, ledger), recipes };
     return await runBatch(model ? { ...context, model } : context, tasks, {
       concurrency: concurrencyOf(request),

@@ -166,3 +166,49 @@ describe('Must 3: Ctrl-C answers at once, exits soon, prints one summary', () =>
     ]);
   }, 60_000);
 });
+
+describe('Must 5: a re-run says what it does', () => {
+  it('a re-run after Ctrl-C says it is collecting the paid tasks; `upscale resume` gives a summary', async () => {
+    await images('in', 20);
+    ctx.emu.set({ processingMs: 3000 });
+    const args = ['in', '-o', 'out', '--poll-interval', '100'];
+    const stop = (child: import('node:child_process').ChildProcess) => {
+      const timer = setInterval(() => {
+        if (ctx.emu.submissions() >= 20) {
+          clearInterval(timer);
+          child.kill('SIGINT');
+        }
+      }, 10);
+      child.on('exit', () => clearInterval(timer));
+    };
+    expect((await runCli(args, { cwd: ctx.dir, env: env(), onSpawn: stop })).code).toBe(130);
+    const rerun = await runCli(args, { cwd: ctx.dir, env: env() });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/^collecting 20 tasks already paid for \(nothing is paid twice\)$/m);
+    expect(ctx.emu.submissions()).toBe(20);
+
+    // The same through `upscale resume`, with the main command's summary.
+    expect(
+      (
+        await runCli(['in', '-o', 'again', '--poll-interval', '100'], {
+          cwd: ctx.dir,
+          env: env(),
+          onSpawn: (c) => {
+            const timer = setInterval(() => {
+              if (ctx.emu.submissions() >= 40) {
+                clearInterval(timer);
+                c.kill('SIGINT');
+              }
+            }, 10);
+            c.on('exit', () => clearInterval(timer));
+          },
+        })
+      ).code,
+    ).toBe(130);
+    const resumed = await runCli(['resume'], { cwd: ctx.dir, env: env() });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/^collecting 20 tasks already paid for/m);
+    expect(resumed.stderr).toMatch(/^summary: 20 succeeded, 0 skipped, 0 failed \(of 20\)/m);
+    expect(ctx.emu.submissions()).toBe(40);
+  }, 90_000);
+});

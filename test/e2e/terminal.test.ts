@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, emulatorEnv, useEmulator } from './cli-harness.js';
 
 const run = promisify(execFile);
@@ -137,12 +137,18 @@ function cliCommand(args: string, extraEnv: Record<string, string> = {}): string
     .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
     .join(' ');
   // The shell runs a trap on Ctrl-C (its child gets the default action back): it lives on to say DONE.
-  return `trap 'true' INT; cd ${shellQuote(ctx.dir)} && env -u CI ${env} ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args}; echo "DONE EXIT=$?"; sleep 60`;
+  return `trap 'true' INT; cd ${shellQuote(ctx.dir)} && env -u CI ${env} ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args}; echo "DONE EXIT=$?"; sleep 60; true`;
 }
 
 const kill = (session: string) => run('tmux', ['kill-session', '-t', session]).catch(() => undefined);
 
 describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
+  // A session of its own keeps the tmux server up: killing a test's last session stops the
+  // server, and a session started meanwhile went down with it.
+  const keeper = `upscale-keep-${process.pid}`;
+  beforeAll(() => run('tmux', ['new-session', '-d', '-s', keeper, 'sleep 600']));
+  afterAll(() => kill(keeper));
+
   it.each([[80], [100], [120]])(
     'at %i columns: 20 inputs into a 120-character folder, no warning, no output cut',
     async (cols) => {
@@ -167,18 +173,20 @@ describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
 
   it('a double Ctrl-C: "stopping" at once, then out at once with the cursor shown and autowrap on', async () => {
     await pngs(join(ctx.dir, 'in'), 20);
-    ctx.emu.set({ processingMs: 30_000 });
+    // A submit on the wire holds the first Ctrl-C's exit (its answer is let come): the second ends it.
+    ctx.emu.script('submit', [{}, { delayMs: 20_000 }]);
     const session = await startTmux(cliCommand('in -o out --poll-interval 100'), 100);
     try {
-      await waitForScreen(session, () => ctx.emu.submissions() >= 20);
-      await new Promise((r) => setTimeout(r, 500));
-      const sent = Date.now();
+      await waitForScreen(session, () => ctx.emu.requests.filter((r) => r.route === 'submit').length >= 2);
+      const first = Date.now();
       await run('tmux', ['send-keys', '-t', session, 'C-c']);
       const { at } = await waitForScreen(session, (s) => s.includes('stopping: '), 5000);
-      expect(at - sent, 'first answer to Ctrl-C (ms, tmux polling included)').toBeLessThan(500);
+      expect(at - first, 'first answer to Ctrl-C (ms, tmux polling included)').toBeLessThan(500);
+      const second = Date.now();
       await run('tmux', ['send-keys', '-t', session, 'C-c']);
-      const { screen } = await waitForScreen(session, (s) => s.includes('DONE EXIT='), 5000);
+      const { screen, at: done } = await waitForScreen(session, (s) => s.includes('DONE EXIT='), 5000);
       expect(screen).toContain('DONE EXIT=130');
+      expect(done - second, 'exit after the second Ctrl-C (ms)').toBeLessThan(800);
       const { stdout } = await run('tmux', ['display', '-p', '-t', session, '#{cursor_flag} #{wrap_flag}']);
       expect(stdout.trim(), 'cursor visible, autowrap on').toBe('1 1');
     } finally {
@@ -202,5 +210,43 @@ describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
     } finally {
       await kill(session);
     }
+  });
+
+  it('a re-run after Ctrl-C says it is collecting; `upscale resume` shows the bar and the summary', async () => {
+    await pngs(join(ctx.dir, 'in'), 20);
+    ctx.emu.set({ processingMs: 2000 });
+    for (const [out, again] of [
+      ['out', 'in -o out --poll-interval 100'],
+      ['again', 'resume'],
+    ] as const) {
+      const first = await startTmux(cliCommand(`in -o ${out} --poll-interval 100`), 100);
+      try {
+        await waitForScreen(first, () => ctx.emu.submissions() >= (out === 'out' ? 20 : 40));
+        await run('tmux', ['send-keys', '-t', first, 'C-c']);
+        await waitForScreen(first, (s) => s.includes('DONE EXIT=130'), 5000);
+      } finally {
+        await kill(first);
+      }
+      const second = await startTmux(cliCommand(again), 100);
+      try {
+        const { screen } = await waitForScreen(second, (s) => s.includes('DONE EXIT='));
+        const lines = screen.split('\n').map((l) => l.trimEnd());
+        expect(lines).toContain('collecting 20 tasks already paid for (nothing is paid twice)');
+        expect(
+          lines.some((l) => /^summary: 20 succeeded, 0 skipped, 0 failed \(of 20\)/.test(l)),
+          screen,
+        ).toBe(true);
+        // The bar, not a plain line per state change.
+        expect(
+          lines.some((l) => /[█░]/.test(l)),
+          screen,
+        ).toBe(true);
+        expect(lines.filter((l) => / queued after /.test(l))).toEqual([]);
+        expect(lines).toContain('DONE EXIT=0');
+      } finally {
+        await kill(second);
+      }
+    }
+    expect(ctx.emu.submissions()).toBe(40);
   });
 });

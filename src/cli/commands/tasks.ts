@@ -27,8 +27,9 @@ import { ttyReporter } from '../reporters/tty.js';
 import type { Reporter } from '../reporters/types.js';
 import { redactAll } from '../secrets.js';
 import { openSession, type Session } from '../session.js';
+import { summaryLines } from '../summary.js';
 import type { Terminal } from '../terminal.js';
-import { warnSizes } from './upscale.js';
+import { collectingLine, interruptedLine, pickReporter, stoppingNote, warnSizes } from './upscale.js';
 
 export interface TaskFlags extends OptionFlags {
   readonly output?: string;
@@ -163,7 +164,9 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
   }
   const { openConfig } = await import('../config-store.js');
   const config = await openConfig();
-  const reporter = plainReporter(term, { quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) });
+  // The same display as the main command: a bar on a terminal, plain lines elsewhere.
+  const reporter = await pickReporter(term, flags, pending.length);
+  if (!flags.quiet) reporter.note(collectingLine(pending.length));
   const sessions: Session[] = [];
   const controller = new AbortController();
   const results: TaskResult[] = [];
@@ -182,9 +185,12 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
         if (!resolveApiKey(provider, values, process.env, config)) throw missingKeyError(provider);
         const session = await openSession({ ...values, provider: providerId, baseUrl });
         session.attach(reporter);
-        session.signal.addEventListener('abort', () => {
+        session.onInterrupt((now) => {
+          if (now) return reporter.close();
+          if (interrupted) return;
           interrupted = true;
           controller.abort(session.signal.reason);
+          reporter.note(stoppingNote(pending.length - results.length));
         });
         sessions.push(session);
         return { connection: session.connection, options: session.options };
@@ -202,6 +208,12 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
     reporter.close();
     for (const session of sessions) await session.close();
   }
+  if (results.length > 0 && pending.length > 1 && !flags.quiet)
+    term.stderr.write(`${summaryLines(results, term).join('\n')}\n`);
+  if (interrupted)
+    term.stderr.write(
+      `${interruptedLine(results.length, pending.length, pending.length - results.length)}\n`,
+    );
   return exitCodeFor(results, interrupted);
 }
 

@@ -60,6 +60,11 @@ function parseShardFlag(raw: string | undefined): Shard | undefined {
   return shard;
 }
 
+/** Said before anything is sent when earlier runs left paid tasks: this run collects them first. */
+export function collectingLine(count: number): string {
+  return `collecting ${count} ${count === 1 ? 'task' : 'tasks'} already paid for (nothing is paid twice)`;
+}
+
 /** After Ctrl-C, how long the run may take to end by itself before the summary is printed. */
 const INTERRUPT_GRACE_MS = 1000;
 
@@ -92,7 +97,12 @@ export function warnSizes(reporter: Reporter, result: TaskResult): void {
     if (w.code === 'SIZE_MISMATCH') reporter.warn(`${result.input}: ${w.message}`);
 }
 
-async function pickReporter(term: Terminal, flags: UpscaleFlags, total: number): Promise<Reporter> {
+/** A bar for several inputs on a terminal, a spinner for one, plain lines elsewhere. */
+export async function pickReporter(
+  term: Terminal,
+  flags: Pick<UpscaleFlags, 'quiet' | 'verbose'>,
+  total: number,
+): Promise<Reporter> {
   const quiet = Boolean(flags.quiet);
   const verbose = Boolean(flags.verbose);
   if (term.isTTY && !quiet) return total > 1 ? barReporter(term, total, verbose) : ttyReporter(term, verbose);
@@ -188,6 +198,9 @@ export async function upscaleCommand(
         reporter.warn(
           `${input}: another upscale${holder ? ` (pid ${holder.pid})` : ''} is working on its output; waiting for it instead of paying twice`,
         ),
+      onPaidPending: (count) => {
+        if (!flags.quiet) reporter.note(collectingLine(count));
+      },
       onEstimate: (total) => {
         if (!flags.quiet) reporter.warn(`estimated cost ${describeTotal(total)}, within --max-cost`);
       },

@@ -111,6 +111,8 @@ export async function barReporter(term: Terminal, total: number, verbose: boolea
       // Autowrap stays on (false would turn it off for the whole run and cut every line printed
       // above the bar at the terminal's width); the line is fitted to the width instead.
       linewrap: true,
+      // Printing above the bar clears its line: the next frame draws it even when it is unchanged.
+      forceRedraw: true,
       gracefulExit: false,
       fps: 5,
     },
