@@ -60,6 +60,9 @@ function ofExpectedSize(task: ExaminedTask, expected: ExpectedSizes | undefined)
   return expected === undefined || hasExpectedSize(task.thumb, expected);
 }
 
+/** The longest the first submit of a run waits for the list's newest task (see newestBeforeSubmits). */
+const MARK_WAIT_MS = 10_000;
+
 /** A list may lag a submit by a moment: a task created just now may not be listed yet. */
 export const SETTLE_MS = 2000;
 
@@ -125,17 +128,27 @@ export class UncertainResolver {
    * provider has no list or it could not be read (recovery then falls back on first-seen times).
    */
   newestBeforeSubmits(onSent?: () => void): Promise<NewestListed | undefined> {
-    this.newest ??= hasTaskList(this.conn)
-      ? listAllTasks(
-          this.conn,
-          this.options.signal,
-          { priority: () => PRIORITY.submit, ...(onSent ? { onSent } : {}) },
-          1,
-        ).then(
-          (listed) => listed[0]?.taskId ?? null,
-          () => undefined,
-        )
-      : Promise.resolve(undefined);
+    if (!this.newest) {
+      const listed = hasTaskList(this.conn)
+        ? listAllTasks(
+            this.conn,
+            this.options.signal,
+            { priority: () => PRIORITY.submit, ...(onSent ? { onSent } : {}) },
+            1,
+          ).then(
+            (tasks) => tasks[0]?.taskId ?? null,
+            () => undefined,
+          )
+        : Promise.resolve(undefined);
+      // A list that keeps failing (retried with backoff for minutes) must not hold the run's
+      // submits back: past MARK_WAIT_MS they go without a mark, and recovery falls back.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, MARK_WAIT_MS, undefined);
+        timer.unref();
+      });
+      this.newest = Promise.race([listed, late]).finally(() => clearTimeout(timer));
+    }
     return this.newest;
   }
 

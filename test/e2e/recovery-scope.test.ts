@@ -104,3 +104,21 @@ describe('item 6: recovery reads only what this run may have made', () => {
     expect(downloads.length).toBeLessThanOrEqual(2);
   });
 });
+
+describe('the mark never holds a run back', () => {
+  it('a task list that does not answer delays the first submit by 10 s at most', {
+    timeout: 60_000,
+  }, async () => {
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'photo.jpg'));
+    ctx.emu.script(
+      'list',
+      Array.from({ length: 8 }, () => 'hang'),
+    );
+    const started = Date.now();
+    const run = await cli(['photo.jpg', '-o', 'out', '--request-timeout', '2'], 'cfg');
+    const took = Date.now() - started;
+    expect(jsonLines(run.stdout)[0], run.stderr).toMatchObject({ status: 'succeeded', width: 640 });
+    expect(took, run.stderr).toBeLessThan(20_000);
+    expect(ctx.emu.submissions()).toBe(1);
+  });
+});
