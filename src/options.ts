@@ -64,6 +64,8 @@ export interface OptionValues {
   readonly height?: number;
   /** Refuse (UpscaleError COST_LIMIT) to start when the estimated total is above this amount. */
   readonly maxCost?: number;
+  /** The currency `maxCost` was given in (`$5` → USD), when it named one: another than the prices' is refused. */
+  readonly maxCostCurrency?: string;
   /** API requests allowed per key: `50/min`, `20/3s` or `off` (default: the provider's). */
   readonly rateLimit?: string;
   /** Tasks in flight at once, 1–64 (default: as many as the request budget keeps busy). */
@@ -131,11 +133,24 @@ function exampleOf(rule: NumberRule): number {
   return rule.kind === 'positive' ? rule.example : 5;
 }
 
+const CURRENCY_WORDS: Readonly<Record<string, string>> = { '€': 'EUR', $: 'USD', EUR: 'EUR', USD: 'USD' };
+
+/** `€5`, `$5`, `5 EUR`, `USD 5`, `5`: the amount's text and the currency it names, if any. */
+export function amountOf(text: string): { amount: string; currency?: string } {
+  const match = /^\s*(€|\$|EUR|USD)?\s*([^€$\sA-Z]*)\s*(€|\$|EUR|USD)?\s*$/i.exec(text);
+  const named = match?.[1] ?? match?.[3];
+  if (!match?.[2] || (match[1] && match[3])) return { amount: text };
+  return {
+    amount: match[2] ?? '',
+    ...(named ? { currency: CURRENCY_WORDS[named.toUpperCase()] ?? named } : {}),
+  };
+}
+
 /** A flag's text as its option's value (`--timeout 90` → 90000 ms); a usage error naming the flag. */
 export function numberFromFlag(key: NumberOptionKey, text: string): number {
   const option: NumberOption = NUMBER_OPTIONS[key];
   const { flag, rule } = option;
-  const value = Number(rule.kind === 'amount' ? text.replace(/^[€$]/, '') : text);
+  const value = Number(rule.kind === 'amount' ? amountOf(text).amount : text);
   const wellFormed = rule.kind === 'whole' ? /^\s*\d+\s*$/.test(text) : text.trim() !== '';
   if (!wellFormed || !accepts(rule, value))
     throw usageError(`${flag} ${JSON.stringify(text)} ${mustBe(rule)}`, `e.g. ${flag} ${exampleOf(rule)}`);
@@ -176,6 +191,8 @@ export interface ResolvedOptions {
   readonly output: OutputOptions;
   /** `--max-cost`: the run is refused when its estimated total is above it. */
   readonly maxCost: number | undefined;
+  /** The currency `--max-cost` named (`€`, `$`, `EUR`, `USD`), if any. */
+  readonly maxCostCurrency: string | undefined;
   /** The request budget per key and host; undefined with `--rate-limit off` (and for `local`). */
   readonly rateLimit: RateLimit | undefined;
   /** The user set the rate (flag, variable or config): the server's headers may only lower it. */
@@ -453,6 +470,7 @@ export function normalizeOptions(values: OptionValues, env: Env, config: ConfigR
     requestTimeoutMs,
     output,
     maxCost,
+    maxCostCurrency: values.maxCostCurrency,
     concurrency,
     rateLimit,
     rateLimitExplicit:

@@ -320,6 +320,17 @@ export async function checkMaxCost(
     run: runTask,
   });
   const total = totalCost(planned);
+  const named = request.options.maxCostCurrency;
+  if (named && total.currency && named !== total.currency) {
+    // $5 is not €5: a limit in another currency than the prices cannot be checked without a rate.
+    throw new UpscaleError(
+      'COST_LIMIT',
+      `--max-cost ${maxCost} ${named}: the prices of ${request.options.provider.id} are in ${total.currency}, and ${named} is not converted; nothing was sent`,
+      {
+        hint: `give --max-cost in ${total.currency} (e.g. --max-cost ${maxCost} ${total.currency}), or as a plain number`,
+      },
+    );
+  }
   const limit = formatMoney(maxCost, total.currency || 'EUR');
   if (total.unknown > 0) {
     throw new UpscaleError(

@@ -2,7 +2,13 @@
  * The CLI's one job with options: flags as commander gives them (text) → the library's typed
  * OptionValues. Each number is read by its rule in NUMBER_OPTIONS, so a bad one names its flag.
  */
-import { NUMBER_OPTIONS, type NumberOptionKey, numberFromFlag, type OptionValues } from '../options.js';
+import {
+  amountOf,
+  NUMBER_OPTIONS,
+  type NumberOptionKey,
+  numberFromFlag,
+  type OptionValues,
+} from '../options.js';
 
 /** The flags that become OptionValues. */
 export interface OptionFlags {
@@ -48,6 +54,7 @@ export function optionValuesOf(
     const text = flags[NUMBER_FLAGS[key]];
     if (text !== undefined) numbers[key] = numberFromFlag(key, text);
   }
+  const maxCostCurrency = flags.maxCost === undefined ? undefined : amountOf(flags.maxCost).currency;
   const { provider, apiKey, baseUrl, keyHeader, rateLimit, dryRun, format, stripMetadata, background, fit } =
     flags;
   const text = {
@@ -65,6 +72,7 @@ export function optionValuesOf(
   return {
     ...Object.fromEntries(Object.entries(text).filter(([, value]) => value !== undefined)),
     ...numbers,
+    ...(maxCostCurrency ? { maxCostCurrency } : {}),
     ...(Object.keys(params).length > 0 ? { params } : {}),
   };
 }

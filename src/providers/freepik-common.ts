@@ -158,6 +158,6 @@ export function freepikStepCost(input: Size, scale: number): CostEstimate {
   return {
     amount: Math.round(amount * 1000) / 1000,
     currency: 'EUR',
-    basis: `${steps} × 2× step${steps > 1 ? 's' : ''} at the Comfy resale tiers`,
+    basis: `${steps} × 2× step${steps > 1 ? 's' : ''} at Comfy's prices`,
   };
 }

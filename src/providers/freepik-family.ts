@@ -87,8 +87,18 @@ export function freepikFamilyProvider<P extends ParamValues>(
     ...(host.hasList
       ? { listRequest: (page: number) => freepikListRequest(path, page), parseList: parseFreepikList }
       : {}),
-    estimateCost: (input, params) => product.estimateCost(input, params),
+    estimateCost: (input, params) => whosePrice(product.estimateCost(input, params), host),
   };
+}
+
+/**
+ * The only published per-image prices are Comfy's, for its proxy of these products. On Comfy they
+ * are the provider's own; Freepik and Magnific bill their own plans, so there they are a guide only.
+ */
+function whosePrice(cost: CostEstimate, host: FreepikHost): CostEstimate {
+  // The Comfy host is the one whose key section is `comfy` (hosts.ts imports this file, not back).
+  if (host.api.configSection === 'comfy' || cost.amount === undefined) return cost;
+  return { ...cost, basis: `${cost.basis}, a guide: ${host.name} bills its own plan, not these prices` };
 }
 
 /** Copies the flags a body sends as they are: flag key → body field; only what the user set. */

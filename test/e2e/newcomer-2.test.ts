@@ -212,3 +212,41 @@ describe('Must 5: a re-run says what it does', () => {
     expect(ctx.emu.submissions()).toBe(40);
   }, 90_000);
 });
+
+describe('Must 6: prices say whose they are; --max-cost in another currency is refused', () => {
+  it('a Freepik dry run names Comfy’s prices as a guide; on Comfy they are its own', async () => {
+    await images('in', 1);
+    const freepik = await runCli(['in/img00.png', '--dry-run'], { cwd: ctx.dir, env: env() });
+    expect(freepik.stderr).toMatch(
+      /at Comfy's prices, a guide: Freepik bills its own plan, not these prices/,
+    );
+    const comfy = await runCli(['in/img00.png', '-p', 'comfy', '--fit', '--dry-run'], {
+      cwd: ctx.dir,
+      env: env(),
+    });
+    expect(comfy.stderr).toMatch(/at Comfy's prices\)/);
+  });
+
+  it.each([['$5'], ['5 USD'], ['usd5']])(
+    '--max-cost %s on EUR prices: refused, the currency named, nothing sent',
+    async (limit) => {
+      await images('in', 2);
+      const run = await runCli(['in', '-o', 'out', '--max-cost', limit], { cwd: ctx.dir, env: env() });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /--max-cost 5 USD: the prices of freepik are in EUR, and USD is not converted; nothing was sent/,
+      );
+      expect(ctx.emu.submissions()).toBe(0);
+      // In the prices' currency, or plain: checked as before.
+      for (const ok of ['€5', '5 EUR', '5'])
+        expect(
+          (
+            await runCli(['in', '-o', `out-${ok.length}`, '--max-cost', ok, '--dry-run'], {
+              cwd: ctx.dir,
+              env: env(),
+            })
+          ).code,
+        ).toBe(0);
+    },
+  );
+});

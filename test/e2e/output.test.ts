@@ -200,7 +200,7 @@ describe('--dry-run and the price', () => {
     const run = await runCli(['big.jpg', '--scale', '2x', '--dry-run'], { cwd: ctx.dir, env: env() });
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(
-      'big.jpg: ok, 1400×1000 → 2800×2000, ≈ €0.286 (1 × 2× step at the Comfy resale tiers)',
+      "big.jpg: ok, 1400×1000 → 2800×2000, ≈ €0.286 (1 × 2× step at Comfy's prices, a guide: Freepik bills its own plan, not these prices)",
     );
     expect(run.stderr).toContain('would send {"method":"POST","path":"/v1/ai/image-upscaler"');
     expect(run.stderr).toContain('estimated cost: €0.286 for 1 input');
