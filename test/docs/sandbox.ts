@@ -3,11 +3,12 @@
  * emulator`, its `export` lines as the environment), and a fresh folder per block holding the
  * files the docs name (photo.jpg, photos/, shots/, …), with `upscale` on the PATH.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { BIN, IMAGES, scrubbedEnv, spawnCollect } from '../e2e/cli-harness.js';
 
@@ -69,6 +70,28 @@ export async function makeShimDir(): Promise<string> {
   const shim = join(dir, 'upscale');
   await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
   await chmod(shim, 0o755);
+  return dir;
+}
+
+/**
+ * What a reader has after cloning and `npm install`: a fresh folder holding every file git tracks
+ * (as they are in this work tree, so an edited README is what runs), with `node_modules/` and
+ * `dist/` linked to this checkout's (what `npm install` made). Nothing else: no sample file that
+ * the clone does not hold.
+ */
+export async function makeClone(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'upscale-clone-'));
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter(Boolean);
+  if (tracked.length === 0) throw new Error(`git ls-files found no file in ${ROOT}`);
+  for (const file of tracked) {
+    // A tracked file deleted in the work tree is not in the clone to be.
+    if (!existsSync(join(ROOT, file))) continue;
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await copyFile(join(ROOT, file), join(dir, file));
+  }
+  for (const folder of ['node_modules', 'dist']) await symlink(join(ROOT, folder), join(dir, folder), 'dir');
   return dir;
 }
 
@@ -138,24 +161,34 @@ export interface ShellRun {
   readonly stderr: string;
 }
 
-/** `/tmp/…` in a documented command means the sandbox's own `tmp/`. */
-export function inSandbox(text: string, dir: string): string {
-  return text.replace(/(^|[\s='"])\/tmp\//g, `$1${join(dir, 'tmp')}/`);
+/** `/tmp/…` in a documented command means `tmp` (the sandbox's own `tmp/`, unless told). */
+export function inSandbox(text: string, dir: string, tmp = join(dir, 'tmp')): string {
+  return text.replace(/(^|[\s='"])\/tmp\//g, `$1${tmp}/`);
 }
 
-/** Runs one documented command with `sh -c` in `dir`, the emulator's exports in the environment. */
+/**
+ * Runs one documented command with `sh -c` in `dir`, the emulator's exports in the environment
+ * and `upscale` on the PATH. `tmp` stands for `/tmp/` (default: `dir`'s `tmp/`). A block of the
+ * docs keeps its config and journal in its own folder; with `exportsOnly` (the README, run from
+ * the clone) the environment is the emulator's exports alone, as a reader who pasted them.
+ */
 export function runShell(
   command: string,
-  options: { dir: string; shimDir: string; emulatorEnv: Readonly<Record<string, string>> },
+  options: {
+    dir: string;
+    shimDir: string;
+    emulatorEnv: Readonly<Record<string, string>>;
+    tmp?: string;
+    exportsOnly?: boolean;
+  },
 ): Promise<ShellRun> {
   const env = scrubbedEnv();
-  Object.assign(env, options.emulatorEnv, webhookEnv(), {
+  Object.assign(env, options.emulatorEnv, options.exportsOnly ? {} : webhookEnv(), {
     CI: 'true',
-    // Each block keeps its config and journal in its own folder (the emulator's is shared).
-    UPSCALE_CONFIG_DIR: join(options.dir, '.upscale-config'),
     PATH: `${options.shimDir}${delimiter}${process.env.PATH ?? ''}`,
   });
-  return spawnCollect('sh', ['-c', inSandbox(command, options.dir)], {
+  if (!options.exportsOnly) env.UPSCALE_CONFIG_DIR = join(options.dir, '.upscale-config');
+  return spawnCollect('sh', ['-c', inSandbox(command, options.dir, options.tmp)], {
     cwd: options.dir,
     env,
     timeout: 90_000,
