@@ -38,7 +38,10 @@ describe('parseRateLimitHeaders', () => {
     // A broken gateway's values drive no timer and no count.
     [{ 'x-ratelimit-limit': '0.5', 'x-ratelimit-remaining': '-3', 'x-ratelimit-reset': '99999999999' }, {}],
     [{ 'x-ratelimit-limit': '0', 'x-ratelimit-remaining': '2.5' }, {}],
-    [{ ratelimit: 'limit=10, remaining=1, reset=5', 'ratelimit-policy': '10;w=0' }, { limit: 10, remaining: 1, resetMs: 5000 }],
+    [
+      { ratelimit: 'limit=10, remaining=1, reset=5', 'ratelimit-policy': '10;w=0' },
+      { limit: 10, remaining: 1, resetMs: 5000 },
+    ],
     [{}, {}],
   ])('%j', (headers, expected) => expect(parseRateLimitHeaders(headers, now)).toEqual(expected));
 });
