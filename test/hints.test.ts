@@ -44,6 +44,8 @@ describe('hints name commands that exist', async () => {
       webhookVerify: none,
       localAddRuntime: none,
       localAddModel: none,
+      version: none,
+      completion: none,
     },
     await loadCliFlags(),
   ).command;

@@ -14,7 +14,18 @@ export interface CliFlags {
     readonly flag: string;
     readonly description: string;
     readonly group: string;
+    /** The values a shell may complete (`4x`, `sparkle`, …); empty for numbers in a range or text. */
+    readonly values: readonly string[];
   }[];
+}
+
+/**
+ * The words a valid-values text lists: `2x|4x|8x|16x` and `2x|3x, or any factor from …` list
+ * theirs; a range (`-10..10`, `2..16`) or free text lists none.
+ */
+export function choicesOf(valid: string): string[] {
+  const listed = valid.split(',')[0]!.trim();
+  return listed.includes('|') ? listed.split('|').map((v) => v.trim()) : [];
 }
 
 /** One option per flag key, grouped by the providers that take it (the `magnific*` twins aside). */
@@ -45,7 +56,11 @@ export function cliFlagsOf(
       owners.length === primary.length
         ? 'Options for every provider:'
         : `Options for -p ${owners.join(', ')}:`;
-    return { flag, description: `${description} (${values})`, group };
+    // Every provider's values of the flag, in order of size when they are scales.
+    const words = [...new Set([...valid.keys()].flatMap(choicesOf))];
+    if (words.every((w) => /^\d+x$/.test(w)))
+      words.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+    return { flag, description: `${description} (${values})`, group, values: words };
   });
   return { ids, options };
 }

@@ -59,13 +59,27 @@ const commands: Commands = {
   localAddRuntime: async (flags) => (await import('./commands/local.js')).addRuntimeCommand(flags, term),
   localAddModel: async (model, flags) =>
     (await import('./commands/local.js')).addModelCommand(model, flags, term),
+  version: async (verbose) => (await import('./commands/version.js')).versionCommand(verbose, term),
+  completion: async (shell, program, providers) =>
+    (await import('./commands/completion.js')).completionCommand(shell, program, providers, term),
 };
+
+const VERSION_FLAGS = new Set(['--version', '-V']);
+const VERBOSE_FLAGS = new Set(['--verbose', '-v']);
 
 /** `upscale --version` alone answers before commander and the provider tables load: scripts call it often. */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  if (args.length === 1 && VERSION_FLAGS.has(args[0]!)) {
     term.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  // `--version --verbose`: commander would answer --version alone.
+  if (
+    args.some((a) => VERSION_FLAGS.has(a)) &&
+    args.every((a) => VERSION_FLAGS.has(a) || VERBOSE_FLAGS.has(a))
+  ) {
+    process.exitCode = await commands.version(true);
     return;
   }
   const [{ buildProgram }, { loadCliFlags }] = await Promise.all([

@@ -10,11 +10,13 @@ import type { AddFlags } from './commands/local.js';
 import type { TaskFlags } from './commands/tasks.js';
 import type { UpscaleFlags } from './commands/upscale.js';
 import type { WebhookFlags } from './commands/webhook.js';
+import type { Shell } from './completion.js';
+import { helpFooter } from './help-footer.js';
 import type { Terminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
 // commander is CommonJS: require() skips the scan of its exports that an ESM import does (start-up time).
-const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+const { Argument, Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 type Command = Commander.Command;
 type Option = Commander.Option;
 
@@ -86,6 +88,10 @@ export interface Commands {
   webhookVerify(bodyFile: string | undefined, flags: WebhookFlags): Promise<number>;
   localAddRuntime(flags: AddFlags): Promise<number>;
   localAddModel(model: string, flags: AddFlags): Promise<number>;
+  /** `upscale version`, `--version --verbose`: with `verbose`, node, sharp/libvips and the local runtime. */
+  version(verbose: boolean): Promise<number>;
+  /** `upscale completion <shell>`: the script, made from `program` and the providers' flag values. */
+  completion(shell: Shell, program: Command, providers: CliFlags): Promise<number>;
 }
 
 export interface Program {
@@ -106,6 +112,9 @@ export function buildProgram(term: Terminal, commands: Commands, providers: CliF
     .version(packageVersion(), '-V, --version')
     // Options after a subcommand belong to it (`upscale status <id> --json`), not to the program.
     .enablePositionalOptions()
+    // Usage errors throw to main.ts (exit 2), also those of subcommands, which inherit this when
+    // they are made below (set after them, a subcommand's error exited 1 from inside commander).
+    .exitOverride()
     .argument('[inputs...]', 'image files or http(s):// URLs')
     .option('-p, --provider <id>', `provider: ${providers.ids.join(', ')}`, undefined)
     .option('-o, --output <path>', 'output file (one input, image extension) or folder')
@@ -145,6 +154,9 @@ export function buildProgram(term: Terminal, commands: Commands, providers: CliF
       'send again a submit whose answer was lost when the task list cannot tell whether it created a task (may pay twice)',
     )
     .addHelpText('after', EXAMPLES)
+    .addHelpText('after', () => helpFooter())
+    // A help command (upscale help status): commander adds none by itself to a program with an action.
+    .helpCommand('help [command]', 'show the help of a command (upscale help status)')
     .showHelpAfterError('(run upscale --help for usage)')
     .configureOutput({
       writeOut: (s) => term.stdout.write(s),
@@ -359,7 +371,40 @@ Examples:
     .action(async (_flags: unknown, cmd: Command) => {
       done(await commands.resume(cmd.opts<TaskFlags>()));
     });
-  program.exitOverride();
+  program
+    .command('version')
+    .description('print the version; with --verbose, also node, sharp/libvips and the local runtime')
+    .option('-v, --verbose', 'node, sharp and libvips, and the local engine’s runtime, one per line')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upscale version
+  $ upscale --version --verbose          # the same as upscale version --verbose`,
+    )
+    .action(async (_flags: unknown, cmd: Command) => {
+      done(await commands.version(Boolean(cmd.opts().verbose)));
+    });
+
+  program
+    .command('completion')
+    .description('print the shell completion script: commands, flags, providers, engines, scales')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Install (then open a new shell):
+  bash:  echo 'source <(upscale completion bash)' >> ~/.bashrc
+  zsh:   echo 'source <(upscale completion zsh)' >> ~/.zshrc      # after compinit
+  fish:  upscale completion fish > ~/.config/fish/completions/upscale.fish
+
+Examples:
+  $ upscale completion bash > ~/.local/share/bash-completion/completions/upscale
+  $ upscale --sc<Tab>                    # completes --scale; upscale --engine <Tab> lists the engines`,
+    )
+    .action(async (shell: Shell) => {
+      done(await commands.completion(shell, program, providers));
+    });
   return {
     command: program,
     run: async (argv) => {

@@ -24,6 +24,15 @@ describe('start-up', () => {
     expect(run.stderr).not.toMatch(HEAVY);
   });
 
+  it.each([[['help']], [['help', 'status']], [['completion', 'bash']], [['version']]])(
+    'upscale %j loads none of the heavy modules either',
+    async (args) => {
+      const run = await runCli(args, { env: { NODE_DEBUG: 'module' } });
+      expect(run.code).toBe(0);
+      expect(run.stderr).not.toMatch(HEAVY);
+    },
+  );
+
   it('--version alone does not even load commander', async () => {
     const run = await runCli(['--version'], { env: { NODE_DEBUG: 'module' } });
     expect(run.code).toBe(0);

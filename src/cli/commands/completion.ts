@@ -1,0 +1,43 @@
+/** `upscale completion bash|zsh|fish`: prints the script (stdout: it is the data asked for). */
+import type * as Commander from 'commander';
+import type { CliFlags } from '../cli-flags.js';
+import { type Completions, completionScript, completionTree, type Shell } from '../completion.js';
+import type { Terminal } from '../terminal.js';
+
+const FILES: Completions = { words: [], files: true };
+const NONE: Completions = { words: [], files: false };
+const words = (list: readonly string[]): Completions => ({ words: list, files: false });
+
+/** Values of the program's own flags; the providers' come from cli-flags.json. */
+const COMMON_VALUES: Readonly<Record<string, Completions>> = {
+  '--output': FILES,
+  '--from': FILES,
+  '--format': words(['keep', 'png', 'jpeg', 'webp', 'avif', 'tiff']),
+  '--key-header': words(['x-freepik-api-key', 'x-magnific-api-key', 'bearer', 'x-api-key']),
+  '--rate-limit': words(['off', '50/min', '30/min', '10/min']),
+  '--shard': words(['auto', '1/2', '2/2', '1/3', '2/3', '3/3']),
+};
+
+export async function completionCommand(
+  shell: Shell,
+  program: Commander.Command,
+  providers: CliFlags,
+  term: Terminal,
+): Promise<number> {
+  const byFlag = new Map(providers.options.map((o) => [o.flag.split(/[ ,]/)[0]!, words(o.values)]));
+  const nodes = completionTree(program, {
+    flag: (long) =>
+      long === '--provider' ? words(providers.ids) : (COMMON_VALUES[long] ?? byFlag.get(long) ?? NONE),
+    args: (path, command) => {
+      const joined = path.join(' ');
+      if (joined === '') return FILES; // inputs
+      if (joined === 'providers') return words(providers.ids);
+      if (joined === 'forget' || joined === 'webhook verify') return FILES;
+      // Arguments with fixed choices (`completion <shell>`).
+      const choices = command.registeredArguments.flatMap((a) => a.argChoices ?? []);
+      return choices.length > 0 ? words(choices) : NONE;
+    },
+  });
+  term.stdout.write(completionScript(shell, program.name(), nodes));
+  return 0;
+}
