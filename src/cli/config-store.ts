@@ -43,12 +43,13 @@ export async function openConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * conf's file writer (atomically → when-exit) installs SIGINT/SIGTERM handlers that re-raise the
- * signal and kill the process, which would defeat our Ctrl-C handling (finish submits, save the
- * journal, exit 130). Its writes are atomic without them, so the handlers it adds are removed.
+ * conf's file writer (atomically → when-exit) installs SIGINT/SIGTERM/SIGHUP handlers that end
+ * the process at once, which would defeat our Ctrl-C and hang-up handling (finish submits on the
+ * wire, record them, exit 130 or 129). Its writes are atomic without them, so the handlers it adds
+ * are removed.
  */
 async function withoutNewSignalHandlers<T>(load: () => Promise<T>): Promise<T> {
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));

@@ -2,7 +2,18 @@
 import { isAccountError, isRefusedBeforeSending } from '../errors.js';
 import type { TaskResult } from '../run/run-task.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, hangup: 129, interrupted: 130, stdoutClosed: 141 } as const;
+
+/** Why a run stopped before its end: a signal, or stdout's reader gone (EPIPE). */
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'stdout';
+
+/** The exit code of a run stopped so (128 + the signal's number, as shells report it; SIGTERM as Ctrl-C). */
+export const STOP_EXIT: Readonly<Record<StopReason, number>> = {
+  SIGINT: EXIT.interrupted,
+  SIGTERM: EXIT.interrupted,
+  SIGHUP: EXIT.hangup,
+  stdout: EXIT.stdoutClosed,
+};
 
 /**
  * 0: every input succeeded, was skipped, or (dry run) passed its checks;

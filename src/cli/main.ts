@@ -1,14 +1,12 @@
 /** Entry point: parse, run one command, print errors in one place, set the exit code. */
 import { EXIT } from './exit-code.js';
 import type { Commands } from './program.js';
+import { guardStdio } from './stdio.js';
 import { detectTerminal } from './terminal.js';
 import { packageVersion } from './version.js';
 
-// `upscale --json … | head -1` closes stdout early: that is the reader's choice, not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+// `upscale --json … | head -1` closes stdout early, a closed terminal both streams: not a crash.
+guardStdio();
 
 const term = detectTerminal();
 /** The program's own long flags (the providers' come from cli-flags.json). */

@@ -43,7 +43,8 @@ The magnific, magnific-precision and magnific-precision-v2 ids are the three Fre
 api.magnific.com (header x-magnific-api-key) and take the same flags as their freepik twins.
 
 Exit codes: 0 all succeeded or skipped, 1 some input failed, 2 usage/config error or every
-input refused before sending, 130 interrupted (run the same command again to resume).`;
+input refused before sending, 130 interrupted (run the same command again to resume), 129 the
+terminal closed (as Ctrl-C), 141 stdout's reader left before the end (the paid tasks are kept).`;
 
 /** What the output file is: format, quality, metadata, transparency, size; and the price cap. */
 function outputOptions(): Option[] {

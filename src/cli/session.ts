@@ -10,9 +10,10 @@ import { normalizeOptions, type OptionValues, type ResolvedOptions } from '../op
 import { isLocalProvider } from '../providers/types.js';
 import type { Connection } from '../run/provider-api.js';
 import { type ConfigStore, openConfig } from './config-store.js';
-import { EXIT } from './exit-code.js';
+import { STOP_EXIT, type StopReason } from './exit-code.js';
 import type { Reporter } from './reporters/types.js';
 import { addSecret, secrets } from './secrets.js';
+import { whenStdoutCloses } from './stdio.js';
 
 /** After the first Ctrl-C the process is gone within this, whatever is still in flight. */
 export const EXIT_AFTER_INTERRUPT_MS = 1800;
@@ -25,11 +26,13 @@ export interface Session {
   readonly signal: AbortSignal;
   readonly journalDir: string;
   interrupted(): boolean;
+  /** What stopped the run (Ctrl-C, SIGTERM, a closed terminal, stdout's reader gone), if anything did. */
+  stopReason(): StopReason | undefined;
   /**
-   * Told at once of Ctrl-C (or SIGTERM): `now` is false the first time (the run is stopping), true
-   * the second (the process exits right after the listeners return).
+   * Told at once of Ctrl-C (or SIGTERM, SIGHUP, a closed stdout): `now` is false the first time
+   * (the run is stopping), true the second (the process exits right after the listeners return).
    */
-  onInterrupt(listener: (now: boolean) => void): void;
+  onInterrupt(listener: (now: boolean, reason: StopReason) => void): void;
   /**
    * Resolves `graceMs` after the first Ctrl-C (never without one). The process exits within
    * EXIT_AFTER_INTERRUPT_MS of that Ctrl-C whatever is still in flight: everything paid is in the
@@ -72,23 +75,32 @@ export async function openSession(values: OptionValues): Promise<Session> {
   });
   const { client } = connection;
   const controller = new AbortController();
-  let interrupted = false;
-  const listeners: ((now: boolean) => void)[] = [];
-  const onSignal = () => {
-    if (interrupted) {
-      // A second Ctrl-C means "now": the ledger is already on disk. The exit hook gives the
+  let stoppedBy: StopReason | undefined;
+  const listeners: ((now: boolean, reason: StopReason) => void)[] = [];
+  const stop = (reason: StopReason) => {
+    if (stoppedBy !== undefined) {
+      // The reader leaving while the run stops changes nothing.
+      if (reason === 'stdout') return;
+      // A second signal means "now": the ledger is already on disk. The exit hook gives the
       // terminal back (see restoreTerminalOnExit).
-      for (const listener of listeners) listener(true);
-      process.exit(EXIT.interrupted);
+      for (const listener of listeners) listener(true, stoppedBy);
+      process.exit(STOP_EXIT[stoppedBy]);
     }
-    interrupted = true;
+    stoppedBy = reason;
     controller.abort(new DOMException('interrupted', 'AbortError'));
     // Unref'd: a run that ends sooner exits sooner; one held by a straggler still exits.
-    setTimeout(() => process.exit(EXIT.interrupted), EXIT_AFTER_INTERRUPT_MS).unref();
-    for (const listener of listeners) listener(false);
+    setTimeout(() => process.exit(STOP_EXIT[reason]), EXIT_AFTER_INTERRUPT_MS).unref();
+    for (const listener of listeners) listener(false, reason);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A closed terminal or a dropped ssh (SIGHUP) is a Ctrl-C nobody typed: submits on the wire are
+  // let finish and recorded, as for Ctrl-C, instead of the default action's sudden death.
+  const signals = {
+    SIGINT: () => stop('SIGINT'),
+    SIGTERM: () => stop('SIGTERM'),
+    SIGHUP: () => stop('SIGHUP'),
+  } as const;
+  for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
+  const unwatchStdout = whenStdoutCloses(() => stop('stdout'));
   return {
     options,
     config,
@@ -96,7 +108,8 @@ export async function openSession(values: OptionValues): Promise<Session> {
     connection,
     signal: controller.signal,
     journalDir: journalDirOf(config),
-    interrupted: () => interrupted,
+    interrupted: () => stoppedBy !== undefined,
+    stopReason: () => stoppedBy,
     onInterrupt: (listener) => {
       listeners.push(listener);
     },
@@ -110,8 +123,8 @@ export async function openSession(values: OptionValues): Promise<Session> {
       reporter = r;
     },
     close: async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const [signal, handler] of Object.entries(signals)) process.off(signal, handler);
+      unwatchStdout();
       await client.close();
     },
   };

@@ -7,7 +7,7 @@ import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
 import { parseShard, type Shard, shardFromEnv } from '../../run/shard.js';
-import { exitCodeFor } from '../exit-code.js';
+import { exitCodeFor, STOP_EXIT, type StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';
 import { barReporter } from '../reporters/bar.js';
 import { plainReporter } from '../reporters/plain.js';
@@ -66,16 +66,30 @@ export function collectingLine(count: number): string {
 }
 
 /** After Ctrl-C, how long the run may take to end by itself before the summary is printed. */
-const INTERRUPT_GRACE_MS = 1000;
+export const INTERRUPT_GRACE_MS = 1000;
 
 const LOCAL_STOPPING = 'stopping: finished outputs are kept; run the same command again to do the rest';
 
-/** Said at once on Ctrl-C. */
-export function stoppingNote(pending: number): string {
+/** What stopped a run, when it was not Ctrl-C, in the stopping line. */
+const STOP_CAUSES: Readonly<Record<StopReason, string>> = {
+  SIGINT: '',
+  SIGTERM: '',
+  SIGHUP: ' (the terminal closed: SIGHUP)',
+  stdout: ' (stdout closed: its reader left, so no other input is sent)',
+};
+
+/** Said at once on Ctrl-C (or a hang-up, or stdout closed). */
+export function stoppingNote(pending: number, reason: StopReason = 'SIGINT'): string {
   const tasks = pending === 1 ? 'task' : 'tasks';
+  const stopping = `stopping${STOP_CAUSES[reason]}`;
   return pending === 0
-    ? 'stopping: no task is in flight; run the same command again to do the rest'
-    : `stopping: ${pending} submitted ${tasks} kept in the ledger; run the same command again to collect them`;
+    ? `${stopping}: no task is in flight; run the same command again to do the rest`
+    : `${stopping}: ${pending} submitted ${tasks} kept in the ledger; run the same command again to collect them`;
+}
+
+/** The exit code of a command that may have been stopped: 130, 129 or 141, else as its results say. */
+export function exitCodeOfRun(results: readonly TaskResult[], stopped: StopReason | undefined): number {
+  return stopped === undefined ? exitCodeFor(results, false) : STOP_EXIT[stopped];
 }
 
 function localInterrupted(finished: number, total: number): string {
@@ -172,9 +186,9 @@ export async function upscaleCommand(
     const pending = new Set<string>();
     let failed = 0;
     const local = isLocalProvider(options.provider);
-    session.onInterrupt((now) => {
+    session.onInterrupt((now, reason) => {
       if (now) reporter.close();
-      else reporter.note(local ? LOCAL_STOPPING : stoppingNote(pending.size));
+      else reporter.note(local ? LOCAL_STOPPING : stoppingNote(pending.size, reason));
     });
     const run = executeRun(request, items, {
       ...reporter.events,
@@ -243,7 +257,7 @@ export async function upscaleCommand(
         `${local ? localInterrupted(results.length, items.length) : interruptedLine(results.length, items.length, pending.size)}\n`,
       );
     } else printEnd(term, flags, results, items.length);
-    return exitCodeFor(results, session.interrupted());
+    return exitCodeOfRun(results, session.stopReason());
   } finally {
     await session.close();
   }

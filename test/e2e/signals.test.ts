@@ -1,0 +1,131 @@
+/**
+ * Issue 23, item 18: signals and pipes. A closed terminal (SIGHUP) stops a run as Ctrl-C does; a
+ * reader of stdout that leaves (`--json | head -1`) stops it too, with what is pending said and a
+ * non-zero exit; a closed stderr is no crash.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+
+const ctx = useEmulator({ processingMs: 300 });
+
+/** `count` distinct PNGs, big enough for every provider (Comfy: 160 px at least). */
+async function images(folder: string, count: number): Promise<string> {
+  const dir = join(ctx.dir, folder);
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    await sharp({
+      create: {
+        width: 200 + i,
+        height: 170,
+        channels: 3,
+        background: `#${(i * 30).toString(16).padStart(2, '0')}6080`,
+      },
+    })
+      .png()
+      .toFile(join(dir, `img${i}.png`));
+  }
+  return dir;
+}
+
+const env = () => ({ ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') });
+const submits = () => ctx.emu.requests.filter((r) => r.route === 'submit');
+
+/** `upscale status --json`: what the ledgers hold. */
+async function pending(): Promise<Record<string, unknown>[]> {
+  const run = await runCli(['status', '--json'], { cwd: ctx.dir, env: env() });
+  expect(run.code, run.stderr).toBe(0);
+  return jsonLines(run.stdout);
+}
+
+describe('SIGHUP (a closed terminal, a dropped ssh)', () => {
+  it('is a Ctrl-C nobody typed: the submits on the wire are recorded, exit 129, and it says so', async () => {
+    await images('in', 4);
+    // Comfy has no task list: a submit cut off unanswered would be SUBMIT_UNCERTAIN for good.
+    ctx.emu.set({ processingMs: 5000 });
+    ctx.emu.script('submit', [{ delayMs: 300 }, { delayMs: 700 }, { delayMs: 700 }, { delayMs: 700 }]);
+    const run = await runCli(['in', '-o', 'out', '-p', 'comfy', '--poll-interval', '100'], {
+      cwd: ctx.dir,
+      env: env(),
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          // The first answer came, and the three others are on the wire.
+          if (
+            submits().filter((r) => r.status === 0).length >= 3 &&
+            submits().some((r) => r.status === 200)
+          ) {
+            clearInterval(timer);
+            child.kill('SIGHUP');
+          }
+        }, 10);
+        child.on('exit', () => clearInterval(timer));
+      },
+    });
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.code, run.stderr).toBe(129);
+    expect(run.stderr).toMatch(/^stopping \(the terminal closed: SIGHUP\): /m);
+    expect(run.stderr).toMatch(/^interrupted: 0 of 4 inputs finished; 4 submitted tasks are kept/m);
+    // Every task the provider made is in the ledger by its id: none uncertain.
+    const left = await pending();
+    expect(left.map((p) => p.state)).toEqual(['submitted', 'submitted', 'submitted', 'submitted']);
+    expect(left.every((p) => typeof p.taskId === 'string')).toBe(true);
+    // The same command collects them without paying again.
+    ctx.emu.set({ processingMs: 100 });
+    const again = await runCli(['in', '-o', 'out', '-p', 'comfy', '--poll-interval', '100'], {
+      cwd: ctx.dir,
+      env: env(),
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(ctx.emu.submissions()).toBe(4);
+  });
+});
+
+describe('stdout closed by its reader (`upscale --json | head -1`)', () => {
+  it('stops sending, keeps the ledger, says what is pending on stderr and exits 141', async () => {
+    await images('in', 6);
+    // One task ends soon (its line is the one the reader takes), a second a little later (its line
+    // meets the closed pipe: a writer learns it then); the others are paid and slow.
+    ctx.emu.script('outcome', [
+      { processingMs: 200 },
+      { processingMs: 1500 },
+      ...Array.from({ length: 4 }, () => ({ processingMs: 60_000 })),
+    ]);
+    let lines = 0;
+    const run = await runCli(['in', '-o', 'out', '--json', '--poll-interval', '100', '--concurrency', '6'], {
+      cwd: ctx.dir,
+      env: env(),
+      onSpawn: (child) => {
+        child.stdout?.on('data', () => {
+          // `head -1`: one line read, then gone.
+          if (++lines === 1) child.stdout?.destroy();
+        });
+      },
+    });
+    expect(run.code, run.stderr).toBe(141);
+    expect(run.stderr).toMatch(
+      /^stopping \(stdout closed: its reader left, so no other input is sent\): 4 submitted tasks kept in the ledger/m,
+    );
+    expect(run.stderr).toMatch(
+      /^interrupted: 2 of 6 inputs finished; 4 submitted tasks are kept in the ledger/m,
+    );
+    expect(await pending()).toHaveLength(4);
+    expect(ctx.emu.submissions()).toBe(6);
+  });
+});
+
+describe('stderr closed', () => {
+  it('is no crash: the run ends, writes every output and prints every path', async () => {
+    await images('in', 4);
+    const run = await runCli(['in', '-o', 'out', '--poll-interval', '100'], {
+      cwd: ctx.dir,
+      env: env(),
+      onSpawn: (child) => {
+        child.stderr?.once('data', () => child.stderr?.destroy());
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n').sort()).toEqual([0, 1, 2, 3].map((i) => `out/img${i}@2x.png`));
+  });
+});
