@@ -1,10 +1,19 @@
 /** `upscale providers [ids...] [--json]`: what each provider is, takes and refuses — data, so on stdout. */
 import { usageError } from '../../errors.js';
+import { withoutCredentials } from '../../http/redact.js';
 import type { LocalEngineStatus } from '../../local/describe.js';
 import { flagOf, isProviderId, PROVIDER_IDS, providers } from '../../providers/index.js';
 import { keyConfigKeys } from '../../providers/key-sources.js';
-import { type AnyProvider, type AuthStyle, isLocalProvider, type ParamValue } from '../../providers/types.js';
+import {
+  type AnyProvider,
+  type AuthStyle,
+  isLocalProvider,
+  type ParamValue,
+  type Provider,
+} from '../../providers/types.js';
+import { openConfig } from '../config-store.js';
 import type { Terminal } from '../terminal.js';
+import { fitToWidth } from '../wrap.js';
 
 export interface FlagInfo {
   readonly flag: string;
@@ -23,8 +32,17 @@ export interface ProviderInfo {
   readonly sameApiAs: string | null;
   readonly submit: string;
   readonly status: string;
-  /** Null for the local provider: it has no API host, key or header. */
-  readonly baseUrl: { readonly default: string; readonly env: string; readonly config: string } | null;
+  /**
+   * Null for the local provider: it has no API host, key or header. `inUse` is the root a run
+   * here would use (without credentials), and `from` where it comes from.
+   */
+  readonly baseUrl: {
+    readonly default: string;
+    readonly env: string;
+    readonly config: string;
+    readonly inUse: string;
+    readonly from: BaseUrlSource;
+  } | null;
   readonly key: { readonly env: readonly string[]; readonly config: readonly string[] };
   /** `--key-header` values; the first is the default. */
   readonly keyHeaders: readonly AuthStyle[];
@@ -40,7 +58,24 @@ export interface ProviderInfo {
   readonly refuses: readonly { readonly flag: string; readonly why: string; readonly hint: string }[];
 }
 
-export function providerInfo(p: AnyProvider): ProviderInfo {
+export type BaseUrlSource = 'default' | 'environment' | 'config';
+
+/** Where a run here would send `p`'s requests: the environment, else the config, else the default. */
+export interface RootLookup {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly config: (key: string) => unknown;
+}
+
+function rootInUse(p: Provider, lookup: RootLookup | undefined): { inUse: string; from: BaseUrlSource } {
+  const fromEnv = lookup?.env[p.api.baseUrlEnv];
+  if (fromEnv) return { inUse: withoutCredentials(fromEnv), from: 'environment' };
+  const fromConfig = lookup?.config(`${p.api.configSection}.baseUrl`);
+  if (typeof fromConfig === 'string' && fromConfig !== '')
+    return { inUse: withoutCredentials(fromConfig), from: 'config' };
+  return { inUse: p.api.defaultBaseUrl, from: 'default' };
+}
+
+export function providerInfo(p: AnyProvider, lookup?: RootLookup): ProviderInfo {
   const { limits } = p;
   const where = isLocalProvider(p)
     ? {
@@ -59,6 +94,7 @@ export function providerInfo(p: AnyProvider): ProviderInfo {
           default: p.api.defaultBaseUrl,
           env: p.api.baseUrlEnv,
           config: `${p.api.configSection}.baseUrl`,
+          ...rootInUse(p, lookup),
         },
         key: { env: p.api.keyEnvs, config: keyConfigKeys(p) },
         keyHeaders: p.api.authStyles,
@@ -133,14 +169,20 @@ function headerText(
 export function formatProvider(info: ProviderInfo): string {
   const [defaultHeader, ...otherHeaders] = info.keyHeaders;
   const { baseUrl } = info;
-  const root = (path: string) => (baseUrl ? path.replace(' ', ` ${baseUrl.default}`) : path);
+  const root = (path: string) => (baseUrl ? path.replace(' ', ` ${baseUrl.inUse}`) : path);
+  const source =
+    baseUrl?.from === 'environment'
+      ? ` (from ${baseUrl.env})`
+      : baseUrl?.from === 'config'
+        ? ` (from config ${baseUrl.config})`
+        : '';
   const lines = [
     `${info.id}  ${info.title}${info.sameApiAs ? ` (same flags as ${info.sameApiAs})` : ''}`,
     `  submit   ${root(info.submit)}`,
     `  status   ${root(info.status)}`,
     ...(baseUrl
       ? [
-          `  root     --base-url, ${baseUrl.env} or config ${baseUrl.config}`,
+          `  root     ${baseUrl.inUse}${source}; set by --base-url, ${baseUrl.env} or config ${baseUrl.config}`,
           `  key      --api-key, ${info.key.env.join(', ')} or config ${info.key.config.join(', ')}`,
           `  header   ${headerText(info.keyHeaders, defaultHeader, otherHeaders)}`,
         ]
@@ -190,7 +232,11 @@ export async function providersCommand(ids: string[], json: boolean, term: Termi
       throw usageError(`providers: unknown provider "${id}"`, `use one of ${PROVIDER_IDS.join(', ')}`);
   }
   const chosen = ids.length > 0 ? PROVIDER_IDS.filter((id) => ids.includes(id)) : PROVIDER_IDS;
-  const infos = chosen.map((id) => providerInfo(providers[id]));
+  // The roots a run here would use: the environment's, the stored config's (conf loads only then).
+  const remote = chosen.some((id) => !isLocalProvider(providers[id]));
+  const config = remote ? await openConfig() : undefined;
+  const lookup: RootLookup = { env: process.env, config: (key) => config?.get(key) };
+  const infos = chosen.map((id) => providerInfo(providers[id], lookup));
   // The local engine's installed pieces (files only: nothing heavy loads).
   const engine = chosen.some((id) => isLocalProvider(providers[id]))
     ? (await import('../../local/describe.js')).describeLocalEngine()
@@ -198,14 +244,15 @@ export async function providersCommand(ids: string[], json: boolean, term: Termi
   const withEngine = (info: ProviderInfo) =>
     engine && isLocalProvider(providers[info.id as keyof typeof providers]) ? { ...info, engine } : info;
   if (json) term.stdout.write(`${JSON.stringify(infos.map(withEngine), null, 2)}\n`);
-  else
-    term.stdout.write(
-      `${infos
-        .map((info) => {
-          const text = formatProvider(info);
-          return engine && 'engine' in withEngine(info) ? `${text}\n${formatLocalEngine(engine)}` : text;
-        })
-        .join('\n\n')}\n`,
-    );
+  else {
+    const text = infos
+      .map((info) => {
+        const block = formatProvider(info);
+        return engine && 'engine' in withEngine(info) ? `${block}\n${formatLocalEngine(engine)}` : block;
+      })
+      .join('\n\n');
+    // On a terminal, long lines wrap at spaces under their value, not mid-word at the last column.
+    term.stdout.write(`${fitToWidth(text, term.stdout.isTTY ? term.stdout.columns : undefined)}\n`);
+  }
   return 0;
 }
