@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'EMPTY_RESULT'
   | 'NOT_SUBMITTED'
   | 'LEDGER_CONFLICT'
+  | 'LEDGER_UNREADABLE'
   | 'RECIPE_CONFLICT'
   | 'OUTPUT_FOLDER_UNWRITABLE'
   | 'TASK_FAILED'
@@ -79,11 +80,6 @@ const ACCOUNT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  */
 export function stopsSubmitting(code: string): boolean {
   return ACCOUNT_CODES.has(code as ErrorCode) || code === 'DAILY_LIMIT' || code === 'UNREACHABLE';
-}
-
-/** True for a refusal of the key, the credits or the endpoint: configuration to fix before anything is sent. */
-export function isAccountError(code: string): boolean {
-  return ACCOUNT_CODES.has(code as ErrorCode);
 }
 
 export interface UpscaleErrorOptions {

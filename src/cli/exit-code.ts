@@ -1,5 +1,5 @@
 /** The one place that decides the exit code (docs/cli.md). */
-import { isAccountError, isRefusedBeforeSending } from '../errors.js';
+import { isRefusedBeforeSending } from '../errors.js';
 import type { TaskResult } from '../run/run-task.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, hangup: 129, interrupted: 130, stdoutClosed: 141 } as const;
@@ -16,9 +16,10 @@ export const STOP_EXIT: Readonly<Record<StopReason, number>> = {
 };
 
 /**
- * 0: every input succeeded, was skipped, or (dry run) passed its checks;
- * 2: every input was refused before anything was sent, or the provider refused the key, the
- * credits or the endpoint before anything was made; 1: some input failed; 130: interrupted.
+ * 0: every input succeeded, was skipped, or (dry run) passed its checks; 2: nothing was sent —
+ * every input was refused before anything went out (CONTRACT.md); 1: some input failed, a
+ * refused key, no credits or a wrong endpoint included (the request that learnt it was sent);
+ * 130: interrupted.
  */
 export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
@@ -30,11 +31,5 @@ export function exitCodeFor(results: readonly TaskResult[], interrupted: boolean
   const allRefused =
     failed.length === results.length &&
     failed.every((r) => isRefusedBeforeSending(r.error?.code ?? '') && r.taskId === undefined);
-  if (allRefused) return EXIT.usage;
-  // A refused key, no credits or a wrong endpoint stopped the run before anything was made.
-  const stoppedByAccount =
-    failed.some((r) => isAccountError(r.error?.code ?? '')) &&
-    !results.some((r) => r.status === 'succeeded' || r.taskId !== undefined) &&
-    failed.every((r) => isAccountError(r.error?.code ?? '') || isRefusedBeforeSending(r.error?.code ?? ''));
-  return stoppedByAccount ? EXIT.usage : EXIT.failed;
+  return allRefused ? EXIT.usage : EXIT.failed;
 }

@@ -4,11 +4,14 @@
  * processes but the server's own count: every answer's `Remaining` says how much of the window
  * all clients of the key used, and what this process did not send itself, others did.
  *
- * The share starts at the whole limit, or at 1/N of it when the run knows it is one of N
- * (`--shard i/n`). It goes down at once to what the others leave (less a reserve), and after a
- * 429 to 70 %; it goes up by a tenth of the limit per window while the server shows room, so
+ * The share is the whole limit for a process alone, or its part of the split when the run knows
+ * it is one shard (its inputs of the whole list). It goes down at once to what the others leave
+ * (less a reserve of a tenth of the limit), never below the split's part, and after a 429 to
+ * 70 %; it goes up, at most once a window, while the server showed room all window long, so
  * shards that finish early hand their part to the others without a 429 storm. Pure: no timers,
- * no I/O; the budget asks it.
+ * no I/O; the budget asks it and does the pacing (a split's first window at once, then evenly).
+ * A shared store (a file on a common volume, Redis) could stand in for the headers here; the
+ * headers need none.
  */
 
 /** A peer's use seen below this many requests per window is noise (a window's edge, a late answer). */
@@ -62,7 +65,7 @@ export class KeyShare {
     return this.part !== undefined;
   }
 
-  /** Requests per window this process may send now; fractional (the budget spaces them evenly). */
+  /** Requests per window this process may send now; may be fractional (see RequestBudget.pace). */
   current(rate: ShareInput): number {
     return this.part === undefined ? rate.limit : Math.max(this.part * rate.limit, this.floor(rate));
   }

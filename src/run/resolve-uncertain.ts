@@ -20,6 +20,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stopsSubmitting, UpscaleError } from '../errors.js';
 import { withoutCredentials } from '../http/redact.js';
 import { downloadToTemp, maxResultBytes } from '../image/download.js';
 import { decodeThumbnail, type Thumbnail } from '../image/thumbnail.js';
@@ -137,7 +138,13 @@ export class UncertainResolver {
             1,
           ).then(
             (tasks) => tasks[0]?.taskId ?? null,
-            () => undefined,
+            // An answer every submit would meet too (a refused key, no credits, a wrong API root,
+            // a host that cannot be reached) stops the submits here, before one more request;
+            // any other failure only costs the mark.
+            (error: unknown) => {
+              if (error instanceof UpscaleError && stopsSubmitting(error.code)) throw error;
+              return undefined;
+            },
           )
         : Promise.resolve(undefined);
       // A list that keeps failing (retried with backoff for minutes) must not hold the run's

@@ -71,13 +71,14 @@ describe('Must 1: no Node warning', () => {
 const requestsTo = (route: string) => ctx.emu.requests.filter((r) => r.route === route).length;
 
 describe('Must 2: an answer about the key, the credits or the endpoint stops the batch', () => {
-  it('a wrong key over 30 inputs: at most 3 submits, the cause said once, the inputs named, exit 2', async () => {
+  it('a wrong key over 30 inputs: at most 3 submits, the cause said once, the inputs named, exit 1', async () => {
     await images('in', 30);
     const run = await runCli(['in', '-o', 'out'], {
       cwd: ctx.dir,
       env: { ...env(), FREEPIK_API_KEY: 'wrong-key' },
     });
-    expect(run.code, run.stderr).toBe(2);
+    // The submit that learnt it was sent: exit 1 (2 is for runs that sent nothing, CONTRACT.md).
+    expect(run.code, run.stderr).toBe(1);
     expect(requestsTo('submit')).toBeLessThanOrEqual(3);
     const lines = run.stderr.split('\n');
     // Once as it happens (with its hint), once in the summary; no line per input.
@@ -108,13 +109,13 @@ describe('Must 2: an answer about the key, the credits or the endpoint stops the
     expect(run.stderr).toMatch(/✗ PAYMENT_REQUIRED .*: 17 inputs not sent/);
   });
 
-  it('a wrong API root: one refused submit, UNKNOWN_ENDPOINT with the variable to fix, exit 2', async () => {
+  it('a wrong API root: one refused submit, UNKNOWN_ENDPOINT with the variable to fix, exit 1', async () => {
     await images('in', 30);
     const run = await runCli(['in', '-o', 'out', '--json'], {
       cwd: ctx.dir,
       env: { ...env(), UPSCALE_FREEPIK_BASE_URL: `${ctx.emu.apiUrl}/wrong` },
     });
-    expect(run.code, run.stderr).toBe(2);
+    expect(run.code, run.stderr).toBe(1);
     expect(ctx.emu.requests.filter((r) => r.method === 'POST').length).toBeLessThanOrEqual(3);
     const results = jsonLines(run.stdout);
     expect(results).toHaveLength(30);
