@@ -252,6 +252,7 @@ describe('the library checks typed values once, before anything is sent', () => 
       timeoutMs: 90_000,
       concurrency: 8,
       maxCost: 3,
+      maxCostCurrency: 'EUR',
     });
     expect(() => optionValuesOf({ concurrency: 'many' })).toThrow(
       '--concurrency "many" must be a whole number from 1 to 64',
