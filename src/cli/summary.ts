@@ -17,6 +17,20 @@ export function stoppingLine(code: string): string {
   return `stopping: ${STOP_REASONS[code] ?? code}, so no other input is sent (each would meet the same answer); tasks already submitted are still collected`;
 }
 
+/** A failure's message without the input's name it starts with (the line names the input). */
+function withoutInput(r: TaskResult): string {
+  const message = r.error?.message ?? '';
+  return message.startsWith(`${r.input}: `) ? message.slice(r.input.length + 2) : message;
+}
+
+/**
+ * What makes two failures the same: the code, the message without the input's name, the hint.
+ * Said once when several inputs meet it (see upscaleCommand, summaryLines).
+ */
+export function failureKey(r: TaskResult): string {
+  return `${r.error?.code ?? ''}\n${withoutInput(r)}\n${r.error?.hint ?? ''}`;
+}
+
 export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal, 'color'>): string[] {
   const c = palette(term);
   const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length;
@@ -38,8 +52,26 @@ export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal
   // A refused key, no credits, a wrong endpoint, a spent daily quota: every input after the first
   // meets the same answer. Said once per cause, with how many inputs and which were not done.
   const stopping = failed.filter((r) => stopsSubmitting(r.error?.code ?? ''));
+  // The same failure for several inputs (a provider that takes no files, the same task failure):
+  // one line with how many and which; one input's failure on a line of its own.
+  const alike = new Map<string, TaskResult[]>();
   for (const r of failed.filter((x) => !stopping.includes(x))) {
-    lines.push(`  ${c.red('✗')} ${r.input}: ${r.error?.code ?? 'ERROR'} ${r.error?.message ?? ''}`.trimEnd());
+    const key = failureKey(r);
+    alike.set(key, [...(alike.get(key) ?? []), r]);
+  }
+  for (const group of alike.values()) {
+    const first = group[0]!;
+    const code = first.error?.code ?? 'ERROR';
+    if (group.length === 1) {
+      lines.push(`  ${c.red('✗')} ${first.input}: ${code} ${withoutInput(first)}`.trimEnd());
+      continue;
+    }
+    const names = group.slice(0, 3).map((r) => r.input);
+    const more = group.length > names.length ? `, … (${group.length - names.length} more)` : '';
+    const hint = first.error?.hint ? `; ${first.error.hint}` : '';
+    lines.push(
+      `  ${c.red('✗')} ${code} ${withoutInput(first)}: ${group.length} inputs (${names.join(', ')}${more})${hint}`,
+    );
   }
   for (const code of new Set(stopping.map((r) => r.error!.code))) {
     const unsent = stopping.filter((r) => r.error?.code === code);

@@ -2,9 +2,12 @@
  * Issue 24, Must 9: the smaller items a newcomer met, each through the built CLI (the freshness
  * table is checked in test/docs/freshness.test.ts; wrapping at 80 columns in terminal.test.ts).
  */
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './cli-harness.js';
+import { emulatorEnv, IMAGES, runCli, tempDir, useEmulator } from './cli-harness.js';
+
+const ctx = useEmulator({ processingMs: 100 });
 
 describe('`upscale providers` names the API root a run would use', () => {
   it('from the environment, then the stored config, else the default', async () => {
@@ -33,5 +36,27 @@ describe('`upscale providers` names the API root a run would use', () => {
     // Shown without the credentials it carries.
     expect(novita?.baseUrl).toMatchObject({ inUse: 'https://proxy.example/novita', from: 'config' });
     expect(fromConfig.stdout).not.toContain('secret');
+  });
+});
+
+describe('the same refusal for several inputs', () => {
+  it('is said once, then once in the summary with the inputs it refused (-p novita and files)', async () => {
+    await mkdir(join(ctx.dir, 'in'));
+    for (const name of ['a.jpg', 'b.jpg', 'c.jpg'])
+      await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'in', name));
+    const run = await runCli(['in', '-p', 'novita', '--resolution', '2k'], {
+      cwd: ctx.dir,
+      env: { ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') },
+    });
+    expect(run.code).toBe(2);
+    const said = run.stderr.split('\n').filter((l) => l.includes('cannot take a local file'));
+    expect(said, run.stderr).toHaveLength(2);
+    expect(said[0]).toMatch(/^\[1\/3\] failed: in\/a\.jpg: novita cannot take a local file/);
+    expect(said[1]).toMatch(
+      /^ {2}✗ UNSUPPORTED_INPUT novita cannot take a local file: .*: 3 inputs \(in\/a\.jpg, in\/b\.jpg, in\/c\.jpg\); put the image at a public https:\/\/ URL/,
+    );
+    // No line names an input twice.
+    for (const line of run.stderr.split('\n'))
+      expect(line.split('in/a.jpg').length, line).toBeLessThanOrEqual(2);
   });
 });

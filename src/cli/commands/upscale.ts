@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { executeRun, planRun, type RunRequest } from '../../api/run.js';
-import { stopsSubmitting, usageError } from '../../errors.js';
+import { isRefusedBeforeSending, stopsSubmitting, usageError } from '../../errors.js';
 import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
@@ -15,7 +15,7 @@ import { ttyReporter } from '../reporters/tty.js';
 import type { Reporter } from '../reporters/types.js';
 import { redactAll } from '../secrets.js';
 import { openSession } from '../session.js';
-import { stoppingLine, summaryLines } from '../summary.js';
+import { failureKey, stoppingLine, summaryLines } from '../summary.js';
 import type { Terminal } from '../terminal.js';
 
 export interface UpscaleFlags extends OptionFlags {
@@ -182,6 +182,7 @@ export async function upscaleCommand(
     const results: TaskResult[] = [];
     const noticed = new Set<string>();
     const stoppedBy = new Set<string>();
+    const refusals = new Set<string>();
     /** Inputs whose task is submitted (or resumed) and not finished: what Ctrl-C leaves in the ledger. */
     const pending = new Set<string>();
     let failed = 0;
@@ -228,7 +229,12 @@ export async function upscaleCommand(
         // A refused key (no credits, a wrong endpoint, a spent quota) is said once; the inputs
         // it left unsent are counted, and named in the summary.
         const code = result.error?.code ?? '';
-        const sameCause = stopsSubmitting(code) && stoppedBy.has(code);
+        // A refusal the same for every input (a provider that takes no files) is said once; the
+        // summary names the others.
+        const refusal = result.status === 'failed' && isRefusedBeforeSending(code) ? failureKey(result) : '';
+        const sameRefusal = refusal !== '' && refusals.has(refusal);
+        if (refusal) refusals.add(refusal);
+        const sameCause = (stopsSubmitting(code) && stoppedBy.has(code)) || sameRefusal;
         reporter.result(result, { total: items.length, done: results.length, failed, sameCause });
         if (stopsSubmitting(code) && !stoppedBy.has(code)) {
           stoppedBy.add(code);
