@@ -2,7 +2,8 @@
  * Work on tasks already paid for, behind `upscale status`, `upscale resume`, `upscale forget`
  * and `upscale download`: the pending entries of every ledger the config folder knows of.
  */
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { readSource } from '../image/source.js';
 import type { ResolvedOptions } from '../options.js';
@@ -10,18 +11,26 @@ import { runBatch } from '../run/batch.js';
 import { LEASE_MS } from '../run/ledger/claim.js';
 import { type LedgerEntry, taskIdOf } from '../run/ledger/entry.js';
 import { Ledger } from '../run/ledger/ledger.js';
-import { LedgerFolder } from '../run/ledger/ledger-folder.js';
+import { LedgerFolder, unreadableError } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
 import { collectPlan } from '../run/output-plan.js';
 import type { Connection } from '../run/provider-api.js';
 import { downloadById, resumeEntry } from '../run/remote-task.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
-import type { InputItem, InputTask, RunContext, TaskEvents, TaskResult } from '../run/task-types.js';
+import {
+  errorOf,
+  type InputItem,
+  type InputTask,
+  type RunContext,
+  type TaskEvents,
+  type TaskResult,
+} from '../run/task-types.js';
 
 /** One entry waiting in a ledger, as `upscale status` lists it. */
 export interface PendingTask {
-  readonly state: LedgerEntry['state'];
+  /** `unreadable`: an entry that cannot be acted on (damaged, or a newer version's); see `problem`. */
+  readonly state: LedgerEntry['state'] | 'unreadable';
   /** Undefined while a lost submit is unresolved. */
   readonly taskId?: string;
   readonly provider: string;
@@ -35,15 +44,24 @@ export interface PendingTask {
   readonly since: string;
   /** Listed tasks that could be a lost submit's, when the list could not tell. */
   readonly candidates?: readonly string[];
-  readonly entry: LedgerEntry;
+  /** Absent when the entry cannot be read. */
+  readonly entry?: LedgerEntry;
   readonly key: string;
+  /** The entry's file (`<folder>/.upscale/<key>.json`). */
+  readonly file: string;
+  /** Why an unreadable entry cannot be acted on. */
+  readonly problem?: string;
 }
 
 function sinceOf(entry: LedgerEntry): number {
   return 'submittedAt' in entry ? entry.submittedAt : entry.startedAt;
 }
 
-/** Every pending entry of every ledger the journal's index names; folders left empty leave the index. */
+/**
+ * Every pending entry of every ledger the journal's index names, those that cannot be read too (a
+ * damaged entry, or a newer version's: each may stand for a paid task). A folder leaves the index
+ * once its ledger is empty — not while it cannot be listed (a share or disk not mounted now).
+ */
 export async function listPending(journalDir: string): Promise<PendingTask[]> {
   const home = new LedgerHome(journalDir);
   await migrateLegacyJournal(journalDir, home);
@@ -52,8 +70,8 @@ export async function listPending(journalDir: string): Promise<PendingTask[]> {
   for (const dir of await home.folders()) {
     const folder = new LedgerFolder(dir);
     await folder.tidy();
-    const entries = await folder.entries();
-    if (entries.length > 0) live.push(dir);
+    const { entries, unreadable } = await folder.scan();
+    if (entries.length > 0 || unreadable.length > 0 || !(await folder.reachable())) live.push(dir);
     for (const { key, entry } of entries) {
       const taskId = taskIdOf(entry);
       pending.push({
@@ -68,6 +86,27 @@ export async function listPending(journalDir: string): Promise<PendingTask[]> {
         ...(entry.state === 'uncertain' && entry.candidates ? { candidates: entry.candidates } : {}),
         entry,
         key,
+        file: join(folder.dir, `${key}.json`),
+      });
+    }
+    for (const u of unreadable) {
+      const since = await stat(u.file).then(
+        (info) => info.mtimeMs,
+        () => Date.now(),
+      );
+      pending.push({
+        state: 'unreadable',
+        ...(u.seen?.taskId ? { taskId: u.seen.taskId } : {}),
+        provider: '?',
+        baseUrl: '',
+        // Named by its file (what `upscale forget` takes for it); `problem` says why.
+        input: u.file,
+        ...(u.seen?.path ? { path: u.seen.path } : {}),
+        folder: dir,
+        since: new Date(since).toISOString(),
+        key: u.key,
+        file: u.file,
+        problem: u.reason,
       });
     }
   }
@@ -81,8 +120,14 @@ export async function listPending(journalDir: string): Promise<PendingTask[]> {
  */
 export async function forgetPending(journalDir: string, what: string, cwd: string): Promise<PendingTask[]> {
   const path = resolve(cwd, what);
+  // A file input is matched by its path from here, never by its name as typed: another project's
+  // `photo.png` is another input. URLs are the same input from anywhere.
   const matching = (await listPending(journalDir)).filter(
-    (p) => p.taskId === what || p.input === what || p.path === path,
+    (p) =>
+      p.taskId === what ||
+      p.path === path ||
+      p.file === path ||
+      (p.input === what && (p.entry?.kind === 'url' || (p.path === undefined && p.state !== 'unreadable'))),
   );
   if (matching.length === 0) {
     throw new UpscaleError('USAGE', `nothing pending matches ${what}`, {
@@ -95,7 +140,9 @@ export async function forgetPending(journalDir: string, what: string, cwd: strin
       // A live holder is seen beating within seconds; a claim left by a run that ended in
       // another container or host is taken over once it has not changed for the lease.
       .claim(p.key, { input: p.input, failIfLive: true, signal: AbortSignal.timeout(LEASE_MS + 5000) })
-      .catch(() => {
+      .catch((error: unknown) => {
+        // A folder that cannot hold the claim says so (its reason), not "being worked on".
+        if (error instanceof UpscaleError) throw error;
         throw new UpscaleError('USAGE', `${p.input} is being worked on by a running upscale`, {
           hint: 'wait for it to end, then try again',
         });
@@ -149,9 +196,27 @@ function contextFor(
 export async function resumePending(options: ResumeOptions): Promise<TaskResult[]> {
   const pending = await listPending(options.journalDir);
   const groups = new Map<string, PendingTask[]>();
-  for (const p of pending)
-    groups.set(`${p.provider} ${p.baseUrl}`, [...(groups.get(`${p.provider} ${p.baseUrl}`) ?? []), p]);
   const results: TaskResult[] = [];
+  for (const p of pending) {
+    if (!p.entry) {
+      // Kept as it is and said: it may stand for a paid task this version cannot collect.
+      const error = unreadableError(p.path ?? p.input, {
+        key: p.key,
+        file: p.file,
+        reason: p.problem ?? 'unreadable',
+      });
+      const result: TaskResult = {
+        input: p.input,
+        provider: p.provider,
+        status: 'failed',
+        error: errorOf(error),
+      };
+      options.onResult?.(result);
+      results.push(result);
+      continue;
+    }
+    groups.set(`${p.provider} ${p.baseUrl}`, [...(groups.get(`${p.provider} ${p.baseUrl}`) ?? []), p]);
+  }
   for (const group of groups.values()) {
     if (options.signal?.aborted) break;
     const first = group[0]!;
@@ -164,7 +229,7 @@ export async function resumePending(options: ResumeOptions): Promise<TaskResult[
       ...(options.onResult ? { onResult: options.onResult } : {}),
       run: async (run, p) => {
         const source = p.path ? await readSource(p.path) : undefined;
-        const { entry } = p;
+        const entry = p.entry!;
         const overwrite = Boolean(options.overwrite || entry.overwrite);
         const task: InputTask = {
           item: { input: p.path ?? p.input, kind: entry.kind, target: entry.target },
@@ -195,6 +260,8 @@ export function downloadTask(
     connection,
     pollIntervalMs: resolved.pollIntervalMs,
     timeoutMs: resolved.timeoutMs,
+    // Only for the output's claim (a run collecting the same output is waited for); nothing new is recorded.
+    ledger: new Ledger(undefined, resolve('.')),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
   };

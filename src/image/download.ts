@@ -3,7 +3,7 @@
  * verified file is ever renamed into place; the API key is never sent to the download host.
  */
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -389,43 +389,4 @@ export async function downloadToTemp(
   } finally {
     deadline.done();
   }
-}
-
-/**
- * Moves a finished temp file to its final name and returns the name used. Without `overwrite`,
- * a hard link fails if a file appeared there meanwhile, so nobody's file is clobbered; the paid
- * result then goes to the next free name (`photo@4x-2.png`) rather than being thrown away.
- */
-export async function commitFile(tempPath: string, finalPath: string, overwrite: boolean): Promise<string> {
-  try {
-    if (overwrite) {
-      await rename(tempPath, finalPath);
-      return finalPath;
-    }
-    for (let n = 1; n <= 100; n++) {
-      const candidate = n === 1 ? finalPath : numbered(finalPath, n);
-      try {
-        await link(tempPath, candidate);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'EEXIST') continue;
-        throw error;
-      }
-      await unlink(tempPath);
-      return candidate;
-    }
-    throw Object.assign(new Error('no free name'), { code: 'EEXIST' });
-  } catch (error) {
-    await rm(tempPath, { force: true });
-    const code = (error as { code?: string }).code;
-    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write ${finalPath} (${code ?? 'error'})`, {
-      hint: 'check the output folder and its permissions',
-      cause: error,
-    });
-  }
-}
-
-function numbered(path: string, n: number): string {
-  const dot = path.lastIndexOf('.');
-  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return dot > slash ? `${path.slice(0, dot)}-${n}${path.slice(dot)}` : `${path}-${n}`;
 }

@@ -4,8 +4,10 @@
  * line on stdin). Hidden and system files are ignored; duplicates are taken once.
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { IMAGE_EXTENSIONS } from '../formats.js';
+import { LEDGER_DIR_NAME } from './ledger/ledger-folder.js';
+import { recipeOutputs } from './ledger/recipe-task-ids.js';
 
 export interface ExpandedInput {
   /** How the input is shown and reported: the path as given or found (relative when given so), or the URL. */
@@ -98,6 +100,32 @@ async function kindOf(path: string): Promise<'file' | 'dir' | 'missing'> {
   return s.isDirectory() ? 'dir' : 'file';
 }
 
+/**
+ * Files that are outputs of earlier runs, found while walking folders or expanding globs: named
+ * by a recipe in their folder's `.upscale/recipes/` (with the `-2`, `-3` … of a task's further
+ * results). Upscaling them again would pay for `p0@2x@4x.png`, and again on every run; a file
+ * named on the command line is still taken. One listing per folder.
+ */
+class EarlierOutputs {
+  private readonly byFolder = new Map<string, Promise<ReadonlySet<string>>>();
+
+  async has(path: string): Promise<boolean> {
+    const folder = dirname(path);
+    let names = this.byFolder.get(folder);
+    if (!names) {
+      names = recipeOutputs(join(folder, LEDGER_DIR_NAME)).then((found) => new Set(found));
+      this.byFolder.set(folder, names);
+    }
+    const recorded = await names;
+    if (recorded.size === 0) return false;
+    const name = basename(path);
+    if (recorded.has(name)) return true;
+    const further = /^(.*)-\d+(\.[^.]+)$/.exec(name);
+    // A task's further results: `p0@2x-2.png` beside the recorded `p0@2x.png`.
+    return further !== null && [...recorded].some((r) => r.startsWith(`${further[1]}.`));
+  }
+}
+
 /** Expands raw inputs in order; the same file (by real path) or URL is kept once. */
 export async function expandInputs(raw: readonly string[], options: ExpandOptions): Promise<ExpandedInput[]> {
   const queue: string[] = [];
@@ -114,7 +142,9 @@ export async function expandInputs(raw: readonly string[], options: ExpandOption
   }
   const out: ExpandedInput[] = [];
   const seen = new Set<string>();
+  const outputs = new EarlierOutputs();
   const add = async (item: ExpandedInput) => {
+    if (item.discovered && (await outputs.has(resolve(options.cwd, item.input)))) return;
     const key =
       item.kind === 'url'
         ? item.input

@@ -3,14 +3,17 @@
  * checked (and only warned about: a paid result is the user's result), the file is finished
  * (format, metadata, orientation, alpha, exact size) and moved into place without clobbering.
  */
-import { rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { EXTENSION_OF, type ImageFormat } from '../formats.js';
-import { commitFile } from '../image/download.js';
+import { commitFile, keepAside } from '../fs/commit-file.js';
+import { fsReason } from '../fs/fs-errors.js';
 import { imageSize } from '../image/finish.js';
 import { finishImage } from '../image/finish-output.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
+import { KEPT_RESULTS, LEDGER_DIR_NAME } from './ledger/ledger-folder.js';
 import { finalPath, type OutputTarget } from './naming.js';
 import { type ExpectedSizes, hasExpectedSize, outputFormatOf } from './output-plan.js';
 import type { InputItem, InputTask, RunContext, TaskWarning } from './task-types.js';
@@ -35,8 +38,12 @@ export interface WriteJob {
   readonly defaultFormat?: ImageFormat | undefined;
   /** Called with the finished temp file and its final name just before the move (ledger: `committing`). */
   readonly beforeCommit?: (tempPath: string, outputPath: string) => Promise<void>;
+  /** Called when the move failed and the verified file was kept aside instead (ledger: where it is now). */
+  readonly onKept?: (keptPath: string, outputPath: string) => Promise<void>;
   /** The provider's task that made it, kept in the recipe (remote providers). */
   readonly taskId?: string | undefined;
+  /** sha256 of the input's bytes as they were sent (hashed before they were read to send). */
+  readonly inputHash?: string | undefined;
 }
 
 export interface Written {
@@ -93,23 +100,84 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
   const size = (await imageSize(finished.tempPath)) ?? produced.size;
   await job.beforeCommit?.(finished.tempPath, outputPath);
   // A changed input's old output is replaced only now, by a verified new one.
-  const path = await commitFile(finished.tempPath, outputPath, plan.replace);
+  const path = await commitFile(finished.tempPath, outputPath, plan.replace).catch((error: unknown) =>
+    keepVerified(job, target, finished.tempPath, outputPath, error),
+  );
+  await removeInvalid(target);
   if (job.index === 0)
-    await run.recipes?.write(plan.target, path, item.input, job.taskId).catch(() => undefined);
+    await run.recipes?.write(plan.target, path, item.input, job.taskId, job.inputHash).catch(() => undefined);
   return { path, ...size, warnings };
 }
 
+/** Where an output folder keeps what must not sit among the outputs (a CI glob would ship it). */
+function asideIn(target: OutputTarget, what: typeof KEPT_RESULTS | 'invalid'): string {
+  return join(target.dir, LEDGER_DIR_NAME, what);
+}
+
 /**
- * A paid result that does not decode is not thrown away: it is kept beside the output as
- * `<name>.invalid.<ext>` for the user (and the provider's support) to look at.
+ * The verified result could not take its name (a folder stands there, an old output that cannot
+ * be replaced, a read-only share): it is kept under `.upscale/results/`, the ledger is told where,
+ * and the input fails saying so. Never deleted: it is paid for.
  */
-export async function keepInvalid(item: InputItem, produced: Omit<ProducedImage, 'size'>, taskId: string) {
-  const target = item.target;
-  const kept = finalPath({ dir: target.dir, stem: `${target.stem}.invalid` }, EXTENSION_OF[produced.format]);
-  const path = await commitFile(produced.tempPath, kept, false).catch(async () => {
-    await rename(produced.tempPath, kept).catch(() => undefined);
-    return kept;
-  });
+async function keepVerified(
+  job: WriteJob,
+  target: OutputTarget,
+  tempPath: string,
+  outputPath: string,
+  error: unknown,
+): Promise<never> {
+  const why =
+    error instanceof UpscaleError ? error.message : `cannot write ${outputPath} (${fsReason(error)})`;
+  let kept = tempPath;
+  try {
+    kept = await keepAside(tempPath, asideIn(target, KEPT_RESULTS), basename(outputPath));
+    await job.onKept?.(kept, outputPath);
+  } catch {
+    // Left under its temp name, which the ledger's `committing` entry names: the next start keeps it.
+  }
+  throw new UpscaleError(
+    'OUTPUT_UNWRITABLE',
+    `${job.task.item.input}: ${why}; the verified result is kept as ${kept}`,
+    {
+      hint: `make ${outputPath} writable (or remove what stands there), then run the same command again: the kept result is moved in, nothing is paid or downloaded again`,
+      cause: error,
+    },
+  );
+}
+
+/** Undecodable copies of this output kept by earlier attempts: a good result makes them moot. */
+async function removeInvalid(target: OutputTarget): Promise<void> {
+  const prefix = `${target.stem}.invalid.`;
+  for (const dir of [asideIn(target, 'invalid'), target.dir]) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names)
+      if (name.startsWith(prefix)) await rm(join(dir, name), { force: true }).catch(() => undefined);
+  }
+  // Empty now, unless another output's broken copy is there: `.upscale/` can go when nothing is left.
+  await rmdir(asideIn(target, 'invalid')).catch(() => undefined);
+}
+
+/**
+ * A paid result that does not decode is not thrown away: it is kept as `<name>.invalid.<ext>`
+ * under the output folder's `.upscale/invalid/` for the user (and the provider's support) to look
+ * at — not beside the outputs, where a glob such as `out/*.png` would ship it. It goes once a good
+ * result of the same output is written.
+ */
+export async function keepInvalid(
+  item: InputItem,
+  target: OutputTarget,
+  produced: Omit<ProducedImage, 'size'>,
+  taskId: string,
+) {
+  const dir = asideIn(target, 'invalid');
+  const kept = finalPath({ dir, stem: `${target.stem}.invalid` }, EXTENSION_OF[produced.format]);
+  // The newest broken copy replaces an older one of the same output.
+  const path = await mkdir(dir, { recursive: true })
+    .then(() => rename(produced.tempPath, kept))
+    .then(
+      () => kept,
+      () => produced.tempPath,
+    );
   return new UpscaleError(
     'DOWNLOAD',
     `${item.input}: the result of task ${taskId} does not decode as an image (the download was cut short, or the file is corrupt); kept as ${path}`,

@@ -18,6 +18,7 @@ import {
   type ParamValues,
   type Size,
 } from '../providers/types.js';
+import { hashFile } from './ledger/ledger.js';
 import { finalPath } from './naming.js';
 import { type OutputSize, outputFormatOf } from './output-plan.js';
 import type { InputItem, InputTask, PlannedResult, RunContext } from './task-types.js';
@@ -29,6 +30,11 @@ export interface Prepared {
   readonly size: OutputSize;
   /** A file input's pre-check facts. */
   readonly info?: PrecheckInfo | undefined;
+  /**
+   * sha256 of a file input, taken before its bytes are read to be sent (the submit streams the
+   * file; --fit copies it below): an edit after this is seen as a change by the next run.
+   */
+  readonly inputHash?: string | undefined;
   /** The input's facts for finishing (a fetched copy for a URL input, when it could be fetched). */
   readonly source?: SourceImage | undefined;
   cleanup(): Promise<void>;
@@ -135,7 +141,8 @@ export async function prepare(run: RunContext, task: InputTask): Promise<Prepare
   const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
   const size = outputSize(provider, { width: info.width, height: info.height }, sizing);
   const source = run.dryRun ? undefined : await readSource(item.input);
-  const base = { params, size, info, source };
+  const inputHash = run.dryRun ? undefined : await hashFile(item.input);
+  const base = { params, size, info, source, inputHash };
   if (!sizing?.send || run.dryRun) return { image: checked.image, ...base, cleanup: nothingToClean };
   const copy = await downscaledCopy(item.input, sizing.send, info.format);
   return { image: copy.image, ...base, cleanup: () => copy.remove() };

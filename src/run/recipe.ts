@@ -10,8 +10,9 @@
  * record without sharing a manifest.
  */
 import { createHash } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { writeAtomically } from '../fs/atomic-file.js';
 import type { OutputOptions } from '../image/output-options.js';
 import type { ParamValues } from '../providers/types.js';
@@ -43,10 +44,33 @@ export interface RecipeRecord {
    * never a candidate for another input's lost submit (see ledger/recipe-task-ids.ts).
    */
   readonly taskId?: string;
+  /**
+   * The input that made it: a file's path relative to the output's folder (so a CI checkout in
+   * another place reads the same), or a URL. Absent in recipes of earlier versions.
+   */
+  readonly input?: string;
 }
 
-/** Where an output stands against what this run would make of it. */
-export type Freshness = 'new' | 'up-to-date' | 'changed' | 'conflicting';
+/**
+ * Where an output stands against what this run would make of it. `taken`: it was made from
+ * another input (another file of the same name, or one whose name differs only in case) — replacing
+ * it would make the two inputs replace each other, and pay, on every run.
+ */
+export type Freshness = 'new' | 'up-to-date' | 'changed' | 'conflicting' | 'taken';
+
+const realOrResolved = (path: string): string => {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
+/** How a recipe names an input: see RecipeRecord.input. */
+export function inputOf(target: OutputTarget, input: string): string {
+  if (/^https?:\/\//i.test(input)) return input;
+  return relative(realOrResolved(target.dir), realOrResolved(input)).split(sep).join('/');
+}
 
 function sorted(value: object): Record<string, unknown> {
   return Object.fromEntries(
@@ -100,16 +124,27 @@ export class RecipeBook {
     }
   }
 
-  /** Records that `outputPath` was made from `inputPath` with this run's recipe (by task `taskId`). */
-  async write(target: OutputTarget, outputPath: string, inputPath: string, taskId?: string): Promise<void> {
+  /**
+   * Records that `outputPath` was made from `inputPath` with this run's recipe (by task `taskId`).
+   * `inputHash`: the input's bytes as they were sent; an input edited while its task ran must not
+   * be recorded as up to date with the old picture.
+   */
+  async write(
+    target: OutputTarget,
+    outputPath: string,
+    inputPath: string,
+    taskId?: string,
+    inputHash?: string,
+  ): Promise<void> {
     const record: RecipeRecord = {
       version: RECIPE_VERSION,
       output: basename(outputPath),
-      inputHash: await this.inputHash(inputPath),
+      inputHash: inputHash ?? (await this.inputHash(inputPath)),
       recipeHash: this.hash(),
       recipe: this.recipe,
       writtenAt: new Date().toISOString(),
       ...(taskId !== undefined ? { taskId } : {}),
+      input: inputOf(target, inputPath),
     };
     const path = this.pathOf(target);
     await mkdir(join(path, '..'), { recursive: true });
@@ -128,6 +163,15 @@ export class RecipeBook {
     if (!record) return { freshness: 'up-to-date' };
     if (record.recipeHash !== this.hash()) return { freshness: 'conflicting', record };
     const now = await this.inputHash(input).catch(() => undefined);
-    return { freshness: now === undefined || now === record.inputHash ? 'up-to-date' : 'changed', record };
+    // The same bytes are up to date wherever they came from (a moved or renamed input).
+    if (now === undefined || now === record.inputHash) return { freshness: 'up-to-date', record };
+    // Another input made it, and is still there: replacing it would make the two replace each
+    // other on every run. One that is gone was moved or renamed: this input is its new place.
+    const maker = record.input;
+    const taken =
+      maker !== undefined &&
+      maker !== inputOf(target, input) &&
+      (/^https?:\/\//i.test(maker) || existsSync(resolve(realOrResolved(target.dir), maker)));
+    return { freshness: taken ? 'taken' : 'changed', record };
   }
 }

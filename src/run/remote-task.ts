@@ -12,7 +12,7 @@ import type { TaskState } from '../providers/types.js';
 import { kindOf } from './duration-model.js';
 import { type Claim, ClaimLostError } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
-import { hashFile, type LedgerSlot } from './ledger/ledger.js';
+import { absoluteTarget, hashFile, type LedgerSlot } from './ledger/ledger.js';
 import { finalPath, findExistingOutput } from './naming.js';
 import { keepInvalid, targetOf, type Written, writeOutput } from './output-writer.js';
 import { type DurationHints, type FinalState, pollUntilFinal } from './poll.js';
@@ -88,7 +88,9 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   const newestListed = await run.resolver?.newestBeforeSubmits(() => spend(job)());
   const mark = newestListed === undefined ? {} : { newestListed };
   const startedAt = Date.now();
-  await record(job, { state: 'submitting', startedAt, ...mark });
+  await record(job, { state: 'submitting', startedAt, ...mark }).catch((error: unknown) => {
+    throw notSent(job, error);
+  });
   await holdClaim(job);
   const sending = submitTask(
     run.connection,
@@ -107,14 +109,10 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
     },
   );
   run.inflight?.add(sending);
+  let task: Awaited<typeof sending>;
   try {
-    const task = await sending;
+    task = await sending;
     if (run.resolver && !run.resolver.hold(task.taskId, true)) throw reusedId(job, task.taskId);
-    const state: Paid = { state: 'submitted', taskId: task.taskId, submittedAt: Date.now() };
-    job.taskId = task.taskId;
-    await record(job, state);
-    run.events?.onSubmitted?.(item.input, task.taskId, false);
-    return { state, first: task.state };
   } catch (error) {
     if (error instanceof ClaimLostError) {
       // Nothing went out on that attempt (earlier ones were refused: they created nothing).
@@ -126,10 +124,13 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
       // The reason is stored in the output folder (which CI caches): never with the key in it.
       const reason = redact(error.message, [run.connection.apiKey]);
       const state: Unresolved = { state: 'uncertain', startedAt, ...mark, reason };
+      // Unrecorded, the entry stays `submitting`: a lost submit too, looked for the same way.
       await record(job, state);
       return state;
     }
-    await job.slot?.remove();
+    // Refused outright: nothing was created. An entry that cannot be removed stays `submitting`,
+    // which the next run checks against the task list: the safe side.
+    await job.slot?.remove().catch(() => undefined);
     // After a refused key, no credits, a wrong endpoint, a daily quota or a host that cannot be
     // reached, the other inputs are not sent either: each would meet the same answer.
     if (error instanceof UpscaleError && stopsSubmitting(error.code) && run.quota)
@@ -138,6 +139,43 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   } finally {
     run.inflight?.delete(sending);
   }
+  // The task exists and is paid from here on: whatever happens to the ledger, the entry stays.
+  const state: Paid = { state: 'submitted', taskId: task.taskId, submittedAt: Date.now() };
+  job.taskId = task.taskId;
+  await record(job, state).catch((error: unknown) => {
+    throw unrecorded(job, task.taskId, error);
+  });
+  run.events?.onSubmitted?.(item.input, task.taskId, false);
+  return { state, first: task.state };
+}
+
+/** The `submitting` mark could not be written: nothing was sent, the folder is named. */
+function notSent(job: Job, error: unknown): UpscaleError {
+  const cause = error instanceof UpscaleError ? error : undefined;
+  return new UpscaleError(
+    'OUTPUT_FOLDER_UNWRITABLE',
+    `${job.task.item.input}: ${cause?.message ?? String(error)}; nothing was sent`,
+    { hint: cause?.hint, cause: error },
+  );
+}
+
+/**
+ * The provider answered with a task id, and the ledger could not record it: the entry keeps its
+ * previous state (`submitting`, a lost answer the next run looks for in the task list), and the
+ * task id is said so that it can be fetched by hand.
+ */
+function unrecorded(job: Job, taskId: string, error: unknown): UpscaleError {
+  const { item } = job.task;
+  const why = error instanceof UpscaleError ? error.message : String(error);
+  const output = job.task.plan.target.fixed?.path ?? finalPath(job.task.plan.target, 'png');
+  return new UpscaleError(
+    'OUTPUT_UNWRITABLE',
+    `${item.input}: task ${taskId} was created (and is paid), but ${why}; its entry stays as it was, so nothing is paid again`,
+    {
+      hint: `${error instanceof UpscaleError && error.hint ? `${error.hint}, then ` : ''}run the same command again to collect it, or \`upscale download ${taskId} -o ${output}\``,
+      cause: error,
+    },
+  );
 }
 
 /**
@@ -334,6 +372,15 @@ async function writeResults(
   run.events?.onStage?.(item.input, 'downloading');
   // The result line names the first result, also when an earlier run wrote it.
   let first = progress.written > 0 ? await writtenBefore(job) : undefined;
+  const committing = (temp: string, outputPath: string): LedgerState => ({
+    state: 'committing',
+    taskId: task.taskId,
+    submittedAt: task.submittedAt,
+    urls,
+    ...(progress.written > 0 ? { written: progress.written } : {}),
+    temp,
+    outputPath,
+  });
   for (const [index, url] of urls.entries()) {
     if (index < progress.written) continue;
     const target = targetOf(job.task.plan.target, index);
@@ -350,7 +397,7 @@ async function writeResults(
         lagging404Ms: fresh ? CDN_LAG_MS : 0,
       },
     );
-    if (!downloaded.thumbnail) throw await keepInvalid(item, downloaded, task.taskId);
+    if (!downloaded.thumbnail) throw await keepInvalid(item, target, downloaded, task.taskId);
     run.events?.onStage?.(item.input, 'writing');
     const written = await writeOutput(run, {
       task: job.task,
@@ -362,16 +409,10 @@ async function writeResults(
       },
       source: prepared.source,
       taskId: task.taskId,
-      beforeCommit: (temp, outputPath) =>
-        record(job, {
-          state: 'committing',
-          taskId: task.taskId,
-          submittedAt: task.submittedAt,
-          urls,
-          ...(index > 0 ? { written: index } : {}),
-          temp,
-          outputPath,
-        }),
+      inputHash: job.slot?.base.contentHash,
+      beforeCommit: (temp, outputPath) => record(job, committing(temp, outputPath)),
+      // The move failed and the verified file was kept aside: the entry names where, for the next run.
+      onKept: (kept, outputPath) => record(job, committing(kept, outputPath)),
     });
     progress.written = index + 1;
     first ??= written;
@@ -435,7 +476,9 @@ export async function collectPaid(
     const again: Paid = { state: 'submitted', taskId: paid.taskId, submittedAt: paid.submittedAt };
     return collectPaid(job, again, undefined, progress);
   }
-  await job.slot?.remove();
+  // The output is in place: an entry that cannot be removed now says `committing`, which the next
+  // start finishes by removing it (its output is there).
+  await job.slot?.remove().catch(() => undefined);
   return {
     ...base(job),
     ...requestsOf(job),
@@ -486,6 +529,8 @@ async function underClaim(job: Job): Promise<TaskResult> {
     if (existing) return { ...base(job), status: 'skipped', output: existing };
   }
   if (entry?.state === 'committing' && slot) {
+    job.taskId = entry.taskId;
+    // A kept result that still cannot take its name fails here, saying where it is: not downloaded again.
     const left = await slot.folder.finishCommit(slot.key, entry);
     if (!left) return { ...base(job), taskId: entry.taskId, status: 'succeeded', output: entry.outputPath };
     entry = left;
@@ -544,7 +589,8 @@ export async function runRemoteTask(
 ): Promise<TaskResult> {
   const { item, plan } = task;
   if (!run.ledger) return runClaimed({ run, task, slot: undefined, prepared, requests: 0, place });
-  const contentHash = item.kind === 'file' ? await hashFile(item.input) : undefined;
+  // Hashed before the bytes were read to send (see prepare): the recipe says what was sent.
+  const contentHash = item.kind === 'file' ? (prepared.inputHash ?? (await hashFile(item.input))) : undefined;
   const recipe = {
     provider: run.connection.provider.id,
     // Stored in the output folder: a proxy's `user:pass@` stays out of it.
@@ -575,13 +621,60 @@ export function resumeEntry(
   return runClaimed({ run, task, slot, prepared: rest, requests: 0 });
 }
 
-/** `upscale download <task-id>`: polls a task by id and writes its result; nothing is recorded. */
+/** An output written since `since` (ms): another run finished it meanwhile. */
+async function writtenSince(job: Job, since: number): Promise<string | undefined> {
+  const existing = await findExistingOutput(job.task.plan.target);
+  const at =
+    existing === undefined
+      ? 0
+      : await stat(existing).then(
+          (file) => file.mtimeMs,
+          () => 0,
+        );
+  return existing !== undefined && at >= since ? existing : undefined;
+}
+
+/**
+ * `upscale download <task-id>`: polls a task by id and writes its result. With a ledger it first
+ * claims the output, like any run: a run collecting the same output is waited for (then its
+ * output is there, and nothing is written twice), and an entry of that very task is collected
+ * through it (and goes once written). Nothing new is recorded.
+ */
 export async function downloadById(run: RunContext, task: InputTask, taskId: string): Promise<TaskResult> {
-  const job: Job = { run, task, slot: undefined, prepared: {}, taskId, requests: 0 };
+  const { ledger } = run;
+  const { item } = task;
+  const startedAt = Date.now();
+  const folder = ledger?.folder(absoluteTarget(item.target, ledger.cwd).dir);
+  const key = ledger?.keyOf(item.target);
+  let job: Job = { run, task, slot: undefined, prepared: {}, taskId, requests: 0 };
+  let claim: Claim | undefined;
   try {
-    run.events?.onSubmitted?.(task.item.input, taskId, true);
-    return await collectPaid(job, { state: 'submitted', taskId, submittedAt: Date.now() });
+    run.events?.onSubmitted?.(item.input, taskId, true);
+    const fresh: Paid = { state: 'submitted', taskId, submittedAt: Date.now() };
+    if (!ledger || !folder || key === undefined) return await collectPaid(job, fresh);
+    claim = await folder.claim(key, {
+      input: item.input,
+      signal: run.signal,
+      onWait: (holder) => run.events?.onWaitingForOtherRun?.(item.input, holder),
+    });
+    job = { ...job, claim };
+    const entry = await folder.read(key);
+    if (!entry) {
+      const existing = await writtenSince(job, startedAt);
+      if (existing) return { ...base(job), status: 'skipped', output: existing };
+      return await collectPaid(job, fresh);
+    }
+    if (taskIdOf(entry) !== taskId || isUnresolved(entry)) return await collectPaid(job, fresh);
+    // That very task is pending here: collected through its entry, which goes once it is written.
+    job = { ...job, slot: ledger.slotOf(folder, key, entry) };
+    if (entry.state !== 'committing') return await collectPaid(job, entry);
+    const left = await folder.finishCommit(key, entry);
+    if (!left) return { ...base(job), taskId, status: 'succeeded', output: entry.outputPath };
+    return await collectPaid(job, isUnresolved(left) ? fresh : left);
   } catch (error) {
     return { ...base(job), taskId, status: 'failed', error: errorOf(error) };
+  } finally {
+    await claim?.release();
+    await folder?.removeIfEmpty();
   }
 }

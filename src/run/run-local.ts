@@ -67,6 +67,7 @@ export async function runLocalTask(
     produced: { tempPath: raw, format: 'png', size: { width: result.width, height: result.height } },
     source: prepared.source,
     defaultFormat: ownFormat(item.input, prepared.info),
+    inputHash: prepared.inputHash,
   });
   return {
     input: item.input,

@@ -3,6 +3,7 @@
  * its backend — a remote provider (ledger, submit, poll, download) or the local engine — whose
  * result goes through the one output writer. Reports through callbacks; never throws.
  */
+import { join, relative, resolve } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { imageSize } from '../image/finish.js';
 import { type AnyProvider, isLocalProvider } from '../providers/types.js';
@@ -81,6 +82,32 @@ export async function recipeConflict(
 }
 
 /**
+ * Outputs whose recipe says another input made them (`a/x.png` then `b/x.png` into one folder,
+ * `Photo.png` then `photo.png`): replacing them would make the two inputs replace each other, and
+ * pay, on every run. Refused before anything is sent; --overwrite replaces on purpose.
+ */
+export async function outputTaken(
+  run: Pick<RunContext, 'recipes'>,
+  items: readonly InputItem[],
+): Promise<UpscaleError> {
+  const first = items[0]!;
+  const record = await run.recipes?.read(first.target);
+  const maker = record?.input;
+  const from =
+    maker === undefined || /^https?:\/\//i.test(maker)
+      ? (maker ?? 'another input')
+      : relative(resolve('.'), resolve(first.target.dir, maker)) || maker;
+  const more = items.length > 1 ? ` (and ${items.length - 1} more)` : '';
+  return new UpscaleError(
+    'OUTPUT_CLASH',
+    `${first.input}: its output ${join(first.target.dir, record?.output ?? `${first.target.stem}.*`)} was made from another input, ${from}${more}; nothing was sent`,
+    {
+      hint: 'give each its own output (another -o folder, or --name), or pass --overwrite to replace it (and pay again)',
+    },
+  );
+}
+
+/**
  * One input by its output's plan: refused when another recipe made its output, skipped when the
  * output is there, otherwise checked (the plan gets its sizes) and shown (--dry-run) or run.
  */
@@ -90,6 +117,7 @@ export async function runTask(run: RunContext, given: InputTask, place?: Place):
   let prepared: Prepared | undefined;
   try {
     if (given.plan.freshness === 'conflicting') throw await recipeConflict(run, [item]);
+    if (given.plan.freshness === 'taken') throw await outputTaken(run, [item]);
     const skipped = await skipIfDone(run, given);
     if (skipped) return skipped;
     run.events?.onStage?.(item.input, 'checking');

@@ -456,13 +456,15 @@ describe('10: downloads end, and a broken one says so plainly', () => {
     const [line] = jsonLines(first.stdout);
     expect(line).toMatchObject({ status: 'failed', error: { code: 'DOWNLOAD' } });
     expect(JSON.stringify(line?.error)).toMatch(
-      /does not decode as an image.*kept as photo@2x\.invalid\.png/,
+      /does not decode as an image.*kept as \.upscale\/invalid\/photo@2x\.invalid\.png/,
     );
     expect(first.stderr).not.toMatch(/vips|libpng/);
-    expect(await readdir(ctx.dir)).toContain('photo@2x.invalid.png');
+    // Kept under .upscale/ (issue 23, item 19): not beside the outputs, where a glob would ship it.
+    expect(await readdir(join(ctx.dir, '.upscale', 'invalid'))).toContain('photo@2x.invalid.png');
     const second = await cli(['photo.jpg', '--json']);
     expect(second.code).toBe(0);
     expect(jsonLines(second.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.png' });
+    expect((await everything(ctx.dir)).filter((n) => n.includes('.invalid.'))).toEqual([]);
     expect(ctx.emu.submissions()).toBe(1);
   }, 90_000);
 });

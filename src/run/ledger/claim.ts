@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { link, open, rename, rm, stat } from 'node:fs/promises';
+import { link, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { UpscaleError } from '../../errors.js';
 import { tempNameBeside } from '../../fs/atomic-file.js';
 import { hostIdentity, ownerCertainlyGone } from '../../fs/owner.js';
@@ -307,19 +307,25 @@ async function tryCreate(path: string, input: string): Promise<Claim | undefined
     input,
   };
   const createdAt = instant();
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw error;
-  }
+  // Written whole beside it, then linked into place (link fails if the name exists, as O_EXCL
+  // does): a lock file is never seen empty. An empty one had no owner to ask, so it held every
+  // later run back for a whole lease (a run killed between create and write left one behind).
+  const temp = tempNameBeside(path, 'tmp');
   let file: FileId;
   try {
-    file = await handle.stat({ bigint: true });
-    await handle.writeFile(serialize(owner, 0));
+    await writeFile(temp, serialize(owner, 0), { mode: 0o600, flag: 'wx' });
+    try {
+      await link(temp, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return undefined;
+      // A file system without hard links (FAT, exFAT, some shares): create and write, as before.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+      if (!(await createAndWrite(path, serialize(owner, 0)))) return undefined;
+    }
+    file = await stat(path, { bigint: true });
   } finally {
-    await handle.close();
+    await rm(temp, { force: true }).catch(() => undefined);
   }
   const claim = new Claim(path, owner, file, createdAt);
   held.set(owner.token, claim);
@@ -328,6 +334,26 @@ async function tryCreate(path: string, input: string): Promise<Claim | undefined
   if (await claim.confirm()) return claim;
   stopHolding(owner.token);
   return undefined;
+}
+
+/** O_EXCL create, then write; false when the name exists. A failed write removes the file (never left empty). */
+async function createAndWrite(path: string, text: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(text);
+  } catch (error) {
+    await handle.close();
+    await rm(path, { force: true }).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return true;
 }
 
 /** Raised by acquireClaim with `failIfLive` once the holder is seen beating. */

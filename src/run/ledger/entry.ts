@@ -108,14 +108,48 @@ export function sameRecipe(a: Recipe, b: Recipe): boolean {
   );
 }
 
-/** Reads an entry from JSON text; undefined for anything that is not a version-2 entry. */
-export function parseEntry(text: string): LedgerEntry | undefined {
+/** What an entry file holds: an entry this version can act on, or why it cannot. */
+export type ReadEntry =
+  | { readonly entry: LedgerEntry; readonly unreadable?: undefined }
+  | {
+      readonly entry?: undefined;
+      /** Why it cannot be used, for a message: damaged, or written by a newer version. */
+      readonly unreadable: string;
+      /** What could be made out of it (a newer version's entry still names its input and task). */
+      readonly seen?: { readonly input?: string; readonly path?: string; readonly taskId?: string };
+    };
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Reads an entry from JSON text. Anything that is not a whole version-2 entry is said to be
+ * unreadable, never taken for "no entry": it may stand for a paid task, and whoever reads it must
+ * stop rather than pay again or write over it.
+ */
+export function parseEntry(json: string): ReadEntry {
+  let value: Partial<LedgerEntry> & { version?: unknown };
   try {
-    const entry = JSON.parse(text) as LedgerEntry;
-    if (entry.version !== LEDGER_VERSION || typeof entry.input !== 'string') return undefined;
-    if (isUnresolved(entry)) return typeof entry.startedAt === 'number' ? entry : undefined;
-    return typeof taskIdOf(entry) === 'string' ? entry : undefined;
+    value = JSON.parse(json) as typeof value;
   } catch {
-    return undefined;
+    return { unreadable: 'it is not whole JSON (truncated or damaged)' };
   }
+  if (typeof value !== 'object' || value === null)
+    return { unreadable: 'it is not a ledger entry (damaged)' };
+  const [input, path, taskId] = [value.input, value.path, (value as { taskId?: unknown }).taskId].map(text);
+  const seen = {
+    ...(input === undefined ? {} : { input }),
+    ...(path === undefined ? {} : { path }),
+    ...(taskId === undefined ? {} : { taskId }),
+  };
+  if (typeof value.version === 'number' && value.version > LEDGER_VERSION)
+    return {
+      unreadable: `it was written by a newer version of upscale (ledger version ${value.version}; this one reads ${LEDGER_VERSION})`,
+      seen,
+    };
+  const entry = value as LedgerEntry;
+  const whole =
+    entry.version === LEDGER_VERSION &&
+    typeof entry.input === 'string' &&
+    (isUnresolved(entry) ? typeof entry.startedAt === 'number' : typeof taskIdOf(entry) === 'string');
+  return whole ? { entry } : { unreadable: 'it is not a whole ledger entry (damaged)', seen };
 }

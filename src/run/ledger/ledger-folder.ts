@@ -6,16 +6,52 @@
  * run/recipe.ts) stays with the outputs.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, stat, utimes } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { UpscaleError } from '../../errors.js';
 import { writeAtomically } from '../../fs/atomic-file.js';
+import { commitFile } from '../../fs/commit-file.js';
+import { fsHint, fsReason, isFsError, retryPassing } from '../../fs/fs-errors.js';
 import { isDeadOwnersTemp, ownerOfTempName } from '../../fs/owner.js';
-import { commitFile } from '../../image/download.js';
 import { type OutputTarget, targetKey } from '../naming.js';
 import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim, IdleClaims } from './claim.js';
-import { type LedgerEntry, parseEntry } from './entry.js';
+import { type LedgerEntry, parseEntry, type ReadEntry } from './entry.js';
 
 export const LEDGER_DIR_NAME = '.upscale';
+/** Inside it: verified results whose own name could not be written (see output-writer.ts). */
+export const KEPT_RESULTS = 'results';
+
+/** An entry file that exists but cannot be acted on (damaged, or a newer version's): see parseEntry. */
+export interface UnreadableEntry {
+  readonly key: string;
+  /** The entry file. */
+  readonly file: string;
+  readonly reason: string;
+  readonly seen?: Extract<ReadEntry, { unreadable: string }>['seen'];
+}
+
+/** An input whose entry cannot be acted on stops there: the entry may stand for a paid task. */
+export function unreadableError(input: string, unreadable: UnreadableEntry): UpscaleError {
+  const newer = /newer version/.test(unreadable.reason);
+  return new UpscaleError(
+    'LEDGER_UNREADABLE',
+    `${input}: its ledger entry ${unreadable.file} cannot be read: ${unreadable.reason}; it is kept and nothing was sent`,
+    {
+      hint: newer
+        ? 'run this with the newer version of upscale that wrote it (it may name a paid task)'
+        : `look at it (it may name a paid task), then \`upscale forget ${unreadable.file}\` drops it and the next run submits anew`,
+    },
+  );
+}
+
+/** The ledger of `dir` cannot be written: the OS's reason and the folder, in one line. */
+export function ledgerWriteError(dir: string, error: unknown): UpscaleError {
+  if (error instanceof UpscaleError) return error;
+  return new UpscaleError('OUTPUT_UNWRITABLE', `cannot write the ledger in ${dir} (${fsReason(error)})`, {
+    hint: fsHint(error),
+    cause: error,
+  });
+}
 
 /**
  * Temp files whose writer cannot be shown gone — no owner in the name (old versions), the
@@ -42,9 +78,36 @@ export class LedgerFolder {
     return join(this.dir, `${key}.json`);
   }
 
+  /**
+   * The entry of `key`, undefined when there is none. Throws LEDGER_UNREADABLE for one that
+   * cannot be acted on: it is never taken for "no entry", which would pay again and write over it.
+   */
   async read(key: string): Promise<LedgerEntry | undefined> {
-    const text = await readFile(this.entryPath(key), 'utf8').catch(() => undefined);
-    return text === undefined ? undefined : parseEntry(text);
+    const found = await this.readKey(key);
+    if (found?.unreadable)
+      throw unreadableError(found.unreadable.seen?.input ?? found.unreadable.file, found.unreadable);
+    return found?.entry;
+  }
+
+  /** The entry of `key`, what makes it unreadable, or undefined when there is none. */
+  private async readKey(
+    key: string,
+  ): Promise<
+    | { entry: LedgerEntry; unreadable?: undefined }
+    | { entry?: undefined; unreadable: UnreadableEntry }
+    | undefined
+  > {
+    const file = this.entryPath(key);
+    let text: string;
+    try {
+      text = await retryPassing(() => readFile(file, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return { unreadable: { key, file, reason: `it cannot be opened (${fsReason(error)})` } };
+    }
+    const read = parseEntry(text);
+    if (read.entry) return { entry: read.entry };
+    return { unreadable: { key, file, reason: read.unreadable, ...(read.seen ? { seen: read.seen } : {}) } };
   }
 
   /**
@@ -64,28 +127,64 @@ export class LedgerFolder {
     }
   }
 
+  /**
+   * Writes an entry atomically: a reader sees the previous state or this one. A failure leaves
+   * the previous state in place (OUTPUT_UNWRITABLE naming the folder); what passes by itself (an
+   * open-file limit met for a moment) is tried again first.
+   */
   async write(key: string, entry: LedgerEntry): Promise<void> {
-    await this.inDir(() => writeAtomically(this.entryPath(key), `${JSON.stringify(entry)}\n`));
+    await retryPassing(() =>
+      this.inDir(() => writeAtomically(this.entryPath(key), `${JSON.stringify(entry)}\n`)),
+    ).catch((error: unknown) => {
+      throw ledgerWriteError(this.dir, error);
+    });
   }
 
   async remove(key: string): Promise<void> {
-    await rm(this.entryPath(key), { force: true });
+    await retryPassing(() => rm(this.entryPath(key), { force: true })).catch((error: unknown) => {
+      throw ledgerWriteError(this.dir, error);
+    });
   }
 
+  /** Claims an output; a folder that cannot hold the claim is OUTPUT_FOLDER_UNWRITABLE (nothing was sent). */
   async claim(key: string, options: ClaimOptions): Promise<Claim> {
-    return this.inDir(() => acquireClaim(join(this.dir, `${key}.lock`), options));
+    return retryPassing(() => this.inDir(() => acquireClaim(join(this.dir, `${key}.lock`), options))).catch(
+      (error: unknown) => {
+        if (!isFsError(error)) throw error;
+        throw new UpscaleError(
+          'OUTPUT_FOLDER_UNWRITABLE',
+          `${options.input}: cannot claim its output in ${this.dir} (${fsReason(error)}); nothing was sent`,
+          { hint: fsHint(error), cause: error },
+        );
+      },
+    );
   }
 
-  /** Every readable entry, by key. */
-  async entries(): Promise<{ key: string; entry: LedgerEntry }[]> {
+  /** Every entry file: those that can be acted on, and those that cannot (see parseEntry). */
+  async scan(): Promise<{ entries: { key: string; entry: LedgerEntry }[]; unreadable: UnreadableEntry[] }> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const found: { key: string; entry: LedgerEntry }[] = [];
+    const entries: { key: string; entry: LedgerEntry }[] = [];
+    const unreadable: UnreadableEntry[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const key = name.slice(0, -'.json'.length);
-      const entry = await this.read(key);
-      if (entry) found.push({ key, entry });
+      const found = await this.readKey(key);
+      if (found?.unreadable) unreadable.push(found.unreadable);
+      else if (found?.entry) entries.push({ key, entry: found.entry });
     }
-    return found;
+    return { entries, unreadable };
+  }
+
+  /** Every readable entry, by key (the unreadable ones stay, untouched, for whoever reads them). */
+  async entries(): Promise<{ key: string; entry: LedgerEntry }[]> {
+    return (await this.scan()).entries;
+  }
+
+  /** True when the output folder can be listed (a folder on a share that is not mounted cannot). */
+  async reachable(): Promise<boolean> {
+    return readdir(this.outputDir).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -102,7 +201,9 @@ export class LedgerFolder {
         committing.add(basename(entry.temp));
         continue;
       }
-      if (await this.finishCommit(key, entry)) committing.add(basename(entry.temp));
+      // A move that still cannot be made keeps its entry and its file for the run that says so.
+      const left = await this.finishCommit(key, entry).catch(() => entry);
+      if (left) committing.add(basename(entry.temp));
     }
     await removeDeadTemps(this.outputDir, committing);
     await removeDeadTemps(this.dir, committing);
@@ -122,11 +223,13 @@ export class LedgerFolder {
   }
 
   /**
-   * A run died while moving a verified result into place: the move is finished when the file is
-   * still there, and the entry removed once the output exists. Returns what is left to do: the
-   * entry itself when neither the file nor the output is there (the next run downloads the result
-   * again), a `completed` entry for the results after this one when the task gave several, or
-   * undefined when everything is in place.
+   * A run died (or could not make the move) while moving a verified result into place: the move
+   * is finished when the file is still there, and the entry removed once the output exists.
+   * Returns what is left to do: the entry itself when neither the file nor the output is there
+   * (the next run downloads the result again), a `completed` entry for the results after this one
+   * when the task gave several, or undefined when everything is in place. Throws, keeping both the
+   * entry and the file, when the file is there and still cannot take its name (a folder stands
+   * there, an old output that cannot be replaced): the message says where the file is.
    */
   async finishCommit(
     key: string,
@@ -135,12 +238,26 @@ export class LedgerFolder {
     if (await sameFile(entry.temp, entry.outputPath)) {
       // Killed between the hard link and the unlink: the output is in place, only its temp name is left.
       await rm(entry.temp, { force: true });
-    } else if (await exists(entry.temp)) {
+    } else if (await isFile(entry.temp)) {
       const moved = await commitFile(entry.temp, entry.outputPath, entry.overwrite ?? false).catch(
-        () => undefined,
+        (error: unknown) => {
+          const why = error instanceof UpscaleError ? error.message : fsReason(error);
+          throw new UpscaleError(
+            'OUTPUT_UNWRITABLE',
+            `${entry.input}: ${why}; the verified result of task ${entry.taskId} is kept as ${entry.temp}`,
+            {
+              hint: `make ${entry.outputPath} writable (or remove what stands there), then run the same command again: the kept result is moved in, nothing is paid or downloaded again`,
+              cause: error,
+            },
+          );
+        },
       );
-      if (!moved) return entry;
-    } else if (!(await exists(entry.outputPath))) return entry;
+      // Dated now: under --overwrite a run counts only outputs written since it started as done,
+      // and this one is the result of the very command being run again.
+      const now = new Date();
+      await utimes(moved, now, now).catch(() => undefined);
+      await rmdir(join(this.dir, KEPT_RESULTS)).catch(() => undefined);
+    } else if (!(await isFile(entry.outputPath))) return entry;
     const written = (entry.written ?? 0) + 1;
     if (written < entry.urls.length) {
       const { temp: _temp, outputPath: _outputPath, ...rest } = entry;
@@ -169,9 +286,10 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return !!first && !!second && first.dev === second.dev && first.ino === second.ino;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** A file stands at `path` (a folder at an output's name is not its output). */
+async function isFile(path: string): Promise<boolean> {
   return stat(path).then(
-    () => true,
+    (info) => info.isFile(),
     () => false,
   );
 }

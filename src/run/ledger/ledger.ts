@@ -54,21 +54,23 @@ export class LedgerSlot {
     readonly folder: LedgerFolder,
     readonly key: string,
     readonly base: EntryBase,
-    /** The key earlier versions gave this output (its path as spelled), when it differs. */
-    private readonly spelledKey?: string,
+    /** Keys earlier versions gave this output (its path as spelled, a named file with its extension). */
+    private readonly earlierKeys: readonly string[] = [],
   ) {}
 
   async read(): Promise<LedgerEntry | undefined> {
     const entry = await this.folder.read(this.key);
-    if (entry || this.spelledKey === undefined) return entry;
-    // Paid work an earlier version recorded under the path as spelled: moved to the real path's
-    // key, so it is collected rather than submitted again.
-    const earlier = await this.folder.read(this.spelledKey);
-    if (earlier) {
+    if (entry) return entry;
+    for (const key of this.earlierKeys) {
+      // Paid work an earlier version recorded under another key: moved to this one, so it is
+      // collected rather than submitted again.
+      const earlier = await this.folder.read(key);
+      if (!earlier) continue;
       await this.folder.write(this.key, earlier);
-      await this.folder.remove(this.spelledKey);
+      await this.folder.remove(key);
+      return earlier;
     }
-    return earlier;
+    return undefined;
   }
 
   /** Writes the next state; the folder is noted in the home so `upscale status` finds it from anywhere. */
@@ -105,6 +107,11 @@ export interface UnresolvedEntry {
 }
 
 export class Ledger {
+  /**
+   * When the run opened its ledger, before tidying its folders: an output a dead run was moving
+   * into place and the tidy finished counts as written by this run (see committedMeanwhile).
+   */
+  readonly openedAt = Date.now();
   private readonly folders = new Map<string, LedgerFolder>();
   /** Real paths of the folders this run named, by their absolute spelling. */
   private readonly realPaths = new Map<string, string>();
@@ -131,19 +138,26 @@ export class Ledger {
     return real;
   }
 
-  /** The key of an output, from its real path; entries keep the target as the user spelled it. */
+  /**
+   * The key of an output, from its real path; entries keep the target as the user spelled it. A
+   * named file (`-o out/photo@2x.png`) and the same name reached through a folder (`-o out/`)
+   * have one key, so two runs that would write one file claim one output.
+   */
   keyOf(target: OutputTarget): string {
     const absolute = absoluteTarget(target, this.cwd);
-    const real: OutputTarget = absolute.fixed
-      ? {
-          ...absolute,
-          fixed: {
-            path: join(this.realPath(dirname(absolute.fixed.path)), basename(absolute.fixed.path)),
-            format: absolute.fixed.format,
-          },
-        }
-      : { ...absolute, dir: this.realPath(absolute.dir) };
-    return LedgerFolder.keyOf(real);
+    return LedgerFolder.keyOf({ dir: this.realPath(absolute.dir), stem: absolute.stem });
+  }
+
+  /** Keys earlier versions gave an output, other than its key now. */
+  private earlierKeysOf(target: OutputTarget): string[] {
+    const absolute = absoluteTarget(target, this.cwd);
+    const keys = [LedgerFolder.keyOf(absolute)];
+    if (absolute.fixed) {
+      const real = join(this.realPath(dirname(absolute.fixed.path)), basename(absolute.fixed.path));
+      keys.push(LedgerFolder.keyOf({ ...absolute, fixed: { path: real, format: absolute.fixed.format } }));
+    }
+    const key = this.keyOf(target);
+    return [...new Set(keys)].filter((k) => k !== key);
   }
 
   folder(outputDir: string): LedgerFolder {
@@ -170,9 +184,7 @@ export class Ledger {
       ...(extra.output ? { output: extra.output } : {}),
       ...(extra.overwrite ? { overwrite: true } : {}),
     };
-    const key = this.keyOf(target);
-    const spelled = LedgerFolder.keyOf(target);
-    return new LedgerSlot(this, folder, key, base, spelled === key ? undefined : spelled);
+    return new LedgerSlot(this, folder, this.keyOf(target), base, this.earlierKeysOf(target));
   }
 
   /**
@@ -180,10 +192,9 @@ export class Ledger {
    * between them): its output is there, yet the input is not done.
    */
   async resultsLeft(target: OutputTarget): Promise<boolean> {
-    const absolute = absoluteTarget(target, this.cwd);
-    const folder = this.folder(absolute.dir);
-    const spelled = LedgerFolder.keyOf(absolute);
-    const entry = (await folder.read(this.keyOf(absolute))) ?? (await folder.read(spelled));
+    const folder = this.folder(absoluteTarget(target, this.cwd).dir);
+    let entry: LedgerEntry | undefined;
+    for (const key of [this.keyOf(target), ...this.earlierKeysOf(target)]) entry ??= await folder.read(key);
     if (entry?.state !== 'completed' && entry?.state !== 'committing') return false;
     return (entry.written ?? 0) > 0;
   }
@@ -223,7 +234,10 @@ export class Ledger {
     const known = new Set<string>();
     const unresolved: UnresolvedEntry[] = [];
     for (const folder of this.folders.values()) {
-      for (const { key, entry } of await folder.entries()) {
+      const { entries, unreadable } = await folder.scan();
+      // An entry this version cannot read may still name its task: that task is spoken for.
+      for (const u of unreadable) if (u.seen?.taskId !== undefined) known.add(u.seen.taskId);
+      for (const { key, entry } of entries) {
         const id = taskIdOf(entry);
         if (id !== undefined) known.add(id);
         if (!isUnresolved(entry)) continue;

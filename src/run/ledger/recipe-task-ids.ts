@@ -11,18 +11,29 @@ import { join } from 'node:path';
 /** The recipes' folder inside a ledger folder (`<output folder>/.upscale/`). */
 export const RECIPES_DIR = 'recipes';
 
-/** Every task id a recipe in `ledgerDir` names; recipes written before task ids were recorded name none. */
-export async function recipeTaskIds(ledgerDir: string): Promise<string[]> {
+/** Every recipe in `ledgerDir`, as far as it can be read (one being written meanwhile is skipped). */
+async function recipes(ledgerDir: string): Promise<{ taskId?: unknown; output?: unknown }[]> {
   const dir = join(ledgerDir, RECIPES_DIR);
   const names = await readdir(dir).catch(() => [] as string[]);
-  const ids: string[] = [];
+  const found: { taskId?: unknown; output?: unknown }[] = [];
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     try {
-      const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as { taskId?: unknown };
-      if (typeof record.taskId === 'string') ids.push(record.taskId);
+      found.push(
+        JSON.parse(await readFile(join(dir, name), 'utf8')) as { taskId?: unknown; output?: unknown },
+      );
     } catch {
       // Gone meanwhile, or half of a file another run is writing (temps are not *.json): skip it.
     }
   }
-  return ids;
+  return found;
+}
+
+/** Every task id a recipe in `ledgerDir` names; recipes written before task ids were recorded name none. */
+export async function recipeTaskIds(ledgerDir: string): Promise<string[]> {
+  return (await recipes(ledgerDir)).flatMap((r) => (typeof r.taskId === 'string' ? [r.taskId] : []));
+}
+
+/** The names of the outputs recipes in `ledgerDir` record (each a file beside that `.upscale/`). */
+export async function recipeOutputs(ledgerDir: string): Promise<string[]> {
+  return (await recipes(ledgerDir)).flatMap((r) => (typeof r.output === 'string' ? [r.output] : []));
 }
