@@ -2,7 +2,7 @@
  * Issue 24, Must 9: the smaller items a newcomer met, each through the built CLI (the freshness
  * table is checked in test/docs/freshness.test.ts; wrapping at 80 columns in terminal.test.ts).
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emulatorEnv, IMAGES, runCli, tempDir, useEmulator } from './cli-harness.js';
@@ -58,5 +58,25 @@ describe('the same refusal for several inputs', () => {
     // No line names an input twice.
     for (const line of run.stderr.split('\n'))
       expect(line.split('in/a.jpg').length, line).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('folders without --recursive', () => {
+  const env = () => ({ ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') });
+
+  it('say which sub-folders they leave out', async () => {
+    await mkdir(join(ctx.dir, 'tree/sub/deeper'), { recursive: true });
+    await mkdir(join(ctx.dir, 'tree/notes'));
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'tree/a.jpg'));
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'tree/sub/deeper/b.jpg'));
+    await writeFile(join(ctx.dir, 'tree/notes/readme.txt'), 'no image here');
+    const run = await runCli(['tree', '--dry-run'], { cwd: ctx.dir, env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    // notes/ holds no image: not worth a word.
+    expect(run.stderr).toContain(
+      'tree: 1 sub-folder with images not included (sub); -r (--recursive) takes it in\n',
+    );
+    const recursive = await runCli(['tree', '-r', '--dry-run'], { cwd: ctx.dir, env: env() });
+    expect(recursive.stderr).not.toContain('not included');
   });
 });

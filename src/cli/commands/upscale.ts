@@ -1,6 +1,7 @@
 /** The main command: `upscale <inputs...>` — the programmatic run with a reporter at the edge. */
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
+import { folderNotes } from '../../api/folder-notes.js';
 import { executeRun, planRun, type RunRequest } from '../../api/run.js';
 import { isRefusedBeforeSending, stopsSubmitting, usageError } from '../../errors.js';
 import { isLocalProvider } from '../../providers/types.js';
@@ -9,6 +10,7 @@ import type { TaskResult } from '../../run/run-task.js';
 import { parseShard, type Shard, shardFromEnv } from '../../run/shard.js';
 import { exitCodeFor, STOP_EXIT, type StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';
+import { printable } from '../printable.js';
 import { barReporter } from '../reporters/bar.js';
 import { plainReporter } from '../reporters/plain.js';
 import { ttyReporter } from '../reporters/tty.js';
@@ -175,6 +177,17 @@ export async function upscaleCommand(
     }
     const reporter = await pickReporter(term, flags, items.length);
     session.attach(reporter);
+    if (!flags.recursive && !flags.quiet) {
+      // A folder's sub-folders are not walked without -r: said, not silently skipped.
+      for (const note of await folderNotes(inputs, { cwd: process.cwd(), recursive: false })) {
+        const n = note.subfolders.length;
+        if (n === 0) continue;
+        const names = `${note.subfolders.slice(0, 3).join(', ')}${n > 3 ? `, … (${n - 3} more)` : ''}`;
+        reporter.note(
+          `${printable(note.folder)}: ${n} sub-${n === 1 ? 'folder' : 'folders'} with images not included (${printable(names)}); -r (--recursive) takes ${n === 1 ? 'it' : 'them'} in`,
+        );
+      }
+    }
     if (options.provider.limits.inputs.url && items.some((i) => /^http:\/\//i.test(i.input))) {
       // Passed on as given (local test servers have no TLS), but real providers fetch https only.
       reporter.warn('http:// inputs are passed on as they are; providers expect a public https:// URL');
