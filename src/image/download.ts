@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { UpscaleError } from '../errors.js';
 import { type ImageFormat, isImageContentType, sniffFormat } from '../formats.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
+import { fsHint, fsReason } from '../fs/fs-errors.js';
 import type { HttpClient, StreamResponse } from '../http/client.js';
 import { abortReason } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
@@ -201,13 +202,21 @@ async function intoFile(
     if (error instanceof TooBig) throw tooBig(error.received, maxBytes ?? 0, 'sent');
     const code = (error as { code?: string }).code;
     if (!isNetworkError(error) && code !== undefined && FS_ERRORS.has(code)) {
-      throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${dirname(tempPath)} (${code})`, {
-        hint:
-          code === 'ENOSPC' || code === 'EDQUOT'
-            ? 'free some disk space'
-            : 'check the output folder and its permissions',
-        cause: error,
-      });
+      // The open-file limit met for a moment (a batch at high concurrency): a later try gets a file.
+      if (code === 'EMFILE' || code === 'ENFILE')
+        throw new DownloadError(
+          `cannot open a file in ${dirname(tempPath)} (${fsReason(error)})`,
+          true,
+          error,
+        );
+      throw new UpscaleError(
+        'OUTPUT_UNWRITABLE',
+        `cannot write into ${dirname(tempPath)} (${fsReason(error)})`,
+        {
+          hint: fsHint(error),
+          cause: error,
+        },
+      );
     }
     throw new DownloadError(
       `download broke off after ${bytes} bytes (${networkErrorCode(error) ?? code ?? 'error'})`,

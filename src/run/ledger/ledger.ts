@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
+import { retryPassing } from '../../fs/fs-errors.js';
 import { readPieces } from '../../fs/read-pieces.js';
 import { realPathOf } from '../../fs/real-path.js';
 import { finalPath, type OutputTarget } from '../naming.js';
@@ -20,10 +21,13 @@ import { LedgerFolder } from './ledger-folder.js';
 import type { LedgerHome } from './ledger-home.js';
 import { recipeTaskIds } from './recipe-task-ids.js';
 
+/** sha256 of a file; an open-file limit met for a moment (a batch at high concurrency) is waited out. */
 export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const piece of readPieces(path, 1024 * 1024)) hash.update(piece);
-  return hash.digest('hex');
+  return retryPassing(async () => {
+    const hash = createHash('sha256');
+    for await (const piece of readPieces(path, 1024 * 1024)) hash.update(piece);
+    return hash.digest('hex');
+  });
 }
 
 /** Targets with absolute folders, so an entry means the same from any working folder. */
