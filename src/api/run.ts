@@ -5,13 +5,16 @@
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
+import { IMAGE_EXTENSIONS } from '../formats.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
+import { fsHint, fsReason } from '../fs/fs-errors.js';
 import { checkedNumber, type ResolvedOptions } from '../options.js';
 import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { DurationModel } from '../run/duration-model.js';
 import { FirstSubmit } from '../run/first-submit.js';
+import { someOf } from '../run/folder-leftovers.js';
 import { expandInputs } from '../run/inputs.js';
 import { taskIdOf } from '../run/ledger/entry.js';
 import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
@@ -32,9 +35,10 @@ import type {
   TaskEvents,
   TaskResult,
 } from '../run/run-task.js';
-import { recipeConflict, runTask } from '../run/run-task.js';
+import { outputTaken, recipeConflict, runTask } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 import { StatusHub } from '../run/status-hub.js';
+import { folderNotes } from './folder-notes.js';
 
 export interface RunEvents extends TaskEvents {
   /** One input ended (any status), in the order they end. */
@@ -44,6 +48,11 @@ export interface RunEvents extends TaskEvents {
    * which this run collects instead of submitting again.
    */
   onPaidPending?(count: number): void;
+  /**
+   * Before anything is sent: paid tasks in this run's output folders whose input file is gone
+   * (moved or renamed since): this run does not collect them, `upscale resume` can.
+   */
+  onPendingOfGoneInputs?(tasks: readonly GoneInputTask[]): void;
   /** The estimate of a run checked against `maxCost`, before anything is sent. */
   onEstimate?(total: CostTotal): void;
   /**
@@ -51,6 +60,17 @@ export interface RunEvents extends TaskEvents {
    * once: the run goes on, its ledger is in the output folders.
    */
   onJournalError?(dir: string, error: unknown): void;
+}
+
+/** A paid task of an input that is no longer where it was. */
+export interface GoneInputTask {
+  /** The input as it was given. */
+  readonly input: string;
+  /** Its absolute path when it was submitted. */
+  readonly path: string;
+  readonly taskId?: string;
+  /** The output folder whose ledger holds it. */
+  readonly folder: string;
 }
 
 export interface RunRequest {
@@ -124,8 +144,8 @@ async function checkWritable(dir: string, flag: string | undefined): Promise<voi
   const refuse = (error: NodeJS.ErrnoException) =>
     new UpscaleError(
       'OUTPUT_FOLDER_UNWRITABLE',
-      `${flag ? `-o ${flag}: ` : ''}cannot write into ${dir} (${error.code ?? error.message})`,
-      { hint: 'pick a folder you can write to (-o), or fix its permissions; nothing was sent', cause: error },
+      `${flag ? `-o ${flag}: ` : ''}cannot write into ${dir} (${fsReason(error)})`,
+      { hint: `${fsHint(error)}, or pick another folder (-o); nothing was sent`, cause: error },
     );
   await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw refuse(error);
@@ -133,7 +153,14 @@ async function checkWritable(dir: string, flag: string | undefined): Promise<voi
   const probe = tempNameBeside(join(dir, 'write-test'), 'tmp');
   try {
     const handle = await open(probe, 'wx', 0o600);
-    await handle.close();
+    try {
+      // A byte, not an empty file: a full disk still makes empty files, and would fail the
+      // first claim or entry instead, after the plan. (Not synced: one fsync per output folder
+      // would slow a mirrored tree down; a full disk refuses the write itself.)
+      await handle.write('.');
+    } finally {
+      await handle.close();
+    }
     // The ledger goes here too: a file standing in its place would stop the run after paying.
     const ledger = await lstat(join(dir, LEDGER_DIR_NAME)).catch(() => undefined);
     if (ledger && !ledger.isDirectory()) {
@@ -151,6 +178,35 @@ async function prepareOutputFolders(items: readonly InputItem[], flag: string | 
   for (const dir of dirs) await checkWritable(dir, flag);
 }
 
+/** No image among the inputs: the message names what the folders held instead. */
+async function noImagesError(request: RunRequest): Promise<UpscaleError> {
+  const notes = await folderNotes(request.inputs, {
+    cwd: request.cwd,
+    recursive: Boolean(request.recursive),
+  });
+  const held = notes.map((n) => {
+    const parts = [];
+    if (n.others.length > 0)
+      parts.push(
+        n.others.length === 1
+          ? `1 file that is not an image (${someOf(n.others)})`
+          : `${n.others.length} files that are not images (${someOf(n.others)})`,
+      );
+    if (n.subfolders.length > 0)
+      parts.push(
+        `${n.subfolders.length} sub-${n.subfolders.length === 1 ? 'folder' : 'folders'} with images (${someOf(n.subfolders)})`,
+      );
+    return `${n.folder} holds ${parts.join(' and ')}`;
+  });
+  const deeper = notes.some((n) => n.subfolders.length > 0);
+  return usageError(
+    `no image files found in ${request.inputs.join(' ')}${held.length > 0 ? `: ${held.join('; ')}` : ''}`,
+    deeper
+      ? 'pass --recursive (-r) to take in the sub-folders'
+      : `pass image files (${IMAGE_EXTENSIONS.join(', ')}), or a folder that holds some`,
+  );
+}
+
 /** Expands and names the inputs; throws a usage error when there are none or two share an output. */
 export async function planRun(request: RunRequest): Promise<InputItem[]> {
   const { options } = request;
@@ -159,11 +215,7 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
     cwd: request.cwd,
     ...(request.readStdin ? { readStdin: request.readStdin } : {}),
   });
-  if (expanded.length === 0)
-    throw usageError(
-      `no image files found in ${request.inputs.join(' ')}`,
-      'pass image files, or a folder with --recursive',
-    );
+  if (expanded.length === 0) throw await noImagesError(request);
   const single = expanded.length === 1 && !expanded[0]!.discovered;
   const outputIsFile =
     request.output !== undefined && (Boolean(request.outputIsFile) || looksLikeImageFile(request.output));
@@ -261,7 +313,8 @@ function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext
     resolver,
     inflight,
     resubmitUncertain: Boolean(request.resubmitUncertain),
-    runStartedAt: Date.now(),
+    // From before the output folders were tidied: a result the tidy moved in is this command's.
+    runStartedAt: ledger.openedAt,
     // Batch polls save requests for a budget; without one (`--rate-limit off`) each task polls itself.
     ...(connection.budget ? { hub: new StatusHub(connection, { signal: request.signal }) } : {}),
     quota: {},
@@ -270,14 +323,35 @@ function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext
 }
 
 /** Inputs of `tasks` whose ledger entry holds a task id: paid for by an earlier run, not yet collected. */
-async function paidPending(ledger: Ledger, tasks: readonly InputTask[], cwd: string): Promise<number> {
+/**
+ * The paid tasks of this run's output folders: how many are this run's inputs' (collected first),
+ * and those whose input file is gone (moved or renamed: the same command would not name them).
+ */
+async function paidPending(
+  ledger: Ledger,
+  tasks: readonly InputTask[],
+  cwd: string,
+): Promise<{ count: number; gone: GoneInputTask[] }> {
   const keys = new Set(tasks.map((t) => ledger.keyOf(t.item.target)));
   const dirs = new Set(tasks.map((t) => absoluteTarget(t.item.target, cwd).dir));
   let count = 0;
+  const gone: GoneInputTask[] = [];
   for (const dir of dirs)
-    for (const { key, entry } of await ledger.folder(dir).entries())
-      if (keys.has(key) && taskIdOf(entry) !== undefined) count++;
-  return count;
+    for (const { key, entry } of await ledger.folder(dir).entries()) {
+      const taskId = taskIdOf(entry);
+      if (keys.has(key)) {
+        if (taskId !== undefined) count++;
+      } else if (entry.kind === 'file' && entry.path && !(await exists(entry.path)))
+        gone.push({ input: entry.input, path: entry.path, folder: dir, ...(taskId ? { taskId } : {}) });
+    }
+  return { count, gone };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+  );
 }
 
 /** Durations remembered across runs, in `durations.json` beside the journal (no key in it). */
@@ -379,15 +453,19 @@ export async function executeRun(
     const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
     // Another recipe on the same output name is refused before anything is sent (a dry run lists them).
     if (conflicting.length > 0 && !request.dryRun) throw await recipeConflict({ recipes }, conflicting);
+    // So is an output another input made: the two would replace each other, and pay, every run.
+    const taken = tasks.filter((t) => t.plan.freshness === 'taken').map((t) => t.item);
+    if (taken.length > 0 && !request.dryRun) throw await outputTaken({ recipes }, taken);
     if (options.maxCost !== undefined && !request.dryRun) {
       // Checked first, whether or not anyone listens for the estimate.
       const estimate = await checkMaxCost(request, tasks, options.maxCost, recipes);
       events?.onEstimate?.(estimate);
     }
     model = ledger ? await openModel(request) : undefined;
-    if (ledger && events?.onPaidPending) {
+    if (ledger && (events?.onPaidPending || events?.onPendingOfGoneInputs)) {
       const paid = await paidPending(ledger, tasks, request.cwd);
-      if (paid > 0) events.onPaidPending(paid);
+      if (paid.count > 0) events.onPaidPending?.(paid.count);
+      if (paid.gone.length > 0) events.onPendingOfGoneInputs?.(paid.gone);
     }
     const context = { ...contextOf(request, events, ledger), recipes };
     return await runBatch(model ? { ...context, model } : context, tasks, {

@@ -18,6 +18,7 @@ import {
   type ParamValues,
   type Size,
 } from '../providers/types.js';
+import { urlTakersFor } from '../providers/url-takers.js';
 import { hashFile } from './ledger/ledger.js';
 import { finalPath } from './naming.js';
 import { type OutputSize, outputFormatOf } from './output-plan.js';
@@ -88,8 +89,10 @@ function outputSize(provider: AnyProvider, input: Size | undefined, sizing: Sizi
 }
 
 function refuseUrl(provider: AnyProvider, item: InputItem): never {
+  const [near, ...others] = urlTakersFor(provider);
+  const instead = near ? `, or use a provider that takes URLs: -p ${near} (${others.join(', ')} too)` : '';
   throw new UpscaleError('UNSUPPORTED_INPUT', `${item.input}: ${provider.id} does not take image URLs`, {
-    hint: 'download the image and pass the file instead',
+    hint: `download the image and pass the file${instead}`,
   });
 }
 

@@ -79,4 +79,30 @@ describe('folders without --recursive', () => {
     const recursive = await runCli(['tree', '-r', '--dry-run'], { cwd: ctx.dir, env: env() });
     expect(recursive.stderr).not.toContain('not included');
   });
+
+  it('with no image in them, say what they hold', async () => {
+    await mkdir(join(ctx.dir, 'junk/deeper'), { recursive: true });
+    await writeFile(join(ctx.dir, 'junk/a.txt'), 'a');
+    await writeFile(join(ctx.dir, 'junk/b.md'), 'b');
+    await copyFile(join(IMAGES, 'photo.jpg'), join(ctx.dir, 'junk/deeper/c.jpg'));
+    const run = await runCli(['junk'], { cwd: ctx.dir, env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'error: no image files found in junk: junk holds 2 files that are not images (a.txt, b.md) and 1 sub-folder with images (deeper)\n  hint: pass --recursive (-r) to take in the sub-folders\n',
+    );
+  });
+});
+
+describe('a URL given to a provider that takes files only', () => {
+  it('names the providers that take URLs, the same key first', async () => {
+    const run = await runCli([`${ctx.emu.cdnUrl}/static/photo.jpg`], {
+      cwd: ctx.dir,
+      env: { ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('freepik does not take image URLs\n');
+    expect(run.stderr).toMatch(
+      /hint: download the image and pass the file, or use a provider that takes URLs: -p freepik-precision-v2 \(.*novita.*\)/,
+    );
+  });
 });

@@ -171,6 +171,38 @@ describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
     },
   );
 
+  it('`upscale providers` and `upscale status` at 80 columns: lines wrap at spaces, no word is cut', async () => {
+    // A pending task with a long input name for `upscale status`.
+    const long = `in-${'a'.repeat(30)} photo from the summer holidays by the sea`;
+    await pngs(join(ctx.dir, long), 1);
+    ctx.emu.set({ processingMs: 60_000 });
+    const first = await startTmux(cliCommand(`${shellQuote(long)} -o out --poll-interval 100`), 80);
+    try {
+      await waitForScreen(first, () => ctx.emu.submissions() >= 1);
+      await run('tmux', ['send-keys', '-t', first, 'C-c']);
+      await waitForScreen(first, (s) => s.includes('DONE EXIT=130'), 5000);
+    } finally {
+      await kill(first);
+    }
+    for (const args of ['providers', 'status']) {
+      const session = await startTmux(cliCommand(args), 80, 400);
+      try {
+        await waitForScreen(session, (s) => s.includes('DONE EXIT=0'));
+        // Rows as the terminal shows them (no -J): a row as wide as the terminal is one it broke.
+        const { stdout } = await run('tmux', ['capture-pane', '-p', '-t', session, '-S', '-2000']);
+        const rows = stdout.split('\n');
+        expect(
+          rows.filter((r) => r.length >= 80),
+          `${args}:\n${stdout}`,
+        ).toEqual([]);
+        if (args === 'status') expect(stdout).toContain('photo from the summer');
+        else expect(stdout).toContain('--optimized-for <style>');
+      } finally {
+        await kill(session);
+      }
+    }
+  });
+
   it('a double Ctrl-C: "stopping" at once, then out at once with the cursor shown and autowrap on', async () => {
     await pngs(join(ctx.dir, 'in'), 20);
     // A submit on the wire holds the first Ctrl-C's exit (its answer is let come): the second ends it.
@@ -199,7 +231,8 @@ describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
     const session = await startTmux(cliCommand('in -o out', { FREEPIK_API_KEY: 'wrong-key' }), 100);
     try {
       const { screen } = await waitForScreen(session, (s) => s.includes('DONE EXIT='));
-      expect(screen).toContain('DONE EXIT=2');
+      // Exit 1: the request that learnt the key was refused was sent (7741b1d, CONTRACT.md).
+      expect(screen).toContain('DONE EXIT=1');
       expect(ctx.emu.requests.filter((r) => r.route === 'submit').length).toBeLessThanOrEqual(3);
       expect(
         screen.split('\n').filter((l) => l.startsWith('stopping: the provider refused the API key')),

@@ -19,8 +19,9 @@ import { isLocalProvider } from '../../providers/types.js';
 import { looksLikeImageFile, outputTarget } from '../../run/naming.js';
 import { fetchTaskState } from '../../run/provider-api.js';
 import type { TaskResult } from '../../run/task-types.js';
-import { exitCodeFor } from '../exit-code.js';
+import type { StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';
+import { printable } from '../printable.js';
 import { describeState } from '../reporters/describe.js';
 import { plainReporter } from '../reporters/plain.js';
 import { ttyReporter } from '../reporters/tty.js';
@@ -29,7 +30,16 @@ import { redactAll } from '../secrets.js';
 import { openSession, type Session } from '../session.js';
 import { summaryLines } from '../summary.js';
 import type { Terminal } from '../terminal.js';
-import { collectingLine, interruptedLine, pickReporter, stoppingNote, warnSizes } from './upscale.js';
+import { fitToWidth } from '../wrap.js';
+import {
+  collectingLine,
+  exitCodeOfRun,
+  INTERRUPT_GRACE_MS,
+  interruptedLine,
+  pickReporter,
+  stoppingNote,
+  warnSizes,
+} from './upscale.js';
 
 export interface TaskFlags extends OptionFlags {
   readonly output?: string;
@@ -84,14 +94,17 @@ export async function statusCommand(
     const pending = await listPending(await journalDir());
     for (const p of pending) {
       const line = pendingLine(p);
-      term.stdout.write(flags.json ? `${JSON.stringify(line.json)}\n` : `${line.text}\n`);
+      const width = term.stdout.isTTY ? term.stdout.columns : undefined;
+      term.stdout.write(
+        flags.json ? `${JSON.stringify(line.json)}\n` : `${fitToWidth(printable(line.text), width, 4)}\n`,
+      );
     }
     if (!flags.json && !flags.quiet) {
-      term.stderr.write(
+      const said =
         pending.length === 0
-          ? 'nothing pending: every paid task was collected\n'
-          : `${pending.length} task(s) pending; \`upscale resume\` collects them, \`upscale forget <task-id|input>\` drops one\n`,
-      );
+          ? 'nothing pending: every paid task was collected'
+          : `${pending.length} task(s) pending; \`upscale resume\` collects them, \`upscale forget <task-id|input>\` drops one`;
+      term.stderr.write(`${fitToWidth(said, term.isTTY ? term.stderr.columns : undefined, 2)}\n`);
     }
     return 0;
   }
@@ -145,7 +158,7 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
     });
     reporter.result(result, { total: 1, done: 1, failed: result.status === 'failed' ? 1 : 0 });
     printResult(reporter, flags, result);
-    return exitCodeFor([result], session.interrupted());
+    return exitCodeOfRun([result], session.stopReason());
   } finally {
     reporter.close();
     await session.close();
@@ -170,9 +183,14 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
   const sessions: Session[] = [];
   const controller = new AbortController();
   const results: TaskResult[] = [];
-  let interrupted = false;
+  let interrupted: StopReason | undefined;
+  /** Resolves a moment after the first stop: what is still out then does not hold up the summary. */
+  let stopped: () => void = () => undefined;
+  const grace = new Promise<void>((resolve) => {
+    stopped = () => setTimeout(resolve, INTERRUPT_GRACE_MS).unref();
+  });
   try {
-    await resumePending({
+    const collecting = resumePending({
       journalDir: dir,
       concurrency,
       overwrite: Boolean(flags.overwrite),
@@ -185,12 +203,13 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
         if (!resolveApiKey(provider, values, process.env, config)) throw missingKeyError(provider);
         const session = await openSession({ ...values, provider: providerId, baseUrl });
         session.attach(reporter);
-        session.onInterrupt((now) => {
+        session.onInterrupt((now, reason) => {
           if (now) return reporter.close();
           if (interrupted) return;
-          interrupted = true;
+          interrupted = reason;
           controller.abort(session.signal.reason);
-          reporter.note(stoppingNote(pending.length - results.length));
+          reporter.note(stoppingNote(pending.length - results.length, reason));
+          stopped();
         });
         sessions.push(session);
         return { connection: session.connection, options: session.options };
@@ -204,6 +223,9 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
         printResult(reporter, flags, result);
       },
     });
+    // Left behind once stopped (the tasks are in the ledger); before that, the race rethrows.
+    collecting.catch(() => undefined);
+    await Promise.race([collecting, grace]);
   } finally {
     reporter.close();
     for (const session of sessions) await session.close();
@@ -214,7 +236,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
     term.stderr.write(
       `${interruptedLine(results.length, pending.length, pending.length - results.length)}\n`,
     );
-  return exitCodeFor(results, interrupted);
+  return exitCodeOfRun(results, interrupted);
 }
 
 /** `upscale forget <task-id|input>`: stop tracking a pending task (it stays paid; nothing collects it). */
@@ -223,7 +245,7 @@ export async function forgetCommand(what: string, flags: TaskFlags, term: Termin
   for (const p of dropped) {
     const line = pendingLine(p);
     if (flags.json) term.stdout.write(`${JSON.stringify({ ...line.json, forgotten: true })}\n`);
-    else if (!flags.quiet) term.stderr.write(`forgot ${line.text}\n`);
+    else if (!flags.quiet) term.stderr.write(`forgot ${printable(line.text)}\n`);
   }
   return 0;
 }

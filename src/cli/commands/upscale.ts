@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { folderNotes } from '../../api/folder-notes.js';
-import { executeRun, planRun, type RunRequest } from '../../api/run.js';
+import { executeRun, type GoneInputTask, planRun, type RunRequest } from '../../api/run.js';
 import { isRefusedBeforeSending, stopsSubmitting, usageError } from '../../errors.js';
 import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
@@ -65,6 +65,17 @@ function parseShardFlag(raw: string | undefined): Shard | undefined {
 /** Said before anything is sent when earlier runs left paid tasks: this run collects them first. */
 export function collectingLine(count: number): string {
   return `collecting ${count} ${count === 1 ? 'task' : 'tasks'} already paid for (nothing is paid twice)`;
+}
+
+/** Paid tasks of inputs that moved away: this command does not name them, so it says so. */
+export function goneInputsLine(gone: readonly GoneInputTask[]): string {
+  const shown = gone
+    .slice(0, 3)
+    .map((g) => `${printable(g.input)}${g.taskId ? ` (task ${g.taskId})` : ''}`)
+    .join(', ');
+  const more = gone.length > 3 ? `, … (${gone.length - 3} more)` : '';
+  const tasks = gone.length === 1 ? 'task is' : 'tasks are';
+  return `${gone.length} paid ${tasks} pending in this output folder for inputs no longer there (moved or renamed?): ${shown}${more}; this run does not collect them: \`upscale resume\` does, \`upscale forget <input>\` drops one`;
 }
 
 /** After Ctrl-C, how long the run may take to end by itself before the summary is printed. */
@@ -229,6 +240,7 @@ export async function upscaleCommand(
       onPaidPending: (count) => {
         if (!flags.quiet) reporter.note(collectingLine(count));
       },
+      onPendingOfGoneInputs: (gone) => reporter.warn(goneInputsLine(gone)),
       onEstimate: (total) => {
         if (!flags.quiet) reporter.warn(`estimated cost ${describeTotal(total)}, within --max-cost`);
       },
