@@ -5,8 +5,9 @@
 import { UpscaleError } from '../errors.js';
 import type { RequestBudget } from '../http/budget.js';
 import type { HttpClient, JsonResponse } from '../http/client.js';
+import { delay } from '../http/delay.js';
 import { isConnectError } from '../http/network-errors.js';
-import { READ_POLICY, type RetryPolicy, SUBMIT_POLICY } from '../http/retry-policy.js';
+import { READ_POLICY, type RetryPolicy, retryDelayMs, SUBMIT_POLICY } from '../http/retry-policy.js';
 import type {
   ApiRequest,
   AuthStyle,
@@ -199,6 +200,9 @@ export async function submitTask(
   }
 }
 
+/** A status answer about another task is asked again this many times (a cache may be stale for a moment). */
+const MISMATCH_ATTEMPTS = 3;
+
 export async function fetchTaskState(
   conn: Connection,
   taskId: string,
@@ -207,13 +211,17 @@ export async function fetchTaskState(
 ): Promise<TaskState> {
   const isFinal = (res: Pick<JsonResponse, 'status' | 'json'>) => finalTaskFailure(res) !== undefined;
   const req = remote(conn).statusRequest(taskId);
-  const res = await exchange(conn, req, READ_POLICY, signal, charge ?? {}, isFinal);
-  // Novita says "this task failed" with a 500 on its result endpoint: final, not a server fault.
-  const failed = finalTaskFailure(res);
-  if (failed) return failed;
-  const parsed = remote(conn).parseStatus(bodyOf(conn, res, 'status request'), taskId);
-  if (parsed.taskId !== taskId) throw taskMismatch(conn, taskId, parsed.taskId);
-  return parsed.state;
+  for (let attempt = 1; ; attempt++) {
+    const res = await exchange(conn, req, READ_POLICY, signal, charge ?? {}, isFinal);
+    // Novita says "this task failed" with a 500 on its result endpoint: final, not a server fault.
+    const failed = finalTaskFailure(res);
+    if (failed) return failed;
+    const parsed = remote(conn).parseStatus(bodyOf(conn, res, 'status request'), taskId);
+    if (parsed.taskId === taskId) return parsed.state;
+    // Asked again after a backoff, like any answer a read can repeat; refused if it persists.
+    if (attempt >= MISMATCH_ATTEMPTS) throw taskMismatch(conn, taskId, parsed.taskId);
+    await delay(retryDelayMs(READ_POLICY, attempt), signal);
+  }
 }
 
 /**

@@ -91,12 +91,23 @@ describe('item 10: answers naming another task are refused and reported', () => 
     expect(info).toMatch(/already/);
   });
 
-  it('a status answer carrying another task_id (a cache in front of the API): refused, collected later', {
+  it('one status answer carrying another task_id (a stale cache for a moment): asked again, collected now', {
     timeout: 60_000,
   }, async () => {
     const first = await upscale(['photo.jpg', '-o', 'out']);
     expect(first.code, first.stderr).toBe(0);
     ctx.emu.script('status', ['other-task']);
+    const second = await upscale(['small.png', '-o', 'out']);
+    expect(jsonLines(second.stdout)[0], second.stderr).toMatchObject({ status: 'succeeded', width: 400 });
+    expect(ctx.emu.submissions()).toBe(2);
+  });
+
+  it('status answers that keep carrying another task_id (a cache in front of the API): refused, collected later', {
+    timeout: 60_000,
+  }, async () => {
+    const first = await upscale(['photo.jpg', '-o', 'out']);
+    expect(first.code, first.stderr).toBe(0);
+    ctx.emu.script('status', ['other-task', 'other-task', 'other-task']);
     const second = await upscale(['small.png', '-o', 'out']);
     const info = `${second.stderr}\n${second.stdout}`;
     const line = jsonLines(second.stdout)[0]!;
