@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { cliFlagsOf } from '../../src/cli/cli-flags.js';
+import { choicesOf, cliFlagsOf } from '../../src/cli/cli-flags.js';
 import { PROVIDER_IDS, providers } from '../../src/providers/index.js';
 
 const flags = cliFlagsOf(PROVIDER_IDS, providers);
@@ -24,5 +24,24 @@ describe('cliFlagsOf', () => {
     // `npm test` builds first; the built table must not lag behind the providers.
     const built = JSON.parse(await readFile('dist/cli/cli-flags.json', 'utf8'));
     expect(built).toEqual(JSON.parse(JSON.stringify(flags)));
+  });
+});
+
+describe('choicesOf (the values shell completion offers)', () => {
+  it.each([
+    ['2x|4x|8x|16x', ['2x', '4x', '8x', '16x']],
+    ['2x|3x|4x|8x|16x, or any factor from 1.1 to 32 (e.g. 2.5)', ['2x', '3x', '4x', '8x', '16x']],
+    ['automatic|illusio|sharpy|sparkle', ['automatic', 'illusio', 'sharpy', 'sparkle']],
+    ['-10..10', []],
+    ['2..16', []],
+    ['text', []],
+    ['https URL', []],
+  ])('%j → %j', (valid, words) => {
+    expect(choicesOf(valid)).toEqual(words);
+  });
+
+  it('gives --scale the scales every provider lists, in order of size', () => {
+    const scale = flags.options.find((o) => o.flag.startsWith('--scale'));
+    expect(scale?.values).toEqual(['2x', '3x', '4x', '8x', '16x']);
   });
 });
