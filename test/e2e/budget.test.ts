@@ -2,29 +2,13 @@
  * Issue 12 end to end: the request budget against an emulator that limits each key (sliding
  * window, 429 without Retry-After, X-RateLimit-* headers) and caps tasks per day.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, useEmulator, writePngs } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 100 });
 
-async function images(n: number): Promise<void> {
-  await mkdir(join(ctx.dir, 'in'));
-  for (let i = 0; i < n; i++) {
-    await sharp({
-      create: {
-        width: 48 + i,
-        height: 40,
-        channels: 3,
-        background: `#${((i * 37) % 256).toString(16).padStart(2, '0')}8844`,
-      },
-    })
-      .png()
-      .toFile(join(ctx.dir, 'in', `p${i}.png`));
-  }
-}
+const images = (n: number) => writePngs(join(ctx.dir, 'in'), n, { width: 48, height: 40 });
 
 const run = (...args: string[]) =>
   runCli(['in', '-o', 'out', '--json', ...args], { cwd: ctx.dir, env: emulatorEnv(ctx.emu) });

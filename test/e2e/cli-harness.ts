@@ -1,8 +1,9 @@
 /** Runs the real built CLI (bin/upscale.js) as a child process, with a clean environment. */
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startEmulator } from '../../fixtures/emulator/index.js';
 
@@ -84,6 +85,26 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
 
 export async function tempDir(prefix = 'upscale-e2e-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * `count` small distinct PNGs in `dir` (made when missing): each a colour and a width of its own,
+ * so pictures and sizes tell them apart. Named p0.png, p1.png, … unless `name` says otherwise.
+ */
+export async function writePngs(
+  dir: string,
+  count: number,
+  shape: { width?: number; height?: number; name?: (i: number) => string } = {},
+): Promise<string> {
+  const { width = 40, height = 30, name = (i: number) => `p${i}.png` } = shape;
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const background = `#${((i * 37) % 256).toString(16).padStart(2, '0')}6080`;
+    await sharp({ create: { width: width + i, height, channels: 3, background } })
+      .png()
+      .toFile(join(dir, name(i)));
+  }
+  return dir;
 }
 
 /** The JSON lines a run printed on stdout. */

@@ -4,7 +4,7 @@
  * emulator whose submits take seconds (as a large upload does), so a run that wrongly takes over
  * a live run's claim sends the submit a second time; then counts the tasks created.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, realpath, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -21,6 +21,7 @@ import {
   spawnCollect,
   useEmulator,
 } from './cli-harness.js';
+import { pidNamespace, runCliBehind as runCliIn } from './namespaces.js';
 
 const ctx = useEmulator({ processingMs: 300 });
 const SUBMIT_MS = 4000;
@@ -75,34 +76,18 @@ async function expectOutputsOnce(count: number): Promise<void> {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** How this machine can start a process in a pid namespace of its own, or why it cannot. */
-function unshareCommand(): { prefix: string[] } | { reason: string } {
-  const tries = [
-    ['unshare', '--pid', '--fork', '--mount-proc'],
-    ['unshare', '--user', '--map-root-user', '--pid', '--fork', '--mount-proc'],
-  ];
-  let reason = 'no `unshare` command';
-  for (const prefix of tries) {
-    const probe = spawnSync(prefix[0]!, [...prefix.slice(1), 'sh', '-c', 'readlink /proc/self/ns/pid'], {
-      encoding: 'utf8',
-    });
-    if (probe.error) continue;
-    if (probe.status === 0 && /^pid:\[\d+\]/.test(probe.stdout)) return { prefix };
-    reason = `\`${prefix.join(' ')}\` failed: ${(probe.stderr || `exit ${probe.status}`).trim()}`;
-  }
-  return { reason };
-}
-const unshare = unshareCommand();
+const unshare = pidNamespace();
 if ('reason' in unshare) console.warn(`fleet-claims: the pid-namespace test is skipped: ${unshare.reason}`);
 
-/** The CLI as runCli starts it, but behind `prefix` (a command that runs another). */
+/** The CLI behind `prefix`, in the test's folder, with its own config and data folders unless given. */
 function runCliBehind(prefix: readonly string[], cliArgs: string[], extra: Record<string, string>) {
-  const childEnv: Record<string, string> = { ...scrubbedEnv(), ...extra, CI: 'true' };
-  childEnv.UPSCALE_CONFIG_DIR ??= join(ctx.dir, '.upscale-config-ns');
-  childEnv.UPSCALE_DATA_DIR ??= join(ctx.dir, '.upscale-data');
-  return spawnCollect(prefix[0]!, [...prefix.slice(1), process.execPath, BIN, ...cliArgs], {
+  return runCliIn(prefix, cliArgs, {
     cwd: ctx.dir,
-    env: childEnv,
+    env: {
+      UPSCALE_CONFIG_DIR: join(ctx.dir, '.upscale-config-ns'),
+      UPSCALE_DATA_DIR: join(ctx.dir, '.upscale-data'),
+      ...extra,
+    },
   });
 }
 

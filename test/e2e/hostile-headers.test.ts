@@ -4,29 +4,13 @@
  * slot for longer than --timeout: each is validated (finite, positive, bounded) before it drives
  * a wait, and every wait is bounded and said.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, useEmulator, writePngs } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 300 });
 
-async function inputs(count: number): Promise<void> {
-  await mkdir(join(ctx.dir, 'in'), { recursive: true });
-  for (let i = 0; i < count; i++) {
-    await sharp({
-      create: {
-        width: 40 + i,
-        height: 32,
-        channels: 3,
-        background: `#${(i * 40 + 20).toString(16).padStart(2, '0')}6633`,
-      },
-    })
-      .png()
-      .toFile(join(ctx.dir, 'in', `p${i}.png`));
-  }
-}
+const inputs = (count: number) => writePngs(join(ctx.dir, 'in'), count, { height: 32 });
 
 const run = (args: string[], killAfterMs = 60_000) => {
   let killed = false;

@@ -2,32 +2,15 @@
  * Issue 24: a newcomer's first batch, round 2 — each item checked through the built CLI against
  * the emulator (the terminal's own items are in terminal.test.ts).
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, useEmulator, writePngs } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 300 });
 
 /** `count` small distinct PNGs in `<dir>/<folder>/`. */
-async function images(folder: string, count: number): Promise<string> {
-  const dir = join(ctx.dir, folder);
-  await mkdir(dir, { recursive: true });
-  for (let i = 0; i < count; i++) {
-    await sharp({
-      create: {
-        width: 40 + i,
-        height: 30,
-        channels: 3,
-        background: `#${(i * 6).toString(16).padStart(2, '0')}6080`,
-      },
-    })
-      .png()
-      .toFile(join(dir, `img${String(i).padStart(2, '0')}.png`));
-  }
-  return dir;
-}
+const images = (folder: string, count: number) =>
+  writePngs(join(ctx.dir, folder), count, { name: (i: number) => `img${String(i).padStart(2, '0')}.png` });
 
 const env = () => ({ ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') });
 /** What Node prints of its own (warnings, deprecations): never, in any command. */

@@ -8,28 +8,13 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, useEmulator, writePngs } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 300 });
 
 /** `count` distinct PNGs, big enough for every provider (Comfy: 160 px at least). */
-async function images(folder: string, count: number): Promise<string> {
-  const dir = join(ctx.dir, folder);
-  await mkdir(dir, { recursive: true });
-  for (let i = 0; i < count; i++) {
-    await sharp({
-      create: {
-        width: 200 + i,
-        height: 170,
-        channels: 3,
-        background: `#${(i * 30).toString(16).padStart(2, '0')}6080`,
-      },
-    })
-      .png()
-      .toFile(join(dir, `img${i}.png`));
-  }
-  return dir;
-}
+const images = (folder: string, count: number) =>
+  writePngs(join(ctx.dir, folder), count, { width: 200, height: 170, name: (i) => `img${i}.png` });
 
 const env = () => ({ ...emulatorEnv(ctx.emu), UPSCALE_CONFIG_DIR: join(ctx.dir, 'cfg') });
 const submits = () => ctx.emu.requests.filter((r) => r.route === 'submit');

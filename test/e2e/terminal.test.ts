@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, emulatorEnv, useEmulator } from './cli-harness.js';
+import { BIN, emulatorEnv, useEmulator, writePngs } from './cli-harness.js';
 
 const run = promisify(execFile);
 
@@ -111,21 +111,8 @@ async function waitForScreen(session: string, done: (screen: string) => boolean,
   }
 }
 
-async function pngs(folder: string, count: number): Promise<void> {
-  await mkdir(folder, { recursive: true });
-  for (let i = 0; i < count; i++) {
-    await sharp({
-      create: {
-        width: 40 + i,
-        height: 30,
-        channels: 3,
-        background: `#${((i * 8) % 256).toString(16).padStart(2, '0')}6080`,
-      },
-    })
-      .png()
-      .toFile(join(folder, `img${String(i).padStart(2, '0')}.png`));
-  }
-}
+const pngs = (folder: string, count: number) =>
+  writePngs(folder, count, { name: (i: number) => `img${String(i).padStart(2, '0')}.png` });
 
 /** The CLI in `ctx.dir` with the emulator's variables (no CI, so the terminal is a terminal). */
 function cliCommand(args: string, extraEnv: Record<string, string> = {}): string {
