@@ -12,11 +12,11 @@
  * silently run something other than what GitHub would.
  */
 
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { type CliRun, spawnCollect } from '../e2e/cli-harness.js';
 
 export interface ActionInput {
   readonly description?: string;
@@ -144,34 +144,15 @@ export async function runAction(action: Action, options: RunOptions): Promise<Ac
   }
 }
 
-export interface Spawned {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type Spawned = CliRun;
 
-/**
- * Runs a command with no standard input (as a runner's step has none) and collects its output.
- * (No stdin pipe: ending one that a quick child already closed throws EPIPE.)
- */
+/** Runs a command with no standard input (as a runner's step has none) and collects its output. */
 export function spawnRun(
   command: string,
   args: readonly string[],
   options: { cwd: string; env: Record<string, string> },
 ): Promise<Spawned> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+  return spawnCollect(command, args, { ...options, timeout: 120_000 });
 }
 
 /** `name=value` lines and `name<<DELIM … DELIM` blocks, as the runner reads `GITHUB_OUTPUT`. */

@@ -6,7 +6,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import { emulatorEnv, jsonLines, runCli, signalWhenSubmitted, useEmulator } from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 100 });
 
@@ -149,14 +149,7 @@ describe('batches', () => {
     const killed = await runCli(args, {
       cwd: ctx.dir,
       env: env(),
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (ctx.emu.submissions() >= 3) {
-            clearInterval(timer);
-            child.kill('SIGKILL');
-          }
-        }, 10);
-      },
+      onSpawn: signalWhenSubmitted(ctx.emu, 3, 'SIGKILL'),
     });
     expect(killed.signal).toBe('SIGKILL');
     const before = ctx.emu.submissions();
@@ -182,14 +175,7 @@ describe('batches', () => {
     const interrupted = await runCli(args, {
       cwd: ctx.dir,
       env: env(),
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (ctx.emu.submissions() >= 2) {
-            clearInterval(timer);
-            child.kill('SIGINT');
-          }
-        }, 5);
-      },
+      onSpawn: signalWhenSubmitted(ctx.emu, 2, 'SIGINT'),
     });
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toMatch(/Run the same command again/);

@@ -36,7 +36,7 @@ export function scrubbedEnv(): Record<string, string> {
   return env;
 }
 
-/** Spawns a command and collects its output (stdin: `stdin`, else closed). */
+/** Spawns a command and collects its output (stdin: `stdin`, else none). */
 export function spawnCollect(
   command: string,
   args: readonly string[],
@@ -46,23 +46,25 @@ export function spawnCollect(
   >,
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
+    // No stdin pipe unless there is something to send: ending one that a quick child already
+    // closed throws EPIPE. Without one the child reads an empty stdin all the same.
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(options.timeout ? { timeout: options.timeout } : {}),
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d;
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d;
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     options.onSpawn?.(child);
   });
 }
@@ -85,6 +87,26 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
 
 export async function tempDir(prefix = 'upscale-e2e-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * An `onSpawn` that sends `signal` to the CLI once the emulator has created `count` tasks (a
+ * run stopped at a known point: its tasks paid, their results not yet written).
+ */
+export function signalWhenSubmitted(
+  emu: Pick<Emulator, 'submissions'>,
+  count: number,
+  signal: NodeJS.Signals,
+): NonNullable<CliOptions['onSpawn']> {
+  return (child) => {
+    const timer = setInterval(() => {
+      if (emu.submissions() >= count) {
+        clearInterval(timer);
+        child.kill(signal);
+      }
+    }, 5);
+    child.on('exit', () => clearInterval(timer));
+  };
 }
 
 /**

@@ -4,7 +4,14 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator, writePngs } from './cli-harness.js';
+import {
+  emulatorEnv,
+  jsonLines,
+  runCli,
+  signalWhenSubmitted,
+  useEmulator,
+  writePngs,
+} from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 300 });
 
@@ -30,15 +37,7 @@ describe('Must 1: no Node warning', () => {
     const stopped = await runCli(['in', '-o', 'again', '--poll-interval', '100'], {
       cwd: ctx.dir,
       env: env(),
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (ctx.emu.submissions() >= 80) {
-            clearInterval(timer);
-            child.kill('SIGINT');
-          }
-        }, 10);
-        child.on('exit', () => clearInterval(timer));
-      },
+      onSpawn: signalWhenSubmitted(ctx.emu, 80, 'SIGINT'),
     });
     expect(stopped.code).toBe(130);
     expect(nodeLines(stopped.stderr)).toEqual([]);
@@ -156,15 +155,7 @@ describe('Must 5: a re-run says what it does', () => {
     await images('in', 20);
     ctx.emu.set({ processingMs: 3000 });
     const args = ['in', '-o', 'out', '--poll-interval', '100'];
-    const stop = (child: import('node:child_process').ChildProcess) => {
-      const timer = setInterval(() => {
-        if (ctx.emu.submissions() >= 20) {
-          clearInterval(timer);
-          child.kill('SIGINT');
-        }
-      }, 10);
-      child.on('exit', () => clearInterval(timer));
-    };
+    const stop = signalWhenSubmitted(ctx.emu, 20, 'SIGINT');
     expect((await runCli(args, { cwd: ctx.dir, env: env(), onSpawn: stop })).code).toBe(130);
     const rerun = await runCli(args, { cwd: ctx.dir, env: env() });
     expect(rerun.code, rerun.stderr).toBe(0);
@@ -177,15 +168,7 @@ describe('Must 5: a re-run says what it does', () => {
         await runCli(['in', '-o', 'again', '--poll-interval', '100'], {
           cwd: ctx.dir,
           env: env(),
-          onSpawn: (c) => {
-            const timer = setInterval(() => {
-              if (ctx.emu.submissions() >= 40) {
-                clearInterval(timer);
-                c.kill('SIGINT');
-              }
-            }, 10);
-            c.on('exit', () => clearInterval(timer));
-          },
+          onSpawn: signalWhenSubmitted(ctx.emu, 40, 'SIGINT'),
         })
       ).code,
     ).toBe(130);

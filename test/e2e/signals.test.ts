@@ -8,7 +8,14 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { emulatorEnv, jsonLines, runCli, useEmulator, writePngs } from './cli-harness.js';
+import {
+  emulatorEnv,
+  jsonLines,
+  runCli,
+  signalWhenSubmitted,
+  useEmulator,
+  writePngs,
+} from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 300 });
 
@@ -127,15 +134,7 @@ describe('`upscale resume` interrupted', () => {
     const first = await runCli(['in', '-o', 'out', '--poll-interval', '100'], {
       cwd: ctx.dir,
       env: env(),
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (ctx.emu.submissions() >= 3) {
-            clearInterval(timer);
-            child.kill('SIGINT');
-          }
-        }, 10);
-        child.on('exit', () => clearInterval(timer));
-      },
+      onSpawn: signalWhenSubmitted(ctx.emu, 3, 'SIGINT'),
     });
     expect(first.code, first.stderr).toBe(130);
     const polls = () => ctx.emu.requests.filter((r) => r.route === 'status' || r.route === 'list').length;
@@ -175,15 +174,7 @@ describe('a name holding a newline', () => {
     const first = await runCli([`${forged}.png`, '-o', 'out', '--poll-interval', '100'], {
       cwd: ctx.dir,
       env: env(),
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (ctx.emu.submissions() >= 1) {
-            clearInterval(timer);
-            child.kill('SIGINT');
-          }
-        }, 10);
-        child.on('exit', () => clearInterval(timer));
-      },
+      onSpawn: signalWhenSubmitted(ctx.emu, 1, 'SIGINT'),
     });
     expect(first.code, first.stderr).toBe(130);
     const status = await runCli(['status'], { cwd: ctx.dir, env: env() });
@@ -210,15 +201,7 @@ describe('an input moved while its task is pending', () => {
     const first = await runCli(args, {
       cwd: ctx.dir,
       env: env(),
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (ctx.emu.submissions() >= 2) {
-            clearInterval(timer);
-            child.kill('SIGINT');
-          }
-        }, 10);
-        child.on('exit', () => clearInterval(timer));
-      },
+      onSpawn: signalWhenSubmitted(ctx.emu, 2, 'SIGINT'),
     });
     expect(first.code, first.stderr).toBe(130);
     const taskOf = async (input: string) => (await pending()).find((p) => p.input === input)?.taskId;
