@@ -4,47 +4,20 @@
  * storage that answers 404 for a moment after the task completed.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../src/http/client.js';
 import { DOWNLOAD_POLICY } from '../../src/http/retry-policy.js';
 import { downloadToTemp, maxResultBytes } from '../../src/image/download.js';
+import { base, image, png, scripts, served, serveScripts } from './scripted-server.js';
 
-let server: Server;
-let base: string;
-let png: Buffer;
-const scripts = new Map<string, ((res: ServerResponse) => void)[]>();
-const served = new Map<string, number>();
 const dir = mkdtempSync(join(tmpdir(), 'upscale-download-limits-'));
 
-const image = (res: ServerResponse, type = 'image/png') =>
-  res.writeHead(200, { 'content-type': type, 'content-length': png.length }).end(png);
+serveScripts();
 
-beforeAll(async () => {
-  png = await sharp({ create: { width: 8, height: 6, channels: 3, background: '#369' } })
-    .png()
-    .toBuffer();
-  server = createServer((req, res) => {
-    const path = req.url ?? '';
-    served.set(path, (served.get(path) ?? 0) + 1);
-    const script = scripts.get(path) ?? [];
-    const answer = script.length > 1 ? script.shift()! : script[0];
-    if (answer) answer(res);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const client = () => new HttpClient({ random: () => 0 });
 

@@ -3,43 +3,18 @@
  * as for API requests, a gate of their own origin, and no request budget.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HttpClient, type RetryEvent } from '../../src/http/client.js';
 import { downloadToTemp } from '../../src/image/download.js';
+import { base, image, png, scripts, serveScripts } from './scripted-server.js';
 
-let server: Server;
-let base: string;
-let png: Buffer;
-/** Answers each path from a script, one answer per request; the last one repeats. */
-const scripts = new Map<string, ((res: import('node:http').ServerResponse) => void)[]>();
 const dir = mkdtempSync(join(tmpdir(), 'upscale-download-'));
 
-const image = (res: import('node:http').ServerResponse) =>
-  res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png);
+serveScripts();
 
-beforeAll(async () => {
-  png = await sharp({ create: { width: 8, height: 6, channels: 3, background: '#369' } })
-    .png()
-    .toBuffer();
-  server = createServer((req, res) => {
-    const script = scripts.get(req.url ?? '') ?? [];
-    const answer = script.length > 1 ? script.shift()! : script[0];
-    if (answer) answer(res);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function client(events: RetryEvent[], log: string[] = []) {
   return new HttpClient({ onRetry: (e) => events.push(e), onLog: (l) => log.push(l), random: () => 1 });
