@@ -14,7 +14,6 @@ import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { DurationModel } from '../run/duration-model.js';
 import { FirstSubmit } from '../run/first-submit.js';
-import { someOf } from '../run/folder-leftovers.js';
 import { expandInputs } from '../run/inputs.js';
 import { taskIdOf } from '../run/ledger/entry.js';
 import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
@@ -38,6 +37,7 @@ import type {
 import { outputTaken, recipeConflict, runTask } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 import { StatusHub } from '../run/status-hub.js';
+import { someOf } from '../some-of.js';
 import { folderNotes } from './folder-notes.js';
 
 export interface RunEvents extends TaskEvents {

@@ -1,6 +1,7 @@
 /** The end-of-run summary on stderr: counts, then each failure with its reason. */
 import { stopsSubmitting } from '../errors.js';
 import type { TaskResult } from '../run/run-task.js';
+import { someOf } from '../some-of.js';
 import { palette, type Terminal } from './terminal.js';
 
 /** Why a run stopped submitting, in a person's words (see stopsSubmitting). */
@@ -66,17 +67,13 @@ export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal
       lines.push(`  ${c.red('✗')} ${first.input}: ${code} ${withoutInput(first)}`.trimEnd());
       continue;
     }
-    const names = group.slice(0, 3).map((r) => r.input);
-    const more = group.length > names.length ? `, … (${group.length - names.length} more)` : '';
     const hint = first.error?.hint ? `; ${first.error.hint}` : '';
     lines.push(
-      `  ${c.red('✗')} ${code} ${withoutInput(first)}: ${group.length} inputs (${names.join(', ')}${more})${hint}`,
+      `  ${c.red('✗')} ${code} ${withoutInput(first)}: ${group.length} inputs (${someOf(group.map((r) => r.input))})${hint}`,
     );
   }
   for (const code of new Set(stopping.map((r) => r.error!.code))) {
     const unsent = stopping.filter((r) => r.error?.code === code);
-    const names = unsent.slice(0, 3).map((r) => r.input);
-    const more = unsent.length > names.length ? `, … (${unsent.length - names.length} more)` : '';
     const inputs = unsent.length === 1 ? 'input' : 'inputs';
     const { message, hint } = unsent[0]!.error!;
     // The daily limit's message says when it resets; its advice is the same for every input.
@@ -85,7 +82,7 @@ export function summaryLines(results: readonly TaskResult[], term: Pick<Terminal
         ? 'run the same command again after the reset: what is done is skipped, nothing is paid twice'
         : hint;
     lines.push(
-      `  ${c.red('✗')} ${code} ${message}: ${unsent.length} ${inputs} not sent (${names.join(', ')}${more})${advice ? `; ${advice}` : ''}`,
+      `  ${c.red('✗')} ${code} ${message}: ${unsent.length} ${inputs} not sent (${someOf(unsent.map((r) => r.input))})${advice ? `; ${advice}` : ''}`,
     );
   }
   return lines;

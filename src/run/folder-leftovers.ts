@@ -39,9 +39,3 @@ export async function folderLeftovers(dir: string, recursive: boolean): Promise<
   }
   return { subfolders, others };
 }
-
-/** `a, b, c, … (4 more)`. */
-export function someOf(names: readonly string[], shown = 3): string {
-  const more = names.length > shown ? `, … (${names.length - shown} more)` : '';
-  return `${names.slice(0, shown).join(', ')}${more}`;
-}

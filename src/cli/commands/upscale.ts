@@ -8,6 +8,7 @@ import { isLocalProvider } from '../../providers/types.js';
 import { describeTotal, totalCost } from '../../run/cost-total.js';
 import type { TaskResult } from '../../run/run-task.js';
 import { parseShard, type Shard, shardFromEnv } from '../../run/shard.js';
+import { someOf } from '../../some-of.js';
 import { exitCodeFor, STOP_EXIT, type StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';
 import { printable } from '../printable.js';
@@ -69,13 +70,9 @@ export function collectingLine(count: number): string {
 
 /** Paid tasks of inputs that moved away: this command does not name them, so it says so. */
 export function goneInputsLine(gone: readonly GoneInputTask[]): string {
-  const shown = gone
-    .slice(0, 3)
-    .map((g) => `${printable(g.input)}${g.taskId ? ` (task ${g.taskId})` : ''}`)
-    .join(', ');
-  const more = gone.length > 3 ? `, … (${gone.length - 3} more)` : '';
+  const shown = someOf(gone.map((g) => `${printable(g.input)}${g.taskId ? ` (task ${g.taskId})` : ''}`));
   const tasks = gone.length === 1 ? 'task is' : 'tasks are';
-  return `${gone.length} paid ${tasks} pending in this output folder for inputs no longer there (moved or renamed?): ${shown}${more}; this run does not collect them: \`upscale resume\` does, \`upscale forget <input>\` drops one`;
+  return `${gone.length} paid ${tasks} pending in this output folder for inputs no longer there (moved or renamed?): ${shown}; this run does not collect them: \`upscale resume\` does, \`upscale forget <input>\` drops one`;
 }
 
 /** After Ctrl-C, how long the run may take to end by itself before the summary is printed. */
@@ -193,7 +190,7 @@ export async function upscaleCommand(
       for (const note of await folderNotes(inputs, { cwd: process.cwd(), recursive: false })) {
         const n = note.subfolders.length;
         if (n === 0) continue;
-        const names = `${note.subfolders.slice(0, 3).join(', ')}${n > 3 ? `, … (${n - 3} more)` : ''}`;
+        const names = someOf(note.subfolders);
         reporter.note(
           `${printable(note.folder)}: ${n} sub-${n === 1 ? 'folder' : 'folders'} with images not included (${printable(names)}); -r (--recursive) takes ${n === 1 ? 'it' : 'them'} in`,
         );
