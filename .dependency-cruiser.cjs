@@ -36,6 +36,22 @@ module.exports = {
       'file helpers are the bottom layer',
     ),
     layer('local', ['http', 'cli', 'api', 'run'], 'the local engine never reaches the network'),
+    {
+      name: 'cli-imports-only-api-options-errors',
+      comment:
+        'a command is a thin shell over a library call a script could make too: src/cli/ reaches ' +
+        'the library through src/api/ (re-exports and small functions), plus options.ts (flags → ' +
+        'typed options) and errors.ts (codes and hints). Also allowed: formats.ts and some-of.ts, ' +
+        'pure leaves (no import, no I/O: data and a string helper) that every layer uses alike, ' +
+        'so a re-export would only add a name. Everything else (run/, providers/, http/, image/, ' +
+        'local/, fs/, webhooks.ts, index.ts) goes through src/api/.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/(cli/|api/|options\\.ts$|errors\\.ts$|formats\\.ts$|some-of\\.ts$)',
+      },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

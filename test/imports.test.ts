@@ -50,4 +50,38 @@ describe('import rules', () => {
       'providers-imports-no-cli-run-api-http-image-local: src/providers/p.ts → src/run/a.ts',
     );
   }, 60_000);
+
+  it('lets src/cli/ reach the library only through src/api/, options.ts, errors.ts and the pure leaves', async () => {
+    const dir = join(scratch, 'cli');
+    const files: Record<string, string> = {
+      'src/run/task.ts': 'export const task = 1;\n',
+      'src/providers/list.ts': 'export type Listed = string;\n',
+      'src/api/task.ts': "export { task } from '../run/task.js';\n",
+      'src/options.ts': 'export const option = 1;\n',
+      'src/errors.ts': 'export const error = 1;\n',
+      'src/formats.ts': 'export const format = 1;\n',
+      'src/some-of.ts': 'export const someOf = 1;\n',
+      'src/cli/help.ts': 'export const help = 1;\n',
+      'src/cli/through-api.ts': [
+        "import { task } from '../api/task.js';",
+        "import { error } from '../errors.js';",
+        "import { format } from '../formats.js';",
+        "import { option } from '../options.js';",
+        "import { someOf } from '../some-of.js';",
+        "import { help } from './help.js';",
+        'export const all = [task, error, format, option, someOf, help];',
+      ].join('\n'),
+      'src/cli/past-api.ts': "import { task } from '../run/task.js';\nexport const t = task;\n",
+      'src/cli/commands/past-api-type.ts':
+        "import type { Listed } from '../../providers/list.js';\nexport type L = Listed;\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    expect((await violations(dir)).sort()).toEqual([
+      'cli-imports-only-api-options-errors: src/cli/commands/past-api-type.ts → src/providers/list.ts',
+      'cli-imports-only-api-options-errors: src/cli/past-api.ts → src/run/task.ts',
+    ]);
+  }, 60_000);
 });

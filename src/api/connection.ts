@@ -4,6 +4,9 @@ import { HttpClient, type RetryEvent, safeHost } from '../http/client.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Connection } from '../run/provider-api.js';
 
+export type { HttpClient } from '../http/client.js';
+export type { Connection } from '../run/provider-api.js';
+
 export interface ConnectionHooks {
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
   readonly onLog?: ((line: string) => void) | undefined;

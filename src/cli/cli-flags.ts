@@ -6,7 +6,7 @@
  * the values. Without the file (tests run from src, a bare `tsc`) it is computed from them.
  */
 import { createRequire } from 'node:module';
-import type { AnyProvider } from '../providers/types.js';
+import type { AnyProvider } from '../api/providers.js';
 
 export interface CliFlags {
   readonly ids: readonly string[];
@@ -69,7 +69,7 @@ export async function loadCliFlags(): Promise<CliFlags> {
   try {
     return createRequire(import.meta.url)('./cli-flags.json') as CliFlags;
   } catch {
-    const { PROVIDER_IDS, providers } = await import('../providers/index.js');
+    const { PROVIDER_IDS, providers } = await import('../api/providers.js');
     return cliFlagsOf(PROVIDER_IDS, providers);
   }
 }

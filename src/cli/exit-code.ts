@@ -1,6 +1,7 @@
 /** The one place that decides the exit code (docs/cli.md). */
+
+import type { TaskResult } from '../api/results.js';
 import { isRefusedBeforeSending } from '../errors.js';
-import type { TaskResult } from '../run/run-task.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, hangup: 129, interrupted: 130, stdoutClosed: 141 } as const;
 

@@ -1,5 +1,5 @@
 /** Keys known to this process; everything the CLI prints passes through `redactAll`. */
-import { redact } from '../http/redact.js';
+import { redact } from '../api/redact.js';
 
 const known = new Set<string>();
 

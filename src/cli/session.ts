@@ -4,11 +4,9 @@
  */
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { connect } from '../api/connection.js';
-import type { HttpClient } from '../http/client.js';
+import { type Connection, connect, type HttpClient } from '../api/connection.js';
+import { isLocalProvider } from '../api/providers.js';
 import { normalizeOptions, type OptionValues, type ResolvedOptions } from '../options.js';
-import { isLocalProvider } from '../providers/types.js';
-import type { Connection } from '../run/provider-api.js';
 import { type ConfigStore, openConfig } from './config-store.js';
 import { STOP_EXIT, type StopReason } from './exit-code.js';
 import type { Reporter } from './reporters/types.js';

@@ -1,6 +1,7 @@
 /** The end-of-run summary on stderr: counts, then each failure with its reason. */
+
+import type { TaskResult } from '../api/results.js';
 import { stopsSubmitting } from '../errors.js';
-import type { TaskResult } from '../run/run-task.js';
 import { someOf } from '../some-of.js';
 import { palette, type Terminal } from './terminal.js';
 

@@ -3,7 +3,7 @@
  * so `--help` builds the command line without loading every provider module (see cli-flags.ts).
  */
 import { writeFileSync } from 'node:fs';
-import { PROVIDER_IDS, providers } from '../providers/index.js';
+import { PROVIDER_IDS, providers } from '../api/providers.js';
 import { cliFlagsOf } from './cli-flags.js';
 
 writeFileSync(

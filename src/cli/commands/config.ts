@@ -1,7 +1,7 @@
 /** `upscale config set|get|unset|list|path`: keys and defaults, stored with mode 0600. */
+
+import { isLocalProvider, PROVIDER_IDS, providers } from '../../api/providers.js';
 import { usageError } from '../../errors.js';
-import { PROVIDER_IDS, providers } from '../../providers/index.js';
-import { isLocalProvider } from '../../providers/types.js';
 import { openConfig } from '../config-store.js';
 import type { Terminal } from '../terminal.js';
 

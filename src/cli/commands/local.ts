@@ -8,10 +8,18 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import {
+  addModelFromPackage,
+  folderBytes,
+  LOCAL_MODELS,
+  type LocalModel,
+  localDataDir,
+  MODEL_INTERNALS,
+  NODE_RUNTIME,
+  nodeRuntimePrefix,
+  pruneNodeRuntime,
+} from '../../api/local-engine.js';
 import { UpscaleError, usageError } from '../../errors.js';
-import { addModelFromPackage, folderBytes, pruneNodeRuntime } from '../../local/add.js';
-import { localDataDir, nodeRuntimePrefix } from '../../local/assets.js';
-import { LOCAL_MODELS, type LocalModel, MODEL_INTERNALS, NODE_RUNTIME } from '../../local/models.js';
 import type { Terminal } from '../terminal.js';
 
 export interface AddFlags {
@@ -105,7 +113,7 @@ export async function addRuntimeCommand(flags: AddFlags, term: Terminal): Promis
     });
   const freed = await pruneNodeRuntime(pkgDir);
   // Loading it proves the binary fits this machine (the engine would silently fall back otherwise).
-  const { findNodeRuntime, loadRuntime } = await import('../../local/runtime.js');
+  const { findNodeRuntime, loadRuntime } = await import('../../api/local-engine.js');
   const runtime = await loadRuntime('onnxruntime-node', 1).catch((error: unknown) => {
     throw new UpscaleError('LOCAL_ENGINE', `${NODE_RUNTIME.package} was installed but does not load here`, {
       hint: `remove ${prefix} and use the bundled runtime (nothing else changes)`,

@@ -1,16 +1,20 @@
 /** `upscale providers [ids...] [--json]`: what each provider is, takes and refuses — data, so on stdout. */
-import { usageError } from '../../errors.js';
-import { withoutCredentials } from '../../http/redact.js';
-import type { LocalEngineStatus } from '../../local/describe.js';
-import { flagOf, isProviderId, PROVIDER_IDS, providers } from '../../providers/index.js';
-import { keyConfigKeys } from '../../providers/key-sources.js';
+
+import type { LocalEngineStatus } from '../../api/local-status.js';
 import {
   type AnyProvider,
   type AuthStyle,
+  flagOf,
   isLocalProvider,
+  isProviderId,
+  keyConfigKeys,
   type ParamValue,
+  PROVIDER_IDS,
   type Provider,
-} from '../../providers/types.js';
+  providers,
+} from '../../api/providers.js';
+import { withoutCredentials } from '../../api/redact.js';
+import { usageError } from '../../errors.js';
 import { openConfig } from '../config-store.js';
 import type { Terminal } from '../terminal.js';
 import { fitToWidth } from '../wrap.js';
@@ -239,7 +243,7 @@ export async function providersCommand(ids: string[], json: boolean, term: Termi
   const infos = chosen.map((id) => providerInfo(providers[id], lookup));
   // The local engine's installed pieces (files only: nothing heavy loads).
   const engine = chosen.some((id) => isLocalProvider(providers[id]))
-    ? (await import('../../local/describe.js')).describeLocalEngine()
+    ? (await import('../../api/local-status.js')).describeLocalEngine()
     : undefined;
   const withEngine = (info: ProviderInfo) =>
     engine && isLocalProvider(providers[info.id as keyof typeof providers]) ? { ...info, engine } : info;

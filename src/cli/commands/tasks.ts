@@ -1,9 +1,11 @@
 /**
  * Commands that work on tasks already submitted: `upscale status [task-id]`, `upscale download
  * <task-id>`, `upscale resume` (collect everything pending) and `upscale forget <task-id|input>`.
- * Thin shells over src/api/tasks.ts.
+ * Thin shells over src/api/tasks.ts and src/api/task-by-id.ts.
  */
-import { mkdir } from 'node:fs/promises';
+import { getProvider, isLocalProvider, isProviderId, isSafeTaskId } from '../../api/providers.js';
+import type { TaskResult } from '../../api/results.js';
+import { downloadItem, fetchTaskState } from '../../api/task-by-id.js';
 import {
   downloadTask,
   forgetPending,
@@ -13,12 +15,6 @@ import {
 } from '../../api/tasks.js';
 import { usageError } from '../../errors.js';
 import { missingKeyError, resolveApiKey } from '../../options.js';
-import { getProvider, isProviderId } from '../../providers/index.js';
-import { isSafeTaskId } from '../../providers/json-shape.js';
-import { isLocalProvider } from '../../providers/types.js';
-import { looksLikeImageFile, outputTarget } from '../../run/naming.js';
-import { fetchTaskState } from '../../run/provider-api.js';
-import type { TaskResult } from '../../run/task-types.js';
 import type { StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';
 import { printable } from '../printable.js';
@@ -137,20 +133,7 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
   const reporter = await reporterFor(term, flags);
   session.attach(reporter);
   try {
-    const outputIsFile = flags.output !== undefined && looksLikeImageFile(flags.output);
-    if (flags.output !== undefined && !outputIsFile) await mkdir(flags.output, { recursive: true });
-    const target = outputTarget(taskId, {
-      tag: 'task',
-      provider: session.options.provider.id,
-      output: flags.output,
-      outputIsFile,
-      template: '{name}',
-    });
-    const item = {
-      input: taskId,
-      kind: 'url' as const,
-      target: flags.output === undefined ? { ...target, dir: '.' } : target,
-    };
+    const item = await downloadItem(taskId, session.options.provider.id, flags.output);
     const result = await downloadTask(session.connection, session.options, item, taskId, {
       overwrite: Boolean(flags.overwrite),
       signal: session.signal,

@@ -2,12 +2,11 @@
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { folderNotes } from '../../api/folder-notes.js';
+import { isLocalProvider } from '../../api/providers.js';
+import { describeTotal, type TaskResult, totalCost } from '../../api/results.js';
 import { executeRun, type GoneInputTask, planRun, type RunRequest } from '../../api/run.js';
+import { parseShard, type Shard, shardFromEnv } from '../../api/shard.js';
 import { isRefusedBeforeSending, stopsSubmitting, usageError } from '../../errors.js';
-import { isLocalProvider } from '../../providers/types.js';
-import { describeTotal, totalCost } from '../../run/cost-total.js';
-import type { TaskResult } from '../../run/run-task.js';
-import { parseShard, type Shard, shardFromEnv } from '../../run/shard.js';
 import { someOf } from '../../some-of.js';
 import { exitCodeFor, STOP_EXIT, type StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';

@@ -20,7 +20,7 @@ export async function versionCommand(verbose: boolean, term: Terminal): Promise<
   } catch (error) {
     lines.push(`sharp   cannot be loaded: ${(error as Error).message.split('\n')[0]}`);
   }
-  const { describeLocalEngine } = await import('../../local/describe.js');
+  const { describeLocalEngine } = await import('../../api/local-status.js');
   const engine = describeLocalEngine();
   for (const runtime of engine.runtimes) {
     const state = runtime.present

@@ -1,8 +1,8 @@
 /** `upscale webhook verify`: checks a Freepik/Magnific webhook signature (for CI setups that receive callbacks). */
 import { readFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
+import { checkFreepikWebhook } from '../../api/webhooks.js';
 import { usageError } from '../../errors.js';
-import { checkFreepikWebhook } from '../../webhooks.js';
 import type { Terminal } from '../terminal.js';
 
 export interface WebhookFlags {

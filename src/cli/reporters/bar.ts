@@ -5,7 +5,7 @@
  * bar's line, prints, and draws the bar again below. cli-progress's MultiBar moves the cursor
  * relatively (its SingleBar saves and restores it, which put the summary back mid-screen).
  */
-import type { TaskResult } from '../../run/run-task.js';
+import type { TaskResult } from '../../api/results.js';
 import { redactAll } from '../secrets.js';
 import { palette, restoreTerminalOnExit, type Terminal } from '../terminal.js';
 import { describeResult, describeState } from './describe.js';

@@ -1,7 +1,11 @@
 /** Human words for states and results, shared by the plain and TTY reporters. */
-import type { Size, TaskState } from '../../providers/types.js';
-import { formatMoney } from '../../run/cost-total.js';
-import type { PlannedResult, TaskResult } from '../../run/run-task.js';
+import {
+  formatMoney,
+  type PlannedResult,
+  type Size,
+  type TaskResult,
+  type TaskState,
+} from '../../api/results.js';
 
 export function describeState(state: TaskState): string {
   switch (state.status) {

@@ -1,6 +1,5 @@
 /** Off a TTY (CI, pipes, --quiet): one plain line per event on stderr. */
-import type { RetryEvent } from '../../http/client.js';
-import type { TaskResult } from '../../run/run-task.js';
+import type { RetryEvent, TaskResult } from '../../api/results.js';
 import { redactAll } from '../secrets.js';
 import { palette, type Terminal } from '../terminal.js';
 import {

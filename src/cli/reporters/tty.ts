@@ -1,6 +1,6 @@
 /** On a TTY: an ora spinner with the task's state and elapsed time. */
 import type { Ora } from 'ora';
-import type { TaskResult } from '../../run/run-task.js';
+import type { TaskResult } from '../../api/results.js';
 import { redactAll } from '../secrets.js';
 import { palette, restoreTerminalOnExit, type Terminal } from '../terminal.js';
 import { describeBudgetWait, describeResult, describeState, seconds } from './describe.js';

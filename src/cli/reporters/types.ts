@@ -1,6 +1,5 @@
 /** A reporter turns the library's callbacks into what a person or a script reads. */
-import type { RetryEvent } from '../../http/client.js';
-import type { TaskEvents, TaskResult } from '../../run/run-task.js';
+import type { RetryEvent, TaskEvents, TaskResult } from '../../api/results.js';
 
 export interface BatchProgress {
   readonly total: number;

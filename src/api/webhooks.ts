@@ -1,0 +1,2 @@
+/** Webhook calls checked against their signature (`upscale webhook verify`). */
+export { checkFreepikWebhook, type FreepikWebhook, type WebhookCheck } from '../webhooks.js';
