@@ -13,6 +13,16 @@ import { kindOf } from './duration-model.js';
 import { type Claim, ClaimLostError } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
 import { absoluteTarget, hashFile, type LedgerSlot } from './ledger/ledger.js';
+import {
+  type After,
+  advance,
+  type Committing,
+  type Completed,
+  isCommitting,
+  type LedgerEvent,
+  type Paid,
+  type Unresolved,
+} from './ledger/transitions.js';
 import { finalPath, findExistingOutput } from './naming.js';
 import { keepInvalid, targetOf, type Written, writeOutput } from './output-writer.js';
 import { type DurationHints, type FinalState, pollUntilFinal } from './poll.js';
@@ -24,9 +34,6 @@ import { errorOf, type InputTask, type Place, type RunContext, type TaskResult }
 
 /** Lost submits of one input resolved as "nothing was created" and sent again, at most. */
 const MAX_SUBMITS = 4;
-
-type Unresolved = Extract<LedgerState, { startedAt: number }>;
-type Paid = Extract<LedgerState, { taskId: string }>;
 
 /** What one remote input works with: the run, the input's task, its slot in the ledger. */
 interface Job {
@@ -61,6 +68,14 @@ async function record(job: Job, state: LedgerState): Promise<void> {
   await job.slot?.write(state);
 }
 
+/** The ledger after `event` (see transitions.ts): the next state recorded, or the entry removed. */
+async function step<E extends LedgerEvent>(job: Job, from: LedgerState, event: E): Promise<After<E>> {
+  const after = advance(from, event);
+  if (after === undefined) await job.slot?.remove();
+  else await record(job, after);
+  return after;
+}
+
 /** Sends the submit; one at a time until the provider accepted one (see FirstSubmit). */
 function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
   const gate = job.run.firstSubmit;
@@ -86,9 +101,8 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   run.events?.onStage?.(item.input, 'submitting');
   // Should the answer be lost, only tasks listed above this one can be this submit's.
   const newestListed = await run.resolver?.newestBeforeSubmits(() => spend(job)());
-  const mark = newestListed === undefined ? {} : { newestListed };
-  const startedAt = Date.now();
-  await record(job, { state: 'submitting', startedAt, ...mark }).catch((error: unknown) => {
+  const submitting = advance(undefined, { type: 'submit', startedAt: Date.now(), newestListed });
+  await record(job, submitting).catch((error: unknown) => {
     throw notSent(job, error);
   });
   await holdClaim(job);
@@ -123,14 +137,12 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
     if (error instanceof UpscaleError && error.code === 'SUBMIT_UNCERTAIN') {
       // The reason is stored in the output folder (which CI caches): never with the key in it.
       const reason = redact(error.message, [run.connection.apiKey]);
-      const state: Unresolved = { state: 'uncertain', startedAt, ...mark, reason };
       // Unrecorded, the entry stays `submitting`: a lost submit too, looked for the same way.
-      await record(job, state);
-      return state;
+      return step(job, submitting, { type: 'answerLost', reason });
     }
     // Refused outright: nothing was created. An entry that cannot be removed stays `submitting`,
     // which the next run checks against the task list: the safe side.
-    await job.slot?.remove().catch(() => undefined);
+    await step(job, submitting, { type: 'refused' }).catch(() => undefined);
     // After a refused key, no credits, a wrong endpoint, a daily quota or a host that cannot be
     // reached, the other inputs are not sent either: each would meet the same answer.
     if (error instanceof UpscaleError && stopsSubmitting(error.code) && run.quota)
@@ -140,7 +152,7 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
     run.inflight?.delete(sending);
   }
   // The task exists and is paid from here on: whatever happens to the ledger, the entry stays.
-  const state: Paid = { state: 'submitted', taskId: task.taskId, submittedAt: Date.now() };
+  const state = advance(submitting, { type: 'answered', taskId: task.taskId, submittedAt: Date.now() });
   job.taskId = task.taskId;
   await record(job, state).catch((error: unknown) => {
     throw unrecorded(job, task.taskId, error);
@@ -272,7 +284,7 @@ async function obtainTask(
     if (!isUnresolved(state)) return { state };
     const resolution = await resolveLost(job, state);
     if (resolution.kind === 'found') {
-      const adopted: Paid = { state: 'submitted', taskId: resolution.taskId, submittedAt: state.startedAt };
+      const adopted = advance(state, { type: 'found', taskId: resolution.taskId });
       job.taskId = resolution.taskId;
       await record(job, adopted);
       job.run.events?.onSubmitted?.(job.task.item.input, resolution.taskId, true);
@@ -280,21 +292,15 @@ async function obtainTask(
     }
     const again = resolution.kind === 'none' || job.run.resubmitUncertain === true;
     if (again && submits < MAX_SUBMITS) {
-      state = undefined;
+      // The entry stays as it is until the new submit's `submitting` replaces it (or, with
+      // nothing to send, it is removed above).
+      state = advance(state, { type: 'resend' });
       continue;
     }
     const why =
       resolution.kind === 'none' ? `it was sent ${submits} times without an answer` : resolution.why;
     const candidates = resolution.kind === 'undecided' ? resolution.candidates : [];
-    const reason =
-      state.state === 'uncertain' ? state.reason : 'a run stopped while its submit was in flight';
-    await record(job, {
-      state: 'uncertain',
-      startedAt: state.startedAt,
-      ...(state.newestListed === undefined ? {} : { newestListed: state.newestListed }),
-      reason,
-      ...(candidates.length > 0 ? { candidates } : {}),
-    });
+    await step(job, state, { type: 'undecided', candidates });
     throw uncertainError(job, state, why, candidates);
   }
 }
@@ -362,25 +368,18 @@ const CDN_LAG_MS = 10_000;
  */
 async function writeResults(
   job: Job,
-  task: Paid,
-  urls: readonly string[],
+  task: Completed | Committing,
   progress: { written: number },
   fresh: boolean,
 ): Promise<Written> {
   const { run, prepared } = job;
   const { item } = job.task;
+  const { urls } = task;
   run.events?.onStage?.(item.input, 'downloading');
   // The result line names the first result, also when an earlier run wrote it.
   let first = progress.written > 0 ? await writtenBefore(job) : undefined;
-  const committing = (temp: string, outputPath: string): LedgerState => ({
-    state: 'committing',
-    taskId: task.taskId,
-    submittedAt: task.submittedAt,
-    urls,
-    ...(progress.written > 0 ? { written: progress.written } : {}),
-    temp,
-    outputPath,
-  });
+  // The state each result starts from: the task's, then after each result in place.
+  let state: Completed | Committing | undefined = task;
   for (const [index, url] of urls.entries()) {
     if (index < progress.written) continue;
     const target = targetOf(job.task.plan.target, index);
@@ -399,6 +398,12 @@ async function writeResults(
     );
     if (!downloaded.thumbnail) throw await keepInvalid(item, target, downloaded, task.taskId);
     run.events?.onStage?.(item.input, 'writing');
+    const from: Completed | Committing = state ?? task;
+    let moving: Committing | undefined;
+    const commit = async (temp: string, outputPath: string) => {
+      moving = advance(moving ?? from, { type: 'commit', temp, outputPath });
+      await record(job, moving);
+    };
     const written = await writeOutput(run, {
       task: job.task,
       index,
@@ -410,10 +415,13 @@ async function writeResults(
       source: prepared.source,
       taskId: task.taskId,
       inputHash: job.slot?.base.contentHash,
-      beforeCommit: (temp, outputPath) => record(job, committing(temp, outputPath)),
+      beforeCommit: commit,
       // The move failed and the verified file was kept aside: the entry names where, for the next run.
-      onKept: (kept, outputPath) => record(job, committing(kept, outputPath)),
+      onKept: commit,
     });
+    // In place: the next result starts from `completed` with one more written (not recorded: the
+    // next `committing` says so), or, after the last, nothing is pending (collectPaid removes it).
+    if (moving) state = advance(moving, { type: 'committed' });
     progress.written = index + 1;
     first ??= written;
   }
@@ -441,13 +449,12 @@ export async function collectPaid(
 ): Promise<TaskResult> {
   const { run } = job;
   const { item } = job.task;
-  let urls: readonly string[];
-  let state = paid;
-  if (state.state === 'submitted') {
+  let state: Completed | Committing;
+  if (paid.state === 'submitted') {
     run.events?.onStage?.(item.input, 'waiting');
-    const final = await waitForResult(job, state.taskId, state.submittedAt, first);
+    const final = await waitForResult(job, paid.taskId, paid.submittedAt, first);
     if (final.status === 'failed') {
-      await job.slot?.remove();
+      await step(job, paid, { type: 'taskFailed' });
       throw new UpscaleError(
         'TASK_FAILED',
         `${item.input}: ${final.reason ?? 'the provider reported the task as failed'}`,
@@ -456,28 +463,18 @@ export async function collectPaid(
         },
       );
     }
-    urls = final.urls;
-    const { written } = progress;
-    state = {
-      state: 'completed',
-      taskId: state.taskId,
-      submittedAt: state.submittedAt,
-      urls,
-      ...(written > 0 ? { written } : {}),
-    };
-    await record(job, state);
-  } else urls = state.urls;
+    state = await step(job, paid, { type: 'finished', urls: final.urls, written: progress.written });
+  } else state = paid;
   let written: Written;
   try {
-    written = await writeResults(job, state, urls, progress, paid.state === 'submitted');
+    written = await writeResults(job, state, progress, paid.state === 'submitted');
   } catch (error) {
     // URLs kept from an earlier run may have expired: ask the task for fresh ones, once.
     if (paid.state === 'submitted' || !isExpiredUrlError(error)) throw error;
-    const again: Paid = { state: 'submitted', taskId: paid.taskId, submittedAt: paid.submittedAt };
-    return collectPaid(job, again, undefined, progress);
+    return collectPaid(job, advance(paid, { type: 'urlsExpired' }), undefined, progress);
   }
-  // The output is in place: an entry that cannot be removed now says `committing`, which the next
-  // start finishes by removing it (its output is there).
+  // Its last result `committed`, nothing is pending: an entry that cannot be removed now says
+  // `committing`, which the next start finishes by removing it (its output is there).
   await job.slot?.remove().catch(() => undefined);
   return {
     ...base(job),
@@ -528,7 +525,7 @@ async function underClaim(job: Job): Promise<TaskResult> {
     const existing = await committedMeanwhile(job);
     if (existing) return { ...base(job), status: 'skipped', output: existing };
   }
-  if (entry?.state === 'committing' && slot) {
+  if (isCommitting(entry) && slot) {
     job.taskId = entry.taskId;
     // A kept result that still cannot take its name fails here, saying where it is: not downloaded again.
     const left = await slot.folder.finishCommit(slot.key, entry);
@@ -650,7 +647,7 @@ export async function downloadById(run: RunContext, task: InputTask, taskId: str
   let claim: Claim | undefined;
   try {
     run.events?.onSubmitted?.(item.input, taskId, true);
-    const fresh: Paid = { state: 'submitted', taskId, submittedAt: Date.now() };
+    const fresh = advance(undefined, { type: 'known', taskId, submittedAt: Date.now() });
     if (!ledger || !folder || key === undefined) return await collectPaid(job, fresh);
     claim = await folder.claim(key, {
       input: item.input,
@@ -667,7 +664,7 @@ export async function downloadById(run: RunContext, task: InputTask, taskId: str
     if (taskIdOf(entry) !== taskId || isUnresolved(entry)) return await collectPaid(job, fresh);
     // That very task is pending here: collected through its entry, which goes once it is written.
     job = { ...job, slot: ledger.slotOf(folder, key, entry) };
-    if (entry.state !== 'committing') return await collectPaid(job, entry);
+    if (!isCommitting(entry)) return await collectPaid(job, entry);
     const left = await folder.finishCommit(key, entry);
     if (!left) return { ...base(job), taskId, status: 'succeeded', output: entry.outputPath };
     return await collectPaid(job, isUnresolved(left) ? fresh : left);

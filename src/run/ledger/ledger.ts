@@ -20,6 +20,7 @@ import {
 import { LedgerFolder } from './ledger-folder.js';
 import type { LedgerHome } from './ledger-home.js';
 import { recipeTaskIds } from './recipe-task-ids.js';
+import { hasResults } from './transitions.js';
 
 /** sha256 of a file; an open-file limit met for a moment (a batch at high concurrency) is waited out. */
 export async function hashFile(path: string): Promise<string> {
@@ -199,7 +200,7 @@ export class Ledger {
     const folder = this.folder(absoluteTarget(target, this.cwd).dir);
     let entry: LedgerEntry | undefined;
     for (const key of [this.keyOf(target), ...this.earlierKeysOf(target)]) entry ??= await folder.read(key);
-    if (entry?.state !== 'completed' && entry?.state !== 'committing') return false;
+    if (!hasResults(entry)) return false;
     return (entry.written ?? 0) > 0;
   }
 
