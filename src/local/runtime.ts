@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { nodeRuntimePrefix, shippedRuntimeDir, WEB_RUNTIME_FILES } from './assets.js';
 import { LocalEngineMissingError } from './errors.js';
 import { addCommand, findPackageDir, NODE_RUNTIME } from './models.js';
@@ -56,6 +57,18 @@ export interface LoadedRuntime {
   threads: number;
   createRunner(onnx: Uint8Array, inputName: string, outputName: string): Promise<ModelRunner>;
 }
+
+/**
+ * V8 flags that make the bundled runtime start fast: its 14 MB WebAssembly module holds all of
+ * onnxruntime, of which a model runs a small part. By default V8 (Node 20) validates and
+ * compiles every function of it before the first call, then recompiles the hot ones: 1.2 s of
+ * CPU before the first tile and 2 s more while the first tiles run, on every run (a compiled
+ * wasm module cannot be cached across processes in Node 20). Lazily, only the functions a model
+ * calls are validated and compiled, when first called (the default from V8 12, Node 22).
+ * Measured in docs/local-engine.md (Start-up). They change when code is compiled, never what
+ * it computes, and apply to wasm compiled later in this process.
+ */
+export const FAST_WASM_START_FLAGS = ['--wasm-lazy-compilation', '--wasm-lazy-validation'] as const;
 
 // onnxruntime-web reads env.wasm.numThreads once, when its wasm module starts;
 // later sessions in the same process get that count whatever they ask for.
@@ -130,6 +143,7 @@ export async function loadRuntime(
     }
   }
   const entry = findWebRuntime();
+  if (entry && webThreads === undefined) for (const flag of FAST_WASM_START_FLAGS) setFlagsFromString(flag);
   const ort = entry ? await importOrt(entry) : undefined;
   if (!ort) {
     throw new LocalEngineMissingError(

@@ -81,6 +81,15 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   const { signal } = opts;
   throwIfAborted(signal);
 
+  // The runtime and the model load (the wasm compile, the session) while the input decodes.
+  const loading = (async () => {
+    const runtime = await loadRuntime(opts.runtime ?? 'auto', threads);
+    const models = [];
+    for (const s of new Set(plan.passes)) models.push(await loadModel(runtime, model, s));
+    return { runtime, byScale: new Map(models.map((m) => [m.scale, m])) };
+  })();
+  // Awaited below; a decode error must not leave its rejection unhandled.
+  loading.catch(() => undefined);
   const sharp = (await import('sharp')).default;
   const decoded = await sharp(opts.input)
     .autoOrient()
@@ -114,11 +123,8 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     bleedUnderTransparency(rgb, alpha, width);
   }
 
-  const runtime = await loadRuntime(opts.runtime ?? 'auto', threads);
+  const { runtime, byScale } = await loading;
   throwIfAborted(signal);
-  const models = [];
-  for (const s of new Set(plan.passes)) models.push(await loadModel(runtime, model, s));
-  const byScale = new Map(models.map((m) => [m.scale, m]));
 
   // Plan every pass up front so progress can report one total.
   const passPlans: { scale: number; width: number; height: number; tiles: Tile[] }[] = [];
