@@ -79,8 +79,7 @@ type NumberRule =
   | { readonly kind: 'amount' };
 
 interface NumberOption {
-  /** The flag that gives it, in `unit`s (`--timeout` in seconds for `timeoutMs`). */
-  readonly flag: string;
+  /** In `unit`s on the command line (`--timeout` in seconds for `timeoutMs`; src/cli/flags.ts names the flags). */
   readonly rule: NumberRule;
   /** Milliseconds per unit of the flag, for a time given in seconds. */
   readonly msPerUnit?: number;
@@ -91,27 +90,19 @@ export const DEFAULT_POLL_INTERVAL_MS = 800;
 export const DEFAULT_TIMEOUT_S = 1800;
 export const DEFAULT_REQUEST_TIMEOUT_S = 60;
 
-/** Every number the library takes, with its flag and what it accepts: the CLI and the library read this. */
+/** Every number the library takes and what it accepts: the CLI (src/cli/flag-values.ts) and the library read this. */
 export const NUMBER_OPTIONS = {
-  pollIntervalMs: {
-    flag: '--poll-interval',
-    rule: { kind: 'positive', unit: 'milliseconds', example: DEFAULT_POLL_INTERVAL_MS },
-  },
-  timeoutMs: {
-    flag: '--timeout',
-    msPerUnit: 1000,
-    rule: { kind: 'positive', unit: 'seconds', example: DEFAULT_TIMEOUT_S },
-  },
+  pollIntervalMs: { rule: { kind: 'positive', unit: 'milliseconds', example: DEFAULT_POLL_INTERVAL_MS } },
+  timeoutMs: { msPerUnit: 1000, rule: { kind: 'positive', unit: 'seconds', example: DEFAULT_TIMEOUT_S } },
   requestTimeoutMs: {
-    flag: '--request-timeout',
     msPerUnit: 1000,
     rule: { kind: 'positive', unit: 'seconds', example: DEFAULT_REQUEST_TIMEOUT_S },
   },
-  quality: { flag: '--quality', rule: { kind: 'whole', min: 1, max: 100 } },
-  width: { flag: '--width', rule: { kind: 'whole', min: 1, max: 100_000 } },
-  height: { flag: '--height', rule: { kind: 'whole', min: 1, max: 100_000 } },
-  concurrency: { flag: '--concurrency', rule: { kind: 'whole', min: 1, max: 64, example: 8 } },
-  maxCost: { flag: '--max-cost', rule: { kind: 'amount' } },
+  quality: { rule: { kind: 'whole', min: 1, max: 100 } },
+  width: { rule: { kind: 'whole', min: 1, max: 100_000 } },
+  height: { rule: { kind: 'whole', min: 1, max: 100_000 } },
+  concurrency: { rule: { kind: 'whole', min: 1, max: 64, example: 8 } },
+  maxCost: { rule: { kind: 'amount' } },
 } as const satisfies Record<string, NumberOption>;
 
 export type NumberOptionKey = keyof typeof NUMBER_OPTIONS;
@@ -147,9 +138,9 @@ export function amountOf(text: string): { amount: string; currency?: string } {
 }
 
 /** A flag's text as its option's value (`--timeout 90` → 90000 ms); a usage error naming the flag. */
-export function numberFromFlag(key: NumberOptionKey, text: string): number {
+export function numberFromFlag(key: NumberOptionKey, text: string, flag: string): number {
   const option: NumberOption = NUMBER_OPTIONS[key];
-  const { flag, rule } = option;
+  const { rule } = option;
   const value = Number(rule.kind === 'amount' ? amountOf(text).amount : text);
   const wellFormed = rule.kind === 'whole' ? /^\s*\d+\s*$/.test(text) : text.trim() !== '';
   if (!wellFormed || !accepts(rule, value))

@@ -1,77 +1,48 @@
 /**
  * The CLI's one job with options: flags as commander gives them (text) → the library's typed
- * OptionValues. Each number is read by its rule in NUMBER_OPTIONS, so a bad one names its flag.
+ * OptionValues. Which flags become which options is declared in flags.ts; each number is read
+ * by its rule in NUMBER_OPTIONS, so a bad one names its flag.
  */
-import {
-  amountOf,
-  NUMBER_OPTIONS,
-  type NumberOptionKey,
-  numberFromFlag,
-  type OptionValues,
-} from '../options.js';
+import { amountOf, type NumberOptionKey, numberFromFlag, type OptionValues } from '../options.js';
+import { FLAGS, type FlagName, type FlagSpec, longOf } from './flags.js';
 
+type Flags = typeof FLAGS;
 /** The flags that become OptionValues. */
-export interface OptionFlags {
-  readonly provider?: string;
-  readonly apiKey?: string;
-  readonly baseUrl?: string;
-  readonly keyHeader?: string;
-  readonly rateLimit?: string;
-  readonly pollInterval?: string;
-  readonly timeout?: string;
-  readonly requestTimeout?: string;
-  readonly concurrency?: string;
-  readonly dryRun?: boolean;
-  readonly format?: string;
-  readonly quality?: string;
-  readonly stripMetadata?: boolean;
-  readonly background?: string;
-  readonly fit?: boolean;
-  readonly width?: string;
-  readonly height?: string;
-  readonly maxCost?: string;
-}
+type OptionFlagName = { [K in FlagName]: Flags[K] extends { option: unknown } ? K : never }[FlagName];
+/** A flag that takes a value gives its text; one that takes none gives `true`. */
+type FlagValue<K extends FlagName> = Flags[K]['flags'] extends `${string}<${string}>` ? string : boolean;
 
-/** The flag that gives each number (`--timeout` gives `timeoutMs`). */
-const NUMBER_FLAGS = {
-  pollIntervalMs: 'pollInterval',
-  timeoutMs: 'timeout',
-  requestTimeoutMs: 'requestTimeout',
-  quality: 'quality',
-  width: 'width',
-  height: 'height',
-  concurrency: 'concurrency',
-  maxCost: 'maxCost',
-} as const satisfies Record<NumberOptionKey, keyof OptionFlags>;
+/** The flags that become OptionValues, as commander gives them. */
+export type OptionFlags = { readonly [K in OptionFlagName]?: FlagValue<K> };
+
+// What flags.ts declares must fit OptionValues: a flag passed as it is has the option's name,
+// and every number the library takes has a flag.
+type AsIsName = { [K in OptionFlagName]: Flags[K]['option'] extends 'as-is' ? K : never }[OptionFlagName];
+type NumberFlagKey = Extract<Flags[OptionFlagName]['option'], { number: unknown }>['number'];
+const fits: [Exclude<AsIsName, keyof OptionValues>, Exclude<NumberOptionKey, NumberFlagKey>] extends [
+  never,
+  never,
+]
+  ? true
+  : never = true;
+void fits;
 
 /** Typed options from the flags; `params` are the provider's own flags, checked by the library. */
 export function optionValuesOf(
   flags: OptionFlags,
   params: Readonly<Record<string, string>> = {},
 ): OptionValues {
-  const numbers: Partial<Record<NumberOptionKey, number>> = {};
-  for (const key of Object.keys(NUMBER_OPTIONS) as NumberOptionKey[]) {
-    const text = flags[NUMBER_FLAGS[key]];
-    if (text !== undefined) numbers[key] = numberFromFlag(key, text);
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(FLAGS) as FlagName[]) {
+    const { option }: FlagSpec = FLAGS[name];
+    const value = (flags as Readonly<Record<string, string | boolean | undefined>>)[name];
+    if (option === undefined || value === undefined) continue;
+    if (option === 'as-is') values[name] = value;
+    else values[option.number] = numberFromFlag(option.number, String(value), longOf(name));
   }
   const maxCostCurrency = flags.maxCost === undefined ? undefined : amountOf(flags.maxCost).currency;
-  const { provider, apiKey, baseUrl, keyHeader, rateLimit, dryRun, format, stripMetadata, background, fit } =
-    flags;
-  const text = {
-    provider,
-    apiKey,
-    baseUrl,
-    keyHeader,
-    rateLimit,
-    dryRun,
-    format,
-    stripMetadata,
-    background,
-    fit,
-  };
   return {
-    ...Object.fromEntries(Object.entries(text).filter(([, value]) => value !== undefined)),
-    ...numbers,
+    ...(values as OptionValues),
     ...(maxCostCurrency ? { maxCostCurrency } : {}),
     ...(Object.keys(params).length > 0 ? { params } : {}),
   };

@@ -9,36 +9,6 @@ import { packageVersion } from './version.js';
 guardStdio();
 
 const term = detectTerminal();
-/** The program's own long flags (the providers' come from cli-flags.json). */
-const COMMON_FLAGS = [
-  '--provider',
-  '--output',
-  '--overwrite',
-  '--dry-run',
-  '--json',
-  '--quiet',
-  '--verbose',
-  '--api-key',
-  '--base-url',
-  '--key-header',
-  '--poll-interval',
-  '--timeout',
-  '--request-timeout',
-  '--concurrency',
-  '--rate-limit',
-  '--recursive',
-  '--name',
-  '--shard',
-  '--resubmit-uncertain',
-  '--format',
-  '--quality',
-  '--strip-metadata',
-  '--background',
-  '--fit',
-  '--width',
-  '--height',
-  '--max-cost',
-];
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
 
 /** The commands, each loaded when it runs. */
@@ -103,8 +73,11 @@ async function exitCodeOf(error: unknown): Promise<number> {
       // commander suggests only for a bare flag; `--sacle=4x` gets no suggestion from it.
       const { closestFlag } = await import('./did-you-mean.js');
       const { loadCliFlags } = await import('./cli-flags.js');
+      const { COMMAND_FLAGS, longOf } = await import('./flags.js');
       const known = (await loadCliFlags()).options.map((o) => o.flag.split(/[ ,]/)[0]!);
-      const near = closestFlag(flag, [...known, ...COMMON_FLAGS]);
+      // The providers' flags and the main command's own (flags.ts).
+      const own = COMMAND_FLAGS.upscale.map(longOf);
+      const near = closestFlag(flag, [...known, ...own]);
       if (near) term.stderr.write(`  hint: did you mean ${near}?\n`);
     }
   }

@@ -2,21 +2,21 @@
 import type * as Commander from 'commander';
 import type { CliFlags } from '../cli-flags.js';
 import { type Completions, completionScript, completionTree, type Shell } from '../completion.js';
+import { FLAGS, type FlagName, type FlagSpec, longOf } from '../flags.js';
 import type { Terminal } from '../terminal.js';
 
 const FILES: Completions = { words: [], files: true };
 const NONE: Completions = { words: [], files: false };
 const words = (list: readonly string[]): Completions => ({ words: list, files: false });
 
-/** Values of the program's own flags; the providers' come from cli-flags.json. */
-const COMMON_VALUES: Readonly<Record<string, Completions>> = {
-  '--output': FILES,
-  '--from': FILES,
-  '--format': words(['keep', 'png', 'jpeg', 'webp', 'avif', 'tiff']),
-  '--key-header': words(['x-freepik-api-key', 'x-magnific-api-key', 'bearer', 'x-api-key']),
-  '--rate-limit': words(['off', '50/min', '30/min', '10/min']),
-  '--shard': words(['auto', '1/2', '2/2', '1/3', '2/3', '3/3']),
-};
+/** Values of the program's own flags (flags.ts), by long name; the providers' come from cli-flags.json. */
+const OWN_VALUES: ReadonlyMap<string, Completions> = new Map(
+  (Object.keys(FLAGS) as FlagName[]).flatMap((name) => {
+    const { completes }: FlagSpec = FLAGS[name];
+    if (completes === undefined) return [];
+    return [[longOf(name), completes === 'files' ? FILES : words(completes)] as const];
+  }),
+);
 
 export async function completionCommand(
   shell: Shell,
@@ -27,7 +27,7 @@ export async function completionCommand(
   const byFlag = new Map(providers.options.map((o) => [o.flag.split(/[ ,]/)[0]!, words(o.values)]));
   const nodes = completionTree(program, {
     flag: (long) =>
-      long === '--provider' ? words(providers.ids) : (COMMON_VALUES[long] ?? byFlag.get(long) ?? NONE),
+      long === '--provider' ? words(providers.ids) : (OWN_VALUES.get(long) ?? byFlag.get(long) ?? NONE),
     args: (path, command) => {
       const joined = path.join(' ');
       if (joined === '') return FILES; // inputs
