@@ -17,6 +17,7 @@ import { usageError } from '../../errors.js';
 import { missingKeyError, resolveApiKey } from '../../options.js';
 import type { StopReason } from '../exit-code.js';
 import { type OptionFlags, optionValuesOf } from '../flag-values.js';
+import { RESUME_CONCURRENCY } from '../flags.js';
 import { printable } from '../printable.js';
 import { describeState } from '../reporters/describe.js';
 import { plainReporter } from '../reporters/plain.js';
@@ -151,7 +152,7 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
 /** `upscale resume`: collects every pending task, whatever command submitted it. */
 export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<number> {
   const values = optionValuesOf(flags);
-  const concurrency = values.concurrency ?? 4;
+  const concurrency = values.concurrency ?? RESUME_CONCURRENCY;
   const dir = await journalDir();
   const pending = await listPending(dir);
   if (pending.length === 0) {
