@@ -39,9 +39,11 @@ export interface OptionValues {
   readonly keyHeader?: string;
   /**
    * The provider's own flags by key, as `upscale providers` lists them, e.g.
-   * `{ scale: '4x', engine: 'sparkle', optimizedFor: 'films_n_photography' }`; checked by its specs.
+   * `{ scale: 4, engine: 'sparkle', optimizedFor: 'films_n_photography' }`; each value is checked
+   * as it is given (ParamSpec.check): a number as a number, never through text; text for a number
+   * (`scale: '4x'`, as the command line gives it) is read once, as the flag's would be.
    */
-  readonly params?: Readonly<Record<string, string | number>>;
+  readonly params?: ParamValues;
   /** First wait between status polls; grows with the task's age (default 800). */
   readonly pollIntervalMs?: number;
   /** Longest one task may take (default 30 min). */
@@ -214,13 +216,13 @@ export function resolveProvider(values: OptionValues, config: ConfigReader): Any
 }
 
 /** Other providers whose same flag takes this value (`--scale 3x`: the precision v2 products, local). */
-function providersTaking(key: string, value: string, except: string): string[] {
+function providersTaking(key: string, value: ParamValue, except: string): string[] {
   return PROVIDER_IDS.filter((id) => {
     if (id === except) return false;
     const spec = getProvider(id).params.find((p) => p.key === key);
     if (!spec) return false;
     try {
-      spec.parse(value);
+      spec.check(value);
       return true;
     } catch {
       return false;
@@ -228,11 +230,8 @@ function providersTaking(key: string, value: string, except: string): string[] {
   });
 }
 
-/** Parses the provider's own flags; a flag that belongs to other providers is refused by name. */
-export function resolveParams(
-  provider: AnyProvider,
-  given: Readonly<Record<string, string | number>> = {},
-): Record<string, ParamValue> {
+/** Checks the provider's own flags; a flag that belongs to other providers is refused by name. */
+export function resolveParams(provider: AnyProvider, given: ParamValues = {}): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const key of allParamKeys()) {
     const value = given[key];
@@ -249,10 +248,10 @@ export function resolveParams(
       );
     }
     try {
-      params[key] = spec.parse(String(value));
+      params[key] = spec.check(value);
     } catch (error) {
       if (!(error instanceof ParamError)) throw error;
-      const elsewhere = providersTaking(key, String(value), provider.id);
+      const elsewhere = providersTaking(key, value, provider.id);
       throw usageError(
         `${flagOf(key)} ${JSON.stringify(String(value))} ${error.message} (${provider.id})`,
         `valid: ${spec.valid}${elsewhere.length > 0 ? `; ${String(value)} works with -p ${elsewhere.join(', ')}` : ''}`,

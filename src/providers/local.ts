@@ -31,7 +31,10 @@ const scale: ParamSpec = {
   providerDefault: `${DEFAULT_SCALE}x`,
   parse(raw) {
     const match = /^\s*(\d+(?:\.\d+)?)\s*x?\s*$/i.exec(raw);
-    const value = match ? Number(match[1]) : Number.NaN;
+    return scale.check(match ? Number(match[1]) : Number.NaN);
+  },
+  check(value) {
+    if (typeof value === 'string') return scale.parse(value);
     if (!(value >= MIN_SCALE && value <= MAX_SCALE))
       throw new ParamError(`must be a factor from ${MIN_SCALE} to ${MAX_SCALE}`);
     return value;

@@ -9,8 +9,16 @@ interface SpecBase {
   alwaysSent?: boolean;
 }
 
-/** A spec from its base, the text of its valid values and its parser. */
-function spec(base: SpecBase, valid: string, parse: (raw: string) => ParamValue): ParamSpec {
+/**
+ * A spec from its base, the text of its valid values, its parser, and the check of a number given
+ * typed (`number`: what a number must be; none for a spec whose values are text).
+ */
+function spec(
+  base: SpecBase,
+  valid: string,
+  parse: (raw: string) => ParamValue,
+  number?: { readonly accepts: (value: number) => boolean; readonly mustBe: string },
+): ParamSpec {
   return {
     key: base.key,
     flag: base.flag,
@@ -19,18 +27,32 @@ function spec(base: SpecBase, valid: string, parse: (raw: string) => ParamValue)
     ...(base.providerDefault === undefined ? {} : { providerDefault: base.providerDefault }),
     ...(base.alwaysSent ? { alwaysSent: true } : {}),
     parse,
+    check: (value) => {
+      if (typeof value === 'string') return parse(value);
+      if (!number) throw new ParamError('must be text, not a number');
+      if (!number.accepts(value)) throw new ParamError(number.mustBe);
+      return value;
+    },
   };
 }
 
 /** An integer in [min, max]; `2.5`, `abc` and `1e3` are refused. */
 export function intParam(base: SpecBase, min: number, max: number): ParamSpec {
-  return spec(base, `${min}..${max}`, (raw) => {
-    const text = raw.trim();
-    if (!/^[-+]?\d+$/.test(text)) throw new ParamError(`must be a whole number from ${min} to ${max}`);
-    const value = Number(text);
-    if (value < min || value > max) throw new ParamError(`must be from ${min} to ${max}`);
-    return value;
-  });
+  return spec(
+    base,
+    `${min}..${max}`,
+    (raw) => {
+      const text = raw.trim();
+      if (!/^[-+]?\d+$/.test(text)) throw new ParamError(`must be a whole number from ${min} to ${max}`);
+      const value = Number(text);
+      if (value < min || value > max) throw new ParamError(`must be from ${min} to ${max}`);
+      return value;
+    },
+    {
+      accepts: (value) => Number.isInteger(value) && value >= min && value <= max,
+      mustBe: `must be a whole number from ${min} to ${max}`,
+    },
+  );
 }
 
 /** One of a fixed set; `aliases` maps extra spellings (case-insensitive) to canonical values. */
@@ -81,21 +103,34 @@ function scaleNumber(raw: string): number {
  * Providers format it for their body (`"4x"` or `4`).
  */
 export function scaleParam(base: SpecBase, allowed: readonly number[], shown: string): ParamSpec {
-  return spec(base, shown, (raw) => {
-    const value = scaleNumber(raw);
-    if (!allowed.includes(value)) throw new ParamError(`must be one of ${shown}`);
-    return value;
-  });
+  return spec(
+    base,
+    shown,
+    (raw) => {
+      const value = scaleNumber(raw);
+      if (!allowed.includes(value)) throw new ParamError(`must be one of ${shown}`);
+      return value;
+    },
+    { accepts: (value) => allowed.includes(value), mustBe: `must be one of ${shown}` },
+  );
 }
 
 /** A whole scale factor in [min, max], written `4` or `4x`. */
 export function scaleRangeParam(base: SpecBase, min: number, max: number): ParamSpec {
-  return spec(base, `${min}..${max}`, (raw) => {
-    const value = scaleNumber(raw);
-    if (!(value >= min && value <= max))
-      throw new ParamError(`must be a whole factor from ${min} to ${max} (e.g. 4 or 4x)`);
-    return value;
-  });
+  return spec(
+    base,
+    `${min}..${max}`,
+    (raw) => {
+      const value = scaleNumber(raw);
+      if (!(value >= min && value <= max))
+        throw new ParamError(`must be a whole factor from ${min} to ${max} (e.g. 4 or 4x)`);
+      return value;
+    },
+    {
+      accepts: (value) => Number.isInteger(value) && value >= min && value <= max,
+      mustBe: `must be a whole factor from ${min} to ${max} (e.g. 4 or 4x)`,
+    },
+  );
 }
 
 /** `--webhook-url`: every provider that can call back takes it under the same key. */

@@ -81,11 +81,17 @@ export interface ParamSpec {
    * change of the provider's default then cannot change results silently, and `--dry-run` shows it.
    */
   readonly alwaysSent?: boolean;
-  /** Returns the typed value or throws a ParamError. */
+  /** Text as the command line writes it (`4x`) → the typed value (4), or a ParamError. */
   parse(raw: string): ParamValue;
+  /**
+   * A value given typed (the library's `params`, `{ scale: 4 }`) → the same value checked, or a
+   * ParamError; a number is never turned into text to be parsed. Text given for a number
+   * (`{ scale: '4x' }`) is read as `parse` reads it.
+   */
+  check(value: ParamValue): ParamValue;
 }
 
-/** Thrown by ParamSpec.parse; options.ts turns it into a usage error naming the flag. */
+/** Thrown by ParamSpec.parse and check; options.ts turns it into a usage error naming the flag. */
 export class ParamError extends Error {
   override readonly name = 'ParamError';
 }
