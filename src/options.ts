@@ -11,9 +11,9 @@ import type { OutputOptions } from './image/output-options.js';
 import { flagOf, getProvider, isProviderId, PROVIDER_IDS, providersWithParam } from './providers/index.js';
 import { keyConfigCommand, keyConfigKeys, keyEnvText } from './providers/key-sources.js';
 import {
-  type AnyProvider,
   type AuthStyle,
-  isLocalProvider,
+  type HttpProvider,
+  hasHttpApi,
   ParamError,
   type ParamValue,
   type ParamValues,
@@ -168,14 +168,10 @@ export function checkedNumber(key: NumberOptionKey, value: number | undefined): 
 }
 
 export interface ResolvedOptions {
-  readonly provider: AnyProvider;
+  readonly provider: Provider;
   readonly params: Readonly<Record<string, ParamValue>>;
-  /** Undefined only under --dry-run, which sends nothing. */
-  readonly apiKey: string | undefined;
-  readonly baseUrl: string;
-  readonly authStyle: AuthStyle;
-  /** The header was chosen by the user (`--key-header`, config): no other is tried after a 401. */
-  readonly authForced: boolean;
+  /** How the provider's API is reached; undefined for a provider without one (an in-process engine). */
+  readonly remote: RemoteOptions | undefined;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
   /** Per request: the longest wait for an answer's headers, and between two chunks of its body. */
@@ -186,12 +182,23 @@ export interface ResolvedOptions {
   readonly maxCost: number | undefined;
   /** The currency `--max-cost` named (`€`, `$`, `EUR`, `USD`), if any. */
   readonly maxCostCurrency: string | undefined;
-  /** The request budget per key and host; undefined with `--rate-limit off` (and for `local`). */
+  /** Tasks in flight at once, when given (else the run picks it from the budget). */
+  readonly concurrency: number | undefined;
+}
+
+/** Where and how a provider with an HTTP API is reached: root, key, key header and request budget. */
+export interface RemoteOptions {
+  readonly provider: HttpProvider;
+  /** Undefined only under --dry-run, which sends nothing. */
+  readonly apiKey: string | undefined;
+  readonly baseUrl: string;
+  readonly authStyle: AuthStyle;
+  /** The header was chosen by the user (`--key-header`, config): no other is tried after a 401. */
+  readonly authForced: boolean;
+  /** The request budget per key and host; undefined with `--rate-limit off`. */
   readonly rateLimit: RateLimit | undefined;
   /** The user set the rate (flag, variable or config): the server's headers may only lower it. */
   readonly rateLimitExplicit: boolean;
-  /** Tasks in flight at once, when given (else the run picks it from the budget). */
-  readonly concurrency: number | undefined;
 }
 
 /** Every provider-specific flag key, across all providers (commander registers each once). */
@@ -204,7 +211,7 @@ function stringConfig(config: ConfigReader, key: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function resolveProvider(values: OptionValues, config: ConfigReader): AnyProvider {
+export function resolveProvider(values: OptionValues, config: ConfigReader): Provider {
   const id = (values.provider ?? stringConfig(config, 'provider') ?? 'freepik').toLowerCase();
   if (!isProviderId(id)) {
     throw usageError(
@@ -231,7 +238,7 @@ function providersTaking(key: string, value: ParamValue, except: string): string
 }
 
 /** Checks the provider's own flags; a flag that belongs to other providers is refused by name. */
-export function resolveParams(provider: AnyProvider, given: ParamValues = {}): Record<string, ParamValue> {
+export function resolveParams(provider: Provider, given: ParamValues = {}): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const key of allParamKeys()) {
     const value = given[key];
@@ -261,7 +268,12 @@ export function resolveParams(provider: AnyProvider, given: ParamValues = {}): R
   return params;
 }
 
-function resolveBaseUrl(provider: Provider, values: OptionValues, env: Env, config: ConfigReader): string {
+function resolveBaseUrl(
+  provider: HttpProvider,
+  values: OptionValues,
+  env: Env,
+  config: ConfigReader,
+): string {
   const value =
     values.baseUrl ??
     env[provider.api.baseUrlEnv] ??
@@ -290,7 +302,7 @@ export function looksLikeJwt(key: string): boolean {
  * `X-API-KEY`, as Comfy's own client sends them), else the provider's first style.
  */
 function resolveAuthStyle(
-  provider: Provider,
+  provider: HttpProvider,
   values: OptionValues,
   config: ConfigReader,
   apiKey: string | undefined,
@@ -319,7 +331,7 @@ function resolveAuthStyle(
  * (every variable wins over every stored key, as docs/cli.md says).
  */
 export function resolveApiKey(
-  provider: Provider,
+  provider: HttpProvider,
   values: Pick<OptionValues, 'apiKey'>,
   env: Env,
   config: ConfigReader,
@@ -332,7 +344,7 @@ export function resolveApiKey(
   return candidates.find((key) => key !== undefined && key.trim() !== '')?.trim();
 }
 
-export function missingKeyError(provider: Provider): UpscaleError {
+export function missingKeyError(provider: HttpProvider): UpscaleError {
   return new UpscaleError('MISSING_KEY', `no API key for ${provider.id}`, {
     hint: `pass --api-key <key>, set ${keyEnvText(provider)}, or run \`${keyConfigCommand(provider)}\``,
   });
@@ -343,7 +355,7 @@ const COLOUR = /^(#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})|white|black
 /** `--format`, `--quality`, `--strip-metadata`, `--background`, `--fit`, `--width`, `--height`. */
 export function resolveOutputOptions(
   values: OptionValues,
-  provider: AnyProvider,
+  provider: Provider,
   params: ParamValues,
 ): OutputOptions {
   let format: OutputOptions['format'];
@@ -389,7 +401,7 @@ export function resolveOutputOptions(
  * turns the budget off.
  */
 export function resolveRateLimit(
-  provider: Provider,
+  provider: HttpProvider,
   values: OptionValues,
   env: Env,
   config: ConfigReader,
@@ -411,8 +423,8 @@ export function resolveRateLimit(
   return parsed;
 }
 
-/** A local provider has no key, host or header: those flags are refused rather than ignored. */
-function localOptions(provider: AnyProvider, values: OptionValues): void {
+/** A provider without an HTTP API has no key, host or header: those flags are refused rather than ignored. */
+function refuseRemoteFlags(provider: Provider, values: OptionValues): void {
   for (const [flag, value] of [
     ['--api-key', values.apiKey],
     ['--base-url', values.baseUrl],
@@ -424,6 +436,29 @@ function localOptions(provider: AnyProvider, values: OptionValues): void {
   }
 }
 
+/** The API root, key, header and budget of a provider with an HTTP API. */
+function resolveRemote(
+  provider: HttpProvider,
+  baseUrl: string,
+  values: OptionValues,
+  env: Env,
+  config: ConfigReader,
+): RemoteOptions {
+  const apiKey = resolveApiKey(provider, values, env, config);
+  const section = provider.api.configSection;
+  return {
+    provider,
+    apiKey,
+    baseUrl,
+    authStyle: resolveAuthStyle(provider, values, config, apiKey),
+    authForced: (values.keyHeader ?? stringConfig(config, `${section}.keyHeader`)) !== undefined,
+    rateLimit: resolveRateLimit(provider, values, env, config),
+    rateLimitExplicit:
+      (values.rateLimit ?? env.UPSCALE_RATE_LIMIT ?? stringConfig(config, `${section}.rateLimit`)) !==
+      undefined,
+  };
+}
+
 /**
  * The one check of a run's options (ky's normalizeOptions): every value is checked and every
  * default filled in here, before anything is sent; a bad one is a usage UpscaleError.
@@ -431,9 +466,9 @@ function localOptions(provider: AnyProvider, values: OptionValues): void {
 export function normalizeOptions(values: OptionValues, env: Env, config: ConfigReader): ResolvedOptions {
   const provider = resolveProvider(values, config);
   const params = resolveParams(provider, values.params);
-  if (isLocalProvider(provider)) localOptions(provider, values);
-  const remote = isLocalProvider(provider) ? undefined : provider;
-  const baseUrl = remote ? resolveBaseUrl(remote, values, env, config) : '';
+  const http = hasHttpApi(provider) ? provider : undefined;
+  if (!http) refuseRemoteFlags(provider, values);
+  const baseUrl = http ? resolveBaseUrl(http, values, env, config) : undefined;
   const pollIntervalMs = checkedNumber('pollIntervalMs', values.pollIntervalMs) ?? DEFAULT_POLL_INTERVAL_MS;
   const timeoutMs = checkedNumber('timeoutMs', values.timeoutMs) ?? DEFAULT_TIMEOUT_S * 1000;
   const requestTimeoutMs =
@@ -441,20 +476,13 @@ export function normalizeOptions(values: OptionValues, env: Env, config: ConfigR
   const output = resolveOutputOptions(values, provider, params);
   const maxCost = checkedNumber('maxCost', values.maxCost);
   const concurrency = checkedNumber('concurrency', values.concurrency);
-  const apiKey = remote ? resolveApiKey(remote, values, env, config) : undefined;
-  const authStyle = remote ? resolveAuthStyle(remote, values, config, apiKey) : 'bearer';
-  const authForced =
-    remote !== undefined &&
-    (values.keyHeader ?? stringConfig(config, `${remote.api.configSection}.keyHeader`)) !== undefined;
-  const rateLimit = remote ? resolveRateLimit(remote, values, env, config) : undefined;
-  if (remote && apiKey === undefined && !values.dryRun) throw missingKeyError(remote);
+  const remote =
+    http && baseUrl !== undefined ? resolveRemote(http, baseUrl, values, env, config) : undefined;
+  if (remote && remote.apiKey === undefined && !values.dryRun) throw missingKeyError(remote.provider);
   return {
     provider,
     params,
-    apiKey,
-    baseUrl,
-    authStyle,
-    authForced,
+    remote,
     pollIntervalMs,
     timeoutMs,
     requestTimeoutMs,
@@ -462,11 +490,5 @@ export function normalizeOptions(values: OptionValues, env: Env, config: ConfigR
     maxCost,
     maxCostCurrency: values.maxCostCurrency,
     concurrency,
-    rateLimit,
-    rateLimitExplicit:
-      remote !== undefined &&
-      (values.rateLimit ??
-        env.UPSCALE_RATE_LIMIT ??
-        stringConfig(config, `${remote.api.configSection}.rateLimit`)) !== undefined,
   };
 }

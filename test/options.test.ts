@@ -37,7 +37,7 @@ describe('keys: flag > every variable > every stored key', () => {
     ['comfy-precision-v2', {}, {}, { 'comfy.apiKey': 'c' }, 'c'],
     ['novita', {}, { NOVITA_API_KEY: ' n ' }, {}, 'n'],
   ])('-p %s %o env %o config %o → %s', (provider, raw, env, stored, key) => {
-    expect(resolve({ provider, ...raw }, env, stored).apiKey).toBe(key);
+    expect(resolve({ provider, ...raw }, env, stored).remote?.apiKey).toBe(key);
   });
 
   it.each([
@@ -73,7 +73,7 @@ describe('API roots: the three Freepik products share one', () => {
     ['comfy-precision-v2', { UPSCALE_COMFY_BASE_URL: 'http://127.0.0.1:7' }, {}, 'http://127.0.0.1:7'],
     ['novita', {}, { 'novita.baseUrl': 'http://127.0.0.1:6' }, 'http://127.0.0.1:6'],
   ])('-p %s env %o config %o → %s', (provider, env, stored, url) => {
-    expect(resolve({ provider, ...key }, env, stored).baseUrl).toBe(url);
+    expect(resolve({ provider, ...key }, env, stored).remote?.baseUrl).toBe(url);
   });
 });
 
@@ -99,8 +99,8 @@ describe('key headers', () => {
     ['novita', {}, {}, 'bearer'],
   ])('-p %s %o config %o → %s', (provider, raw, stored, style) => {
     const resolved = resolve({ provider, ...key, ...raw }, {}, stored);
-    expect(resolved.authStyle).toBe(style);
-    expect(resolved.authForced).toBe('keyHeader' in raw || Object.keys(stored).length > 0);
+    expect(resolved.remote?.authStyle).toBe(style);
+    expect(resolved.remote?.authForced).toBe('keyHeader' in raw || Object.keys(stored).length > 0);
   });
 
   it.each([
@@ -207,8 +207,8 @@ describe('the request budget: --rate-limit > UPSCALE_RATE_LIMIT > <section>.rate
     ['freepik', { rateLimit: 'off' }, {}, {}, undefined, true],
   ])('-p %s %o env %o config %o → %o', (provider, raw, env, stored, rate, explicit) => {
     const resolved = resolve({ provider, ...raw }, { ...key, ...env }, stored);
-    expect(resolved.rateLimit).toEqual(rate);
-    expect(resolved.rateLimitExplicit).toBe(explicit);
+    expect(resolved.remote?.rateLimit).toEqual(rate);
+    expect(resolved.remote?.rateLimitExplicit).toBe(explicit);
   });
 
   it.each([
@@ -260,5 +260,35 @@ describe('the library checks typed values once, before anything is sent', () => 
     expect(() => optionValuesOf({ timeout: 'soon' })).toThrow(
       '--timeout "soon" must be a positive number of seconds',
     );
+  });
+});
+
+describe('how the provider is reached follows its features', () => {
+  it('an in-process engine has no API root, key, header or budget, and refuses their flags', () => {
+    const resolved = resolve({ provider: 'local' }, { FREEPIK_API_KEY: 'f', UPSCALE_RATE_LIMIT: '5/s' });
+    expect(resolved.remote).toBeUndefined();
+    expect(resolved.provider.engine?.defaultConcurrency).toBe(1);
+    for (const flag of [{ apiKey: 'k' }, { baseUrl: 'http://127.0.0.1:9' }, { keyHeader: 'bearer' }])
+      expect(() => normalizeOptions({ provider: 'local', ...flag }, {}, config())).toThrow(
+        /does not apply to local/,
+      );
+  });
+
+  it('an HTTP API has them all, with the provider itself', () => {
+    const resolved = resolve({ provider: 'novita' }, { NOVITA_API_KEY: 'n' });
+    expect(resolved.remote).toMatchObject({
+      apiKey: 'n',
+      baseUrl: 'https://api.novita.ai',
+      authStyle: 'bearer',
+      authForced: false,
+      rateLimit: { limit: 60, windowMs: 60_000 },
+      rateLimitExplicit: false,
+    });
+    expect(resolved.remote?.provider).toBe(resolved.provider);
+  });
+
+  it('under --dry-run an API may have no key: nothing is sent', () => {
+    expect(resolve({ provider: 'novita', dryRun: true }).remote?.apiKey).toBeUndefined();
+    expect(() => resolve({ provider: 'novita' })).toThrow(/no API key for novita/);
   });
 });

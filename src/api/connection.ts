@@ -1,7 +1,7 @@
 /** One HTTP client and the connection to the chosen provider, shared by the CLI session and the API. */
 import { describeRateLimit, type RateLimit, type RequestBudget, sharedBudget } from '../http/budget.js';
 import { HttpClient, type RetryEvent, safeHost } from '../http/client.js';
-import type { ResolvedOptions } from '../options.js';
+import type { RemoteOptions, ResolvedOptions } from '../options.js';
 import type { Connection } from '../run/provider-api.js';
 
 export type { HttpClient } from '../http/client.js';
@@ -16,7 +16,20 @@ export interface ConnectionHooks {
   readonly onBudgetWait?: ((until: number) => void) | undefined;
 }
 
-export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): Connection {
+/**
+ * What a run reaches the network with: one HTTP client (URL inputs, downloads) and, for a provider
+ * with an HTTP API and a key, the connection to that API (none for an in-process engine, nor under
+ * --dry-run without a key).
+ */
+export interface Link {
+  readonly client: HttpClient;
+  readonly connection: Connection | undefined;
+  /** Stops listening to the budget and closes the client. */
+  close(): Promise<void>;
+}
+
+export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): Link {
+  const { remote } = options;
   const client = new HttpClient({
     timeouts: {
       connectMs: Math.min(10_000, options.requestTimeoutMs),
@@ -25,15 +38,34 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
     },
     ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}),
     ...(hooks.onLog ? { onLog: hooks.onLog } : {}),
-    secrets: hooks.secrets ?? (options.apiKey ? [options.apiKey] : []),
+    secrets: hooks.secrets ?? (remote?.apiKey ? [remote.apiKey] : []),
   });
-  const { budget, release } = budgetOf(options, hooks);
+  const connection =
+    remote?.apiKey === undefined ? undefined : connectionTo(remote, remote.apiKey, client, options, hooks);
   return {
-    provider: options.provider,
-    baseUrl: options.baseUrl,
-    apiKey: options.apiKey ?? '',
-    authStyle: options.authStyle,
-    authForced: options.authForced,
+    client,
+    connection,
+    close: async () => {
+      connection?.release?.();
+      await client.close();
+    },
+  };
+}
+
+function connectionTo(
+  remote: RemoteOptions,
+  apiKey: string,
+  client: HttpClient,
+  options: ResolvedOptions,
+  hooks: ConnectionHooks,
+): Connection {
+  const { budget, release } = budgetOf(remote, apiKey, options.timeoutMs, hooks);
+  return {
+    provider: remote.provider,
+    baseUrl: remote.baseUrl,
+    apiKey,
+    authStyle: remote.authStyle,
+    authForced: remote.authForced,
     client,
     ...(budget ? { budget, release } : {}),
   };
@@ -41,19 +73,21 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
 
 /** One budget per API key and host in this process: every connection to them shares it. */
 function budgetOf(
-  options: ResolvedOptions,
+  remote: RemoteOptions,
+  apiKey: string,
+  timeoutMs: number,
   hooks: ConnectionHooks,
 ): { budget?: RequestBudget; release?: () => void } {
-  const rate: RateLimit | undefined = options.rateLimit;
-  if (!rate || !options.apiKey) return {};
-  const key = `${safeHost(options.baseUrl)}\u0000${options.apiKey}`;
-  const budget = sharedBudget(key, rate, options.rateLimitExplicit);
+  const rate: RateLimit | undefined = remote.rateLimit;
+  if (!rate) return {};
+  const key = `${safeHost(remote.baseUrl)}\u0000${apiKey}`;
+  const budget = sharedBudget(key, rate, remote.rateLimitExplicit);
   // No request waits for the budget longer than a whole task may take.
-  budget.bound(options.timeoutMs);
+  budget.bound(timeoutMs);
   const release = budget.listen({
     onLearn: (learned, source) =>
       hooks.onLog?.(
-        `rate limit of ${safeHost(options.baseUrl)}: ${describeRateLimit(learned)} (from ${source})`,
+        `rate limit of ${safeHost(remote.baseUrl)}: ${describeRateLimit(learned)} (from ${source})`,
       ),
     ...(hooks.onBudgetWait ? { onWait: hooks.onBudgetWait } : {}),
   });

@@ -8,8 +8,8 @@ import { UpscaleError, usageError } from '../errors.js';
 import { IMAGE_EXTENSIONS } from '../formats.js';
 import { tempNameBeside } from '../fs/atomic-file.js';
 import { fsHint, fsReason } from '../fs/fs-errors.js';
+import type { HttpClient } from '../http/client.js';
 import { checkedNumber, type ResolvedOptions } from '../options.js';
-import { isLocalProvider } from '../providers/types.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { DurationModel } from '../run/duration-model.js';
@@ -76,7 +76,9 @@ export interface GoneInputTask {
 export interface RunRequest {
   readonly inputs: readonly string[];
   readonly options: ResolvedOptions;
-  readonly connection: Connection;
+  readonly client: HttpClient;
+  /** The provider's API (see Link): none for an in-process engine, nor under --dry-run without a key. */
+  readonly connection: Connection | undefined;
   /** Folder relative inputs and outputs are resolved against. */
   readonly cwd: string;
   /** Reads stdin when an input is `-`. */
@@ -114,11 +116,12 @@ export const MAX_BUDGET_CONCURRENCY = 64;
  * between 4 and 64. A local engine already uses every core for one image: one at a time.
  */
 export function concurrencyOf(request: Pick<RunRequest, 'concurrency' | 'options'>): number {
-  const { provider, rateLimit } = request.options;
+  const { provider, remote } = request.options;
+  const rateLimit = remote?.rateLimit;
   // Checked here too, by the same rule, for a RunRequest built without normalizeOptions (resume):
   // NaN would run no worker at all.
   if (request.concurrency !== undefined) return checkedNumber('concurrency', request.concurrency);
-  if (isLocalProvider(provider)) return provider.defaultConcurrency;
+  if (provider.engine) return provider.engine.defaultConcurrency;
   if (!rateLimit) return DEFAULT_CONCURRENCY;
   return Math.max(DEFAULT_CONCURRENCY, Math.min(MAX_BUDGET_CONCURRENCY, rateLimit.limit));
 }
@@ -238,7 +241,7 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
   // The other shards of the split use the same key: this run starts at its part of the limit,
   // its inputs of the whole list (every shard sees the whole list). See KeyShare.
   if (request.shard && !request.dryRun && expanded.length > 0)
-    request.connection.budget?.expectPart(items.length / expanded.length);
+    request.connection?.budget?.expectPart(items.length / expanded.length);
   const fixed = items[0]?.target.fixed;
   const asked = options.output.format;
   if (fixed && asked && asked !== 'keep' && asked !== fixed.format) {
@@ -251,16 +254,18 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
 }
 
 function contextOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): RunContext {
-  const { options, connection } = request;
+  const { options, client, connection } = request;
   return {
-    connection,
+    provider: options.provider,
+    client,
+    ...(connection ? { connection } : {}),
     pollIntervalMs: options.pollIntervalMs,
     timeoutMs: options.timeoutMs,
     dryRun: Boolean(request.dryRun),
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
     ...(events ? { events } : {}),
-    ...(ledger ? ledgerSettings(request, ledger) : {}),
+    ...(ledger && connection ? ledgerSettings(request, connection, ledger) : {}),
   };
 }
 
@@ -297,8 +302,8 @@ async function planTasks(
 }
 
 /** The ledger, the resolver of lost submits, and the submits in flight it waits for. */
-function ledgerSettings(request: RunRequest, ledger: Ledger): Partial<RunContext> {
-  const { options, connection } = request;
+function ledgerSettings(request: RunRequest, connection: Connection, ledger: Ledger): Partial<RunContext> {
+  const { options } = request;
   const inflight = new Set<Promise<unknown>>();
   const resolver = new UncertainResolver(connection, ledger, {
     pollIntervalMs: options.pollIntervalMs,
@@ -439,8 +444,9 @@ export async function executeRun(
   });
   // The output folders are tidied first (a result a dead run was moving into place is put there),
   // so that the plans see them as they are.
+  // Paid tasks are kept in a ledger: only a run that sends them to the provider's API has one.
   const ledger =
-    request.dryRun || isLocalProvider(options.provider)
+    request.dryRun || !request.connection
       ? undefined
       : await openLedger(
           request,

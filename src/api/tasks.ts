@@ -22,7 +22,7 @@ import {
   errorOf,
   type InputItem,
   type InputTask,
-  type RunContext,
+  type RemoteRun,
   type TaskEvents,
   type TaskResult,
 } from '../run/task-types.js';
@@ -176,8 +176,10 @@ function contextFor(
   connection: Connection,
   resolved: ResolvedOptions,
   ledger: Ledger,
-): RunContext {
+): RemoteRun {
   return {
+    provider: connection.provider,
+    client: connection.client,
     connection,
     pollIntervalMs: resolved.pollIntervalMs,
     timeoutMs: resolved.timeoutMs,
@@ -239,7 +241,7 @@ export async function resumePending(options: ResumeOptions): Promise<TaskResult[
           plan: collectPlan(entry.target, overwrite, source, entry.output),
         };
         const slot = ledger.slotOf(ledger.folder(p.folder), p.key, entry);
-        return resumeEntry(run, task, slot, { params: entry.params, source });
+        return resumeEntry({ ...run, connection }, task, slot, { params: entry.params, source });
       },
     });
     results.push(...done);
@@ -256,7 +258,9 @@ export function downloadTask(
   taskId: string,
   options: { overwrite?: boolean; signal?: AbortSignal | undefined; events?: TaskEvents },
 ): Promise<TaskResult> {
-  const context: RunContext = {
+  const context: RemoteRun = {
+    provider: connection.provider,
+    client: connection.client,
     connection,
     pollIntervalMs: resolved.pollIntervalMs,
     timeoutMs: resolved.timeoutMs,

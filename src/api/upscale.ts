@@ -65,7 +65,7 @@ export async function upscaleBatch(
 ): Promise<TaskResult[]> {
   const resolved = normalizeOptions(options, options.env ?? {}, NO_CONFIG);
   const events = options.events;
-  const connection = connect(resolved, {
+  const link = connect(resolved, {
     onRetry: events?.onRetry,
     onLog: events?.onLog,
     onBudgetWait: events?.onBudgetWait,
@@ -78,7 +78,8 @@ export async function upscaleBatch(
     const request = {
       inputs: inputs.map(place),
       options: resolved,
-      connection,
+      client: link.client,
+      connection: link.connection,
       cwd: cwd ?? '.',
       output: options.output === undefined ? undefined : place(options.output),
       recursive: Boolean(options.recursive),
@@ -92,8 +93,7 @@ export async function upscaleBatch(
     };
     return await executeRun(request, await planRun(request), events);
   } finally {
-    connection.release?.();
-    await connection.client.close();
+    await link.close();
   }
 }
 

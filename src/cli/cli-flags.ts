@@ -6,7 +6,7 @@
  * the values. Without the file (tests run from src, a bare `tsc`) it is computed from them.
  */
 import { createRequire } from 'node:module';
-import type { AnyProvider } from '../api/providers.js';
+import type { Provider } from '../api/providers.js';
 
 export interface CliFlags {
   readonly ids: readonly string[];
@@ -29,10 +29,7 @@ export function choicesOf(valid: string): string[] {
 }
 
 /** One option per flag key, grouped by the providers that take it (the `magnific*` twins aside). */
-export function cliFlagsOf(
-  ids: readonly string[],
-  providers: Readonly<Record<string, AnyProvider>>,
-): CliFlags {
+export function cliFlagsOf(ids: readonly string[], providers: Readonly<Record<string, Provider>>): CliFlags {
   const primary = ids.filter((id) => !('sameApiAs' in providers[id]!));
   const byKey = new Map<
     string,

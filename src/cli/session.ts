@@ -5,7 +5,7 @@
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { type Connection, connect, type HttpClient } from '../api/connection.js';
-import { isLocalProvider } from '../api/providers.js';
+import { usageError } from '../errors.js';
 import { normalizeOptions, type OptionValues, type ResolvedOptions } from '../options.js';
 import { type ConfigStore, openConfig } from './config-store.js';
 import { STOP_EXIT, type StopReason } from './exit-code.js';
@@ -20,7 +20,10 @@ export interface Session {
   readonly options: ResolvedOptions;
   readonly config: ConfigStore;
   readonly client: HttpClient;
-  readonly connection: Connection;
+  /** The provider's API; none for an in-process engine (nor under --dry-run without a key). */
+  readonly connection: Connection | undefined;
+  /** The provider's API, for commands about its tasks: a usage error for a provider without one. */
+  remote(): Connection;
   readonly signal: AbortSignal;
   readonly journalDir: string;
   interrupted(): boolean;
@@ -62,16 +65,16 @@ export async function openSession(values: OptionValues): Promise<Session> {
   const config = await openConfig();
   const options = normalizeOptions(values, process.env, config);
   // Only for the HTTP parser: the local engine's WebAssembly needs the optimizing compiler (~1.5× faster).
-  if (!isLocalProvider(options.provider)) keepWasmBaseline();
-  addSecret(options.apiKey);
+  if (!options.provider.engine) keepWasmBaseline();
+  addSecret(options.remote?.apiKey);
   let reporter: Reporter | undefined;
-  const connection = connect(options, {
+  const link = connect(options, {
     onRetry: (e) => reporter?.retry(e),
     onLog: (line) => reporter?.log(line),
     onBudgetWait: (until) => reporter?.budgetWait(until),
     secrets: secrets(),
   });
-  const { client } = connection;
+  const { client, connection } = link;
   const controller = new AbortController();
   let stoppedBy: StopReason | undefined;
   const listeners: ((now: boolean, reason: StopReason) => void)[] = [];
@@ -104,6 +107,13 @@ export async function openSession(values: OptionValues): Promise<Session> {
     config,
     client,
     connection,
+    remote: () => {
+      if (connection) return connection;
+      throw usageError(
+        `${options.provider.id} runs on this machine: it has no tasks at a provider`,
+        'upscale status, download and resume are for the cloud providers (-p freepik, …)',
+      );
+    },
     signal: controller.signal,
     journalDir: journalDirOf(config),
     interrupted: () => stoppedBy !== undefined,

@@ -61,6 +61,11 @@ export interface JsonRequest extends RequestBase {
   readonly body?: JsonObject;
   /** An answer the caller takes as final although its status is retried (a provider's "task failed" 500). */
   readonly isFinal?: (status: number, text: string) => boolean;
+  /**
+   * The caller's reading of a 429's text: true when it says a daily or plan quota is spent (the
+   * provider's words; this layer knows none). Such a 429 is final, not waited out.
+   */
+  readonly speaksOfQuota?: (text: string) => boolean;
 }
 
 /** An answer whose body the caller reads itself (a download). */
@@ -81,25 +86,25 @@ export interface StreamRequest<T> extends RequestBase {
   retryable(error: unknown): boolean;
 }
 
-/** A 429 that means a daily or plan quota rather than a per-minute window: waiting will not help. */
-const QUOTA_TEXT = /dai|day|quota|plan|month/i;
 /** A 429 that names a reset of 0 s still waits this long: the server's seconds are rounded. */
 const MIN_429_PAUSE_MS = 250;
 
 /**
- * True for a 429 whose body speaks of a quota, or whose reset is far beyond the rate window
- * (`windowMs`, when known; see farResetMs).
+ * True for a 429 that means a spent quota rather than a per-minute window (waiting will not help):
+ * its reset is far beyond the rate window (`windowMs`, when known; see farResetMs), or its text
+ * says so as the caller reads it (`speaksOfQuota`, the provider's words).
  */
 export function isQuotaAnswer(
   status: number,
   headers: JsonResponse['headers'],
   text: string,
   windowMs?: number,
+  speaksOfQuota?: (text: string) => boolean,
 ): boolean {
   if (status !== 429) return false;
   const info = parseRateLimitHeaders(headers);
   if (info.remaining === 0 && (info.resetMs ?? 0) > farResetMs(windowMs)) return true;
-  return QUOTA_TEXT.test(text);
+  return speaksOfQuota?.(text) ?? false;
 }
 
 export interface JsonResponse {
@@ -159,7 +164,13 @@ export class HttpClient {
         final: async (status, response) => {
           if (status !== 429 && req.isFinal === undefined) return undefined;
           const text = await response.body.text().catch(() => '');
-          const quota = isQuotaAnswer(status, response.headers, text, req.budget?.limit.windowMs);
+          const quota = isQuotaAnswer(
+            status,
+            response.headers,
+            text,
+            req.budget?.limit.windowMs,
+            req.speaksOfQuota,
+          );
           if (quota || req.isFinal?.(status, text))
             return {
               status,

@@ -3,12 +3,12 @@
  * input's size and the largest scale that would fit. Pure: read by the pre-check and the sizing plan.
  */
 import { UpscaleError } from '../errors.js';
-import type { AnyProvider, ParamValues, Size } from '../providers/types.js';
+import type { ParamValues, Provider, Size } from '../providers/types.js';
 
 /** Largest scale in `scales` whose output stays within the provider's limits, if any. */
 export function largestFittingScale(
   input: Size,
-  provider: AnyProvider,
+  provider: Provider,
   scales: readonly number[],
 ): number | undefined {
   const fits = scales.filter((s) =>
@@ -17,7 +17,7 @@ export function largestFittingScale(
   return fits.length > 0 ? Math.max(...fits) : undefined;
 }
 
-export function outputFits(output: Size, provider: AnyProvider): boolean {
+export function outputFits(output: Size, provider: Provider): boolean {
   const { maxOutputPixels, maxOutputSide } = provider.limits;
   if (maxOutputPixels !== undefined && output.width * output.height > maxOutputPixels) return false;
   if (maxOutputSide !== undefined && Math.max(output.width, output.height) > maxOutputSide) return false;
@@ -28,7 +28,7 @@ export function outputFits(output: Size, provider: AnyProvider): boolean {
 export function checkOutputLimits(
   path: string,
   input: Size,
-  provider: AnyProvider,
+  provider: Provider,
   params: ParamValues,
   fitHint?: string,
 ): void {

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
-import type { AnyProvider, FileImage, ParamValues, Size } from '../providers/types.js';
+import type { FileImage, ParamValues, Provider, Size } from '../providers/types.js';
 import { checkOutputLimits } from './output-limits.js';
 import type { Sizing } from './sizing.js';
 
@@ -79,7 +79,7 @@ function notAnImage(path: string, cause: unknown): UpscaleError {
 /** Runs every local check; returns what the submit needs and what the run reports. */
 export async function precheckFile(
   path: string,
-  provider: AnyProvider,
+  provider: Provider,
   params: ParamValues,
   options: PrecheckOptions,
 ): Promise<{ image: FileImage; info: PrecheckInfo; sizing?: Sizing | undefined }> {

@@ -6,7 +6,7 @@
  * `scaleOf` and `outputSize`.
  */
 import { UpscaleError, usageError } from '../errors.js';
-import type { AnyProvider, ParamValues, Size } from '../providers/types.js';
+import type { ParamValues, Provider, Size } from '../providers/types.js';
 import { displayedSize } from './orient.js';
 import { checkOutputLimits, outputFits } from './output-limits.js';
 import type { OutputOptions } from './output-options.js';
@@ -37,7 +37,7 @@ export function finalSizeOf(displayed: Size, options: OutputOptions): Size | und
 }
 
 /** The largest size of `input`'s aspect whose output at `params` fits the provider's limits. */
-export function fittedInput(input: Size, provider: AnyProvider, params: ParamValues): Size {
+export function fittedInput(input: Size, provider: Provider, params: ParamValues): Size {
   const scale = provider.scaleOf(params) ?? 1;
   const { maxOutputPixels, maxOutputSide } = provider.limits;
   let factor = 1;
@@ -61,7 +61,7 @@ export function fittedInput(input: Size, provider: AnyProvider, params: ParamVal
   return size;
 }
 
-function fitHint(input: Size, provider: AnyProvider, params: ParamValues): string {
+function fitHint(input: Size, provider: Provider, params: ParamValues): string {
   const fitted = fittedInput(input, provider, params);
   return `pass --fit to send it downscaled to ${fitted.width}×${fitted.height}`;
 }
@@ -70,7 +70,7 @@ function fitHint(input: Size, provider: AnyProvider, params: ParamValues): strin
  * The smallest provider scale whose output reaches `target` (displayed) within the output limit.
  * --fit cannot help here: a downscaled input gives at most the limit's size at any scale.
  */
-function pickScale(path: string, displayed: Size, target: Size, provider: AnyProvider, params: ParamValues) {
+function pickScale(path: string, displayed: Size, target: Size, provider: Provider, params: ParamValues) {
   const scales = [...provider.limits.scales].sort((a, b) => a - b);
   if (scales.length === 0) {
     throw usageError(
@@ -101,7 +101,7 @@ function pickScale(path: string, displayed: Size, target: Size, provider: AnyPro
  * within 1:3–3:1): refused before sending, or with --fit a too-small input is upsized (lanczos3)
  * just enough. Returns the size to send instead, when it must change.
  */
-function checkInputShape(path: string, stored: Size, provider: AnyProvider, fit: boolean): Size | undefined {
+function checkInputShape(path: string, stored: Size, provider: Provider, fit: boolean): Size | undefined {
   const { minInputSide: min, maxAspectRatio: maxRatio } = provider.limits;
   const ratio = Math.max(stored.width, stored.height) / Math.min(stored.width, stored.height);
   if (maxRatio !== undefined && ratio > maxRatio + 1e-9) {
@@ -129,7 +129,7 @@ export function planSizing(
   path: string,
   stored: Size,
   orientation: number,
-  provider: AnyProvider,
+  provider: Provider,
   params: ParamValues,
   options: OutputOptions,
 ): Sizing {

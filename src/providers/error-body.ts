@@ -64,3 +64,15 @@ export function errorSentence(body: ErrorBody): string | undefined {
   if (text && body.reason && !text.includes(body.reason)) return `${text} (${body.reason})`;
   return text ?? body.reason;
 }
+
+/** Words of a 429 that mean a daily or plan quota rather than a per-minute window. */
+const QUOTA_TEXT = /dai|day|quota|plan|month/i;
+
+/**
+ * Whether a 429's text says the account's quota is spent (waiting will not help): how the
+ * providers here word it (Freepik's "daily limit", plans and monthly quotas). A provider whose
+ * words differ declares its own `speaksOfQuota`.
+ */
+export function speaksOfQuota(text: string): boolean {
+  return QUOTA_TEXT.test(text);
+}

@@ -5,6 +5,7 @@
  * goes and how the key travels), so a new host or product is data, not code.
  */
 import { authHeaders } from './auth.js';
+import { speaksOfQuota } from './error-body.js';
 import {
   freepikErrorMessage,
   freepikListRequest,
@@ -15,10 +16,10 @@ import type {
   ApiDescription,
   BodyObject,
   CostEstimate,
+  HttpProvider,
   ImageSource,
   ParamSpec,
   ParamValues,
-  Provider,
   ProviderLimits,
   Refusal,
   Size,
@@ -60,7 +61,7 @@ export function freepikFamilyProvider<P extends ParamValues>(
   product: FreepikProduct<P>,
   host: FreepikHost,
   sameApiAs?: string,
-): Provider<P> {
+): HttpProvider<P> {
   const path = `${host.pathPrefix}${product.path}`;
   const { inputs } = product.limits;
   return {
@@ -68,25 +69,30 @@ export function freepikFamilyProvider<P extends ParamValues>(
     title: `${host.name} — ${product.name}`,
     ...(sameApiAs ? { sameApiAs } : {}),
     ...(product.refuses ? { refuses: product.refuses } : {}),
-    api: { ...host.api, endpoint: `POST ${path}`, statusEndpoint: `GET ${path}/{task_id}` },
     params: product.params,
     limits: {
       ...product.limits,
       ...host.inputLimits,
       inputs: { file: inputs.file, url: inputs.url || host.takesUrls },
     },
-    authHeaders,
-    buildSubmit: (params, image) => ({ method: 'POST', path, body: product.buildBody(params, image) }),
-    parseSubmit: (json) => parseFreepikTask(json),
-    statusRequest: (taskId) => ({ method: 'GET', path: `${path}/${encodeURIComponent(taskId)}` }),
-    parseStatus: (json, taskId) => parseFreepikTask(json, taskId),
-    errorMessage: (_status, json) => freepikErrorMessage(json),
     scaleOf: (params) => product.scaleOf(params),
     outputSize: (input, params) => product.outputSize(input, params),
     outputTag: (params) => product.outputTag(params),
-    ...(host.hasList
-      ? { listRequest: (page: number) => freepikListRequest(path, page), parseList: parseFreepikList }
-      : {}),
+    api: {
+      ...host.api,
+      endpoint: `POST ${path}`,
+      statusEndpoint: `GET ${path}/{task_id}`,
+      authHeaders,
+      buildSubmit: (params, image) => ({ method: 'POST', path, body: product.buildBody(params, image) }),
+      parseSubmit: (json) => parseFreepikTask(json),
+      statusRequest: (taskId) => ({ method: 'GET', path: `${path}/${encodeURIComponent(taskId)}` }),
+      parseStatus: (json, taskId) => parseFreepikTask(json, taskId),
+      errorMessage: (_status, json) => freepikErrorMessage(json),
+      speaksOfQuota,
+      ...(host.hasList
+        ? { listRequest: (page: number) => freepikListRequest(path, page), parseList: parseFreepikList }
+        : {}),
+    },
     estimateCost: (input, params) => whosePrice(product.estimateCost(input, params), host),
   };
 }

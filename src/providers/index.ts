@@ -6,7 +6,7 @@ import { freepikPrecisionV2 } from './freepik-precision-v2.js';
 import { local } from './local.js';
 import { magnificCreative, magnificPrecision, magnificPrecisionV2 } from './magnific.js';
 import { novita } from './novita.js';
-import type { AnyProvider } from './types.js';
+import type { Provider } from './types.js';
 
 /** In the order `upscale providers` and `--help` list them; the first is the default. */
 export const PROVIDER_IDS = [
@@ -34,13 +34,13 @@ export const providers = {
   'magnific-precision': magnificPrecision,
   'magnific-precision-v2': magnificPrecisionV2,
   local,
-} satisfies Record<ProviderId, AnyProvider>;
+} satisfies Record<ProviderId, Provider>;
 
 export function isProviderId(id: string): id is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(id);
 }
 
-export function getProvider(id: ProviderId): AnyProvider {
+export function getProvider(id: ProviderId): Provider {
   return providers[id];
 }
 
@@ -55,4 +55,4 @@ export function flagOf(key: string): string {
   return spec ? spec.flag.split(' ')[0]! : `--${key}`;
 }
 
-export type { AnyProvider, Provider } from './types.js';
+export type { EngineProvider, HttpProvider, Provider } from './types.js';

@@ -4,7 +4,7 @@
  * is pure — it describes flags and limits; the run layer calls the engine.
  */
 import { enumParam } from './params.js';
-import { type LocalProvider, ParamError, type ParamSpec, type Size } from './types.js';
+import { type EngineProvider, ParamError, type ParamSpec, type Size } from './types.js';
 
 /** The engine refuses outputs above this (sharp's pixel limit). */
 const MAX_OUTPUT_PIXELS = 268_402_689;
@@ -54,7 +54,6 @@ const model = enumParam(
 const scaleOf = (params: LocalParams): number => params.scale ?? DEFAULT_SCALE;
 
 export const local = {
-  kind: 'local',
   id: 'local',
   title: 'Local super-resolution (offline, no key)',
   params: [scale, model],
@@ -63,11 +62,6 @@ export const local = {
     maxOutputPixels: MAX_OUTPUT_PIXELS,
     inputs: { file: true, url: false },
   },
-  defaultConcurrency: 1,
-  describe: (params) => {
-    const m = params.model ?? MODELS[0];
-    return { engine: m === 'photo' ? 'cnn' : 'esrgan', model: m, scale: scaleOf(params) };
-  },
   scaleOf,
   outputSize: (input: Size, params: LocalParams): Size => ({
     width: Math.round(input.width * scaleOf(params)),
@@ -75,4 +69,11 @@ export const local = {
   }),
   outputTag: (params) => `${scaleOf(params)}x`,
   estimateCost: () => ({ amount: 0, currency: 'EUR', basis: 'runs on this machine' }),
-} satisfies LocalProvider<LocalParams>;
+  engine: {
+    defaultConcurrency: 1,
+    describe: (params) => {
+      const m = params.model ?? MODELS[0];
+      return { engine: m === 'photo' ? 'cnn' : 'esrgan', model: m, scale: scaleOf(params) };
+    },
+  },
+} satisfies EngineProvider<LocalParams>;

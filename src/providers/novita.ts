@@ -8,10 +8,10 @@
 import { UpscaleError } from '../errors.js';
 import { authHeaders } from './auth.js';
 import { unknownCost } from './cost.js';
-import { errorSentence, readErrorBody } from './error-body.js';
+import { errorSentence, readErrorBody, speaksOfQuota } from './error-body.js';
 import { asNumber, asObject, asString, isSafeTaskId, type JsonObject } from './json-shape.js';
 import { enumParam, webhookParam } from './params.js';
-import type { BodyObject, ImageSource, ParsedTask, Provider, TaskState } from './types.js';
+import type { BodyObject, HttpProvider, ImageSource, ParsedTask, TaskState } from './types.js';
 
 const PATH = '/v3/async/image-upscaler';
 const STATUS_PATH = '/v3/async/task-result';
@@ -104,7 +104,7 @@ export function buildNovitaBody(params: NovitaParams, image: ImageSource): BodyO
   return body;
 }
 
-export const novita: Provider<NovitaParams> = {
+export const novita: HttpProvider<NovitaParams> = {
   id: 'novita',
   title: 'Novita — Image Upscaler',
   refuses: {
@@ -112,17 +112,6 @@ export const novita: Provider<NovitaParams> = {
       why: 'Novita takes a target resolution, not a factor',
       hint: 'use --resolution 2k|4k|8k instead',
     },
-  },
-  api: {
-    defaultBaseUrl: 'https://api.novita.ai',
-    baseUrlEnv: 'UPSCALE_NOVITA_BASE_URL',
-    keyEnvs: ['NOVITA_API_KEY'],
-    configSection: 'novita',
-    endpoint: `POST ${PATH}`,
-    statusEndpoint: `GET ${STATUS_PATH}?task_id={task_id}`,
-    authStyles: ['bearer'],
-    // Unconfirmed: Novita documents limits per model in images per minute, not their number.
-    defaultRateLimit: { limit: 60, windowMs: 60_000 },
   },
   params: [
     enumParam(
@@ -137,14 +126,26 @@ export const novita: Provider<NovitaParams> = {
     webhookParam,
   ],
   limits: { scales: [], inputs: { file: false, url: true }, outputFormats: ['jpeg', 'png', 'webp'] },
-  authHeaders,
-  buildSubmit: (params, image) => ({ method: 'POST', path: PATH, body: buildNovitaBody(params, image) }),
-  parseSubmit: parseNovitaSubmit,
-  statusRequest: (taskId) => ({ method: 'GET', path: STATUS_PATH, query: { task_id: taskId } }),
-  parseStatus: parseNovitaStatus,
-  errorMessage: (_status, json) => novitaErrorMessage(json),
   scaleOf: () => undefined,
   outputSize: () => undefined,
   outputTag: (params) => params.resolution ?? DEFAULT_RESOLUTION,
   estimateCost: () => unknownCost('USD', 'price unknown: Novita publishes no price for this API'),
+  api: {
+    defaultBaseUrl: 'https://api.novita.ai',
+    baseUrlEnv: 'UPSCALE_NOVITA_BASE_URL',
+    keyEnvs: ['NOVITA_API_KEY'],
+    configSection: 'novita',
+    endpoint: `POST ${PATH}`,
+    statusEndpoint: `GET ${STATUS_PATH}?task_id={task_id}`,
+    authStyles: ['bearer'],
+    // Unconfirmed: Novita documents limits per model in images per minute, not their number.
+    defaultRateLimit: { limit: 60, windowMs: 60_000 },
+    authHeaders,
+    buildSubmit: (params, image) => ({ method: 'POST', path: PATH, body: buildNovitaBody(params, image) }),
+    parseSubmit: parseNovitaSubmit,
+    statusRequest: (taskId) => ({ method: 'GET', path: STATUS_PATH, query: { task_id: taskId } }),
+    parseStatus: parseNovitaStatus,
+    errorMessage: (_status, json) => novitaErrorMessage(json),
+    speaksOfQuota,
+  },
 };

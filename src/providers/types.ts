@@ -162,33 +162,47 @@ export interface Refusal {
   readonly hint: string;
 }
 
-/** A provider that runs on this machine (`-p local`): no key, no network, no task id. */
-export interface LocalProvider<P extends ParamValues = ParamValues> {
-  readonly kind: 'local';
-  readonly id: string;
-  readonly title: string;
-  readonly refuses?: Readonly<Record<string, Refusal>>;
-  readonly params: readonly ParamSpec[];
-  readonly limits: ProviderLimits;
+/**
+ * Feature: tasks on the provider's API over HTTP — where the API is, how the key travels, how a
+ * task is submitted, polled and listed, and how its answers read. Absent for an engine that runs
+ * in this process: such a provider has no key, no host and no task id.
+ */
+export interface HttpApi<P extends ParamValues = ParamValues> extends ApiDescription {
+  /** Headers that carry the key. */
+  authHeaders(apiKey: string, style: AuthStyle): Record<string, string>;
+  buildSubmit(params: P, image: ImageSource): ApiRequest;
+  parseSubmit(json: unknown): ParsedTask;
+  statusRequest(taskId: string): ApiRequest;
+  parseStatus(json: unknown, taskId: string): ParsedTask;
+  /** The provider's own error text out of an error body (falls back to the HTTP reason). */
+  errorMessage(status: number, json: unknown): string | undefined;
+  /**
+   * Whether the text of a 429 says the account's daily or plan quota is spent (waiting will not
+   * help) rather than a per-minute window: the provider's words, read by the run, not by http/.
+   */
+  speaksOfQuota(text: string): boolean;
+  /**
+   * Feature: a task list, page by page (1-based), when the provider has one (resolves an uncertain
+   * submit; one list request polls a batch).
+   */
+  listRequest?(page: number): ApiRequest;
+  parseList?(json: unknown, page: number): ListPage;
+}
+
+/** Feature: an engine in this process (`-p local`): no key, no network, no task id. */
+export interface LocalEngine<P extends ParamValues = ParamValues> {
   /** Tasks run at once by default: the engine already uses every core for one image. */
   readonly defaultConcurrency: number;
   /** What `--dry-run` shows instead of an HTTP request. */
   describe(params: P): BodyObject;
-  scaleOf(params: P): number | undefined;
-  outputSize(input: Size, params: P): Size | undefined;
-  outputTag(params: P): string;
-  estimateCost(input: Size, params: P): CostEstimate;
 }
 
-/** Remote or local: what the CLI and the run loop accept. */
-export type AnyProvider = Provider | LocalProvider;
-
-export function isLocalProvider(provider: AnyProvider): provider is LocalProvider {
-  return (provider as { kind?: string }).kind === 'local';
-}
-
+/**
+ * The one shape of a provider (rclone's fs.Features): what every provider has — flags, limits,
+ * output size and name, price — and the features it declares. Callers ask for a feature (`api`,
+ * `engine`, `limits.inputs`, `api.listRequest`), never for a kind of provider.
+ */
 export interface Provider<P extends ParamValues = ParamValues> {
-  readonly kind?: 'remote';
   readonly id: string;
   readonly title: string;
   /**
@@ -198,26 +212,37 @@ export interface Provider<P extends ParamValues = ParamValues> {
   readonly sameApiAs?: string;
   /** Flags of other providers this one refuses with a specific explanation (e.g. `scale` for precision v1). */
   readonly refuses?: Readonly<Record<string, Refusal>>;
-  readonly api: ApiDescription;
   readonly params: readonly ParamSpec[];
+  /** Scales, input kinds (file, URL), output limits and formats. */
   readonly limits: ProviderLimits;
-  /** Headers that carry the key. */
-  authHeaders(apiKey: string, style: AuthStyle): Record<string, string>;
-  buildSubmit(params: P, image: ImageSource): ApiRequest;
-  parseSubmit(json: unknown): ParsedTask;
-  statusRequest(taskId: string): ApiRequest;
-  parseStatus(json: unknown, taskId: string): ParsedTask;
-  /** The provider's own error text out of an error body (falls back to the HTTP reason). */
-  errorMessage(status: number, json: unknown): string | undefined;
   /** The factor the output will have, when it can be known from the parameters. */
   scaleOf(params: P): number | undefined;
   /** The expected output size, when it can be known. */
   outputSize(input: Size, params: P): Size | undefined;
   /** Short tag used in output names, e.g. `4x`, `2k`. */
   outputTag(params: P): string;
-  /** The provider's list endpoint, page by page (1-based), when it has one (resolves an uncertain submit). */
-  listRequest?(page: number): ApiRequest;
-  parseList?(json: unknown, page: number): ListPage;
   /** The price of one task for an input of this size (stored pixels, as sent); `amount` undefined when unknown. */
   estimateCost(input: Size, params: P): CostEstimate;
+  /** Feature: tasks sent to the provider's API over HTTP. */
+  readonly api?: HttpApi<P>;
+  /** Feature: an engine in this process. */
+  readonly engine?: LocalEngine<P>;
+}
+
+/** A provider with its HTTP API, as a connection, the key lookup and the error hints take it. */
+export type HttpProvider<P extends ParamValues = ParamValues> = Provider<P> & { readonly api: HttpApi<P> };
+
+/** Whether the provider has the HTTP feature: its tasks go to an API (a key, a host, task ids). */
+export function hasHttpApi<P extends ParamValues>(provider: Provider<P>): provider is HttpProvider<P> {
+  return provider.api !== undefined;
+}
+
+/** A provider with an in-process engine. */
+export type EngineProvider<P extends ParamValues = ParamValues> = Provider<P> & {
+  readonly engine: LocalEngine<P>;
+};
+
+/** Whether the provider has the in-process engine feature: its tasks run on this machine. */
+export function hasEngine<P extends ParamValues>(provider: Provider<P>): provider is EngineProvider<P> {
+  return provider.engine !== undefined;
 }

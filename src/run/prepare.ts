@@ -11,13 +11,7 @@ import { downscaledCopy } from '../image/fit-input.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
-import {
-  type AnyProvider,
-  type ImageSource,
-  isLocalProvider,
-  type ParamValues,
-  type Size,
-} from '../providers/types.js';
+import type { ImageSource, ParamValues, Provider, Size } from '../providers/types.js';
 import { urlTakersFor } from '../providers/url-takers.js';
 import { hashFile } from './ledger/ledger.js';
 import { finalPath } from './naming.js';
@@ -50,7 +44,7 @@ export async function fetchUrlSource(
 ): Promise<{ source?: SourceImage | undefined; cleanup(): Promise<void> }> {
   if (item.kind === 'file') return { source: await readSource(item.input), cleanup: nothingToClean };
   try {
-    const copy = await downloadToTemp(run.connection.client, item.input, finalPath(item.target, 'source'), {
+    const copy = await downloadToTemp(run.client, item.input, finalPath(item.target, 'source'), {
       signal: run.signal,
       deadlineMs: run.timeoutMs,
     });
@@ -61,7 +55,7 @@ export async function fetchUrlSource(
 }
 
 /** Asks a provider that can encode the wanted format for it, instead of converting afterwards. */
-function withProviderFormat(provider: AnyProvider, params: ParamValues, wanted: ImageFormat | undefined) {
+function withProviderFormat(provider: Provider, params: ParamValues, wanted: ImageFormat | undefined) {
   const formats = provider.limits.outputFormats;
   if (!wanted || !formats?.includes(wanted) || params.format !== undefined) return params;
   return { ...params, format: wanted };
@@ -71,7 +65,7 @@ function withProviderFormat(provider: AnyProvider, params: ParamValues, wanted: 
  * The output's sizes: the input's, the one sent, the exact output and the one with the input's
  * sides floored to a multiple of 4 first (as seen live), and the final one.
  */
-function outputSize(provider: AnyProvider, input: Size | undefined, sizing: Sizing | undefined): OutputSize {
+function outputSize(provider: Provider, input: Size | undefined, sizing: Sizing | undefined): OutputSize {
   const sent = sizing?.send ?? input;
   const exact = sizing?.expected;
   const floor4 = (n: number) => Math.max(4, Math.floor(n / 4) * 4);
@@ -88,7 +82,7 @@ function outputSize(provider: AnyProvider, input: Size | undefined, sizing: Sizi
   return { input, sent: sizing?.send, expected, final: sizing?.finalSize };
 }
 
-function refuseUrl(provider: AnyProvider, item: InputItem): never {
+function refuseUrl(provider: Provider, item: InputItem): never {
   const [near, ...others] = urlTakersFor(provider);
   const instead = near ? `, or use a provider that takes URLs: -p ${near} (${others.join(', ')} too)` : '';
   throw new UpscaleError('UNSUPPORTED_INPUT', `${item.input}: ${provider.id} does not take image URLs`, {
@@ -96,7 +90,7 @@ function refuseUrl(provider: AnyProvider, item: InputItem): never {
   });
 }
 
-function refuseFile(provider: AnyProvider, item: InputItem): never {
+function refuseFile(provider: Provider, item: InputItem): never {
   throw new UpscaleError(
     'UNSUPPORTED_INPUT',
     `${item.input}: ${provider.id} cannot take a local file: its API accepts only an image URL, which its servers download`,
@@ -107,7 +101,7 @@ function refuseFile(provider: AnyProvider, item: InputItem): never {
 }
 
 async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
-  const { provider } = run.connection;
+  const { provider } = run;
   const { item } = task;
   const { source, cleanup } = await fetchUrlSource(run, item);
   try {
@@ -128,7 +122,7 @@ async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
 }
 
 export async function prepare(run: RunContext, task: InputTask): Promise<Prepared> {
-  const { provider } = run.connection;
+  const { provider } = run;
   const { item } = task;
   if (item.kind === 'url') {
     if (!provider.limits.inputs.url) refuseUrl(provider, item);
@@ -152,9 +146,10 @@ export async function prepare(run: RunContext, task: InputTask): Promise<Prepare
 }
 
 /** What --dry-run shows: the HTTP request with the image elided, or the local engine's settings. */
-function plannedRequest(provider: AnyProvider, params: ParamValues, image: ImageSource): unknown {
-  if (isLocalProvider(provider)) return { engine: 'local', ...provider.describe(params) };
-  const request = provider.buildSubmit(params, image);
+function plannedRequest(provider: Provider, params: ParamValues, image: ImageSource): unknown {
+  if (provider.engine) return { engine: 'local', ...provider.engine.describe(params) };
+  if (!provider.api) return undefined;
+  const request = provider.api.buildSubmit(params, image);
   return {
     method: request.method,
     path: request.path,
@@ -164,7 +159,7 @@ function plannedRequest(provider: AnyProvider, params: ParamValues, image: Image
 
 /** Under --dry-run: the request that would be sent (image elided), the plan's sizes and the estimated price. */
 export function planned(run: RunContext, task: InputTask, prepared: Prepared): PlannedResult {
-  const { provider } = run.connection;
+  const { provider } = run;
   const { plan } = task;
   const { input, sent: fitted, expected, final } = plan.size ?? {};
   const sent = fitted ?? input;

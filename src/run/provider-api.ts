@@ -11,19 +11,19 @@ import { READ_POLICY, type RetryPolicy, retryDelayMs, SUBMIT_POLICY } from '../h
 import type {
   ApiRequest,
   AuthStyle,
+  HttpApi,
+  HttpProvider,
   ImageSource,
   ListedTask,
   ParamValues,
   ParsedTask,
-  Provider,
   TaskState,
 } from '../providers/types.js';
-import { type AnyProvider, isLocalProvider } from '../providers/types.js';
 import { errorFor, finalTaskFailure } from './provider-errors.js';
 
+/** A provider's HTTP API as a run reaches it: only a provider with the HTTP feature has one. */
 export interface Connection {
-  /** Remote providers talk HTTP through this; a local one only uses `provider` (see run-local.ts). */
-  readonly provider: AnyProvider;
+  readonly provider: HttpProvider;
   readonly baseUrl: string;
   readonly apiKey: string;
   /** How the key travels; may change once, when the provider refuses it in one header and takes the other. */
@@ -47,10 +47,9 @@ export interface RequestCharge {
   readonly prepaid?: boolean;
 }
 
-/** The HTTP adapter behind a connection; a local provider never reaches this module. */
-function remote(conn: Connection): Provider {
-  if (isLocalProvider(conn.provider)) throw new Error(`${conn.provider.id} runs locally and has no API`);
-  return conn.provider;
+/** The HTTP adapter behind a connection. */
+function remote(conn: Connection): HttpApi {
+  return conn.provider.api;
 }
 
 export function requestUrl(baseUrl: string, req: ApiRequest): string {
@@ -74,6 +73,7 @@ async function exchange(
     headers: remote(conn).authHeaders(conn.apiKey, conn.authStyle),
     ...(req.body ? { body: req.body } : {}),
     policy,
+    speaksOfQuota: (text: string) => remote(conn).speaksOfQuota(text),
     ...(signal ? { signal } : {}),
     ...(conn.budget ? { budget: conn.budget } : {}),
     ...(charge.priority ? { priority: charge.priority } : {}),
@@ -96,7 +96,7 @@ function parseJson(text: string): unknown {
 /** The parsed JSON of a 2xx answer; anything else becomes an UpscaleError by its cause. */
 function bodyOf(conn: Connection, res: JsonResponse, what: string): unknown {
   if (res.status < 200 || res.status >= 300)
-    throw errorFor(remote(conn), conn.baseUrl, res, what, conn.apiKey ? [conn.apiKey] : []);
+    throw errorFor(conn.provider, conn.baseUrl, res, what, conn.apiKey ? [conn.apiKey] : []);
   if (res.json === undefined) {
     throw new UpscaleError(
       'BAD_RESPONSE',
@@ -123,7 +123,6 @@ async function send(
 /** After a 401 to an automatically chosen header: the provider's other one, when it has one. */
 function otherAuthStyle(conn: Connection, error: unknown): AuthStyle | undefined {
   if (conn.authForced || !(error instanceof UpscaleError) || error.status !== 401) return undefined;
-  if (isLocalProvider(conn.provider)) return undefined;
   return conn.provider.api.authStyles.find((s) => s !== conn.authStyle);
 }
 
@@ -243,8 +242,8 @@ const MAX_LIST_PAGES = 100;
 
 /** Whether the provider has a task list that can tell whether a lost submit created a task. */
 export function hasTaskList(conn: Connection): boolean {
-  const { provider } = conn;
-  return !isLocalProvider(provider) && provider.listRequest !== undefined && provider.parseList !== undefined;
+  const { api } = conn.provider;
+  return api.listRequest !== undefined && api.parseList !== undefined;
 }
 
 /**
@@ -260,13 +259,13 @@ export async function listAllTasks(
   maxPages = MAX_LIST_PAGES,
   until?: (task: ListedTask) => boolean,
 ): Promise<ListedTask[]> {
-  const provider = remote(conn);
-  if (!provider.listRequest || !provider.parseList) return [];
+  const api = remote(conn);
+  if (!api.listRequest || !api.parseList) return [];
   const byId = new Map<string, ListedTask>();
   for (let page = 1; page <= maxPages; page++) {
     const pageCharge = page === 1 || !charge ? charge : { ...charge, prepaid: false };
-    const json = await send(conn, provider.listRequest(page), READ_POLICY, 'task list', signal, pageCharge);
-    const { tasks, more } = provider.parseList(json, page);
+    const json = await send(conn, api.listRequest(page), READ_POLICY, 'task list', signal, pageCharge);
+    const { tasks, more } = api.parseList(json, page);
     const before = byId.size;
     for (const task of tasks) if (!byId.has(task.taskId)) byId.set(task.taskId, task);
     // A server that ignores `page` sends the same tasks again: nothing new means the end.
@@ -276,7 +275,7 @@ export async function listAllTasks(
   if (maxPages < MAX_LIST_PAGES) return [...byId.values()];
   throw new UpscaleError(
     'BAD_RESPONSE',
-    `the ${provider.id} task list has more than ${MAX_LIST_PAGES} pages`,
+    `the ${conn.provider.id} task list has more than ${MAX_LIST_PAGES} pages`,
     {
       hint: 'the list is too long to search; check the provider dashboard',
     },

@@ -10,7 +10,7 @@ import { redact } from '../http/redact.js';
 import { type ErrorBody, readErrorBody } from '../providers/error-body.js';
 import { flagOf } from '../providers/index.js';
 import { keyConfigCommand, keyEnvText } from '../providers/key-sources.js';
-import type { Provider, TaskState } from '../providers/types.js';
+import type { HttpProvider, TaskState } from '../providers/types.js';
 
 const BILLING = /billing|balance|credit|insufficient|payment|top.?up|subscription/i;
 const BAD_KEY = /invalid.?api.?key|api key|invalid token|unauthori[sz]ed|forbidden|missing.?(api.?)?key/i;
@@ -77,7 +77,7 @@ function requestIdOf(res: Pick<JsonResponse, 'headers'>): string | undefined {
  * error, and the message is printed, and stored as the reason of a lost submit in the ledger.
  */
 export function errorFor(
-  provider: Provider,
+  provider: HttpProvider,
   baseUrl: string,
   res: JsonResponse,
   what: string,
@@ -95,10 +95,10 @@ export function errorFor(
   });
 }
 
-function classify(provider: Provider, baseUrl: string, res: JsonResponse, what: string): UpscaleError {
+function classify(provider: HttpProvider, baseUrl: string, res: JsonResponse, what: string): UpscaleError {
   const body = readErrorBody(res.json);
   const detail =
-    provider.errorMessage(res.status, res.json) ??
+    provider.api.errorMessage(res.status, res.json) ??
     (res.text.trim().startsWith('<') ? 'an HTML error page' : res.text.slice(0, 200).trim());
   const said = detail ? `: ${detail}` : '';
   const { status } = res;
@@ -143,7 +143,8 @@ function classify(provider: Provider, baseUrl: string, res: JsonResponse, what: 
       hint: 'the task id may be wrong or expired, or belong to another provider (-p) or --base-url',
     });
   }
-  if (res.quota || isQuotaAnswer(status, res.headers, res.text)) {
+  const saysQuota = (text: string) => provider.api.speaksOfQuota(text);
+  if (res.quota || isQuotaAnswer(status, res.headers, res.text, undefined, saysQuota)) {
     const reset = parseRateLimitHeaders(res.headers).resetMs;
     const when =
       reset === undefined

@@ -30,14 +30,14 @@ import type { Prepared } from './prepare.js';
 import { fetchTaskState, submitTask } from './provider-api.js';
 import type { Resolution } from './resolve-uncertain.js';
 import { PRIORITY } from './status-hub.js';
-import { errorOf, type InputTask, type Place, type RunContext, type TaskResult } from './task-types.js';
+import { errorOf, type InputTask, type Place, type RemoteRun, type TaskResult } from './task-types.js';
 
 /** Lost submits of one input resolved as "nothing was created" and sent again, at most. */
 const MAX_SUBMITS = 4;
 
 /** What one remote input works with: the run, the input's task, its slot in the ledger. */
 interface Job {
-  readonly run: RunContext;
+  readonly run: RemoteRun;
   readonly task: InputTask;
   /** Absent for `upscale download <id>`, which records nothing. */
   readonly slot: LedgerSlot | undefined;
@@ -306,7 +306,7 @@ async function obtainTask(
 }
 
 /** The provider's largest output in pixels, when it has one (caps a result of unknown size). */
-function maxOutputPixels(run: RunContext): number | undefined {
+function maxOutputPixels(run: RemoteRun): number | undefined {
   const { limits } = run.connection.provider;
   return limits.maxOutputPixels ?? (limits.maxOutputSide ? limits.maxOutputSide ** 2 : undefined);
 }
@@ -579,7 +579,7 @@ async function runClaimed(job: Job): Promise<TaskResult> {
 
 /** Runs one prepared input against its provider, under the output's claim. */
 export async function runRemoteTask(
-  run: RunContext,
+  run: RemoteRun,
   task: InputTask,
   prepared: Prepared,
   place?: Place,
@@ -609,7 +609,7 @@ export async function runRemoteTask(
  * recipe. A lost submit is looked for in the task list, never sent again from here.
  */
 export function resumeEntry(
-  run: RunContext,
+  run: RemoteRun,
   task: InputTask,
   slot: LedgerSlot,
   prepared: Partial<Prepared>,
@@ -637,7 +637,7 @@ async function writtenSince(job: Job, since: number): Promise<string | undefined
  * output is there, and nothing is written twice), and an entry of that very task is collected
  * through it (and goes once written). Nothing new is recorded.
  */
-export async function downloadById(run: RunContext, task: InputTask, taskId: string): Promise<TaskResult> {
+export async function downloadById(run: RemoteRun, task: InputTask, taskId: string): Promise<TaskResult> {
   const { ledger } = run;
   const { item } = task;
   const startedAt = Date.now();

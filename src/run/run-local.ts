@@ -9,7 +9,7 @@ import { formatOfExtension, type ImageFormat } from '../formats.js';
 import { tempPathBeside } from '../image/download.js';
 import type { PrecheckInfo } from '../image/precheck.js';
 import type { LocalModel } from '../local/index.js';
-import type { LocalProvider } from '../providers/types.js';
+import type { EngineProvider } from '../providers/types.js';
 import { finalPath } from './naming.js';
 import { writeOutput } from './output-writer.js';
 import type { Prepared } from './prepare.js';
@@ -24,7 +24,7 @@ function ownFormat(input: string, info: PrecheckInfo | undefined): ImageFormat {
 
 export async function runLocalTask(
   run: RunContext,
-  provider: LocalProvider,
+  provider: EngineProvider,
   task: InputTask,
   prepared: Prepared,
 ): Promise<TaskResult> {

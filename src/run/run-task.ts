@@ -6,7 +6,7 @@
 import { join, relative, resolve } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { imageSize } from '../image/finish.js';
-import { type AnyProvider, isLocalProvider } from '../providers/types.js';
+import { hasEngine } from '../providers/types.js';
 import { type Prepared, planned, prepare } from './prepare.js';
 import { describeRecipe } from './recipe.js';
 import { runRemoteTask } from './remote-task.js';
@@ -26,14 +26,26 @@ export interface Backend {
   run(run: RunContext, task: InputTask, prepared: Prepared, place?: Place): Promise<TaskResult>;
 }
 
-const remoteBackend: Backend = { run: runRemoteTask };
-
-export function backendOf(provider: AnyProvider): Backend {
-  if (!isLocalProvider(provider)) return remoteBackend;
+/**
+ * The backend a run's provider declares: its in-process engine, or its HTTP API over the run's
+ * connection. A provider with an API but no connection (no key) can only be shown (--dry-run).
+ */
+export function backendOf(run: RunContext): Backend {
+  const { provider, connection } = run;
+  if (hasEngine(provider))
+    return {
+      run: async (r, task, prepared) => {
+        const { runLocalTask } = await import('./run-local.js');
+        return runLocalTask(r, provider, task, prepared);
+      },
+    };
+  if (connection)
+    return { run: (r, task, prepared, place) => runRemoteTask({ ...r, connection }, task, prepared, place) };
   return {
-    run: async (run, task, prepared) => {
-      const { runLocalTask } = await import('./run-local.js');
-      return runLocalTask(run, provider, task, prepared);
+    run: async () => {
+      throw new UpscaleError('MISSING_KEY', `no API key for ${provider.id}: nothing can be sent`, {
+        hint: 'pass --api-key <key> (--dry-run shows what would be sent without one)',
+      });
     },
   };
 }
@@ -52,7 +64,7 @@ async function skipIfDone(run: RunContext, task: InputTask): Promise<TaskResult 
   return {
     input: item.input,
     status: 'skipped',
-    provider: run.connection.provider.id,
+    provider: run.provider.id,
     output: existing,
     ...size,
     ...(plan.freshness === 'up-to-date' ? { freshness: plan.freshness } : {}),
@@ -113,7 +125,7 @@ export async function outputTaken(
  */
 export async function runTask(run: RunContext, given: InputTask, place?: Place): Promise<TaskResult> {
   const { item } = given;
-  const base = { input: item.input, provider: run.connection.provider.id };
+  const base = { input: item.input, provider: run.provider.id };
   let prepared: Prepared | undefined;
   try {
     if (given.plan.freshness === 'conflicting') throw await recipeConflict(run, [item]);
@@ -124,7 +136,7 @@ export async function runTask(run: RunContext, given: InputTask, place?: Place):
     prepared = await prepare(run, given);
     const task = { ...given, plan: { ...given.plan, size: prepared.size } };
     if (run.dryRun) return planned(run, task, prepared);
-    return await backendOf(run.connection.provider).run(run, task, prepared, place);
+    return await backendOf(run).run(run, task, prepared, place);
   } catch (error) {
     return { ...base, status: 'failed', error: errorOf(error) };
   } finally {

@@ -3,9 +3,10 @@
  * events out, one result per input.
  */
 import { toUpscaleError, type UpscaleError } from '../errors.js';
+import type { HttpClient } from '../http/client.js';
 import type { FinishNotice } from '../image/finish-output.js';
 import type { OutputOptions } from '../image/output-options.js';
-import type { CostEstimate, ParamValues, Size, TaskState } from '../providers/types.js';
+import type { CostEstimate, ParamValues, Provider, Size, TaskState } from '../providers/types.js';
 import type { DurationModel } from './duration-model.js';
 import type { FirstSubmit } from './first-submit.js';
 import type { Ledger } from './ledger/ledger.js';
@@ -140,7 +141,14 @@ export interface Place {
 
 /** What is fixed for a whole run and shared by its inputs. */
 export interface RunContext {
-  readonly connection: Connection;
+  readonly provider: Provider;
+  /** The run's HTTP client (URL inputs are read through it, results downloaded). */
+  readonly client: HttpClient;
+  /**
+   * The provider's API as this run reaches it: a provider with the HTTP feature and a key (none
+   * for an in-process engine, nor under --dry-run without a key).
+   */
+  readonly connection?: Connection;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
   readonly dryRun?: boolean;
@@ -175,6 +183,9 @@ export interface RunContext {
   /** Submits of this run in flight: recovery waits for their answers before reading the list. */
   readonly inflight?: Set<Promise<unknown>>;
 }
+
+/** A run whose tasks go to the provider's API: the remote backend's view of the run. */
+export type RemoteRun = RunContext & { readonly connection: Connection };
 
 /** What one input is made with: the run's options under `upscale`, its ledger entry's under `upscale resume`. */
 export interface InputSettings {

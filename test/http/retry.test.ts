@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isQuotaAnswer } from '../../src/http/client.js';
 import { isConnectError } from '../../src/http/network-errors.js';
 import { parseRetryAfter } from '../../src/http/retry-after.js';
 import { READ_POLICY, retryDelayMs, SUBMIT_POLICY } from '../../src/http/retry-policy.js';
@@ -55,5 +56,21 @@ describe('isConnectError', () => {
     const inner = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     expect(isConnectError(new Error('fetch failed', { cause: inner }))).toBe(true);
     expect(isConnectError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(false);
+  });
+});
+
+describe('isQuotaAnswer: the words are the caller’s, the headers the protocol’s', () => {
+  const daily = 'Daily limit reached';
+  it('reads no provider words itself: a 429 text is a quota only when the caller’s reader says so', () => {
+    expect(isQuotaAnswer(429, {}, daily)).toBe(false);
+    expect(isQuotaAnswer(429, {}, daily, undefined, (t) => t.startsWith('Daily'))).toBe(true);
+    expect(isQuotaAnswer(429, {}, 'slow down', undefined, (t) => t.startsWith('Daily'))).toBe(false);
+    expect(isQuotaAnswer(503, {}, daily, undefined, () => true)).toBe(false);
+  });
+
+  it('takes a reset far beyond the window for a quota whatever the text', () => {
+    const headers = { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '7200' };
+    expect(isQuotaAnswer(429, headers, '', 60_000)).toBe(true);
+    expect(isQuotaAnswer(429, { ...headers, 'x-ratelimit-reset': '30' }, '', 60_000)).toBe(false);
   });
 });

@@ -5,12 +5,12 @@ import { freepikCreative } from '../../src/providers/freepik-creative.js';
 import { freepikPrecision } from '../../src/providers/freepik-precision.js';
 import { freepikPrecisionV2 } from '../../src/providers/freepik-precision-v2.js';
 import { magnificCreative, magnificPrecision, magnificPrecisionV2 } from '../../src/providers/magnific.js';
-import type { FileImage, Provider, UrlImage } from '../../src/providers/types.js';
+import type { FileImage, HttpProvider, UrlImage } from '../../src/providers/types.js';
 
 const file: FileImage = { kind: 'file', path: '/tmp/photo.jpg', size: 10 };
 const url: UrlImage = { kind: 'url', url: 'https://example.com/photo.jpg' };
-const submit = (provider: Provider, flags: Record<string, string>, image: FileImage | UrlImage = file) =>
-  provider.buildSubmit(resolveParams(provider, flags), image);
+const submit = (provider: HttpProvider, flags: Record<string, string>, image: FileImage | UrlImage = file) =>
+  provider.api.buildSubmit(resolveParams(provider, flags), image);
 
 describe('comfy: the creative flags on the Comfy proxy', () => {
   it.each([
@@ -40,17 +40,17 @@ describe('comfy: the creative flags on the Comfy proxy', () => {
   });
 
   it('polls below the proxy prefix and has no list endpoint', () => {
-    expect(comfyCreative.statusRequest('abc')).toEqual({
+    expect(comfyCreative.api.statusRequest('abc')).toEqual({
       method: 'GET',
       path: '/proxy/freepik/v1/ai/image-upscaler/abc',
     });
-    expect(comfyCreative.listRequest).toBeUndefined();
+    expect(comfyCreative.api.listRequest).toBeUndefined();
   });
 
   it('sends the key as Bearer by default, X-API-KEY on request', () => {
     expect(comfyCreative.api.authStyles).toEqual(['bearer', 'x-api-key']);
-    expect(comfyCreative.authHeaders('k', 'bearer')).toEqual({ authorization: 'Bearer k' });
-    expect(comfyCreative.authHeaders('k', 'x-api-key')).toEqual({ 'x-api-key': 'k' });
+    expect(comfyCreative.api.authHeaders('k', 'bearer')).toEqual({ authorization: 'Bearer k' });
+    expect(comfyCreative.api.authHeaders('k', 'x-api-key')).toEqual({ 'x-api-key': 'k' });
   });
 
   it('keeps the 25.3 MP output cap and the creative scales', () => {
@@ -58,8 +58,10 @@ describe('comfy: the creative flags on the Comfy proxy', () => {
   });
 
   it('reads Comfy error bodies {"error","message"} and 404 {"message"}', () => {
-    expect(comfyCreative.errorMessage(400, { error: 'Bad Request', message: 'bad image' })).toBe('bad image');
-    expect(comfyCreative.errorMessage(404, { message: 'Task not found' })).toBe('Task not found');
+    expect(comfyCreative.api.errorMessage(400, { error: 'Bad Request', message: 'bad image' })).toBe(
+      'bad image',
+    );
+    expect(comfyCreative.api.errorMessage(404, { message: 'Task not found' })).toBe('Task not found');
   });
 
   it('serves precision v2 next to creative', () => {
@@ -78,7 +80,7 @@ describe('magnific: the three Freepik products on api.magnific.com', () => {
     [magnificPrecisionV2, freepikPrecisionV2, { scale: '5', flavor: 'sublime' }],
   ])('%# sends exactly what its Freepik twin sends', (magnific, freepik, flags) => {
     expect(submit(magnific, flags)).toEqual(submit(freepik, flags));
-    expect(magnific.statusRequest('t')).toEqual(freepik.statusRequest('t'));
+    expect(magnific.api.statusRequest('t')).toEqual(freepik.api.statusRequest('t'));
     expect(magnific.sameApiAs).toBe(freepik.id);
     expect(magnific.limits).toEqual(freepik.limits);
   });
@@ -92,6 +94,8 @@ describe('magnific: the three Freepik products on api.magnific.com', () => {
       keyFallbackSections: ['freepik'],
       authStyles: ['x-magnific-api-key', 'x-freepik-api-key'],
     });
-    expect(magnificCreative.authHeaders('k', 'x-magnific-api-key')).toEqual({ 'x-magnific-api-key': 'k' });
+    expect(magnificCreative.api.authHeaders('k', 'x-magnific-api-key')).toEqual({
+      'x-magnific-api-key': 'k',
+    });
   });
 });

@@ -1,7 +1,7 @@
 /** Every provider estimates a task's price: the tiers of docs/providers.md for the Freepik family, unknown otherwise. */
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_IDS, providers } from '../../src/providers/index.js';
-import type { AnyProvider } from '../../src/providers/types.js';
+import type { Provider } from '../../src/providers/types.js';
 import { describeTotal, formatMoney, totalCost } from '../../src/run/cost-total.js';
 import type { TaskResult } from '../../src/run/run-task.js';
 
@@ -15,7 +15,7 @@ describe('estimateCost on every provider', () => {
   });
 
   it('local costs nothing: it runs on this machine', () => {
-    const local: AnyProvider = providers.local;
+    const local: Provider = providers.local;
     expect(local.estimateCost(photo, {})).toMatchObject({ amount: 0 });
   });
 
@@ -42,7 +42,7 @@ describe('estimateCost on every provider', () => {
     ['magnific-precision', {}],
     ['novita', { resolution: '4k' }],
   ] as const)('%s %o: unknown, not zero', (id, params) => {
-    const provider: AnyProvider = providers[id];
+    const provider: Provider = providers[id];
     const cost = provider.estimateCost(photo, params);
     expect(cost.amount).toBeUndefined();
     expect(cost.basis).toMatch(/unknown/);

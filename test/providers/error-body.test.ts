@@ -1,6 +1,6 @@
 /** One reader for every error body the providers send, and one line with a hint by cause. */
 import { describe, expect, it } from 'vitest';
-import { errorSentence, readErrorBody } from '../../src/providers/error-body.js';
+import { errorSentence, readErrorBody, speaksOfQuota } from '../../src/providers/error-body.js';
 import { freepikCreative } from '../../src/providers/freepik-creative.js';
 import { novita } from '../../src/providers/novita.js';
 import { errorFor, finalTaskFailure, flagForField } from '../../src/run/provider-errors.js';
@@ -156,5 +156,30 @@ describe('the provider’s request id', () => {
       errorFor(novita, 'https://x', { status: 500, headers: {}, text: '', json: undefined }, 'submit')
         .requestId,
     ).toBeUndefined();
+  });
+});
+
+describe('a 429 that says a quota is spent: the provider reads its own words', () => {
+  const res = (text: string) => ({ status: 429, headers: {}, text, json: undefined });
+  it.each([
+    ['Daily limit reached for this API key', true],
+    ['monthly quota exceeded', true],
+    ['upgrade your plan', true],
+    ['Too many requests, slow down', false],
+    ['', false],
+  ])('%j → quota %s', (text, quota) => {
+    expect(speaksOfQuota(text)).toBe(quota);
+    expect(freepikCreative.api.speaksOfQuota(text)).toBe(quota);
+    expect(errorFor(freepikCreative, 'https://api.example.com', res(text), 'submit').code).toBe(
+      quota ? 'DAILY_LIMIT' : 'RATE_LIMITED',
+    );
+  });
+
+  it('follows the provider: one whose words differ is read by its own rule', () => {
+    const strict = { ...novita, api: { ...novita.api, speaksOfQuota: (t: string) => t === 'QUOTA_GONE' } };
+    expect(errorFor(strict, 'https://api.example.com', res('QUOTA_GONE'), 'submit').code).toBe('DAILY_LIMIT');
+    expect(errorFor(strict, 'https://api.example.com', res('daily limit'), 'submit').code).not.toBe(
+      'DAILY_LIMIT',
+    );
   });
 });

@@ -6,7 +6,7 @@ import type { FileImage } from '../../src/providers/types.js';
 
 const image: FileImage = { kind: 'file', path: '/tmp/photo.jpg', size: 10 };
 const body = (flags: Record<string, string>) =>
-  freepikCreative.buildSubmit(resolveParams(freepikCreative, flags), image).body;
+  freepikCreative.api.buildSubmit(resolveParams(freepikCreative, flags), image).body;
 
 describe('freepik creative: flags → body', () => {
   it.each([
@@ -54,7 +54,7 @@ describe('freepik creative: flags → body', () => {
   });
 
   it('builds the status request with an encoded id', () => {
-    expect(freepikCreative.statusRequest('abc-123')).toEqual({
+    expect(freepikCreative.api.statusRequest('abc-123')).toEqual({
       method: 'GET',
       path: '/v1/ai/image-upscaler/abc-123',
     });

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { resolveParams } from '../../src/options.js';
 import { freepikPrecision } from '../../src/providers/freepik-precision.js';
 import { freepikPrecisionV2, PRECISION_V2_MAX_SIDE } from '../../src/providers/freepik-precision-v2.js';
-import type { FileImage, Provider, UrlImage } from '../../src/providers/types.js';
+import type { FileImage, HttpProvider, UrlImage } from '../../src/providers/types.js';
 
 const image: FileImage = { kind: 'file', path: '/tmp/photo.jpg', size: 10 };
 const url: UrlImage = { kind: 'url', url: 'https://example.com/photo.jpg' };
-const body = (provider: Provider, flags: Record<string, string>, img: FileImage | UrlImage = image) =>
-  provider.buildSubmit(resolveParams(provider, flags), img).body;
+const body = (provider: HttpProvider, flags: Record<string, string>, img: FileImage | UrlImage = image) =>
+  provider.api.buildSubmit(resolveParams(provider, flags), img).body;
 
 describe('freepik-precision (v1): flags → body', () => {
   it.each([
@@ -45,8 +45,8 @@ describe('freepik-precision (v1): flags → body', () => {
   });
 
   it('talks to its own endpoints and knows no output size (the factor is undocumented)', () => {
-    expect(freepikPrecision.buildSubmit({}, image).path).toBe('/v1/ai/image-upscaler-precision');
-    expect(freepikPrecision.statusRequest('t-1')).toEqual({
+    expect(freepikPrecision.api.buildSubmit({}, image).path).toBe('/v1/ai/image-upscaler-precision');
+    expect(freepikPrecision.api.statusRequest('t-1')).toEqual({
       method: 'GET',
       path: '/v1/ai/image-upscaler-precision/t-1',
     });

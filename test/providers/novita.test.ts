@@ -10,7 +10,8 @@ import {
 import type { UrlImage } from '../../src/providers/types.js';
 
 const image: UrlImage = { kind: 'url', url: 'https://example.com/photo.jpg' };
-const body = (flags: Record<string, string>) => novita.buildSubmit(resolveParams(novita, flags), image).body;
+const body = (flags: Record<string, string>) =>
+  novita.api.buildSubmit(resolveParams(novita, flags), image).body;
 const id = '7a3c1e2f-0000-4000-8000-000000000001';
 
 describe('novita: flags → body', () => {
@@ -44,7 +45,7 @@ describe('novita: flags → body', () => {
   ] as const)(
     'a format the run asks for (--format) is sent as output_format: %o → %o',
     (params, expected) => {
-      expect(novita.buildSubmit(params, image).body).toEqual(expected);
+      expect(novita.api.buildSubmit(params, image).body).toEqual(expected);
     },
   );
 
@@ -53,13 +54,16 @@ describe('novita: flags → body', () => {
   });
 
   it('posts to /v3/async/image-upscaler and polls task-result with a query parameter', () => {
-    expect(novita.buildSubmit({}, image)).toMatchObject({ method: 'POST', path: '/v3/async/image-upscaler' });
-    expect(novita.statusRequest(id)).toEqual({
+    expect(novita.api.buildSubmit({}, image)).toMatchObject({
+      method: 'POST',
+      path: '/v3/async/image-upscaler',
+    });
+    expect(novita.api.statusRequest(id)).toEqual({
       method: 'GET',
       path: '/v3/async/task-result',
       query: { task_id: id },
     });
-    expect(novita.authHeaders('k-1', 'bearer')).toEqual({ authorization: 'Bearer k-1' });
+    expect(novita.api.authHeaders('k-1', 'bearer')).toEqual({ authorization: 'Bearer k-1' });
   });
 
   it('takes URLs only, has no factor, and tags outputs by resolution', () => {

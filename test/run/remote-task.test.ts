@@ -19,7 +19,7 @@ import type { Prepared } from '../../src/run/prepare.js';
 import { type Connection, fetchTaskState, submitTask } from '../../src/run/provider-api.js';
 import { downloadById, resumeEntry, runRemoteTask } from '../../src/run/remote-task.js';
 import type { Resolution, UncertainResolver } from '../../src/run/resolve-uncertain.js';
-import type { InputTask, RunContext } from '../../src/run/task-types.js';
+import type { InputTask, RemoteRun, RunContext } from '../../src/run/task-types.js';
 import { base, image, scripts, served, serveScripts } from '../image/scripted-server.js';
 
 vi.mock('../../src/run/provider-api.js', async (importOriginal) => ({
@@ -112,7 +112,7 @@ function resolver(...answers: Resolution[]) {
   return { asked, resolver: fake as unknown as UncertainResolver };
 }
 
-function makeRun(extra: Partial<RunContext> = {}): RunContext & { quota: { reached?: UpscaleError } } {
+function makeRun(extra: Partial<RunContext> = {}): RemoteRun & { quota: { reached?: UpscaleError } } {
   const connection = {
     provider: { id: 'fake', limits: {} },
     baseUrl: 'https://api.fake.test',
@@ -121,13 +121,15 @@ function makeRun(extra: Partial<RunContext> = {}): RunContext & { quota: { reach
     client: new HttpClient({ random: () => 0 }),
   } as unknown as Connection;
   return {
+    provider: connection.provider,
+    client: connection.client,
     connection,
     pollIntervalMs: 10,
     timeoutMs: 10_000,
     ledger: new Ledger(undefined, dir),
     quota: {},
     ...extra,
-  } as RunContext & { quota: { reached?: UpscaleError } };
+  } as RemoteRun & { quota: { reached?: UpscaleError } };
 }
 
 function makeTask(path = input, stem = 'a@2x'): InputTask {

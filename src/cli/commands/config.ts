@@ -1,17 +1,13 @@
 /** `upscale config set|get|unset|list|path`: keys and defaults, stored with mode 0600. */
 
-import { isLocalProvider, PROVIDER_IDS, providers } from '../../api/providers.js';
+import { getProvider, PROVIDER_IDS } from '../../api/providers.js';
 import { usageError } from '../../errors.js';
 import { openConfig } from '../config-store.js';
 import type { Terminal } from '../terminal.js';
 
 const PROVIDER_KEYS = ['apiKey', 'baseUrl', 'keyHeader', 'rateLimit'] as const;
 /** Providers of one account share a section (`freepik` for the three Freepik upscalers). */
-const SECTIONS = [
-  ...new Set(
-    PROVIDER_IDS.flatMap((id) => (isLocalProvider(providers[id]) ? [] : [providers[id].api.configSection])),
-  ),
-];
+const SECTIONS = [...new Set(PROVIDER_IDS.flatMap((id) => getProvider(id).api?.configSection ?? []))];
 export const CONFIG_KEYS: readonly string[] = [
   'provider',
   ...SECTIONS.flatMap((section) => PROVIDER_KEYS.map((k) => `${section}.${k}`)),

@@ -2,10 +2,11 @@
 
 import type { LocalEngineStatus } from '../../api/local-status.js';
 import {
-  type AnyProvider,
   type AuthStyle,
   flagOf,
-  isLocalProvider,
+  getProvider,
+  type HttpProvider,
+  hasHttpApi,
   isProviderId,
   keyConfigKeys,
   type ParamValue,
@@ -70,7 +71,7 @@ export interface RootLookup {
   readonly config: (key: string) => unknown;
 }
 
-function rootInUse(p: Provider, lookup: RootLookup | undefined): { inUse: string; from: BaseUrlSource } {
+function rootInUse(p: HttpProvider, lookup: RootLookup | undefined): { inUse: string; from: BaseUrlSource } {
   const fromEnv = lookup?.env[p.api.baseUrlEnv];
   if (fromEnv) return { inUse: withoutCredentials(fromEnv), from: 'environment' };
   const fromConfig = lookup?.config(`${p.api.configSection}.baseUrl`);
@@ -79,9 +80,9 @@ function rootInUse(p: Provider, lookup: RootLookup | undefined): { inUse: string
   return { inUse: p.api.defaultBaseUrl, from: 'default' };
 }
 
-export function providerInfo(p: AnyProvider, lookup?: RootLookup): ProviderInfo {
+export function providerInfo(p: Provider, lookup?: RootLookup): ProviderInfo {
   const { limits } = p;
-  const where = isLocalProvider(p)
+  const where = !hasHttpApi(p)
     ? {
         sameApiAs: null,
         submit: 'runs on this machine (onnxruntime)',
@@ -237,16 +238,16 @@ export async function providersCommand(ids: string[], json: boolean, term: Termi
   }
   const chosen = ids.length > 0 ? PROVIDER_IDS.filter((id) => ids.includes(id)) : PROVIDER_IDS;
   // The roots a run here would use: the environment's, the stored config's (conf loads only then).
-  const remote = chosen.some((id) => !isLocalProvider(providers[id]));
+  const remote = chosen.some((id) => getProvider(id).api !== undefined);
   const config = remote ? await openConfig() : undefined;
   const lookup: RootLookup = { env: process.env, config: (key) => config?.get(key) };
   const infos = chosen.map((id) => providerInfo(providers[id], lookup));
   // The local engine's installed pieces (files only: nothing heavy loads).
-  const engine = chosen.some((id) => isLocalProvider(providers[id]))
+  const engine = chosen.some((id) => getProvider(id).engine !== undefined)
     ? (await import('../../api/local-status.js')).describeLocalEngine()
     : undefined;
   const withEngine = (info: ProviderInfo) =>
-    engine && isLocalProvider(providers[info.id as keyof typeof providers]) ? { ...info, engine } : info;
+    engine && isProviderId(info.id) && getProvider(info.id).engine ? { ...info, engine } : info;
   if (json) term.stdout.write(`${JSON.stringify(infos.map(withEngine), null, 2)}\n`);
   else {
     const text = infos

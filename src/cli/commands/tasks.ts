@@ -3,7 +3,7 @@
  * <task-id>`, `upscale resume` (collect everything pending) and `upscale forget <task-id|input>`.
  * Thin shells over src/api/tasks.ts and src/api/task-by-id.ts.
  */
-import { getProvider, isLocalProvider, isProviderId, isSafeTaskId } from '../../api/providers.js';
+import { getProvider, hasHttpApi, isProviderId, isSafeTaskId } from '../../api/providers.js';
 import type { TaskResult } from '../../api/results.js';
 import { downloadItem, fetchTaskState } from '../../api/task-by-id.js';
 import {
@@ -108,7 +108,7 @@ export async function statusCommand(
   checkTaskId(taskId);
   const session = await openSession(optionValuesOf(flags));
   try {
-    const state = await fetchTaskState(session.connection, taskId, session.signal);
+    const state = await fetchTaskState(session.remote(), taskId, session.signal);
     const line = { taskId, provider: session.options.provider.id, ...state };
     term.stdout.write(
       flags.json
@@ -135,7 +135,7 @@ export async function downloadCommand(taskId: string, flags: TaskFlags, term: Te
   session.attach(reporter);
   try {
     const item = await downloadItem(taskId, session.options.provider.id, flags.output);
-    const result = await downloadTask(session.connection, session.options, item, taskId, {
+    const result = await downloadTask(session.remote(), session.options, item, taskId, {
       overwrite: Boolean(flags.overwrite),
       signal: session.signal,
       events: reporter.events,
@@ -183,7 +183,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
       connect: async (providerId, baseUrl) => {
         if (!isProviderId(providerId)) throw usageError(`the ledger names an unknown provider ${providerId}`);
         const provider = getProvider(providerId);
-        if (isLocalProvider(provider)) throw usageError('local runs are never pending');
+        if (!hasHttpApi(provider)) throw usageError(`${provider.id} runs are never pending`);
         if (!resolveApiKey(provider, values, process.env, config)) throw missingKeyError(provider);
         const session = await openSession({ ...values, provider: providerId, baseUrl });
         session.attach(reporter);
@@ -196,7 +196,7 @@ export async function resumeCommand(flags: TaskFlags, term: Terminal): Promise<n
           stopped();
         });
         sessions.push(session);
-        return { connection: session.connection, options: session.options };
+        return { connection: session.remote(), options: session.options };
       },
       onResult: (result) => {
         if (interrupted && result.error?.code === 'ABORTED') return;

@@ -2,7 +2,6 @@
 import { stat } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { folderNotes } from '../../api/folder-notes.js';
-import { isLocalProvider } from '../../api/providers.js';
 import { describeTotal, type TaskResult, totalCost } from '../../api/results.js';
 import { executeRun, type GoneInputTask, planRun, type RunRequest } from '../../api/run.js';
 import { parseShard, type Shard, shardFromEnv } from '../../api/shard.js';
@@ -158,6 +157,7 @@ export async function upscaleCommand(
     const request: RunRequest = {
       inputs,
       options,
+      client: session.client,
       connection: session.connection,
       cwd: process.cwd(),
       readStdin: () => text(process.stdin),
@@ -206,7 +206,7 @@ export async function upscaleCommand(
     /** Inputs whose task is submitted (or resumed) and not finished: what Ctrl-C leaves in the ledger. */
     const pending = new Set<string>();
     let failed = 0;
-    const local = isLocalProvider(options.provider);
+    const local = options.provider.engine !== undefined;
     session.onInterrupt((now, reason) => {
       if (now) reporter.close();
       else reporter.note(local ? LOCAL_STOPPING : stoppingNote(pending.size, reason));
