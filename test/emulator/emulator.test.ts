@@ -533,11 +533,20 @@ describe('task lifecycle', () => {
 
   it('failRate: 1 fails every task', async () => {
     emu.set({ failRate: 1 });
-    const t = await submitCreative();
-    await pollUntil(
-      () => freepikStatus('image-upscaler', t.task_id),
-      (s) => s.status === 'FAILED',
-    );
+    const submitted = [await submitCreative(), await submitCreative(), await submitCreative()];
+    for (const t of submitted) {
+      // Wait for the final status, whatever it is, so a task that completes fails the test here.
+      const seen = await pollUntil(
+        () => freepikStatus('image-upscaler', t.task_id),
+        (s) => s.status !== 'CREATED' && s.status !== 'IN_PROGRESS',
+      );
+      expect(seen.at(-1)).toEqual({ task_id: t.task_id, status: 'FAILED', generated: [] });
+    }
+    expect(emu.tasks.map((t) => [t.outcome, t.published])).toEqual([
+      ['FAILED', false],
+      ['FAILED', false],
+      ['FAILED', false],
+    ]);
   });
 });
 
