@@ -1,8 +1,22 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Test files that run the built CLI as a child process: directly (test/e2e), through the docs'
+ * commands (test/docs), the GitHub Action and CI recipes (test/ci), or from an install
+ * (test/local). `npm run test:unit` runs every other file (`vitest run --project unit`, no build
+ * needed); `npm test` runs both projects. test/unit-project.test.ts checks that no file that
+ * spawns the CLI is left out of this list.
+ */
+export const CLI_TESTS = [
+  'test/e2e/**/*.test.ts',
+  'test/docs/**/*.test.ts',
+  'test/ci/**/*.test.ts',
+  'test/local/add.test.ts',
+  'test/local/pack-install.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // e2e tests spawn the CLI and an emulator; two cores in CI.
@@ -11,5 +25,16 @@ export default defineConfig({
     // The bundled onnxruntime-web files (copied into dist/runtime by the build) load their wasm
     // factory with import(); Node must run them as it would in an install, not Vite's runner.
     server: { deps: { external: [/\/dist\/runtime\//] } },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...CLI_TESTS],
+        },
+      },
+      { extends: true, test: { name: 'cli', include: CLI_TESTS } },
+    ],
   },
 });
