@@ -62,6 +62,8 @@ const PRECHECK_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IMAGE_TOO_LARGE',
   'IMAGE_TOO_SMALL',
   'UNSUPPORTED_INPUT',
+  // The local engine lacks the runtime or model an input needs: nothing ran.
+  'LOCAL_ENGINE',
 ]);
 
 /**

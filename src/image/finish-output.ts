@@ -46,18 +46,45 @@ export interface Finished {
 
 type Raw = { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
 
+/** The result's samples: grey or colour, 8 or 16 bits, kept as they are through the finishing. */
+interface Samples {
+  readonly grey: boolean;
+  readonly deep: boolean;
+}
+
+const EIGHT_BIT_COLOUR: Samples = { grey: false, deep: false };
+
+/** The colour space that keeps `samples` as they are (sharp turns anything else into 8-bit sRGB). */
+function spaceOf(samples: Samples): 'srgb' | 'rgb16' | 'b-w' | 'grey16' {
+  if (samples.grey) return samples.deep ? 'grey16' : 'b-w';
+  return samples.deep ? 'rgb16' : 'srgb';
+}
+
 async function loadSharp() {
   return (await import('sharp')).default;
 }
 
-async function toRaw(image: Sharp): Promise<Raw> {
-  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+/** `image` in `samples`' colour space (8-bit colour: sharp's default sRGB, as before). */
+function keeping(image: Sharp, samples: Samples): Sharp {
+  return samples.grey || samples.deep ? image.toColourspace(spaceOf(samples)) : image;
+}
+
+async function toRaw(image: Sharp, samples: Samples = EIGHT_BIT_COLOUR): Promise<Raw> {
+  const { data, info } = await keeping(image, samples)
+    .raw({ depth: samples.deep ? 'ushort' : 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   return { data, info: { width: info.width, height: info.height, channels: info.channels } };
 }
 
-async function fromRaw(raw: Raw): Promise<Sharp> {
+/** The raw samples as sharp reads them: a Uint16Array tells it they are 16-bit. */
+function samplesOf(raw: Raw, samples: Samples): Buffer | Uint16Array {
+  if (!samples.deep) return raw.data;
+  return new Uint16Array(raw.data.buffer.slice(raw.data.byteOffset, raw.data.byteOffset + raw.data.length));
+}
+
+async function fromRaw(raw: Raw, samples: Samples = EIGHT_BIT_COLOUR): Promise<Sharp> {
   const sharp = await loadSharp();
-  return sharp(raw.data, { raw: raw.info });
+  return keeping(sharp(samplesOf(raw, samples), { raw: raw.info }), samples);
 }
 
 function encode(image: Sharp, format: ImageFormat, quality: number | undefined): Sharp {
@@ -87,6 +114,8 @@ interface Plan {
   readonly flatten: boolean;
   readonly colours: 'as-is' | 'to-input' | 'to-srgb';
   readonly treatment: ProviderTreatment;
+  /** Grey and 16-bit results stay so in a format that holds them (PNG, TIFF; grey JPEG). */
+  readonly samples: Samples;
 }
 
 async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean }> {
@@ -123,7 +152,14 @@ async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean
     colours !== 'as-is' ||
     resize ||
     strayMetadata;
-  return { plan: { format, keepMetadata, turn, alphaFromSource, flatten, colours, treatment }, needed };
+  const samples: Samples = {
+    grey: (result.channels ?? 3) <= 2 && (format === 'png' || format === 'tiff' || format === 'jpeg'),
+    deep: result.depth === 'ushort' && (format === 'png' || format === 'tiff'),
+  };
+  return {
+    plan: { format, keepMetadata, turn, alphaFromSource, flatten, colours, treatment, samples },
+    needed,
+  };
 }
 
 /** A temporary ICC file: sharp takes an output profile only as a path. */
@@ -167,12 +203,12 @@ async function colourPixels(job: FinishJob, plan: Plan): Promise<Raw> {
   const sharp = await loadSharp();
   const icc = job.source?.rgbIcc;
   if (plan.colours === 'to-input' && icc) {
-    return withProfileFile(job, icc, (path) => toRaw(sharp(job.tempPath).withIccProfile(path)));
+    return withProfileFile(job, icc, (path) => toRaw(sharp(job.tempPath).withIccProfile(path), plan.samples));
   }
   if (plan.colours === 'to-srgb' && job.source) {
     return profileNumbersToSrgb(job.source, await toRaw(sharp(job.tempPath, { ignoreIcc: true })));
   }
-  return toRaw(sharp(job.tempPath));
+  return toRaw(sharp(job.tempPath), plan.samples);
 }
 
 /** The input's alpha channel, laid over the result as the provider returned it. */
@@ -186,35 +222,51 @@ async function sourceAlpha(source: SourceImage, plan: Plan, size: Size): Promise
 
 async function shapePixels(job: FinishJob, plan: Plan, pixels: Raw): Promise<Raw> {
   let raw = pixels;
+  const { samples } = plan;
   if (plan.alphaFromSource && job.source && (formatHasAlpha(plan.format) || plan.flatten)) {
     const alpha = await sourceAlpha(job.source, plan, raw.info);
-    const base = raw.info.channels === 4 ? (await fromRaw(raw)).removeAlpha() : await fromRaw(raw);
-    raw = await toRaw(base.joinChannel(alpha.data, { raw: alpha.info }));
+    const base =
+      raw.info.channels === 4 ? (await fromRaw(raw, samples)).removeAlpha() : await fromRaw(raw, samples);
+    raw = await toRaw(base.joinChannel(alpha.data, { raw: alpha.info }), samples);
   }
-  let image = applyOrientation(await fromRaw(raw), plan.turn);
+  let image = applyOrientation(await fromRaw(raw, samples), plan.turn);
   if (plan.flatten) image = image.flatten({ background: job.options.background ?? DEFAULT_BACKGROUND });
-  raw = await toRaw(image);
+  raw = await toRaw(image, samples);
   const size = job.finalSize;
   if (size && (size.width !== raw.info.width || size.height !== raw.info.height)) {
     raw = await toRaw(
-      (await fromRaw(raw)).resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }),
+      (await fromRaw(raw, samples)).resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }),
+      samples,
     );
   }
   return raw;
 }
 
+/** The pixels to lay over the metadata's carrier: 16-bit ones as a PNG (sharp takes raw overlays as 8-bit only). */
+async function overlayOf(raw: Raw, samples: Samples): Promise<{ input: Buffer; raw?: Raw['info'] }> {
+  if (!samples.deep) return { input: raw.data, raw: raw.info };
+  return { input: await (await fromRaw(raw, samples)).png({ compressionLevel: 0 }).toBuffer() };
+}
+
 async function encodeOutput(job: FinishJob, plan: Plan, raw: Raw, path: string): Promise<void> {
   const { source } = job;
   if (!plan.keepMetadata || !source) {
-    await encode(await fromRaw(raw), plan.format, job.options.quality).toFile(path);
+    await encode(await fromRaw(raw, plan.samples), plan.format, job.options.quality).toFile(path);
     return;
   }
-  const carrier = (await metadataCarrier(source, raw.info, raw.info.channels))
-    .composite([{ input: raw.data, raw: raw.info, blend: 'source' }])
-    // The pixels are upright now: the carried EXIF must not turn them again.
-    .withMetadata({ orientation: 1 });
+  const { samples } = plan;
+  const plain = !samples.grey && !samples.deep;
+  let carrier = await metadataCarrier(source, raw.info, raw.info.channels);
+  // Grey or 16-bit pixels are laid over in their own space (else sharp composites in 8-bit sRGB).
+  if (!plain) carrier = carrier.pipelineColourspace(spaceOf(samples));
+  carrier = carrier.composite([{ ...(await overlayOf(raw, samples)), blend: 'source' }]);
+  // The pixels are upright now: the carried EXIF must not turn them again (withMetadata would
+  // also turn grey into sRGB).
+  carrier = plain
+    ? carrier.withMetadata({ orientation: 1 })
+    : carrier.keepExif().withExifMerge({ IFD0: { Orientation: '1' } });
   const kept = source.rgbIcc ? carrier.keepMetadata() : carrier.keepExif().keepXmp();
-  await encode(kept, plan.format, job.options.quality).toFile(path);
+  await encode(keeping(kept, plan.samples), plan.format, job.options.quality).toFile(path);
 }
 
 /**

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { findModelFile } from './assets.js';
 import { LocalEngineMissingError, throwIfAborted } from './errors.js';
 import { addCommand, LOCAL_MODELS, type LocalModel } from './models.js';
+import { type Pixels, samplesLike } from './pixels.js';
 import type { LoadedRuntime, ModelRunner } from './runtime.js';
 import { reflectIndex, type Tile } from './tiling.js';
 
@@ -59,6 +60,33 @@ export async function releaseSessions(): Promise<void> {
   await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.runner.release()));
 }
 
+/** One output row of a tile, planar floats to interleaved 8-bit samples (rounded and clipped by the view). */
+function copyRow8(
+  out: Uint8ClampedArray,
+  at: number,
+  data: Float32Array,
+  from: number,
+  plane: number,
+  n: number,
+) {
+  for (let c = 0, dst = at, src = from; c < n; c++, src++, dst += 3) {
+    out[dst] = data[src]!;
+    out[dst + 1] = data[plane + src]!;
+    out[dst + 2] = data[2 * plane + src]!;
+  }
+}
+
+const to16 = (v: number) => (v <= 0 ? 0 : v >= 255 ? 65535 : Math.round(v * 257));
+
+/** One output row of a tile, planar floats (0..255) to interleaved 16-bit samples. */
+function copyRow16(out: Uint16Array, at: number, data: Float32Array, from: number, plane: number, n: number) {
+  for (let c = 0, dst = at, src = from; c < n; c++, src++, dst += 3) {
+    out[dst] = to16(data[src]!);
+    out[dst + 1] = to16(data[plane + src]!);
+    out[dst + 2] = to16(data[2 * plane + src]!);
+  }
+}
+
 /** Context each tile gets, given the net and tile size. */
 export function tilePad(receptiveRadius: number, tileSize: number): number {
   return Math.min(receptiveRadius, MAX_TILE_PAD, Math.floor(tileSize / 4));
@@ -70,18 +98,21 @@ export function tilePad(receptiveRadius: number, tileSize: number): number {
  */
 export async function runTiled(
   model: LoadedModel,
-  rgb: Uint8Array,
+  rgb: Pixels,
   width: number,
   height: number,
   tiles: readonly Tile[],
   signal: AbortSignal | undefined,
   onTile: () => void,
-): Promise<Uint8Array> {
+): Promise<Pixels> {
   const s = model.scale;
   const outW = width * s;
-  const out = new Uint8Array(outW * height * s * 3);
-  // Writes through a clamped view round and clip the net's float output for free.
-  const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
+  const out = samplesLike(rgb, outW * height * s * 3);
+  // 16-bit samples run in the nets' 0..255 range, as fractions of a level.
+  const deep = out instanceof Uint16Array;
+  const unit = deep ? 257 : 1;
+  // 8-bit writes through a clamped view round and clip the net's float output for free.
+  const clamped = deep ? undefined : new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
   let input = new Float32Array(0);
   for (const { x, y } of tiles) {
     // onnxruntime-web resolves through microtasks only: without a macrotask turn here, Ctrl-C,
@@ -97,9 +128,9 @@ export async function runTiled(
       const row = r * x.size;
       for (let c = 0; c < x.size; c++) {
         const src = rowBase + cols[c]!;
-        input[row + c] = rgb[src]!;
-        input[plane + row + c] = rgb[src + 1]!;
-        input[2 * plane + row + c] = rgb[src + 2]!;
+        input[row + c] = rgb[src]! / unit;
+        input[plane + row + c] = rgb[src + 1]! / unit;
+        input[2 * plane + row + c] = rgb[src + 2]! / unit;
       }
     }
     const res = await model.runner.run(input, y.size, x.size);
@@ -110,13 +141,10 @@ export async function runTiled(
     const x0 = (x.keepStart - x.start) * s;
     const x1 = (x.keepEnd - x.start) * s;
     for (let r = (y.keepStart - y.start) * s, R = (y.keepEnd - y.start) * s; r < R; r++) {
-      let dst = ((y.start * s + r) * outW + x.start * s + x0) * 3;
-      let src = r * res.width + x0;
-      for (let c = x0; c < x1; c++, src++, dst += 3) {
-        clamped[dst] = res.data[src]!;
-        clamped[dst + 1] = res.data[outPlane + src]!;
-        clamped[dst + 2] = res.data[2 * outPlane + src]!;
-      }
+      const dst = ((y.start * s + r) * outW + x.start * s + x0) * 3;
+      const src = r * res.width + x0;
+      if (clamped) copyRow8(clamped, dst, res.data, src, outPlane, x1 - x0);
+      else copyRow16(out as Uint16Array, dst, res.data, src, outPlane, x1 - x0);
     }
     onTile();
   }

@@ -7,6 +7,7 @@ import type { Sharp } from 'sharp';
 import { loadModel, runTiled, tilePad } from './engine.js';
 import { throwIfAborted } from './errors.js';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS } from './models.js';
+import { greyOf, type Pixels, samplesLike, samplesOf, withAlpha } from './pixels.js';
 import { loadRuntime } from './runtime.js';
 import { planScale } from './scale-plan.js';
 import { planTiles, type Tile } from './tiling.js';
@@ -35,7 +36,7 @@ const BLEED_PX = 16;
  * up to BLEED_PX), so the net does not blend whatever hides under alpha 0 (often black) into
  * visible edges: no dark fringe. Visible pixels are untouched.
  */
-export function bleedUnderTransparency(rgb: Uint8Array, alpha: Uint8Array, width: number): void {
+export function bleedUnderTransparency(rgb: Pixels, alpha: Pixels, width: number): void {
   const filled = Uint8Array.from(alpha, (a) => (a > 0 ? 1 : 0));
   let frontier: number[] = [];
   for (let i = 0; i < filled.length; i++) if (!filled[i]) frontier.push(i);
@@ -91,10 +92,14 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   // Awaited below; a decode error must not leave its rejection unhandled.
   loading.catch(() => undefined);
   const sharp = (await import('sharp')).default;
+  // Grey stays grey and 16 bits stay 16 (PNG, TIFF): the nets see RGB either way.
+  const meta = await sharp(opts.input).metadata();
+  const deep = meta.depth === 'ushort';
+  const grey = meta.channels === 1 || meta.channels === 2;
   const decoded = await sharp(opts.input)
     .autoOrient()
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
+    .toColourspace(deep ? 'rgb16' : 'srgb')
+    .raw({ depth: deep ? 'ushort' : 'uchar' })
     .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = decoded.info;
   if (channels !== 3 && channels !== 4)
@@ -109,16 +114,17 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
 
   // Split colour from alpha: the nets are RGB-only; alpha is resized on its own. Colour hidden
   // under alpha 0 is replaced by its visible neighbours' first (see bleedUnderTransparency).
-  let rgb: Uint8Array = decoded.data;
-  let alpha: Buffer | undefined;
+  const samples = samplesOf(decoded.data, deep);
+  let rgb: Pixels = samples;
+  let alpha: Pixels | undefined;
   if (channels === 4) {
-    rgb = new Uint8Array(width * height * 3);
-    alpha = Buffer.alloc(width * height);
+    rgb = samplesLike(samples, width * height * 3);
+    alpha = samplesLike(samples, width * height);
     for (let i = 0, j = 0; i < width * height; i++, j += 4) {
-      rgb[i * 3] = decoded.data[j]!;
-      rgb[i * 3 + 1] = decoded.data[j + 1]!;
-      rgb[i * 3 + 2] = decoded.data[j + 2]!;
-      alpha[i] = decoded.data[j + 3]!;
+      rgb[i * 3] = samples[j]!;
+      rgb[i * 3 + 1] = samples[j + 1]!;
+      rgb[i * 3 + 2] = samples[j + 2]!;
+      alpha[i] = samples[j + 3]!;
     }
     bleedUnderTransparency(rgb, alpha, width);
   }
@@ -153,32 +159,36 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   }
   throwIfAborted(signal);
 
-  const raw = (data: Uint8Array, rw: number, rh: number, ch: 1 | 3) =>
-    sharp(data, { raw: { width: rw, height: rh, channels: ch }, limitInputPixels: false });
+  // Raw samples in (a Uint16Array tells sharp they are 16-bit), read as rgb16/grey16 or sRGB/b-w.
+  const raw = (data: Pixels, rw: number, rh: number, ch: 1 | 3) =>
+    sharp(data, {
+      raw: { width: rw, height: rh, channels: ch },
+      limitInputPixels: false,
+    }).toColourspace(ch === 1 ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
+  const depth = deep ? 'ushort' : 'uchar';
   if (plan.resize) {
-    rgb = await raw(rgb, w, h, 3)
+    const resized = await raw(rgb, w, h, 3)
       .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
-      .raw()
+      .raw({ depth })
       .toBuffer();
+    rgb = samplesOf(resized, deep);
   }
+  const colour = grey ? greyOf(rgb) : rgb;
+  const colourChannels = grey ? 1 : 3;
   let image: Sharp;
   if (alpha) {
     // One lanczos3 resize straight from the source alpha: sharp edges, no model artefacts.
     const a = await raw(alpha, width, height, 1)
       .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
-      .toColourspace('b-w') // else sharp writes the one channel out as three sRGB ones
-      .raw()
+      .raw({ depth })
       .toBuffer();
-    const rgba = Buffer.alloc(targetW * targetH * 4);
-    for (let i = 0; i < targetW * targetH; i++) {
-      rgba[i * 4] = rgb[i * 3]!;
-      rgba[i * 4 + 1] = rgb[i * 3 + 1]!;
-      rgba[i * 4 + 2] = rgb[i * 3 + 2]!;
-      rgba[i * 4 + 3] = a[i]!;
-    }
-    image = sharp(rgba, { raw: { width: targetW, height: targetH, channels: 4 }, limitInputPixels: false });
+    const all = withAlpha(colour, colourChannels, samplesOf(a, deep));
+    image = sharp(all, {
+      raw: { width: targetW, height: targetH, channels: (colourChannels + 1) as 2 | 4 },
+      limitInputPixels: false,
+    }).toColourspace(grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
   } else {
-    image = raw(rgb, targetW, targetH, 3);
+    image = raw(colour, targetW, targetH, colourChannels);
   }
   return {
     image,

@@ -8,12 +8,14 @@ import type { ImageFormat } from '../formats.js';
 import { describeBody } from '../http/json-body.js';
 import { downloadToTemp } from '../image/download.js';
 import { downscaledCopy } from '../image/fit-input.js';
+import { checkFormatLimit } from '../image/format-limits.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
 import type { ImageSource, ParamValues, Provider, Size } from '../providers/types.js';
 import { urlTakersFor } from '../providers/url-takers.js';
 import { hashFile } from './ledger/ledger.js';
+import { checkLocalReady, localOutputFormat } from './local-output.js';
 import { finalPath } from './naming.js';
 import { type OutputSize, outputFormatOf } from './output-plan.js';
 import type { InputItem, InputTask, PlannedResult, RunContext } from './task-types.js';
@@ -100,6 +102,25 @@ function refuseFile(provider: Provider, item: InputItem): never {
   );
 }
 
+/**
+ * What is refused before anything is sent or inferred (IMAGE_TOO_LARGE, LOCAL_ENGINE; in a
+ * dry run too): a local engine without the runtime or model, an output over its format's size
+ * limit (the format asked, else the local engine's default or the one asked of the provider).
+ */
+async function refuseBeforeSending(
+  run: RunContext,
+  task: InputTask,
+  params: ParamValues,
+  size: OutputSize,
+  info: PrecheckInfo | undefined,
+): Promise<void> {
+  if (run.provider.engine) await checkLocalReady(params);
+  const asked = typeof params.format === 'string' ? (params.format as ImageFormat) : undefined;
+  const format =
+    outputFormatOf(task.plan) ?? (run.provider.engine ? localOutputFormat(task.item.input, info) : asked);
+  checkFormatLimit(task.item.input, format, size.final ?? size.expected?.exact);
+}
+
 async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
   const { provider } = run;
   const { item } = task;
@@ -114,6 +135,7 @@ async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
     const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
     const input = source ? { width: source.width, height: source.height } : undefined;
     const size = outputSize(provider, input, sizing);
+    await refuseBeforeSending(run, task, params, size, undefined);
     return { image: { kind: 'url', url: item.input }, params, size, source, cleanup };
   } catch (error) {
     await cleanup();
@@ -137,6 +159,7 @@ export async function prepare(run: RunContext, task: InputTask): Promise<Prepare
   const { sizing, info } = checked;
   const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
   const size = outputSize(provider, { width: info.width, height: info.height }, sizing);
+  await refuseBeforeSending(run, task, params, size, info);
   const source = run.dryRun ? undefined : await readSource(item.input);
   const inputHash = run.dryRun ? undefined : await hashFile(item.input);
   const base = { params, size, info, source, inputHash };

@@ -3,7 +3,7 @@ import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { IMAGES, jsonLines, runCli, tempDir } from './cli-harness.js';
+import { emulatorEnv, IMAGES, jsonLines, runCli, tempDir, useEmulator } from './cli-harness.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -48,5 +48,82 @@ describe('-p local', () => {
     const run = await runCli(['small.png', '-p', 'local', ...flags], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
+  });
+});
+
+describe('refused before any inference (issue 25, Must 5)', () => {
+  it('a model that is not added: exit 2 naming add-model, in the run and in --dry-run', async () => {
+    for (const extra of [[], ['--dry-run']]) {
+      const run = await runCli(['small.png', '-p', 'local', '--model', 'thick', ...extra], { cwd: dir });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('upscale local add-model thick');
+    }
+    expect(await readdir(dir)).not.toContain('small@4x.png');
+  });
+
+  it.each([
+    ['JPEG', 16_400, ['-o', 'out.jpg'], '65,535'],
+    ['WebP', 4_100, ['--format', 'webp'], '16,383'],
+  ])(
+    "an output over %s's size limit: exit 2 at once, naming the limit and --format png",
+    async (_, width, flags, limit) => {
+      await sharp({ create: { width, height: 6, channels: 3, background: '#808080' } })
+        .png()
+        .toFile(join(dir, 'strip.png'));
+      const started = Date.now();
+      const run = await runCli(['strip.png', '-p', 'local', '--scale', '4x', ...flags], { cwd: dir });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`limit of ${limit} px per side`);
+      expect(run.stderr).toContain('--format png');
+      // Before inference: the check, not the engine (~2 s for this strip on 2 cores).
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect((await readdir(dir)).filter((f) => f.startsWith('strip@'))).toEqual([]);
+    },
+  );
+});
+
+describe('format limits for cloud providers', () => {
+  const ctx = useEmulator({ processingMs: 50, outputFormat: 'png' });
+  it('a WebP output over 16,383 px is refused before sending: exit 2, nothing submitted', async () => {
+    await sharp({ create: { width: 4_100, height: 100, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(join(ctx.dir, 'wide.png'));
+    const run = await runCli(
+      ['wide.png', '-p', 'freepik', '--scale', '4x', '-o', 'wide.webp', '--poll-interval', '50'],
+      {
+        cwd: ctx.dir,
+        env: emulatorEnv(ctx.emu),
+      },
+    );
+    expect(run.stderr).toContain("WebP's limit of 16,383 px per side");
+    expect(run.code).toBe(2);
+    expect(ctx.emu.submissions()).toBe(0);
+  });
+});
+
+describe('grey and 16-bit through the CLI (issue 25, Must 5)', () => {
+  it('grey JPEG with EXIF → grey JPEG; 16-bit PNG → 16-bit PNG and 16-bit TIFF', {
+    timeout: 120_000,
+  }, async () => {
+    await sharp(join(IMAGES, 'photo.jpg'))
+      .toColourspace('b-w')
+      .withExif({ IFD0: { Copyright: 'grey test' } })
+      .jpeg()
+      .toFile(join(dir, 'grey.jpg'));
+    const ramp = new Uint16Array(40 * 30 * 3).map((_, i) => 9_000 + (i % 120) * 411);
+    await sharp(ramp, { raw: { width: 40, height: 30, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toFile(join(dir, 'deep.png'));
+    for (const args of [['grey.jpg'], ['deep.png'], ['deep.png', '-o', 'deep.tiff']]) {
+      const run = await runCli([...args, '-p', 'local', '--scale', '2x'], { cwd: dir });
+      expect(run.code).toBe(0);
+    }
+    const grey = await sharp(join(dir, 'grey@2x.jpg')).metadata();
+    expect([grey.channels, grey.exif !== undefined]).toEqual([1, true]);
+    for (const name of ['deep@2x.png', 'deep.tiff']) {
+      const deep = await sharp(join(dir, name)).metadata();
+      expect([name, deep.depth, deep.channels, deep.width]).toEqual([name, 'ushort', 3, 80]);
+    }
   });
 });
