@@ -13,7 +13,6 @@ import { checkedNumber, type ResolvedOptions } from '../options.js';
 import { runBatch } from '../run/batch.js';
 import { type CostTotal, describeTotal, formatMoney, totalCost } from '../run/cost-total.js';
 import { DurationModel } from '../run/duration-model.js';
-import { FirstSubmit } from '../run/first-submit.js';
 import { expandInputs } from '../run/inputs.js';
 import { taskIdOf } from '../run/ledger/entry.js';
 import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
@@ -31,10 +30,11 @@ import type {
   InputSettings,
   InputTask,
   RunContext,
+  RunState,
   TaskEvents,
   TaskResult,
 } from '../run/run-task.js';
-import { outputTaken, recipeConflict, runTask } from '../run/run-task.js';
+import { newRunState, outputTaken, recipeConflict, runTask } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
 import { StatusHub } from '../run/status-hub.js';
 import { someOf } from '../some-of.js';
@@ -253,8 +253,18 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
   return items;
 }
 
-function contextOf(request: RunRequest, events: RunEvents | undefined, ledger?: Ledger): RunContext {
+function contextOf(
+  request: RunRequest,
+  events: RunEvents | undefined,
+  ledger?: Ledger,
+  model?: DurationModel,
+): RunContext {
   const { options, client, connection } = request;
+  // A run that pays tasks (a ledger) sends its first submit alone, and none after a refusal.
+  const state = newRunState({
+    gated: ledger !== undefined && connection !== undefined,
+    ...(model ? { model } : {}),
+  });
   return {
     provider: options.provider,
     client,
@@ -265,7 +275,8 @@ function contextOf(request: RunRequest, events: RunEvents | undefined, ledger?: 
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
     ...(events ? { events } : {}),
-    ...(ledger && connection ? ledgerSettings(request, connection, ledger) : {}),
+    state,
+    ...(ledger && connection ? ledgerSettings(request, connection, ledger, state) : {}),
   };
 }
 
@@ -302,9 +313,13 @@ async function planTasks(
 }
 
 /** The ledger, the resolver of lost submits, and the submits in flight it waits for. */
-function ledgerSettings(request: RunRequest, connection: Connection, ledger: Ledger): Partial<RunContext> {
+function ledgerSettings(
+  request: RunRequest,
+  connection: Connection,
+  ledger: Ledger,
+  { inflight }: RunState,
+): Partial<RunContext> {
   const { options } = request;
-  const inflight = new Set<Promise<unknown>>();
   const resolver = new UncertainResolver(connection, ledger, {
     pollIntervalMs: options.pollIntervalMs,
     timeoutMs: options.timeoutMs,
@@ -316,14 +331,11 @@ function ledgerSettings(request: RunRequest, connection: Connection, ledger: Led
   return {
     ledger,
     resolver,
-    inflight,
     resubmitUncertain: Boolean(request.resubmitUncertain),
     // From before the output folders were tidied: a result the tidy moved in is this command's.
     runStartedAt: ledger.openedAt,
     // Batch polls save requests for a budget; without one (`--rate-limit off`) each task polls itself.
     ...(connection.budget ? { hub: new StatusHub(connection, { signal: request.signal }) } : {}),
-    quota: {},
-    firstSubmit: new FirstSubmit(),
   };
 }
 
@@ -473,8 +485,8 @@ export async function executeRun(
       if (paid.count > 0) events.onPaidPending?.(paid.count);
       if (paid.gone.length > 0) events.onPendingOfGoneInputs?.(paid.gone);
     }
-    const context = { ...contextOf(request, events, ledger), recipes };
-    return await runBatch(model ? { ...context, model } : context, tasks, {
+    const context = { ...contextOf(request, events, ledger, model), recipes };
+    return await runBatch(context, tasks, {
       concurrency: concurrencyOf(request),
       run: runTask,
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),

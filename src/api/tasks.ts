@@ -22,6 +22,7 @@ import {
   errorOf,
   type InputItem,
   type InputTask,
+  newRunState,
   type RemoteRun,
   type TaskEvents,
   type TaskResult,
@@ -189,6 +190,8 @@ function contextFor(
       timeoutMs: resolved.timeoutMs,
       signal: options.signal,
     }),
+    // Resume sends no first submit of its own: its submits are not gated (see SubmitGate).
+    state: newRunState(),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
   };
@@ -266,6 +269,7 @@ export function downloadTask(
     timeoutMs: resolved.timeoutMs,
     // Only for the output's claim (a run collecting the same output is waited for); nothing new is recorded.
     ledger: new Ledger(undefined, resolve('.')),
+    state: newRunState(),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
   };

@@ -8,21 +8,10 @@ import { magnificCreative, magnificPrecision, magnificPrecisionV2 } from './magn
 import { novita } from './novita.js';
 import type { Provider } from './types.js';
 
-/** In the order `upscale providers` and `--help` list them; the first is the default. */
-export const PROVIDER_IDS = [
-  'freepik',
-  'freepik-precision',
-  'freepik-precision-v2',
-  'comfy',
-  'comfy-precision-v2',
-  'novita',
-  'magnific',
-  'magnific-precision',
-  'magnific-precision-v2',
-  'local',
-] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
-
+/**
+ * Every provider by its id, in the order `upscale providers` and `--help` list them; the first is
+ * the default. A new provider is its file and one line here.
+ */
 export const providers = {
   freepik: freepikCreative,
   'freepik-precision': freepikPrecision,
@@ -34,7 +23,11 @@ export const providers = {
   'magnific-precision': magnificPrecision,
   'magnific-precision-v2': magnificPrecisionV2,
   local,
-} satisfies Record<ProviderId, Provider>;
+} satisfies Record<string, Provider>;
+
+export type ProviderId = keyof typeof providers;
+/** The ids, in the registry's order. */
+export const PROVIDER_IDS = Object.keys(providers) as readonly ProviderId[];
 
 export function isProviderId(id: string): id is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(id);

@@ -52,6 +52,7 @@ const model = enumParam(
 );
 
 const scaleOf = (params: LocalParams): number => params.scale ?? DEFAULT_SCALE;
+const modelOf = (params: LocalParams): (typeof MODELS)[number] => params.model ?? MODELS[0];
 
 export const local = {
   id: 'local',
@@ -72,8 +73,9 @@ export const local = {
   engine: {
     defaultConcurrency: 1,
     describe: (params) => {
-      const m = params.model ?? MODELS[0];
+      const m = modelOf(params);
       return { engine: m === 'photo' ? 'cnn' : 'esrgan', model: m, scale: scaleOf(params) };
     },
+    modelOf,
   },
 } satisfies EngineProvider<LocalParams>;

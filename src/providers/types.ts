@@ -195,6 +195,8 @@ export interface LocalEngine<P extends ParamValues = ParamValues> {
   readonly defaultConcurrency: number;
   /** What `--dry-run` shows instead of an HTTP request. */
   describe(params: P): BodyObject;
+  /** The model the parameters ask for (the engine's default when none is named). */
+  modelOf(params: P): string;
 }
 
 /**

@@ -3,7 +3,6 @@
  * the provider has finished its task (not until its result is written). One input's failure never
  * stops the others; an abort stops starting new ones, and those already running end with ABORTED.
  */
-import { DurationEstimate } from './poll.js';
 import type { Place, RunContext, TaskResult } from './task-types.js';
 
 export interface BatchOptions<T> {
@@ -20,8 +19,6 @@ export async function runBatch<T>(
   options: BatchOptions<T>,
 ): Promise<TaskResult[]> {
   const results: TaskResult[] = new Array(items.length);
-  // Like inputs take like times: what the first tasks took times the polls of the later ones.
-  const shared: RunContext = { ...context, durations: context.durations ?? new DurationEstimate() };
   let next = 0;
   const { run } = options;
   // Inputs whose task is finished at the provider but whose result is still being fetched and
@@ -38,7 +35,7 @@ export async function runBatch<T>(
       });
       // `run` reports an input's failure as a result; should it throw, the batch still ends the
       // others, then rethrows (never an unhandled rejection from an input being collected).
-      const ended = run(shared, items[index]!, { release: placeBack }).then(
+      const ended = run(context, items[index]!, { release: placeBack }).then(
         (result) => {
           results[index] = result;
           options.onResult?.(result);

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { writeAtomically } from '../fs/atomic-file.js';
+import type { ParamValues, Provider } from '../providers/types.js';
 
 /** Durations kept per kind: the most recent ones, enough for quantiles. */
 const KEEP = 40;
@@ -14,17 +15,21 @@ const MIN_SAMPLES = 3;
 /** Quantiles polled at, one after the other; then the largest duration seen, then the quick beat. */
 const PROBES = [0.5, 0.8, 0.95] as const;
 
-/** One kind of task: what makes tasks take like times. */
-export function kindOf(
-  provider: string,
-  params: Readonly<Record<string, string | number>>,
+/**
+ * One kind of task: what makes tasks take like times — the provider, the factor it says the
+ * parameters ask for (or its output tag, e.g. Novita's `4k`, when it knows no factor) and the
+ * input's size.
+ */
+export function kindOf<P extends ParamValues>(
+  provider: Pick<Provider<P>, 'id' | 'scaleOf' | 'outputTag'>,
+  params: P,
   megapixels?: number,
 ) {
-  const scale = params.scale ?? params.resolution ?? '';
+  const scale = provider.scaleOf(params) ?? provider.outputTag(params);
   // Input sizes in doubling buckets: 0.25–0.5 MP, 0.5–1 MP, …
   const bucket =
     megapixels === undefined || megapixels <= 0 ? '?' : String(Math.round(Math.log2(megapixels)));
-  return `${provider}|${scale}|${bucket}`;
+  return `${provider.id}|${scale}|${bucket}`;
 }
 
 export class DurationModel {

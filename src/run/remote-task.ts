@@ -78,7 +78,7 @@ async function step<E extends LedgerEvent>(job: Job, from: LedgerState, event: E
 
 /** Sends the submit; one at a time until the provider accepted one (see FirstSubmit). */
 function submit(job: Job): Promise<{ state: Paid; first: TaskState } | Unresolved> {
-  const gate = job.run.firstSubmit;
+  const gate = job.run.state.submits?.first;
   return gate
     ? gate.through(
         () => sendSubmit(job),
@@ -93,7 +93,7 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
   const { item } = job.task;
   if (run.signal?.aborted) throw new UpscaleError('ABORTED', 'interrupted before submitting');
   // After the provider said the daily limit is reached, nothing more is sent today.
-  if (run.quota?.reached) throw run.quota.reached;
+  if (run.state.submits?.stoppedBy) throw run.state.submits.stoppedBy;
   // Paid only under a claim this run still holds (it may have stood still past the lease and
   // been taken over): checked before the entry is written, after it, and as each attempt goes
   // out (the request budget or a backoff may have held it for long).
@@ -117,12 +117,12 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
         // Synchronous, so only what is known: thrown here, the attempt is not sent.
         if (job.claim && !job.claim.isFresh()) throw new ClaimLostError(item.input);
         // Another input's answer stopped the run while this one waited for the budget.
-        if (run.quota?.reached) throw run.quota.reached;
+        if (run.state.submits?.stoppedBy) throw run.state.submits.stoppedBy;
         spend(job)();
       },
     },
   );
-  run.inflight?.add(sending);
+  run.state.inflight.add(sending);
   let task: Awaited<typeof sending>;
   try {
     task = await sending;
@@ -145,11 +145,11 @@ async function sendSubmit(job: Job): Promise<{ state: Paid; first: TaskState } |
     await step(job, submitting, { type: 'refused' }).catch(() => undefined);
     // After a refused key, no credits, a wrong endpoint, a daily quota or a host that cannot be
     // reached, the other inputs are not sent either: each would meet the same answer.
-    if (error instanceof UpscaleError && stopsSubmitting(error.code) && run.quota)
-      run.quota.reached ??= error;
+    if (error instanceof UpscaleError && stopsSubmitting(error.code) && run.state.submits)
+      run.state.submits.stoppedBy ??= error;
     throw error;
   } finally {
-    run.inflight?.delete(sending);
+    run.state.inflight.delete(sending);
   }
   // The task exists and is paid from here on: whatever happens to the ledger, the entry stays.
   const state = advance(submitting, { type: 'answered', taskId: task.taskId, submittedAt: Date.now() });
@@ -313,8 +313,8 @@ function maxOutputPixels(run: RemoteRun): number | undefined {
 
 /** Like tasks take like times: the model's view of this input's kind, for the poll loop. */
 function hintsFor(job: Job, kind: string): DurationHints | undefined {
-  const model = job.run.model;
-  if (!model) return job.run.durations;
+  const { model, durations } = job.run.state;
+  if (!model) return durations;
   return {
     observe: (running, done) => model.observe(kind, running, done),
     nextProbe: (age) => model.nextProbe(kind, age),
@@ -329,11 +329,11 @@ async function waitForResult(job: Job, taskId: string, submittedAt: number, firs
   const planned = job.task.plan.size;
   const size = planned?.sent ?? planned?.input;
   const kind = kindOf(
-    run.connection.provider.id,
+    run.connection.provider,
     job.prepared.params ?? job.task.params,
     size && (size.width * size.height) / 1e6,
   );
-  const likelyDone = () => run.model?.probabilityDone(kind, Date.now() - submittedAt);
+  const likelyDone = () => run.state.model?.probabilityDone(kind, Date.now() - submittedAt);
   const { hub, connection } = run;
   return pollUntilFinal({
     taskId,

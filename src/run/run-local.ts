@@ -29,8 +29,8 @@ export async function runLocalTask(
   prepared: Prepared,
 ): Promise<TaskResult> {
   const { item } = task;
-  const { checkLocalEngine, DEFAULT_LOCAL_MODEL, upscaleLocal } = await import('../local/index.js');
-  const model = (prepared.params.model ?? DEFAULT_LOCAL_MODEL) as LocalModel;
+  const { checkLocalEngine, upscaleLocal } = await import('../local/index.js');
+  const model = provider.engine.modelOf(prepared.params) as LocalModel;
   const ready = await checkLocalEngine(model);
   if (!ready.ok) throw new UpscaleError('LOCAL_ENGINE', ready.message, { hint: ready.hint });
   const started = Date.now();

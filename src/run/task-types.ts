@@ -8,11 +8,11 @@ import type { FinishNotice } from '../image/finish-output.js';
 import type { OutputOptions } from '../image/output-options.js';
 import type { CostEstimate, ParamValues, Provider, Size, TaskState } from '../providers/types.js';
 import type { DurationModel } from './duration-model.js';
-import type { FirstSubmit } from './first-submit.js';
+import { FirstSubmit } from './first-submit.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { OutputTarget } from './naming.js';
 import type { OutputPlan } from './output-plan.js';
-import type { DurationEstimate } from './poll.js';
+import { DurationEstimate } from './poll.js';
 import type { Connection } from './provider-api.js';
 import type { Freshness, RecipeBook } from './recipe.js';
 import type { UncertainResolver } from './resolve-uncertain.js';
@@ -139,7 +139,11 @@ export interface Place {
   release(): void;
 }
 
-/** What is fixed for a whole run and shared by its inputs. */
+/**
+ * What is fixed for a whole run and shared by its inputs: the provider and how it is reached,
+ * timings, signals, listeners and the run's services (recipes, ledger, task-list resolver, status
+ * hub). What the run learns and changes as it goes is in `state`.
+ */
 export interface RunContext {
   readonly provider: Provider;
   /** The run's HTTP client (URL inputs are read through it, results downloaded). */
@@ -156,10 +160,6 @@ export interface RunContext {
   /** Aborts a submit in flight; the CLI leaves it unset so the first Ctrl-C lets submits finish. */
   readonly submitSignal?: AbortSignal;
   readonly events?: TaskEvents;
-  /** What the run learns about how long its tasks take (shared by a batch, to time its polls). */
-  readonly durations?: DurationEstimate;
-  /** How long like tasks take (this run and earlier ones): times polls when requests are scarce. */
-  readonly model?: DurationModel;
   /** What outputs are made from (recorded after each write, named in a conflict). */
   readonly recipes?: RecipeBook;
   /** Paid work of this run's output folders (remote providers): claims, states, uncertain submits. */
@@ -172,16 +172,42 @@ export interface RunContext {
   readonly runStartedAt?: number;
   /** Where the run's tasks ask for their state: one list request answers many (see status-hub.ts). */
   readonly hub?: StatusHub;
+  /** What the run learns and changes as its inputs go (one per run, shared by them all). */
+  readonly state: RunState;
+}
+
+/** The run's mutable part: what its inputs learn, and what one input's answer changes for the others. */
+export interface RunState {
+  /** How long this run's tasks take (times the polls of a batch). */
+  readonly durations: DurationEstimate;
+  /** How long like tasks take, this run and earlier ones (loaded and saved by the run's caller). */
+  readonly model?: DurationModel;
+  /** Submits of this run in flight: recovery waits for their answers before reading the list. */
+  readonly inflight: Set<Promise<unknown>>;
+  /** Under `upscale` (not resume nor download): the first submit goes alone, a refusal stops the rest. */
+  readonly submits?: SubmitGate;
+}
+
+/** How the submits of an `upscale` run go: the first alone, none after a refusal all would meet. */
+export interface SubmitGate {
+  /** Submits go one at a time until the provider accepts one (a wrong key is met once, not per input). */
+  readonly first: FirstSubmit;
   /**
    * Set once the provider refused the key, the credits or the endpoint, said the key's daily
    * limit is reached, or its host cannot be reached: no more submits this run (each would fail
    * the same way; see stopsSubmitting).
    */
-  readonly quota?: { reached?: UpscaleError };
-  /** Submits go one at a time until the provider accepts one (a wrong key is met once, not per input). */
-  readonly firstSubmit?: FirstSubmit;
-  /** Submits of this run in flight: recovery waits for their answers before reading the list. */
-  readonly inflight?: Set<Promise<unknown>>;
+  stoppedBy?: UpscaleError;
+}
+
+/** A run's state at its start: nothing learnt; `gated` for an `upscale` run's submits (see SubmitGate). */
+export function newRunState(options: { gated?: boolean; model?: DurationModel } = {}): RunState {
+  return {
+    durations: new DurationEstimate(),
+    inflight: new Set(),
+    ...(options.model ? { model: options.model } : {}),
+    ...(options.gated ? { submits: { first: new FirstSubmit() } } : {}),
+  };
 }
 
 /** A run whose tasks go to the provider's API: the remote backend's view of the run. */

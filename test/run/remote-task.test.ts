@@ -19,7 +19,7 @@ import type { Prepared } from '../../src/run/prepare.js';
 import { type Connection, fetchTaskState, submitTask } from '../../src/run/provider-api.js';
 import { downloadById, resumeEntry, runRemoteTask } from '../../src/run/remote-task.js';
 import type { Resolution, UncertainResolver } from '../../src/run/resolve-uncertain.js';
-import type { InputTask, RemoteRun, RunContext } from '../../src/run/task-types.js';
+import { type InputTask, newRunState, type RemoteRun, type RunContext } from '../../src/run/task-types.js';
 import { base, image, scripts, served, serveScripts } from '../image/scripted-server.js';
 
 vi.mock('../../src/run/provider-api.js', async (importOriginal) => ({
@@ -112,9 +112,9 @@ function resolver(...answers: Resolution[]) {
   return { asked, resolver: fake as unknown as UncertainResolver };
 }
 
-function makeRun(extra: Partial<RunContext> = {}): RemoteRun & { quota: { reached?: UpscaleError } } {
+function makeRun(extra: Partial<RunContext> = {}): RemoteRun {
   const connection = {
-    provider: { id: 'fake', limits: {} },
+    provider: { id: 'fake', limits: {}, scaleOf: () => 2, outputTag: () => '2x' },
     baseUrl: 'https://api.fake.test',
     apiKey: KEY,
     authStyle: 'bearer',
@@ -127,9 +127,9 @@ function makeRun(extra: Partial<RunContext> = {}): RemoteRun & { quota: { reache
     pollIntervalMs: 10,
     timeoutMs: 10_000,
     ledger: new Ledger(undefined, dir),
-    quota: {},
+    state: newRunState({ gated: true }),
     ...extra,
-  } as RemoteRun & { quota: { reached?: UpscaleError } };
+  } as RemoteRun;
 }
 
 function makeTask(path = input, stem = 'a@2x'): InputTask {
@@ -204,7 +204,7 @@ describe('runRemoteTask', () => {
     const got = await runRemoteTask(run, makeTask(), prepared());
     expect(got).toMatchObject({ status: 'failed', error: { code: 'AUTH', hint: 'check the key' } });
     expect(names()).toEqual(['submitting', 'removed']);
-    expect(run.quota.reached?.code).toBe('AUTH');
+    expect(run.state.submits?.stoppedBy?.code).toBe('AUTH');
     const other = join(dir, 'b.png');
     await writeFile(other, 'b');
     const second = await runRemoteTask(run, makeTask(other, 'b@2x'), prepared(other));
