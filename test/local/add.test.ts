@@ -4,6 +4,7 @@
  * shows the engine picks up what add-runtime installed; slim's weights published under thick's
  * name show add-model's convert-and-use path.
  */
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -148,5 +149,107 @@ describe('upscale local', () => {
     );
     expect(up.code).toBe(0);
     expect((await sharp(join(dir, 'thick.png')).metadata()).width).toBe(400);
+  });
+});
+
+describe('upscale local add-runtime --from, offline (issue 25, Must 5)', () => {
+  let at: string;
+  let offline: Record<string, string>;
+  beforeAll(async () => {
+    at = await tempDir('upscale-add-offline-');
+    await cp(join(IMAGES, 'small.png'), join(at, 'small.png'));
+    // No registry to reach and nothing cached: npm could not fetch a thing.
+    offline = {
+      UPSCALE_DATA_DIR: join(at, 'data'),
+      npm_config_offline: 'true',
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_cache: join(at, 'npm-cache'),
+      FAKE_ORT_MARK: join(at, 'mark'),
+    };
+  });
+  afterAll(() => rm(at, { recursive: true, force: true }));
+
+  /** A tarball made by hand, as `npm pack` lays one out (`package/…`). */
+  async function tarball(name: string, files: Record<string, string>, into: string): Promise<string> {
+    const stage = join(at, 'stage', name.replace('/', '+'));
+    await mkdir(join(stage, 'package'), { recursive: true });
+    for (const [file, text] of Object.entries(files)) await writeFile(join(stage, 'package', file), text);
+    await mkdir(into, { recursive: true });
+    const out = join(into, `${name.replace('/', '-')}.tgz`);
+    execFileSync('tar', ['-czf', out, '-C', stage, 'package']);
+    return out;
+  }
+
+  /** onnxruntime-node as published: dependencies its install script needs, and onnxruntime-common. */
+  const ortFiles = (deps: Record<string, string>) => ({
+    'package.json': JSON.stringify({
+      name: 'onnxruntime-node',
+      version: '1.30.0',
+      main: 'index.mjs',
+      dependencies: {
+        'onnxruntime-common': '1.30.0',
+        'adm-zip': '^0.6.0',
+        'global-agent': '^4.1.3',
+        ...deps,
+      },
+    }),
+    'index.mjs': `import { writeFileSync } from 'node:fs';
+import { env } from 'onnxruntime-common';
+${deps['ort-test-dep'] ? "import { dep } from 'ort-test-dep';" : 'const dep = "none";'}
+if (process.env.FAKE_ORT_MARK) writeFileSync(process.env.FAKE_ORT_MARK, 'loaded with ' + dep + (env ? ' and common' : ''));
+export * from ${JSON.stringify(pathToFileURL(join(shippedRuntimeDir()!, 'ort.node.min.mjs')).href)};
+`,
+  });
+
+  it('a folder of tarballs (onnxruntime-node and a dependency) installs with no registry, and runs', {
+    timeout: 120_000,
+  }, async () => {
+    const pkgs = join(at, 'pkgs');
+    await tarball('onnxruntime-node', ortFiles({ 'ort-test-dep': '1.0.0' }), pkgs);
+    await tarball(
+      'ort-test-dep',
+      {
+        'package.json': JSON.stringify({ name: 'ort-test-dep', version: '1.0.0', main: 'index.js' }),
+        'index.js': "exports.dep = 'the given dependency';",
+      },
+      pkgs,
+    );
+    const run = await runCli(['local', 'add-runtime', '--from', pkgs, '--json'], { cwd: at, env: offline });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { runtime: string; packages: string[] };
+    expect(result.runtime).toBe('onnxruntime-node');
+    expect(result.packages).toEqual([
+      'onnxruntime-node@1.30.0',
+      'ort-test-dep@1.0.0',
+      "onnxruntime-common@1.30.0 (upscale's own)",
+    ]);
+    const up = await runCli(['small.png', '-p', 'local', '--scale', '2x', '-o', 'rt.png'], {
+      cwd: at,
+      env: offline,
+    });
+    expect(up.code).toBe(0);
+    expect(await readFile(offline.FAKE_ORT_MARK!, 'utf8')).toBe(
+      'loaded with the given dependency and common',
+    );
+  });
+
+  it('one tarball of onnxruntime-node alone installs too (onnxruntime-common is upscale’s own)', {
+    timeout: 120_000,
+  }, async () => {
+    const one = await tarball('onnxruntime-node', ortFiles({}), join(at, 'one'));
+    const run = await runCli(['local', 'add-runtime', '--from', one], { cwd: at, env: offline });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('without the registry: onnxruntime-node@1.30.0');
+  });
+
+  it('a folder with no package in it is refused with exit 2', async () => {
+    await mkdir(join(at, 'empty'), { recursive: true });
+    const run = await runCli(['local', 'add-runtime', '--from', join(at, 'empty')], {
+      cwd: at,
+      env: offline,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no package there');
   });
 });

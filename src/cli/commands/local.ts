@@ -6,18 +6,22 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   addModelFromPackage,
+  ensureCommonRuntime,
   folderBytes,
   LOCAL_MODELS,
   type LocalModel,
   localDataDir,
+  localPackages,
   MODEL_INTERNALS,
   NODE_RUNTIME,
   nodeRuntimePrefix,
+  placePackage,
   pruneNodeRuntime,
+  unpackedRoot,
 } from '../../api/local-engine.js';
 import { UpscaleError, usageError } from '../../errors.js';
 import type { Terminal } from '../terminal.js';
@@ -100,16 +104,86 @@ async function npmInstallInto(prefix: string, spec: string, extra: string[], ter
   );
 }
 
-/** `upscale local add-runtime [--from <tgz|folder>]`. */
+/** Unpacks a tarball into `dir` with the system's tar (GNU tar, bsdtar: Linux, macOS, Windows 10+). */
+function untar(file: string, dir: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn('tar', ['-xzf', file, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-2000);
+    });
+    const refuse = (why: string, cause?: unknown) =>
+      fail(
+        new UpscaleError('LOCAL_ENGINE', `cannot unpack ${file}: ${why}`, {
+          hint: 'give a .tgz made by npm pack, or the unpacked package folder',
+          cause,
+        }),
+      );
+    child.on('error', (error) => refuse('no tar program here', error));
+    child.on('close', (code) => (code === 0 ? done() : refuse(output.trim() || `tar exited ${code}`)));
+  });
+}
+
+/**
+ * `--from`: the packages it names are placed into the npm prefix as they are, without npm and
+ * without the registry: onnxruntime-node and any dependencies given beside it (a folder of
+ * .tgz files); onnxruntime-common, the one it needs at run time, is this package's own copy
+ * when not given. Returns the packages placed.
+ */
+async function placeLocalPackages(prefix: string, from: string): Promise<string[]> {
+  const path = resolve(from);
+  if (!existsSync(path))
+    throw usageError(`--from ${from}: no such file or folder`, 'give a .tgz or a package folder');
+  const packages = await localPackages(path);
+  if (packages.length === 0)
+    throw usageError(
+      `--from ${from}: no package there (no package.json, no .tgz files)`,
+      'give onnxruntime-node as a .tgz or a folder, or a folder of .tgz files (it and its dependencies)',
+    );
+  await mkdir(prefix, { recursive: true });
+  const placed: string[] = [];
+  for (const p of packages) {
+    if (p.kind === 'folder') {
+      const { name, version } = await placePackage(p.path, prefix);
+      placed.push(`${name}@${version}`);
+      continue;
+    }
+    const scratch = await mkdtemp(join(prefix, '.unpack-'));
+    try {
+      await untar(p.path, scratch);
+      const { name, version } = await placePackage(await unpackedRoot(scratch), prefix).catch(
+        (error: unknown) => {
+          throw new UpscaleError(
+            'LOCAL_ENGINE',
+            `${p.path} is not an npm package: ${(error as Error).message}`,
+            {
+              hint: 'give a .tgz made by npm pack, or the unpacked package folder',
+              cause: error,
+            },
+          );
+        },
+      );
+      placed.push(`${name}@${version}`);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+  const common = await ensureCommonRuntime(prefix);
+  if (common === 'upscale') placed.push(`onnxruntime-common@${NODE_RUNTIME.version} (upscale's own)`);
+  return placed;
+}
+
+/** `upscale local add-runtime [--from <tgz|folder|folder of tgz>]`. */
 export async function addRuntimeCommand(flags: AddFlags, term: Terminal): Promise<number> {
   const prefix = nodeRuntimePrefix();
-  const { spec, extra } = specOf(flags.from, `${NODE_RUNTIME.package}@${NODE_RUNTIME.version}`);
   if (!flags.json) term.stderr.write(`Installing ${NODE_RUNTIME.package} (CPU only) into ${prefix} …\n`);
-  await npmInstallInto(prefix, spec, extra, term);
+  let placed: string[] | undefined;
+  if (flags.from) placed = await placeLocalPackages(prefix, flags.from);
+  else await npmInstallInto(prefix, `${NODE_RUNTIME.package}@${NODE_RUNTIME.version}`, [], term);
   const pkgDir = join(prefix, 'node_modules', NODE_RUNTIME.package);
   if (!existsSync(join(pkgDir, 'package.json')))
-    throw new UpscaleError('LOCAL_ENGINE', `npm installed no ${NODE_RUNTIME.package} into ${prefix}`, {
-      hint: '--from must be an onnxruntime-node package (.tgz or folder)',
+    throw new UpscaleError('LOCAL_ENGINE', `no ${NODE_RUNTIME.package} was installed into ${prefix}`, {
+      hint: '--from must be an onnxruntime-node package (.tgz or folder), or a folder of .tgz files holding it',
     });
   const freed = await pruneNodeRuntime(pkgDir);
   // Loading it proves the binary fits this machine (the engine would silently fall back otherwise).
@@ -127,12 +201,14 @@ export async function addRuntimeCommand(flags: AddFlags, term: Terminal): Promis
     entry: findNodeRuntime()?.entry ?? null,
     diskBytes: bytes,
     prunedBytes: freed,
+    ...(placed ? { packages: placed } : {}),
   };
   if (flags.json) term.stdout.write(`${JSON.stringify(result)}\n`);
   else
     term.stdout.write(
       `${NODE_RUNTIME.package} added: ${MB(bytes)} in ${prefix}` +
         `${freed > 0 ? ` (other platforms' binaries removed: ${MB(freed)})` : ''}.\n` +
+        (placed ? `From local packages, without the registry: ${placed.join(', ')}.\n` : '') +
         '-p local now uses it (about 4x faster than the bundled WebAssembly runtime); remove the folder to undo.\n',
     );
   return 0;
