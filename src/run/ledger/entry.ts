@@ -10,6 +10,8 @@
  *
  * An entry is removed only when its output is committed, when the provider says the task failed
  * or was cancelled, when a submit was refused outright (nothing was created), or by `upscale forget`.
+ * Every state is made by one function, `next(state, event)` in transitions.ts, which also lists
+ * which events each state takes: a new state or event is added there (and its table test).
  */
 import type { OutputOptions } from '../../image/output-options.js';
 import type { ParamValues } from '../../providers/types.js';

@@ -16,6 +16,7 @@ import { isDeadOwnersTemp, ownerOfTempName } from '../../fs/owner.js';
 import { type OutputTarget, targetKey } from '../naming.js';
 import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim, IdleClaims } from './claim.js';
 import { type LedgerEntry, parseEntry, type ReadEntry } from './entry.js';
+import { advance, entryAt, isCommitting } from './transitions.js';
 
 export const LEDGER_DIR_NAME = '.upscale';
 /** Inside it: verified results whose own name could not be written (see output-writer.ts). */
@@ -196,7 +197,7 @@ export class LedgerFolder {
     // A result being moved into place stays for whoever finishes its entry's move (temp names are unique).
     const committing = new Set<string>();
     for (const { key, entry } of await this.entries()) {
-      if (entry.state !== 'committing') continue;
+      if (!isCommitting(entry)) continue;
       if (!(await clearDeadClaim(join(this.dir, `${key}.lock`)).catch(() => false))) {
         committing.add(basename(entry.temp));
         continue;
@@ -258,15 +259,10 @@ export class LedgerFolder {
       await utimes(moved, now, now).catch(() => undefined);
       await rmdir(join(this.dir, KEPT_RESULTS)).catch(() => undefined);
     } else if (!(await isFile(entry.outputPath))) return entry;
-    const written = (entry.written ?? 0) + 1;
-    if (written < entry.urls.length) {
-      const { temp: _temp, outputPath: _outputPath, ...rest } = entry;
-      const left: LedgerEntry = {
-        ...rest,
-        state: 'completed',
-        written,
-        recordedAt: new Date().toISOString(),
-      };
+    // In place: `completed` with one more written while the task has results left, else no entry.
+    const after = advance(entry, { type: 'committed' });
+    if (after) {
+      const left = entryAt(entry, after);
       await this.write(key, left);
       return left;
     }
