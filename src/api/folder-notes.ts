@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type FolderLeftovers, folderLeftovers } from '../run/folder-leftovers.js';
-import { isUrlInput } from '../run/inputs.js';
+import { isUrlInput } from '../run/naming.js';
 
 export interface FolderNote extends FolderLeftovers {
   /** The folder as it was given. */

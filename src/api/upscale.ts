@@ -9,6 +9,7 @@ import type { RetryEvent } from '../http/client.js';
 import { type ConfigReader, type Env, normalizeOptions, type OptionValues } from '../options.js';
 import type { ProviderId } from '../providers/index.js';
 import type { AuthStyle } from '../providers/types.js';
+import { isUrlInput } from '../run/naming.js';
 import type { TaskResult } from '../run/run-task.js';
 import { connect } from './connection.js';
 import { executeRun, planRun, type RunEvents } from './run.js';
@@ -73,7 +74,7 @@ export async function upscaleBatch(
   // Paths are opened where they are given: relative ones are made absolute against `cwd`.
   const cwd = options.cwd;
   const place = (path: string) =>
-    cwd === undefined || path === '-' || /^https?:\/\//i.test(path) ? path : resolve(cwd, path);
+    cwd === undefined || path === '-' || isUrlInput(path) ? path : resolve(cwd, path);
   try {
     const request = {
       inputs: inputs.map(place),

@@ -18,7 +18,7 @@ export const STOP_EXIT: Readonly<Record<StopReason, number>> = {
 
 /**
  * 0: every input succeeded, was skipped, or (dry run) passed its checks; 2: nothing was sent —
- * every input was refused before anything went out (CONTRACT.md); 1: some input failed, a
+ * every input was refused before anything went out (docs/cli.md, exit codes); 1: some input failed, a
  * refused key, no credits or a wrong endpoint included (the request that learnt it was sent);
  * 130: interrupted.
  */

@@ -28,7 +28,7 @@ export interface Downloaded {
 
 /**
  * A hidden name beside `finalPath` that no other run uses. It carries this host and pid, so the
- * next run removes it when this process died before it could (see ledger/owner.ts).
+ * next run removes it when this process died before it could (see src/fs/owner.ts).
  */
 export function tempPathBeside(finalPath: string): string {
   return tempNameBeside(finalPath, 'part');
@@ -96,13 +96,12 @@ export const MIN_BYTES_PER_SECOND = 1024;
 async function readAnswer(
   response: StreamResponse,
   finalPath: string,
-  policy: RetryPolicy,
   signal: AbortSignal | undefined,
   options: DownloadOptions & { readonly last: boolean },
 ): Promise<Downloaded> {
   const tempPath = tempPathBeside(finalPath);
   try {
-    const downloaded = await intoFile(response, tempPath, policy, signal, options);
+    const downloaded = await intoFile(response, tempPath, signal, options);
     if (options.decode === false || downloaded.thumbnail || (options.last && options.keepUndecodable))
       return downloaded;
     throw new DownloadError(
@@ -156,19 +155,15 @@ function watchRate(bytesNow: () => number, controller: AbortController, minRate:
 async function intoFile(
   response: StreamResponse,
   tempPath: string,
-  policy: RetryPolicy,
   signal: AbortSignal | undefined,
   options: DownloadOptions,
 ): Promise<Downloaded> {
   const { status } = response;
   if (status !== 200) {
     await response.body.dump().catch(() => undefined);
-    throw new DownloadError(
-      `download answered HTTP ${status}`,
-      policy.retryStatuses.includes(status),
-      undefined,
-      status,
-    );
+    // Not retryable here: the client retries the policy's statuses before any answer is read, so
+    // one of them gets here only on the last attempt (a lagging 404: see `lagging` below).
+    throw new DownloadError(`download answered HTTP ${status}`, false, undefined, status);
   }
   // The content type is only a hint: the bytes decide (a valid PNG served as text/plain is a PNG).
   const contentType = headerText(response.headers['content-type']);
@@ -374,7 +369,7 @@ export async function downloadToTemp(
       policy,
       signal: deadline.signal,
       read: (response, last) =>
-        readAnswer(response, finalPath, policy, deadline.signal, { ...options, minRate, last }),
+        readAnswer(response, finalPath, deadline.signal, { ...options, minRate, last }),
       retryable: (error) => error instanceof DownloadError && (error.retryable || lagging(error)),
     });
   } catch (error) {

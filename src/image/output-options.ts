@@ -31,14 +31,3 @@ export const DEFAULT_QUALITY: Readonly<Record<ImageFormat, number>> = {
   tiff: 100,
   gif: 100,
 };
-
-/** The format the output will have, when it is known before the download. */
-export function plannedFormat(
-  options: OutputOptions,
-  inputFormat: ImageFormat | undefined,
-  fixed: ImageFormat | undefined,
-): ImageFormat | undefined {
-  if (fixed) return fixed;
-  if (options.format === 'keep') return inputFormat;
-  return options.format;
-}

@@ -66,9 +66,3 @@ export async function describeLocalEngine(): Promise<import('./describe.js').Loc
   const { describeLocalEngine: describe } = await import('./describe.js');
   return describe();
 }
-
-/** Frees the cached inference sessions (they are kept for reuse within a process). */
-export async function releaseLocalEngine(): Promise<void> {
-  const { releaseSessions } = await import('./engine.js');
-  await releaseSessions();
-}

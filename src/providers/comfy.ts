@@ -1,5 +1,5 @@
 /**
- * The Comfy API proxy of Magnific (specs/comfy-proxy-freepik-upscaler.openapi.md): creative at
+ * The Comfy API proxy of Magnific (its OpenAPI text: https://api.comfy.org/openapi): creative at
  * `POST /proxy/freepik/v1/ai/image-upscaler`, and precision v2 next to it (docs/providers.md).
  * Same bodies and answers as Freepik's; the key is a Comfy key, URLs are accepted as `image`.
  */

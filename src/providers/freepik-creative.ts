@@ -1,6 +1,6 @@
 /**
  * Upscaler Creative: `POST /v1/ai/image-upscaler`, status `GET /v1/ai/image-upscaler/{task-id}`
- * (specs/freepik-upscaler-creative.openapi.md). The same product is served by Magnific and Comfy.
+ * (Freepik's API reference, now Magnific's). The same product is served by Magnific and Comfy.
  */
 import { freepikStepCost } from './freepik-common.js';
 import { copyFields, type FreepikProduct, freepikFamilyProvider } from './freepik-family.js';

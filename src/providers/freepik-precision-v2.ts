@@ -1,6 +1,6 @@
 /**
  * Upscaler Precision V2: `POST /v1/ai/image-upscaler-precision-v2`, status `GET …/{task-id}`
- * (specs/freepik-upscaler-precision-v2.openapi.md). Takes an https URL as well as base64, and an
+ * (Freepik's API reference, now Magnific's). Takes an https URL as well as base64, and an
  * integer scale 2..16 whose default is undocumented: unset, it is not sent and the size is unknown.
  */
 import { freepikStepCost } from './freepik-common.js';

@@ -1,6 +1,6 @@
 /**
  * Upscaler Precision (v1): `POST /v1/ai/image-upscaler-precision`, status `GET …/{task-id}`
- * (specs/freepik-upscaler-precision-v1.openapi.md). Its API has no scale field and its factor
+ * (Freepik's API reference, now Magnific's). Its API has no scale field and its factor
  * is undocumented, so the output size is unknown before the result arrives.
  */
 import { unknownCost } from './cost.js';

@@ -1,7 +1,7 @@
 /**
- * Novita image upscaler (specs/novita-image-upscaler.md): `POST /v3/async/image-upscaler` answers
- * `{"task_id"}`; status `GET /v3/async/task-result?task_id=` answers
- * `{"task":{status,reason,eta,progress_percent},"images":[{image_url}]}`. Its `image` is a URL
+ * Novita image upscaler (https://novita.ai/docs/api-reference/model-apis-image-upscaler):
+ * `POST /v3/async/image-upscaler` answers `{"task_id"}`; status `GET /v3/async/task-result?task_id=`
+ * answers `{"task":{status,reason,eta,progress_percent},"images":[{image_url}]}`. Its `image` is a URL
  * that Novita downloads: local files cannot be sent. It takes a target resolution, not a factor,
  * and how it sizes the output is undocumented, so the output size is unknown before it arrives.
  */

@@ -8,6 +8,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import { IMAGE_EXTENSIONS } from '../formats.js';
 import { LEDGER_DIR_NAME } from './ledger/ledger-folder.js';
 import { recipeOutputs } from './ledger/recipe-task-ids.js';
+import { isUrlInput } from './naming.js';
 
 export interface ExpandedInput {
   /** How the input is shown and reported: the path as given or found (relative when given so), or the URL. */
@@ -28,8 +29,6 @@ export interface ExpandOptions {
 
 const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini', 'ehthumbs.db']);
 const GLOB_CHARS = /[*?[\]{}]/;
-
-export const isUrlInput = (input: string): boolean => /^https?:\/\//i.test(input);
 
 /** `.DS_Store`, `._photo.jpg` (macOS resource forks), `Thumbs.db`, any dotfile. */
 export function isHiddenOrSystem(name: string): boolean {

@@ -6,6 +6,9 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { extensionsOf, formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../formats.js';
 
+/** An input given as an `http://` or `https://` URL rather than a path. */
+export const isUrlInput = (input: string): boolean => /^https?:\/\//i.test(input);
+
 export interface OutputTarget {
   readonly dir: string;
   /** File name without extension. */
@@ -19,7 +22,7 @@ export interface OutputTarget {
 /** The input's name without folder and extension; for URLs, the last path segment. */
 export function inputStem(input: string): string {
   let name = input;
-  if (/^https?:\/\//i.test(input)) {
+  if (isUrlInput(input)) {
     try {
       name = decodeURIComponent(new URL(input).pathname.split('/').filter(Boolean).pop() ?? 'image');
     } catch {
@@ -68,7 +71,7 @@ export function checkTemplate(template: string): string | { error: string } {
 }
 
 function applyTemplate(template: string, input: string, options: NamingOptions): string {
-  const inext = /^https?:\/\//i.test(input) ? '' : extname(input).slice(1).toLowerCase();
+  const inext = isUrlInput(input) ? '' : extname(input).slice(1).toLowerCase();
   return template
     .replaceAll('{name}', inputStem(input))
     .replaceAll('{scale}', options.tag)
@@ -93,7 +96,7 @@ export function outputTarget(input: string, options: NamingOptions, root?: strin
     };
   }
   const stem = applyTemplate(options.template ?? DEFAULT_NAME_TEMPLATE, input, options);
-  const isUrl = /^https?:\/\//i.test(input);
+  const isUrl = isUrlInput(input);
   const format = options.format === 'keep' ? formatOfInput(input) : options.format;
   const known = format ? { format } : {};
   if (options.output === undefined) return { dir: isUrl ? '.' : dirname(input), stem, ...known };
@@ -106,7 +109,7 @@ export function outputTarget(input: string, options: NamingOptions, root?: strin
 /** The format an input's name says (a URL's path counts, its query does not). */
 export function formatOfInput(input: string): ImageFormat | undefined {
   let name = input;
-  if (/^https?:\/\//i.test(input)) {
+  if (isUrlInput(input)) {
     try {
       name = new URL(input).pathname;
     } catch {

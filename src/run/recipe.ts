@@ -19,7 +19,7 @@ import type { ParamValues } from '../providers/types.js';
 import { hashFile } from './ledger/ledger.js';
 import { LEDGER_DIR_NAME, LedgerFolder } from './ledger/ledger-folder.js';
 import { RECIPES_DIR } from './ledger/recipe-task-ids.js';
-import type { OutputTarget } from './naming.js';
+import { isUrlInput, type OutputTarget } from './naming.js';
 
 export const RECIPE_VERSION = 1;
 
@@ -68,7 +68,7 @@ const realOrResolved = (path: string): string => {
 
 /** How a recipe names an input: see RecipeRecord.input. */
 export function inputOf(target: OutputTarget, input: string): string {
-  if (/^https?:\/\//i.test(input)) return input;
+  if (isUrlInput(input)) return input;
   return relative(realOrResolved(target.dir), realOrResolved(input)).split(sep).join('/');
 }
 
@@ -103,7 +103,7 @@ export class RecipeBook {
   inputHash(input: string): Promise<string> {
     let hash = this.hashes.get(input);
     if (!hash) {
-      hash = /^https?:\/\//i.test(input)
+      hash = isUrlInput(input)
         ? Promise.resolve(createHash('sha256').update(input).digest('hex'))
         : hashFile(input);
       this.hashes.set(input, hash);
@@ -171,7 +171,7 @@ export class RecipeBook {
     const taken =
       maker !== undefined &&
       maker !== inputOf(target, input) &&
-      (/^https?:\/\//i.test(maker) || existsSync(resolve(realOrResolved(target.dir), maker)));
+      (isUrlInput(maker) || existsSync(resolve(realOrResolved(target.dir), maker)));
     return { freshness: taken ? 'taken' : 'changed', record };
   }
 }

@@ -7,6 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { imageSize } from '../image/finish.js';
 import { hasEngine } from '../providers/types.js';
+import { isUrlInput } from './naming.js';
 import { type Prepared, planned, prepare } from './prepare.js';
 import { describeRecipe } from './recipe.js';
 import { runRemoteTask } from './remote-task.js';
@@ -106,7 +107,7 @@ export async function outputTaken(
   const record = await run.recipes?.read(first.target);
   const maker = record?.input;
   const from =
-    maker === undefined || /^https?:\/\//i.test(maker)
+    maker === undefined || isUrlInput(maker)
       ? (maker ?? 'another input')
       : relative(resolve('.'), resolve(first.target.dir, maker)) || maker;
   const more = items.length > 1 ? ` (and ${items.length - 1} more)` : '';

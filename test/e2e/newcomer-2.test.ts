@@ -59,7 +59,7 @@ describe('Must 2: an answer about the key, the credits or the endpoint stops the
       cwd: ctx.dir,
       env: { ...env(), FREEPIK_API_KEY: 'wrong-key' },
     });
-    // The submit that learnt it was sent: exit 1 (2 is for runs that sent nothing, CONTRACT.md).
+    // The submit that learnt it was sent: exit 1 (2 is for runs that sent nothing, docs/cli.md).
     expect(run.code, run.stderr).toBe(1);
     expect(requestsTo('submit')).toBeLessThanOrEqual(3);
     const lines = run.stderr.split('\n');

@@ -218,7 +218,7 @@ describe('a newcomer’s first batch in a real terminal (issue 24)', () => {
     const session = await startTmux(cliCommand('in -o out', { FREEPIK_API_KEY: 'wrong-key' }), 100);
     try {
       const { screen } = await waitForScreen(session, (s) => s.includes('DONE EXIT='));
-      // Exit 1: the request that learnt the key was refused was sent (7741b1d, CONTRACT.md).
+      // Exit 1: the request that learnt the key was refused was sent (7741b1d, docs/cli.md).
       expect(screen).toContain('DONE EXIT=1');
       expect(ctx.emu.requests.filter((r) => r.route === 'submit').length).toBeLessThanOrEqual(3);
       expect(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { largestFittingScale, outputFits } from '../../src/image/output-limits.js';
 import { resolveParams } from '../../src/options.js';
 import { freepikPrecision } from '../../src/providers/freepik-precision.js';
 import { freepikPrecisionV2, PRECISION_V2_MAX_SIDE } from '../../src/providers/freepik-precision-v2.js';
@@ -102,8 +103,15 @@ describe('freepik-precision-v2: flags → body', () => {
     expect(freepikPrecisionV2.outputTag({})).toBe('precision-v2');
   });
 
-  it('carries the per-side output cap and every factor from 2 to 16', () => {
-    expect(freepikPrecisionV2.limits.maxOutputSide).toBe(PRECISION_V2_MAX_SIDE);
+  it('caps the output at 10,060 px per side (what clients enforce) and takes every factor from 2 to 16', () => {
+    expect(PRECISION_V2_MAX_SIDE).toBe(10_060);
+    // 2515 × 4 = 10,060 px: at the cap. One pixel wider is over it at 4x, and 3x is then the most.
+    expect(outputFits({ width: 10_060, height: 4_000 }, freepikPrecisionV2)).toBe(true);
+    expect(outputFits({ width: 10_064, height: 4_000 }, freepikPrecisionV2)).toBe(false);
+    expect(outputFits({ width: 4_000, height: 10_064 }, freepikPrecisionV2)).toBe(false);
+    const wide = { width: 2516, height: 1000 };
+    expect(largestFittingScale(wide, freepikPrecisionV2, freepikPrecisionV2.limits.scales)).toBe(3);
+    expect(largestFittingScale({ width: 2515, height: 1000 }, freepikPrecisionV2, [4])).toBe(4);
     expect(freepikPrecisionV2.limits.scales).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
   });
 });
