@@ -3,9 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /**
  * Test files that run the built CLI as a child process: directly (test/e2e), through the docs'
  * commands (test/docs), the GitHub Action and CI recipes (test/ci), or from an install
- * (test/local). `npm run test:unit` runs every other file (`vitest run --project unit`, no build
- * needed); `npm test` runs both projects. test/unit-project.test.ts checks that no file that
- * spawns the CLI is left out of this list.
+ * (test/local). `npm run test:unit` runs every other file (`vitest run --project unit`; the
+ * local engine's tests read the built models in dist/); `npm test` runs both projects.
+ * test/unit-project.test.ts checks that no file that spawns the CLI is left out of this list.
  */
 export const CLI_TESTS = [
   'test/e2e/**/*.test.ts',
