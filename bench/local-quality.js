@@ -6,10 +6,21 @@
 // Models not present (thick before `upscale local add-model thick`) are skipped.
 // With --crop <file.png>: also writes one crop side by side (original, Lanczos-3, each model).
 //
+// With --heldout <dir>: the held-out photos instead (bench/train/heldout-photos.txt, fetched by
+// bench/train/get-heldout.sh; or fixtures/images/heldout/, their 256x256 crops), each brought to
+// 1024 px on its long side by an antialiased reduction (so the source's own JPEG blocks fade), then
+// made small in each way of bench/lib/degrade.js (sharp's reduction, MATLAB's bicubic, aliased
+// bicubic, box, JPEG q75, noise): per way and factor, the mean gain of each model over a true
+// Lanczos-3 fed the same small image, its median and minimum, and how many photos lose.
+// --models photo,slim picks the models (default: photo); --write-crops <dir> writes the 256x256
+// centre crop of each prepared photo (what fixtures/images/heldout/ holds).
+//
 //   npm run build && node bench/local-quality.js [image…] [--crop docs/local-engine-crop.png]
-import { readdirSync } from 'node:fs';
+//   node bench/local-quality.js --heldout /tmp/heldout [--models photo,slim,medium] [--write-crops dir]
+import { mkdirSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { DEGRADATIONS, degrade } from './lib/degrade.js';
 import { psnrY, ssimY } from './lib/image-metrics.js';
 import { lanczos3 } from './lib/lanczos3.js';
 
@@ -18,7 +29,13 @@ const { upscaleLocal, checkLocalEngine } = await import(
 );
 
 const args = process.argv.slice(2);
-const cropAt = args.includes('--crop') ? args[args.indexOf('--crop') + 1] : undefined;
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const cropAt = option('--crop');
+const heldout = option('--heldout');
+if (heldout) {
+  await heldoutTable(heldout, (option('--models') ?? 'photo').split(','), option('--write-crops'));
+  process.exit(0);
+}
 const images = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--crop');
 if (images.length === 0) {
   // The held-out test photos: fixtures/images/local-photo.png and fixtures/images/photos/*.png.
@@ -109,4 +126,95 @@ if (cropAt && crop) {
     .png()
     .toFile(cropAt);
   console.log(`wrote ${cropAt}: original, ${Object.keys(crop.outs).join(', ')} (left to right)`);
+}
+
+/** A held-out photo as the ground truth: long side 1024 (antialiased), sides multiples of 4. */
+async function truthOf(file) {
+  const meta = await sharp(file).metadata();
+  const long = Math.max(meta.width, meta.height);
+  let img = sharp(file).rotate().removeAlpha().toColourspace('srgb');
+  if (long > 1024)
+    img = img.resize({
+      width: meta.width >= meta.height ? 1024 : undefined,
+      height: meta.width >= meta.height ? undefined : 1024,
+      kernel: 'lanczos3',
+    });
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  const width = info.width - (info.width % 4);
+  const height = info.height - (info.height % 4);
+  const rgb = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
+    .extract({ left: 0, top: 0, width, height })
+    .raw()
+    .toBuffer();
+  return { rgb: new Uint8Array(rgb), width, height };
+}
+
+async function heldoutTable(dir, modelNames, cropsDir) {
+  const files = readdirSync(dir)
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort()
+    .map((f) => `${dir.replace(/\/$/, '')}/${f}`);
+  const median = (v) => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const gains = {}; // `${factor}|${kind}|${model}` -> gain per photo
+  const perPhoto = [];
+  if (cropsDir) mkdirSync(cropsDir, { recursive: true });
+  for (const file of files) {
+    const { rgb, width, height } = await truthOf(file);
+    const name = file.split('/').at(-1);
+    if (cropsDir) {
+      const size = Math.min(256, width, height);
+      await sharp(rgb, { raw: { width, height, channels: 3 } })
+        .extract({
+          left: Math.floor((width - size) / 2),
+          top: Math.floor((height - size) / 2),
+          width: size,
+          height: size,
+        })
+        .png({ compressionLevel: 9 })
+        .toFile(`${cropsDir}/${name.replace(/\.[^.]+$/, '')}.png`);
+    }
+    const row = { photo: name };
+    for (const factor of [4, 2]) {
+      for (const kind of Object.keys(DEGRADATIONS)) {
+        const small = await degrade(kind, rgb, width, height, factor);
+        const w = width / factor;
+        const h = height / factor;
+        const base = psnrY(rgb, lanczos3(small, w, h, 3, width, height), width, height);
+        const input = await sharp(small, { raw: { width: w, height: h, channels: 3 } })
+          .png()
+          .toBuffer();
+        for (const model of modelNames) {
+          const res = await upscaleLocal({ input, scale: factor, model });
+          const out = await res.image.raw().toBuffer();
+          const gain = psnrY(rgb, out, width, height) - base;
+          const key = `${factor}|${kind}|${model}`;
+          gains[key] = [...(gains[key] ?? []), gain];
+          if (model === modelNames[0] && (kind === 'sharp' || kind === 'jpeg75'))
+            row[`x${factor} ${kind}`] = gain.toFixed(2);
+        }
+      }
+    }
+    perPhoto.push(row);
+  }
+  console.log(
+    `${files.length} held-out photos (${dir}); gain in PSNR-Y over a true Lanczos-3 given the same small image`,
+  );
+  console.table(perPhoto);
+  console.table(
+    Object.entries(gains).map(([key, v]) => {
+      const [factor, kind, model] = key.split('|');
+      return {
+        factor: `x${factor}`,
+        'small image made by': DEGRADATIONS[kind],
+        model,
+        'mean dB': (v.reduce((a, b) => a + b, 0) / v.length).toFixed(2),
+        'median dB': median(v).toFixed(2),
+        'min dB': Math.min(...v).toFixed(2),
+        'photos that lose': `${v.filter((g) => g < 0).length} of ${v.length}`,
+      };
+    }),
+  );
 }
