@@ -22,8 +22,8 @@ import type { SourceImage } from './source.js';
 export interface FinishJob {
   readonly tempPath: string;
   readonly downloaded: ImageFormat;
-  /** The format asked for; undefined keeps the downloaded one. */
-  readonly wanted: ImageFormat | undefined;
+  /** The output's format, as run/output-plan.ts's outputFormat decides it (the downloaded one: kept as it is). */
+  readonly format: ImageFormat;
   /** Where the file will go (temporary files are made beside it). */
   readonly finalPath: string;
   /** The input, when it could be read: its metadata, orientation and alpha. */
@@ -121,7 +121,7 @@ interface Plan {
 async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean }> {
   const sharp = await loadSharp();
   const { source, options } = job;
-  const format = job.wanted ?? job.downloaded;
+  const { format } = job;
   const result = await sharp(job.tempPath).metadata();
   const treatment: ProviderTreatment = source
     ? await providerTreatment(source, job.tempPath)

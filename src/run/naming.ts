@@ -51,7 +51,7 @@ export interface NamingOptions {
   readonly outputIsFile?: boolean;
   /** `--name`: tokens `{name}` `{ext}` `{scale}` `{provider}`; the output's extension is always added. */
   readonly template?: string | undefined;
-  /** `--format`: a format, or `keep` (the input's, from its extension). */
+  /** `--format`: a format, or `keep` (the input's: the output plan reads which it is). */
   readonly format?: ImageFormat | 'keep' | undefined;
 }
 
@@ -97,8 +97,7 @@ export function outputTarget(input: string, options: NamingOptions, root?: strin
   }
   const stem = applyTemplate(options.template ?? DEFAULT_NAME_TEMPLATE, input, options);
   const isUrl = isUrlInput(input);
-  const format = options.format === 'keep' ? formatOfInput(input) : options.format;
-  const known = format ? { format } : {};
+  const known = options.format && options.format !== 'keep' ? { format: options.format } : {};
   if (options.output === undefined) return { dir: isUrl ? '.' : dirname(input), stem, ...known };
   const below = root !== undefined && !isUrl ? relative(root, dirname(input)) : '';
   // A relative path that climbs out of the root would escape the output folder: flatten it.

@@ -13,7 +13,7 @@ import type { OutputOptions } from '../image/output-options.js';
 import { finalSizeOf } from '../image/sizing.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
-import { type FolderListings, findExistingOutput, type OutputTarget } from './naming.js';
+import { type FolderListings, findExistingOutput, formatOfInput, type OutputTarget } from './naming.js';
 import type { Freshness, RecipeBook } from './recipe.js';
 
 /** Sizes a result may have and still be what was asked: exact, or sides floored to a multiple of 4. */
@@ -66,9 +66,37 @@ export interface OutputPlan {
   readonly size?: OutputSize | undefined;
 }
 
-/** The format the output must have, decided once (a named file's, or --format's). */
-export function outputFormatOf(plan: Pick<OutputPlan, 'target'>): ImageFormat | undefined {
-  return plan.target.fixed?.format ?? plan.target.format;
+/**
+ * What makes an output's pixels, for its format when none is asked: a provider's download (its
+ * format once it has come, undefined before), or an engine in this process working from the file
+ * `engineFrom` (`hasAlpha`: the input has transparency).
+ */
+export type OutputMaker =
+  | { readonly download: ImageFormat | undefined }
+  | { readonly engineFrom: string; readonly hasAlpha?: boolean | undefined };
+
+/** Formats an in-process engine writes an input's result in when it keeps the input's own. */
+const ENGINE_KEEPS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'tiff', 'avif'];
+
+/**
+ * The output's format, the one rule every step asks: a file named with -o has its extension's;
+ * else --format's (keep: the input's, see planOutput); else what makes it decides — a provider's
+ * download stays as it came, an engine in this process keeps the input's own format when that
+ * can hold the result (not a JPEG with transparency), else PNG. Before a download comes (`{
+ * download: undefined }`), undefined when nothing is asked.
+ */
+export function outputFormat(
+  plan: Pick<OutputPlan, 'target'>,
+  maker: { readonly download: ImageFormat } | Extract<OutputMaker, { engineFrom: string }>,
+): ImageFormat;
+export function outputFormat(plan: Pick<OutputPlan, 'target'>, maker: OutputMaker): ImageFormat | undefined;
+export function outputFormat(plan: Pick<OutputPlan, 'target'>, maker: OutputMaker): ImageFormat | undefined {
+  const asked = plan.target.fixed?.format ?? plan.target.format;
+  if (asked) return asked;
+  if ('download' in maker) return maker.download;
+  const own = formatOfInput(maker.engineFrom);
+  if (own === 'jpeg' && maker.hasAlpha) return 'png';
+  return own !== undefined && ENGINE_KEEPS.includes(own) ? own : 'png';
 }
 
 async function headOf(path: string): Promise<Buffer | undefined> {
@@ -80,16 +108,19 @@ async function headOf(path: string): Promise<Buffer | undefined> {
   return undefined;
 }
 
-/** `--format keep` means the input's real format: a PNG named `.jpg` gives a PNG. */
+/**
+ * `--format keep` means the input's format: a file's real one (a PNG named `.jpg` gives a PNG),
+ * else the one its name says.
+ */
 async function contentTarget(
   input: { readonly input: string; readonly kind: 'file' | 'url'; readonly target: OutputTarget },
   output: OutputOptions | undefined,
 ): Promise<OutputTarget> {
   const { target } = input;
-  if (output?.format !== 'keep' || input.kind !== 'file' || target.fixed) return target;
-  const head = await headOf(input.input);
-  const format = head ? sniffFormat(head) : undefined;
-  return !format || format === target.format ? target : { ...target, format };
+  if (output?.format !== 'keep' || target.fixed) return target;
+  const head = input.kind === 'file' ? await headOf(input.input) : undefined;
+  const format = (head ? sniffFormat(head) : undefined) ?? formatOfInput(input.input);
+  return format ? { ...target, format } : target;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
 import { KEPT_RESULTS, LEDGER_DIR_NAME } from './ledger/ledger-folder.js';
 import { finalPath, type OutputTarget } from './naming.js';
-import { type ExpectedSizes, hasExpectedSize, outputFormatOf } from './output-plan.js';
+import { type ExpectedSizes, hasExpectedSize, type OutputMaker, outputFormat } from './output-plan.js';
 import type { InputItem, InputTask, RunContext, TaskWarning } from './task-types.js';
 
 /** A whole, decodable image in a temp file beside its output, as a backend produced it. */
@@ -34,8 +34,8 @@ export interface WriteJob {
   readonly produced: ProducedImage;
   /** The input's facts (metadata, orientation, alpha), when it could be read. */
   readonly source?: SourceImage | undefined;
-  /** The format to write when the item does not decide one (the local engine keeps the input's). */
-  readonly defaultFormat?: ImageFormat | undefined;
+  /** An engine in this process made it from the input (its format rule: outputFormat); default: a download. */
+  readonly maker?: Extract<OutputMaker, { engineFrom: string }> | undefined;
   /** Called with the finished temp file and its final name just before the move (ledger: `committing`). */
   readonly beforeCommit?: (tempPath: string, outputPath: string) => Promise<void>;
   /** Called when the move failed and the verified file was kept aside instead (ledger: where it is now). */
@@ -86,7 +86,7 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
   const finished = await finishImage({
     tempPath: produced.tempPath,
     downloaded: produced.format,
-    wanted: outputFormatOf(plan) ?? job.defaultFormat,
+    format: outputFormat(plan, job.maker ?? { download: produced.format }),
     finalPath: provisional,
     source,
     options,

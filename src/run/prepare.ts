@@ -15,9 +15,9 @@ import { readSource, type SourceImage } from '../image/source.js';
 import type { ImageSource, ParamValues, Provider, Size } from '../providers/types.js';
 import { urlTakersFor } from '../providers/url-takers.js';
 import { hashFile } from './ledger/ledger.js';
-import { checkLocalReady, localOutputFormat } from './local-output.js';
+import { checkLocalReady } from './local-output.js';
 import { finalPath } from './naming.js';
-import { type OutputSize, outputFormatOf } from './output-plan.js';
+import { type OutputSize, outputFormat } from './output-plan.js';
 import type { InputItem, InputTask, PlannedResult, RunContext } from './task-types.js';
 
 export interface Prepared {
@@ -55,6 +55,9 @@ export async function fetchUrlSource(
     return { cleanup: nothingToClean };
   }
 }
+
+/** The output's format when it is asked (-o's extension, --format), before any byte is made. */
+const askedFormat = (task: InputTask) => outputFormat(task.plan, { download: undefined });
 
 /** Asks a provider that can encode the wanted format for it, instead of converting afterwards. */
 function withProviderFormat(provider: Provider, params: ParamValues, wanted: ImageFormat | undefined) {
@@ -116,8 +119,10 @@ async function refuseBeforeSending(
 ): Promise<void> {
   if (run.provider.engine) await checkLocalReady(params);
   const asked = typeof params.format === 'string' ? (params.format as ImageFormat) : undefined;
-  const format =
-    outputFormatOf(task.plan) ?? (run.provider.engine ? localOutputFormat(task.item.input, info) : asked);
+  const format = outputFormat(
+    task.plan,
+    run.provider.engine ? { engineFrom: task.item.input, hasAlpha: info?.hasAlpha } : { download: asked },
+  );
   checkFormatLimit(task.item.input, format, size.final ?? size.expected?.exact);
 }
 
@@ -132,7 +137,7 @@ async function prepareUrl(run: RunContext, task: InputTask): Promise<Prepared> {
           fit: false,
         })
       : undefined;
-    const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
+    const params = withProviderFormat(provider, sizing?.params ?? task.params, askedFormat(task));
     const input = source ? { width: source.width, height: source.height } : undefined;
     const size = outputSize(provider, input, sizing);
     await refuseBeforeSending(run, task, params, size, undefined);
@@ -157,7 +162,7 @@ export async function prepare(run: RunContext, task: InputTask): Promise<Prepare
     plan: (input, orientation) => planSizing(item.input, input, orientation, provider, task.params, output),
   });
   const { sizing, info } = checked;
-  const params = withProviderFormat(provider, sizing?.params ?? task.params, outputFormatOf(task.plan));
+  const params = withProviderFormat(provider, sizing?.params ?? task.params, askedFormat(task));
   const size = outputSize(provider, { width: info.width, height: info.height }, sizing);
   await refuseBeforeSending(run, task, params, size, info);
   const source = run.dryRun ? undefined : await readSource(item.input);

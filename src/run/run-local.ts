@@ -3,24 +3,14 @@
  * No ledger (nothing is paid), the same writer as a remote result.
  */
 import { rm } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { UpscaleError } from '../errors.js';
-import { formatOfExtension, type ImageFormat } from '../formats.js';
 import { tempPathBeside } from '../image/download.js';
-import type { PrecheckInfo } from '../image/precheck.js';
 import type { LocalModel } from '../local/index.js';
 import type { EngineProvider } from '../providers/types.js';
 import { finalPath } from './naming.js';
 import { writeOutput } from './output-writer.js';
 import type { Prepared } from './prepare.js';
 import type { InputTask, RunContext, TaskResult } from './task-types.js';
-
-/** Without a format asked: the input's own when it can hold the result, else PNG. */
-function ownFormat(input: string, info: PrecheckInfo | undefined): ImageFormat {
-  const own = formatOfExtension(extname(input));
-  if (own === 'jpeg' && info?.hasAlpha) return 'png';
-  return own === 'jpeg' || own === 'png' || own === 'webp' || own === 'tiff' || own === 'avif' ? own : 'png';
-}
 
 export async function runLocalTask(
   run: RunContext,
@@ -66,7 +56,7 @@ export async function runLocalTask(
     index: 0,
     produced: { tempPath: raw, format: 'png', size: { width: result.width, height: result.height } },
     source: prepared.source,
-    defaultFormat: ownFormat(item.input, prepared.info),
+    maker: { engineFrom: item.input, hasAlpha: prepared.info?.hasAlpha },
     inputHash: prepared.inputHash,
   });
   return {

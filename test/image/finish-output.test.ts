@@ -55,7 +55,7 @@ async function finish(
   return finishImage({
     tempPath: result.path,
     downloaded: result.format,
-    wanted,
+    format: wanted ?? result.format,
     finalPath: join(dir, `out-${n++}.${wanted ?? result.format}`),
     source,
     options,
@@ -159,7 +159,7 @@ describe('finishImage: only when something differs', () => {
     const done = await finishImage({
       tempPath: result.path,
       downloaded: 'jpeg',
-      wanted: undefined,
+      format: 'jpeg',
       finalPath: join(dir, 'same.jpg'),
       source: await readSource(photo),
       options: {},
