@@ -15,6 +15,7 @@ import {
   type HttpProvider,
   hasHttpApi,
   ParamError,
+  type ParamSpec,
   type ParamValue,
   type ParamValues,
   type Provider,
@@ -237,8 +238,28 @@ function providersTaking(key: string, value: ParamValue, except: string): string
   });
 }
 
-/** Checks the provider's own flags; a flag that belongs to other providers is refused by name. */
+/** Checks the provider's own flags, given typed (ParamSpec.check); one of other providers is refused by name. */
 export function resolveParams(provider: Provider, given: ParamValues = {}): Record<string, ParamValue> {
+  return readParams(provider, given, (spec, value) => spec.check(value));
+}
+
+/**
+ * The provider's own flags as the command line gives them (text) → typed values, each read once
+ * by its spec's parse: the CLI's edge; normalizeOptions then checks typed values. The same
+ * refusals and messages as resolveParams.
+ */
+export function paramsFromFlags(
+  provider: Provider,
+  texts: Readonly<Record<string, string>>,
+): Record<string, ParamValue> {
+  return readParams(provider, texts, (spec, text) => spec.parse(text));
+}
+
+function readParams<V extends ParamValue>(
+  provider: Provider,
+  given: Readonly<Record<string, V>>,
+  read: (spec: ParamSpec, value: V) => ParamValue,
+): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const key of allParamKeys()) {
     const value = given[key];
@@ -255,7 +276,7 @@ export function resolveParams(provider: Provider, given: ParamValues = {}): Reco
       );
     }
     try {
-      params[key] = spec.check(value);
+      params[key] = read(spec, value);
     } catch (error) {
       if (!(error instanceof ParamError)) throw error;
       const elsewhere = providersTaking(key, value, provider.id);

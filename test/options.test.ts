@@ -7,6 +7,8 @@ import {
   type Env,
   normalizeOptions,
   type OptionValues,
+  paramsFromFlags,
+  resolveProvider,
 } from '../src/options.js';
 
 const config = (values: Record<string, string> = {}): ConfigReader => ({ get: (key) => values[key] });
@@ -20,7 +22,12 @@ const resolve = (
   const params = Object.fromEntries(
     Object.entries(raw).filter(([key]) => allParamKeys().includes(key)),
   ) as Record<string, string>;
-  return normalizeOptions(optionValuesOf(raw, params), env, config(stored));
+  const values = optionValuesOf(raw);
+  const given =
+    Object.keys(params).length > 0
+      ? paramsFromFlags(resolveProvider(values, config(stored)), params)
+      : undefined;
+  return normalizeOptions(given ? { ...values, params: given } : values, env, config(stored));
 };
 
 describe('keys: flag > every variable > every stored key', () => {

@@ -27,11 +27,11 @@ const fits: [Exclude<AsIsName, keyof OptionValues>, Exclude<NumberOptionKey, Num
   : never = true;
 void fits;
 
-/** Typed options from the flags; `params` are the provider's own flags, checked by the library. */
-export function optionValuesOf(
-  flags: OptionFlags,
-  params: Readonly<Record<string, string>> = {},
-): OptionValues {
+/**
+ * Typed options from the flags. The provider's own flags (`--scale 4x`) are read by its specs once
+ * the provider is known (session.ts, paramsFromFlags).
+ */
+export function optionValuesOf(flags: OptionFlags): OptionValues {
   const values: Record<string, unknown> = {};
   for (const name of Object.keys(FLAGS) as FlagName[]) {
     const { option }: FlagSpec = FLAGS[name];
@@ -44,6 +44,5 @@ export function optionValuesOf(
   return {
     ...(values as OptionValues),
     ...(maxCostCurrency ? { maxCostCurrency } : {}),
-    ...(Object.keys(params).length > 0 ? { params } : {}),
   };
 }

@@ -6,7 +6,13 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { type Connection, connect, type HttpClient } from '../api/connection.js';
 import { usageError } from '../errors.js';
-import { normalizeOptions, type OptionValues, type ResolvedOptions } from '../options.js';
+import {
+  normalizeOptions,
+  type OptionValues,
+  paramsFromFlags,
+  type ResolvedOptions,
+  resolveProvider,
+} from '../options.js';
 import { type ConfigStore, openConfig } from './config-store.js';
 import { STOP_EXIT, type StopReason } from './exit-code.js';
 import type { Reporter } from './reporters/types.js';
@@ -60,10 +66,21 @@ function keepWasmBaseline(): void {
   setFlagsFromString('--liftoff-only');
 }
 
-export async function openSession(values: OptionValues): Promise<Session> {
+/**
+ * `flagTexts`: the provider's own flags as given (`--scale 4x`), read into typed values here, at
+ * the CLI's edge, once the provider is known (it may come from the config).
+ */
+export async function openSession(
+  values: OptionValues,
+  flagTexts: Readonly<Record<string, string>> = {},
+): Promise<Session> {
   addSecret(values.apiKey);
   const config = await openConfig();
-  const options = normalizeOptions(values, process.env, config);
+  const params =
+    Object.keys(flagTexts).length > 0
+      ? paramsFromFlags(resolveProvider(values, config), flagTexts)
+      : undefined;
+  const options = normalizeOptions(params ? { ...values, params } : values, process.env, config);
   // Only for the HTTP parser: the local engine's WebAssembly needs the optimizing compiler (~1.5× faster).
   if (!options.provider.engine) keepWasmBaseline();
   addSecret(options.remote?.apiKey);

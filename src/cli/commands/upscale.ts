@@ -148,9 +148,9 @@ export async function upscaleCommand(
 ): Promise<number> {
   if (inputs.length === 0)
     throw usageError('no input given', 'e.g. upscale photo.jpg --scale 4x (see upscale --help)');
-  const values = optionValuesOf(flags, params);
+  const values = optionValuesOf(flags);
   const shard = parseShardFlag(flags.shard);
-  const session = await openSession(values);
+  const session = await openSession(values, params);
   const { options } = session;
   const { concurrency } = options;
   try {
