@@ -30,7 +30,15 @@ export interface LocalModelStatus {
   sizeMB: number;
   /** Expected seconds for 512² → 2048² with the active runtime and thread count. */
   expectedSeconds: number;
+  /**
+   * When onnxruntime-node is not added and would make this model's runs much faster (2× or more):
+   * the seconds to expect with it. Null otherwise.
+   */
+  withAddedRuntimeSeconds: number | null;
 }
+
+/** How much faster onnxruntime-node must be for `upscale providers local` to suggest adding it. */
+export const MUCH_FASTER = 2;
 
 /** What `upscale providers local` prints. */
 export interface LocalEngineStatus {
@@ -73,13 +81,16 @@ export function describeLocalEngine(env: NodeJS.ProcessEnv = process.env): Local
     const found = LOCAL_MODELS[model].scales.map((s) => findModelFile(model, s, env));
     const all = found.every(Boolean) ? found[0] : undefined;
     const seconds = MEASURED_SECONDS_2_CORES[active ?? 'onnxruntime-web'][model];
+    const native = MEASURED_SECONDS_2_CORES['onnxruntime-node'][model];
+    const onThreads = (s: number) => Math.round(((s * 2) / Math.max(1, threads)) * 10) / 10;
     return {
       model,
       default: model === DEFAULT_LOCAL_MODEL,
       origin: all?.origin ?? null,
       weights: all?.weights ?? null,
       sizeMB: LOCAL_MODELS[model].sizeMB,
-      expectedSeconds: Math.round(((seconds * 2) / Math.max(1, threads)) * 10) / 10,
+      expectedSeconds: onThreads(seconds),
+      withAddedRuntimeSeconds: !node && seconds >= MUCH_FASTER * native ? onThreads(native) : null,
     };
   });
   return {

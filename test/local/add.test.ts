@@ -67,7 +67,7 @@ const providersLocal = async () => {
   return (JSON.parse(run.stdout) as { engine: Record<string, unknown> }[])[0]!.engine as {
     active: string;
     runtimes: { name: string; origin: string | null; version: string | null }[];
-    models: { model: string; origin: string | null }[];
+    models: { model: string; origin: string | null; withAddedRuntimeSeconds: number | null }[];
   };
 };
 
@@ -93,6 +93,15 @@ describe('upscale local', () => {
       ['medium', 'package'],
       ['thick', null],
     ]);
+    // Says where add-runtime would make runs much faster (issue 25, Must 4).
+    expect(engine.models.filter((m) => m.withAddedRuntimeSeconds !== null).map((m) => m.model)).toContain(
+      'slim',
+    );
+    const text = await runCli(['providers', 'local'], { cwd: dir, env });
+    expect(text.stdout).toMatch(
+      /onnxruntime-node: not added: `upscale local add-runtime` \(~50 MB\): runs [\d.-]+x faster for /,
+    );
+    expect(text.stdout).toMatch(/slim: in the package, .* \(~[\d.]+ s after `upscale local add-runtime`\)/);
   });
 
   it('add-runtime installs into the data folder, keeps only this platform, and -p local then uses it', {
@@ -111,6 +120,7 @@ describe('upscale local', () => {
 
     const engine = await providersLocal();
     expect(engine.active).toBe('onnxruntime-node');
+    expect(engine.models.map((m) => m.withAddedRuntimeSeconds)).toEqual([null, null, null, null]);
     expect(engine.runtimes.find((r) => r.name === 'onnxruntime-node')).toMatchObject({
       origin: 'added',
       version: '0.0.0-fake',

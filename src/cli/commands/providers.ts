@@ -208,13 +208,23 @@ export function formatProvider(info: ProviderInfo): string {
 }
 
 /** `upscale providers local`: the runtime and models -p local uses now, and how fast. */
+/** Which models onnxruntime-node would make much faster, and how much (from the measured times). */
+function muchFaster(e: LocalEngineStatus): string {
+  const faster = e.models.filter((m) => m.withAddedRuntimeSeconds !== null);
+  if (faster.length === 0) return '';
+  const ratios = faster.map((m) => m.expectedSeconds / m.withAddedRuntimeSeconds!);
+  const low = Math.min(...ratios).toFixed(1);
+  const high = Math.max(...ratios).toFixed(1);
+  return `: runs ${low === high ? low : `${low}-${high}`}x faster for ${faster.map((m) => m.model).join(', ')}`;
+}
+
 export function formatLocalEngine(e: LocalEngineStatus): string {
   const lines: string[] = [];
   for (const r of e.runtimes) {
     const state = r.present
       ? `${r.name === e.active ? 'active' : 'present'}, ${r.version ?? '?'}${r.origin === 'added' ? ` (added, ${r.where})` : ' (in the package)'}`
       : r.name === 'onnxruntime-node'
-        ? 'not added: `upscale local add-runtime` (~4x faster, ~50 MB)'
+        ? `not added: \`upscale local add-runtime\` (~50 MB)${muchFaster(e)}`
         : 'missing';
     lines.push(`${lines.length === 0 ? '  runtime  ' : '           '}${r.name}: ${state}`);
   }
@@ -222,7 +232,7 @@ export function formatLocalEngine(e: LocalEngineStatus): string {
   for (const [i, m] of e.models.entries()) {
     const where = m.origin === 'package' ? 'in the package' : m.origin === 'added' ? 'added' : null;
     const state = where
-      ? `${where}, ${m.sizeMB} MB ${m.weights ?? ''}; 512² → 2048² in ~${m.expectedSeconds} s`
+      ? `${where}, ${m.sizeMB} MB ${m.weights ?? ''}; 512² → 2048² in ~${m.expectedSeconds} s${m.withAddedRuntimeSeconds === null ? '' : ` (~${m.withAddedRuntimeSeconds} s after \`upscale local add-runtime\`)`}`
       : `not added: \`upscale local add-model ${m.model}\` (${m.sizeMB} MB)`;
     lines.push(
       `${i === 0 ? '  models   ' : '           '}${m.model}${m.default ? ' (default)' : ''}: ${state}`,
