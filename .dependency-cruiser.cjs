@@ -32,8 +32,13 @@ module.exports = {
     ),
     layer(
       'fs',
-      ['cli', 'run', 'api', 'image', 'providers', 'http', 'local'],
+      ['cli', 'run', 'api', 'image', 'providers', 'http', 'local', 'store'],
       'file helpers are the bottom layer',
+    ),
+    layer(
+      'store',
+      ['cli', 'run', 'api', 'image', 'providers', 'local'],
+      'output stores keep files (outputs, recipes, ledger, claims) and know no run, image or provider',
     ),
     layer('local', ['http', 'cli', 'api', 'run'], 'the local engine never reaches the network'),
     {

@@ -2,11 +2,10 @@
  * The run behind both the CLI and the programmatic API: inputs → planned items (names, shard,
  * clashes) → an optional price check (`maxCost`) → the batch. Reports through callbacks only.
  */
-import { lstat, mkdir, open, rm } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UpscaleError, usageError } from '../errors.js';
 import { IMAGE_EXTENSIONS } from '../formats.js';
-import { tempNameBeside } from '../fs/atomic-file.js';
 import { fsHint, fsReason } from '../fs/fs-errors.js';
 import type { HttpClient } from '../http/client.js';
 import { checkedNumber, type ResolvedOptions } from '../options.js';
@@ -16,7 +15,7 @@ import { DurationModel } from '../run/duration-model.js';
 import { expandInputs } from '../run/inputs.js';
 import { taskIdOf } from '../run/ledger/entry.js';
 import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
-import { LEDGER_DIR_NAME } from '../run/ledger/ledger-folder.js';
+import { probeOutputFolder } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
 import { checkTemplate, FolderListings, looksLikeImageFile } from '../run/naming.js';
@@ -150,30 +149,10 @@ async function checkWritable(dir: string, flag: string | undefined): Promise<voi
       `${flag ? `-o ${flag}: ` : ''}cannot write into ${dir} (${fsReason(error)})`,
       { hint: `${fsHint(error)}, or pick another folder (-o); nothing was sent`, cause: error },
     );
-  await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw refuse(error);
-  });
-  const probe = tempNameBeside(join(dir, 'write-test'), 'tmp');
-  try {
-    const handle = await open(probe, 'wx', 0o600);
-    try {
-      // A byte, not an empty file: a full disk still makes empty files, and would fail the
-      // first claim or entry instead, after the plan. (Not synced: one fsync per output folder
-      // would slow a mirrored tree down; a full disk refuses the write itself.)
-      await handle.write('.');
-    } finally {
-      await handle.close();
-    }
-    // The ledger goes here too: a file standing in its place would stop the run after paying.
-    const ledger = await lstat(join(dir, LEDGER_DIR_NAME)).catch(() => undefined);
-    if (ledger && !ledger.isDirectory()) {
-      throw Object.assign(new Error(`${LEDGER_DIR_NAME} is not a folder`), { code: 'ENOTDIR' });
-    }
-  } catch (error) {
+  // The ledger goes there too: its folder's store checks that nothing else stands at its name.
+  await probeOutputFolder(dir).catch((error: unknown) => {
     throw refuse(error as NodeJS.ErrnoException);
-  } finally {
-    await rm(probe, { force: true });
-  }
+  });
 }
 
 async function prepareOutputFolders(items: readonly InputItem[], flag: string | undefined): Promise<void> {

@@ -2,13 +2,11 @@
  * Work on tasks already paid for, behind `upscale status`, `upscale resume`, `upscale forget`
  * and `upscale download`: the pending entries of every ledger the config folder knows of.
  */
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { readSource } from '../image/source.js';
 import type { ResolvedOptions } from '../options.js';
 import { runBatch } from '../run/batch.js';
-import { LEASE_MS } from '../run/ledger/claim.js';
 import { type LedgerEntry, taskIdOf } from '../run/ledger/entry.js';
 import { Ledger } from '../run/ledger/ledger.js';
 import { LedgerFolder, unreadableError } from '../run/ledger/ledger-folder.js';
@@ -27,6 +25,7 @@ import {
   type TaskEvents,
   type TaskResult,
 } from '../run/task-types.js';
+import { LEASE_MS } from '../store/output-store.js';
 
 /** One entry waiting in a ledger, as `upscale status` lists it. */
 export interface PendingTask {
@@ -91,10 +90,7 @@ export async function listPending(journalDir: string): Promise<PendingTask[]> {
       });
     }
     for (const u of unreadable) {
-      const since = await stat(u.file).then(
-        (info) => info.mtimeMs,
-        () => Date.now(),
-      );
+      const since = (await folder.store.modifiedAt(u.file)) ?? Date.now();
       pending.push({
         state: 'unreadable',
         ...(u.seen?.taskId ? { taskId: u.seen.taskId } : {}),

@@ -3,19 +3,19 @@
  * verified file is ever renamed into place; the API key is never sent to the download host.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UpscaleError } from '../errors.js';
 import { type ImageFormat, isImageContentType, sniffFormat } from '../formats.js';
-import { tempNameBeside } from '../fs/atomic-file.js';
 import { fsHint, fsReason } from '../fs/fs-errors.js';
 import type { HttpClient, StreamResponse } from '../http/client.js';
 import { abortReason } from '../http/delay.js';
 import { isNetworkError, networkErrorCode } from '../http/network-errors.js';
 import { DOWNLOAD_POLICY, type RetryPolicy } from '../http/retry-policy.js';
 import type { Size } from '../providers/types.js';
+import { storeFor } from '../store/index.js';
 import { decodeThumbnail, type Thumbnail } from './thumbnail.js';
 
 export interface Downloaded {
@@ -27,11 +27,12 @@ export interface Downloaded {
 }
 
 /**
- * A hidden name beside `finalPath` that no other run uses. It carries this host and pid, so the
- * next run removes it when this process died before it could (see src/fs/owner.ts).
+ * A hidden name beside `finalPath` that no other run uses, from the output's store. It carries
+ * this host and pid, so the next run removes it when this process died before it could (see
+ * src/fs/owner.ts).
  */
 export function tempPathBeside(finalPath: string): string {
-  return tempNameBeside(finalPath, 'part');
+  return storeFor(finalPath).stageBeside(finalPath, 'part');
 }
 
 /** Failures of the local disk, not of the download: retrying will not help. */
@@ -339,16 +340,18 @@ export async function downloadToTemp(
 ): Promise<Downloaded> {
   const policy = options.policy ?? DOWNLOAD_POLICY;
   checkUrl(url);
-  await mkdir(dirname(finalPath), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new UpscaleError(
-      'OUTPUT_UNWRITABLE',
-      `cannot create the folder ${dirname(finalPath)} (${error.code})`,
-      {
-        hint: 'check that no file stands where the folder should be, and the permissions',
-        cause: error,
-      },
-    );
-  });
+  await storeFor(finalPath)
+    .makeFolder(dirname(finalPath))
+    .catch((error: NodeJS.ErrnoException) => {
+      throw new UpscaleError(
+        'OUTPUT_UNWRITABLE',
+        `cannot create the folder ${dirname(finalPath)} (${error.code})`,
+        {
+          hint: 'check that no file stands where the folder should be, and the permissions',
+          cause: error,
+        },
+      );
+    });
   const deadline = withDeadline(options.signal, options.deadlineMs);
   const minRate = options.minRate ?? {
     bytesPerSecond: MIN_BYTES_PER_SECOND,

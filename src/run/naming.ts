@@ -2,9 +2,9 @@
  * Where an output goes. Default rule: `<input name>@<tag>.<ext>` next to the input, where
  * `<tag>` is the provider's (e.g. `4x`, `4k`) and `<ext>` follows the downloaded bytes.
  */
-import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { extensionsOf, formatOfExtension, IMAGE_EXTENSIONS, type ImageFormat } from '../formats.js';
+import { storeFor } from '../store/index.js';
 
 /** An input given as an `http://` or `https://` URL rather than a path. */
 export const isUrlInput = (input: string): boolean => /^https?:\/\//i.test(input);
@@ -156,7 +156,8 @@ export class FolderListings {
 }
 
 function listNow(dir: string): Promise<Listing> {
-  return readdir(dir)
+  return storeFor(dir)
+    .list(dir)
     .catch(() => [] as string[])
     .then((names) => ({ names: new Set(names), lower: new Map(names.map((n) => [n.toLowerCase(), n])) }));
 }

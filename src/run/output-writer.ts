@@ -3,16 +3,15 @@
  * checked (and only warned about: a paid result is the user's result), the file is finished
  * (format, metadata, orientation, alpha, exact size) and moved into place without clobbering.
  */
-import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { EXTENSION_OF, type ImageFormat } from '../formats.js';
-import { commitFile, keepAside } from '../fs/commit-file.js';
 import { fsReason } from '../fs/fs-errors.js';
 import { imageSize } from '../image/finish.js';
 import { finishImage } from '../image/finish-output.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
+import { storeFor } from '../store/index.js';
 import { KEPT_RESULTS, LEDGER_DIR_NAME } from './ledger/ledger-folder.js';
 import { finalPath, type OutputTarget } from './naming.js';
 import { type ExpectedSizes, hasExpectedSize, type OutputMaker, outputFormat } from './output-plan.js';
@@ -100,9 +99,9 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
   const size = (await imageSize(finished.tempPath)) ?? produced.size;
   await job.beforeCommit?.(finished.tempPath, outputPath);
   // A changed input's old output is replaced only now, by a verified new one.
-  const path = await commitFile(finished.tempPath, outputPath, plan.replace).catch((error: unknown) =>
-    keepVerified(job, target, finished.tempPath, outputPath, error),
-  );
+  const path = await storeFor(target.dir)
+    .commit(finished.tempPath, outputPath, plan.replace)
+    .catch((error: unknown) => keepVerified(job, target, finished.tempPath, outputPath, error));
   await removeInvalid(target);
   if (job.index === 0)
     await run.recipes?.write(plan.target, path, item.input, job.taskId, job.inputHash).catch(() => undefined);
@@ -130,7 +129,11 @@ async function keepVerified(
     error instanceof UpscaleError ? error.message : `cannot write ${outputPath} (${fsReason(error)})`;
   let kept = tempPath;
   try {
-    kept = await keepAside(tempPath, asideIn(target, KEPT_RESULTS), basename(outputPath));
+    kept = await storeFor(target.dir).keepAside(
+      tempPath,
+      asideIn(target, KEPT_RESULTS),
+      basename(outputPath),
+    );
     await job.onKept?.(kept, outputPath);
   } catch {
     // Left under its temp name, which the ledger's `committing` entry names: the next start keeps it.
@@ -148,13 +151,14 @@ async function keepVerified(
 /** Undecodable copies of this output kept by earlier attempts: a good result makes them moot. */
 async function removeInvalid(target: OutputTarget): Promise<void> {
   const prefix = `${target.stem}.invalid.`;
+  const store = storeFor(target.dir);
   for (const dir of [asideIn(target, 'invalid'), target.dir]) {
-    const names = await readdir(dir).catch(() => [] as string[]);
+    const names = await store.list(dir).catch(() => [] as string[]);
     for (const name of names)
-      if (name.startsWith(prefix)) await rm(join(dir, name), { force: true }).catch(() => undefined);
+      if (name.startsWith(prefix)) await store.remove(join(dir, name)).catch(() => undefined);
   }
   // Empty now, unless another output's broken copy is there: `.upscale/` can go when nothing is left.
-  await rmdir(asideIn(target, 'invalid')).catch(() => undefined);
+  await store.removeFolderIfEmpty(asideIn(target, 'invalid'));
 }
 
 /**
@@ -172,8 +176,10 @@ export async function keepInvalid(
   const dir = asideIn(target, 'invalid');
   const kept = finalPath({ dir, stem: `${target.stem}.invalid` }, EXTENSION_OF[produced.format]);
   // The newest broken copy replaces an older one of the same output.
-  const path = await mkdir(dir, { recursive: true })
-    .then(() => rename(produced.tempPath, kept))
+  const store = storeFor(target.dir);
+  const path = await store
+    .makeFolder(dir)
+    .then(() => store.replace(produced.tempPath, kept))
     .then(
       () => kept,
       () => produced.tempPath,

@@ -11,11 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { writeAtomically } from '../fs/atomic-file.js';
 import type { OutputOptions } from '../image/output-options.js';
 import type { ParamValues } from '../providers/types.js';
+import { storeFor } from '../store/index.js';
 import { hashFile } from './ledger/ledger.js';
 import { LEDGER_DIR_NAME, LedgerFolder } from './ledger/ledger-folder.js';
 import { RECIPES_DIR } from './ledger/recipe-task-ids.js';
@@ -117,7 +116,9 @@ export class RecipeBook {
 
   async read(target: OutputTarget): Promise<RecipeRecord | undefined> {
     try {
-      const record = JSON.parse(await readFile(this.pathOf(target), 'utf8')) as RecipeRecord;
+      const text = await storeFor(target.dir).readText(this.pathOf(target));
+      if (text === undefined) return undefined;
+      const record = JSON.parse(text) as RecipeRecord;
       return record.version === RECIPE_VERSION && typeof record.recipeHash === 'string' ? record : undefined;
     } catch {
       return undefined;
@@ -147,8 +148,9 @@ export class RecipeBook {
       input: inputOf(target, inputPath),
     };
     const path = this.pathOf(target);
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeAtomically(path, `${JSON.stringify(record)}\n`);
+    const store = storeFor(target.dir);
+    await store.makeFolder(join(path, '..'));
+    await store.writeText(path, `${JSON.stringify(record)}\n`);
   }
 
   /**

@@ -3,12 +3,12 @@
  * effect: claim the output, submit (or resolve a lost submit, or pick up a task an earlier run
  * paid for), poll, download, write, and only then forget the entry.
  */
-import { stat } from 'node:fs/promises';
 import { stopsSubmitting, UpscaleError } from '../errors.js';
 import { redact, withoutCredentials } from '../http/redact.js';
 import { downloadToTemp, isExpiredUrlError, maxResultBytes } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
 import type { TaskState } from '../providers/types.js';
+import { storeFor } from '../store/index.js';
 import { kindOf } from './duration-model.js';
 import { type Claim, ClaimLostError } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
@@ -510,10 +510,7 @@ async function committedMeanwhile(job: Job): Promise<string | undefined> {
   const { plan } = job.task;
   const existing = await findExistingOutput(plan.target);
   if (!existing || !plan.replace) return existing;
-  const written = await stat(existing).then(
-    (file) => file.mtimeMs,
-    () => 0,
-  );
+  const written = (await storeFor(plan.target.dir).modifiedAt(existing)) ?? 0;
   return job.run.runStartedAt !== undefined && written >= job.run.runStartedAt ? existing : undefined;
 }
 
@@ -622,12 +619,7 @@ export function resumeEntry(
 async function writtenSince(job: Job, since: number): Promise<string | undefined> {
   const existing = await findExistingOutput(job.task.plan.target);
   const at =
-    existing === undefined
-      ? 0
-      : await stat(existing).then(
-          (file) => file.mtimeMs,
-          () => 0,
-        );
+    existing === undefined ? 0 : ((await storeFor(job.task.plan.target.dir).modifiedAt(existing)) ?? 0);
   return existing !== undefined && at >= since ? existing : undefined;
 }
 

@@ -6,15 +6,13 @@
  * run/recipe.ts) stays with the outputs.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, rmdir, stat, utimes } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UpscaleError } from '../../errors.js';
-import { writeAtomically } from '../../fs/atomic-file.js';
-import { commitFile } from '../../fs/commit-file.js';
 import { fsHint, fsReason, isFsError, retryPassing } from '../../fs/fs-errors.js';
-import { isDeadOwnersTemp, ownerOfTempName } from '../../fs/owner.js';
+import { storeFor } from '../../store/index.js';
+import type { OutputStore } from '../../store/output-store.js';
 import { type OutputTarget, targetKey } from '../naming.js';
-import { acquireClaim, type Claim, type ClaimOptions, clearDeadClaim, IdleClaims } from './claim.js';
+import type { Claim, ClaimOptions } from './claim.js';
 import { type LedgerEntry, parseEntry, type ReadEntry } from './entry.js';
 import { advance, entryAt, isCommitting } from './transitions.js';
 
@@ -55,19 +53,24 @@ export function ledgerWriteError(dir: string, error: unknown): UpscaleError {
 }
 
 /**
- * Temp files whose writer cannot be shown gone — no owner in the name (old versions), the
- * host-name-only tag of earlier versions, another container's or host's — are removed once
- * untouched this long: a live writer touches its temp file within seconds.
+ * Throws the OS's error when `outputDir` cannot take outputs and its ledger: checked before
+ * anything is sent (a file standing at the ledger's name would stop the run after paying).
  */
-const ORPHAN_AGE_MS = 24 * 3600_000;
+export async function probeOutputFolder(outputDir: string): Promise<void> {
+  await storeFor(outputDir).probeWritable(outputDir, [LEDGER_DIR_NAME]);
+}
 
 export class LedgerFolder {
   readonly dir: string;
-  /** Claims found at start-up whose holder could not be shown gone (see IdleClaims). */
-  private readonly idle = new IdleClaims();
+  /** Where the outputs, their recipes and this ledger live. */
+  readonly store: OutputStore;
+  /** Claims found at start-up whose holder could not be shown gone. */
+  private readonly idle;
 
   constructor(readonly outputDir: string) {
     this.dir = join(outputDir, LEDGER_DIR_NAME);
+    this.store = storeFor(outputDir);
+    this.idle = this.store.idleClaims();
   }
 
   /** The entry name of an output: equal for two targets that would write the same file. */
@@ -99,13 +102,13 @@ export class LedgerFolder {
     | undefined
   > {
     const file = this.entryPath(key);
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await retryPassing(() => readFile(file, 'utf8'));
+      text = await retryPassing(() => this.store.readText(file));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       return { unreadable: { key, file, reason: `it cannot be opened (${fsReason(error)})` } };
     }
+    if (text === undefined) return undefined;
     const read = parseEntry(text);
     if (read.entry) return { entry: read.entry };
     return { unreadable: { key, file, reason: read.unreadable, ...(read.seen ? { seen: read.seen } : {}) } };
@@ -117,7 +120,7 @@ export class LedgerFolder {
    */
   private async inDir<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      await this.store.makeFolder(this.dir, { private: true }).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT' || attempt >= 5) throw error;
       });
       try {
@@ -135,35 +138,35 @@ export class LedgerFolder {
    */
   async write(key: string, entry: LedgerEntry): Promise<void> {
     await retryPassing(() =>
-      this.inDir(() => writeAtomically(this.entryPath(key), `${JSON.stringify(entry)}\n`)),
+      this.inDir(() => this.store.writeText(this.entryPath(key), `${JSON.stringify(entry)}\n`)),
     ).catch((error: unknown) => {
       throw ledgerWriteError(this.dir, error);
     });
   }
 
   async remove(key: string): Promise<void> {
-    await retryPassing(() => rm(this.entryPath(key), { force: true })).catch((error: unknown) => {
+    await retryPassing(() => this.store.remove(this.entryPath(key))).catch((error: unknown) => {
       throw ledgerWriteError(this.dir, error);
     });
   }
 
   /** Claims an output; a folder that cannot hold the claim is OUTPUT_FOLDER_UNWRITABLE (nothing was sent). */
   async claim(key: string, options: ClaimOptions): Promise<Claim> {
-    return retryPassing(() => this.inDir(() => acquireClaim(join(this.dir, `${key}.lock`), options))).catch(
-      (error: unknown) => {
-        if (!isFsError(error)) throw error;
-        throw new UpscaleError(
-          'OUTPUT_FOLDER_UNWRITABLE',
-          `${options.input}: cannot claim its output in ${this.dir} (${fsReason(error)}); nothing was sent`,
-          { hint: fsHint(error), cause: error },
-        );
-      },
-    );
+    return retryPassing(() =>
+      this.inDir(() => this.store.claim(join(this.dir, `${key}.lock`), options)),
+    ).catch((error: unknown) => {
+      if (!isFsError(error)) throw error;
+      throw new UpscaleError(
+        'OUTPUT_FOLDER_UNWRITABLE',
+        `${options.input}: cannot claim its output in ${this.dir} (${fsReason(error)}); nothing was sent`,
+        { hint: fsHint(error), cause: error },
+      );
+    });
   }
 
   /** Every entry file: those that can be acted on, and those that cannot (see parseEntry). */
   async scan(): Promise<{ entries: { key: string; entry: LedgerEntry }[]; unreadable: UnreadableEntry[] }> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const names = await this.store.list(this.dir).catch(() => [] as string[]);
     const entries: { key: string; entry: LedgerEntry }[] = [];
     const unreadable: UnreadableEntry[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
@@ -182,7 +185,7 @@ export class LedgerFolder {
 
   /** True when the output folder can be listed (a folder on a share that is not mounted cannot). */
   async reachable(): Promise<boolean> {
-    return readdir(this.outputDir).then(
+    return this.store.list(this.outputDir).then(
       () => true,
       () => false,
     );
@@ -198,7 +201,7 @@ export class LedgerFolder {
     const committing = new Set<string>();
     for (const { key, entry } of await this.entries()) {
       if (!isCommitting(entry)) continue;
-      if (!(await clearDeadClaim(join(this.dir, `${key}.lock`)).catch(() => false))) {
+      if (!(await this.store.clearDeadClaim(join(this.dir, `${key}.lock`)).catch(() => false))) {
         committing.add(basename(entry.temp));
         continue;
       }
@@ -206,13 +209,13 @@ export class LedgerFolder {
       const left = await this.finishCommit(key, entry).catch(() => entry);
       if (left) committing.add(basename(entry.temp));
     }
-    await removeDeadTemps(this.outputDir, committing);
-    await removeDeadTemps(this.dir, committing);
-    await removeDeadTemps(join(this.dir, 'recipes'), committing);
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    await this.store.removeDeadTemps(this.outputDir, committing);
+    await this.store.removeDeadTemps(this.dir, committing);
+    await this.store.removeDeadTemps(join(this.dir, 'recipes'), committing);
+    const names = await this.store.list(this.dir).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.endsWith('.lock'))) {
       const path = join(this.dir, name);
-      if (!(await clearDeadClaim(path).catch(() => false))) await this.idle.note(path);
+      if (!(await this.store.clearDeadClaim(path).catch(() => false))) await this.idle.note(path);
     }
     await this.removeIfEmpty();
   }
@@ -236,12 +239,14 @@ export class LedgerFolder {
     key: string,
     entry: Extract<LedgerEntry, { state: 'committing' }>,
   ): Promise<LedgerEntry | undefined> {
-    if (await sameFile(entry.temp, entry.outputPath)) {
+    const { store } = this;
+    if (await store.sameFile(entry.temp, entry.outputPath)) {
       // Killed between the hard link and the unlink: the output is in place, only its temp name is left.
-      await rm(entry.temp, { force: true });
-    } else if (await isFile(entry.temp)) {
-      const moved = await commitFile(entry.temp, entry.outputPath, entry.overwrite ?? false).catch(
-        (error: unknown) => {
+      await store.remove(entry.temp);
+    } else if ((await store.targetKindOf(entry.temp)) === 'file') {
+      const moved = await store
+        .commit(entry.temp, entry.outputPath, entry.overwrite ?? false)
+        .catch((error: unknown) => {
           const why = error instanceof UpscaleError ? error.message : fsReason(error);
           throw new UpscaleError(
             'OUTPUT_UNWRITABLE',
@@ -251,14 +256,13 @@ export class LedgerFolder {
               cause: error,
             },
           );
-        },
-      );
+        });
       // Dated now: under --overwrite a run counts only outputs written since it started as done,
       // and this one is the result of the very command being run again.
       const now = new Date();
-      await utimes(moved, now, now).catch(() => undefined);
-      await rmdir(join(this.dir, KEPT_RESULTS)).catch(() => undefined);
-    } else if (!(await isFile(entry.outputPath))) return entry;
+      await store.touch(moved, now).catch(() => undefined);
+      await store.removeFolderIfEmpty(join(this.dir, KEPT_RESULTS));
+    } else if ((await store.targetKindOf(entry.outputPath)) !== 'file') return entry;
     // In place: `completed` with one more written while the task has results left, else no entry.
     const after = advance(entry, { type: 'committed' });
     if (after) {
@@ -272,36 +276,6 @@ export class LedgerFolder {
 
   /** Removes `.upscale/` when no entry or claim is left (fails quietly when something is). */
   async removeIfEmpty(): Promise<void> {
-    await rmdir(this.dir).catch(() => undefined);
-  }
-}
-
-/** Two names of one file (a hard link), so moving one onto the other would make a copy. */
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const [first, second] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
-  return !!first && !!second && first.dev === second.dev && first.ino === second.ino;
-}
-
-/** A file stands at `path` (a folder at an output's name is not its output). */
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (info) => info.isFile(),
-    () => false,
-  );
-}
-
-/** Hidden temp files (`.part`, `.tmp`) whose writer is gone, in one folder, but those named in `keep`. */
-async function removeDeadTemps(dir: string, keep: ReadonlySet<string>): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    if (!name.startsWith('.') || !(name.endsWith('.part') || name.endsWith('.tmp'))) continue;
-    if (keep.has(name)) continue;
-    if (isDeadOwnersTemp(name)) {
-      await rm(join(dir, name), { force: true }).catch(() => undefined);
-    } else if (ownerOfTempName(name) !== undefined || /\.[0-9a-f]{8}\.(?:part|tmp)$/.test(name)) {
-      // A writer that cannot be asked (see ORPHAN_AGE_MS): only once clearly abandoned.
-      const info = await stat(join(dir, name)).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await rm(join(dir, name), { force: true });
-    }
+    await this.store.removeFolderIfEmpty(this.dir);
   }
 }

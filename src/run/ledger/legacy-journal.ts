@@ -2,10 +2,10 @@
  * Journals written by earlier versions (`journal/<hash>.json`, version 1, in the config folder)
  * are moved into the ledgers of their output folders, so an upgrade forgets no paid task.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OutputOptions } from '../../image/output-options.js';
 import type { ParamValues } from '../../providers/types.js';
+import { storeFor } from '../../store/index.js';
 import type { OutputTarget } from '../naming.js';
 import { LEDGER_VERSION, type LedgerEntry } from './entry.js';
 import { LedgerFolder } from './ledger-folder.js';
@@ -49,18 +49,20 @@ function upgrade(old: LegacyEntry): LedgerEntry | undefined {
 
 /** Moves every version-1 entry of `journalDir` into its output folder's ledger (best effort). */
 export async function migrateLegacyJournal(journalDir: string, home: LedgerHome): Promise<void> {
-  const names = await readdir(journalDir).catch(() => [] as string[]);
+  const journal = storeFor(journalDir);
+  const names = await journal.list(journalDir).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const path = join(journalDir, name);
     try {
-      const old = JSON.parse(await readFile(path, 'utf8')) as LegacyEntry;
+      const old = JSON.parse((await journal.readText(path)) ?? 'null') as LegacyEntry | null;
+      if (old === null) continue;
       const entry = old.version === 1 ? upgrade(old) : undefined;
       if (!entry) continue;
       const folder = new LedgerFolder(entry.target.dir);
       const key = LedgerFolder.keyOf(entry.target);
       if (!(await folder.read(key))) await folder.write(key, entry);
       await home.noteFolder(entry.target.dir);
-      await rm(path, { force: true });
+      await journal.remove(path);
     } catch {
       // Left where it is: the next start tries again.
     }

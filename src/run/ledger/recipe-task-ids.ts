@@ -5,8 +5,8 @@
  * so it is no candidate for another input's lost submit. Here rather than in recipe.ts, which
  * imports the ledger: the ledger reads these without an import circle.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { storeFor } from '../../store/index.js';
 
 /** The recipes' folder inside a ledger folder (`<output folder>/.upscale/`). */
 export const RECIPES_DIR = 'recipes';
@@ -14,13 +14,13 @@ export const RECIPES_DIR = 'recipes';
 /** Every recipe in `ledgerDir`, as far as it can be read (one being written meanwhile is skipped). */
 async function recipes(ledgerDir: string): Promise<{ taskId?: unknown; output?: unknown }[]> {
   const dir = join(ledgerDir, RECIPES_DIR);
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const store = storeFor(dir);
+  const names = await store.list(dir).catch(() => [] as string[]);
   const found: { taskId?: unknown; output?: unknown }[] = [];
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     try {
-      found.push(
-        JSON.parse(await readFile(join(dir, name), 'utf8')) as { taskId?: unknown; output?: unknown },
-      );
+      const text = await store.readText(join(dir, name));
+      if (text !== undefined) found.push(JSON.parse(text) as { taskId?: unknown; output?: unknown });
     } catch {
       // Gone meanwhile, or half of a file another run is writing (temps are not *.json): skip it.
     }

@@ -8,16 +8,9 @@ import { mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hostIdentity } from '../../../src/fs/owner.js';
-import {
-  acquireClaim,
-  ClaimHeldError,
-  clearDeadClaim,
-  HEARTBEAT_MS,
-  IdleClaims,
-  LEASE_MS,
-  LeaseWatch,
-} from '../../../src/run/ledger/claim.js';
+import { hostIdentity } from '../../src/fs/owner.js';
+import { acquireClaim, clearDeadClaim, IdleClaims, LeaseWatch } from '../../src/store/local-claim.js';
+import { ClaimHeldError, HEARTBEAT_MS, LEASE_MS } from '../../src/store/output-store.js';
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
