@@ -12,7 +12,13 @@ import { checkFormatLimit } from '../image/format-limits.js';
 import { type PrecheckInfo, precheckFile } from '../image/precheck.js';
 import { planSizing, type Sizing } from '../image/sizing.js';
 import { readSource, type SourceImage } from '../image/source.js';
-import type { ImageSource, ParamValues, Provider, Size } from '../providers/types.js';
+import {
+  hasEngine,
+  type ImageSource,
+  type ParamValues,
+  type Provider,
+  type Size,
+} from '../providers/types.js';
 import { urlTakersFor } from '../providers/url-takers.js';
 import { hashFile } from './ledger/ledger.js';
 import { checkLocalReady } from './local-output.js';
@@ -117,7 +123,7 @@ async function refuseBeforeSending(
   size: OutputSize,
   info: PrecheckInfo | undefined,
 ): Promise<void> {
-  if (run.provider.engine) await checkLocalReady(params);
+  if (hasEngine(run.provider)) await checkLocalReady(run.provider, params);
   const asked = typeof params.format === 'string' ? (params.format as ImageFormat) : undefined;
   const format = outputFormat(
     task.plan,

@@ -56,3 +56,22 @@ describe('newRunState: what a run learns and changes, apart from what is fixed',
     expect(newRunState().durations.nextProbe(0)).toBeUndefined();
   });
 });
+
+describe('src/run/ reads no provider flag by its name', () => {
+  it('no `params.<key>` of any provider flag in the run core: the provider says what its flags mean', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const keys = [...new Set(Object.values(providers).flatMap((p) => p.params.map((s) => s.key)))];
+    expect(keys).toEqual(expect.arrayContaining(['scale', 'resolution', 'model']));
+    const dir = join(import.meta.dirname, '../../src/run');
+    const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const found: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join(dir, file), 'utf8');
+      for (const key of keys)
+        if (new RegExp(`params\\??\\.${key}\\b|params\\[['"]${key}['"]\\]`).test(text))
+          found.push(`${file}: ${key}`);
+    }
+    expect(found).toEqual([]);
+  });
+});
