@@ -12,8 +12,9 @@
 // made small in each way of bench/lib/degrade.js (sharp's reduction, MATLAB's bicubic, aliased
 // bicubic, box, JPEG q75, noise): per way and factor, the mean gain of each model over a true
 // Lanczos-3 fed the same small image, its median and minimum, and how many photos lose.
-// --models photo,slim picks the models (default: photo); --write-crops <dir> writes the 256x256
-// centre crop of each prepared photo (what fixtures/images/heldout/ holds).
+// --models photo,slim picks the models (default: photo), --kinds sharp,jpeg75 and --factors 4 the
+// ways and factors (default: all); --write-crops <dir> writes the 256x256 centre crop of each
+// prepared photo (what fixtures/images/heldout/ holds).
 //
 //   npm run build && node bench/local-quality.js [image…] [--crop docs/local-engine-crop.png]
 //   node bench/local-quality.js --heldout /tmp/heldout [--models photo,slim,medium] [--write-crops dir]
@@ -33,7 +34,15 @@ const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : u
 const cropAt = option('--crop');
 const heldout = option('--heldout');
 if (heldout) {
-  await heldoutTable(heldout, (option('--models') ?? 'photo').split(','), option('--write-crops'));
+  const kinds = (option('--kinds') ?? Object.keys(DEGRADATIONS).join(',')).split(',');
+  const factors = (option('--factors') ?? '4,2').split(',').map(Number);
+  await heldoutTable(
+    heldout,
+    (option('--models') ?? 'photo').split(','),
+    option('--write-crops'),
+    kinds,
+    factors,
+  );
   process.exit(0);
 }
 const images = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--crop');
@@ -149,7 +158,7 @@ async function truthOf(file) {
   return { rgb: new Uint8Array(rgb), width, height };
 }
 
-async function heldoutTable(dir, modelNames, cropsDir) {
+async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
   const files = readdirSync(dir)
     .filter((f) => /\.(png|jpe?g)$/i.test(f))
     .sort()
@@ -177,8 +186,8 @@ async function heldoutTable(dir, modelNames, cropsDir) {
         .toFile(`${cropsDir}/${name.replace(/\.[^.]+$/, '')}.png`);
     }
     const row = { photo: name };
-    for (const factor of [4, 2]) {
-      for (const kind of Object.keys(DEGRADATIONS)) {
+    for (const factor of factors) {
+      for (const kind of kinds) {
         const small = await degrade(kind, rgb, width, height, factor);
         const w = width / factor;
         const h = height / factor;

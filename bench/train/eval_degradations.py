@@ -16,31 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from train import PhotoNet, degrade, psnr_y
-
-
-def load_exported(folder, scale):
-    """Rebuilds the PyTorch net from the exported TF.js layers model."""
-    model = json.load(open(os.path.join(folder, 'model.json')))
-    blob = open(os.path.join(folder, 'weights.bin'), 'rb').read()
-    weights, offset = {}, 0
-    for w in model['weightsManifest'][0]['weights']:
-        n = int(np.prod(w['shape']))
-        weights[w['name']] = torch.from_numpy(np.frombuffer(blob, '<f4', n, offset).copy().reshape(w['shape']))
-        offset += 4 * n
-    layers = model['modelTopology']['model_config']['config']['layers']
-    body = [layer for layer in layers if layer['name'].startswith('body_')]
-    net = PhotoNet(scale, body[0]['config']['filters'], len(body) - 1)
-    kernel = lambda name: weights[f'{name}/kernel'].permute(3, 2, 0, 1)  # Keras HWIO -> torch OIHW
-    with torch.no_grad():
-        for i, conv in enumerate(net.body):
-            conv.weight.copy_(kernel(f'body_{i}'))
-            conv.bias.copy_(weights[f'body_{i}/bias'])
-        net.luma.weight.copy_(kernel('luma')[::3])  # exported repeated for R, G, B
-        net.luma.bias.copy_(weights['luma/bias'][::3])
-        net.skip.weight.copy_(kernel('skip'))
-        net.skip.bias.copy_(weights['skip/bias'])
-    return net.eval()
+from train import degrade, jpeg, load_exported, psnr_y
 
 
 def lanczos_matrix(n_in, n_out, a=3):
@@ -66,18 +42,24 @@ def main():
     p.add_argument('--weights', required=True)
     p.add_argument('--eval', required=True)
     p.add_argument('--scale', type=int, default=4)
+    p.add_argument('--kinds', default='sharp-cubic,bicubic-aa,bilinear-aa,area,bicubic-no-aa,jpeg-q75,noise-6')
     a = p.parse_args()
-    net = load_exported(a.weights, a.scale)
+    net = load_exported(a.weights, a.scale).eval()
     index = json.load(open(os.path.join(a.eval, 'index.json')))
-    for kind in ('sharp-cubic', 'bicubic-aa', 'bilinear-aa', 'area', 'bicubic-no-aa'):
+    torch.manual_seed(6)
+    for kind in a.kinds.split(','):
         gains = []
         for im in index['images']:
             w, h = im['width'], im['height']
             hr = np.fromfile(os.path.join(a.eval, f"{im['name']}-hr.rgb"), np.uint8).reshape(h, w, 3)
             hr = torch.from_numpy(hr).permute(2, 0, 1)
-            if kind == 'sharp-cubic':
+            if kind in ('sharp-cubic', 'jpeg-q75', 'noise-6'):
                 lr = np.fromfile(os.path.join(a.eval, f"{im['name']}-x{a.scale}.rgb"), np.uint8)
                 lr = torch.from_numpy(lr.reshape(h // a.scale, w // a.scale, 3)).permute(2, 0, 1).float()
+                if kind == 'jpeg-q75':
+                    lr = jpeg(lr, 75)
+                elif kind == 'noise-6':
+                    lr = (lr + 6 * torch.randn_like(lr)).round().clamp(0, 255)
             else:
                 lr = degrade(hr, a.scale, kind)
             with torch.no_grad():
