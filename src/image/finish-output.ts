@@ -229,9 +229,12 @@ async function shapePixels(job: FinishJob, plan: Plan, pixels: Raw): Promise<Raw
       raw.info.channels === 4 ? (await fromRaw(raw, samples)).removeAlpha() : await fromRaw(raw, samples);
     raw = await toRaw(base.joinChannel(alpha.data, { raw: alpha.info }), samples);
   }
-  let image = applyOrientation(await fromRaw(raw, samples), plan.turn);
-  if (plan.flatten) image = image.flatten({ background: job.options.background ?? DEFAULT_BACKGROUND });
-  raw = await toRaw(image, samples);
+  // Upright with nothing to flatten: no copy of the pixels (a copy is the size of the output).
+  if (plan.turn !== 1 || plan.flatten) {
+    let image = applyOrientation(await fromRaw(raw, samples), plan.turn);
+    if (plan.flatten) image = image.flatten({ background: job.options.background ?? DEFAULT_BACKGROUND });
+    raw = await toRaw(image, samples);
+  }
   const size = job.finalSize;
   if (size && (size.width !== raw.info.width || size.height !== raw.info.height)) {
     raw = await toRaw(
