@@ -3,6 +3,7 @@
  * effect: claim the output, submit (or resolve a lost submit, or pick up a task an earlier run
  * paid for), poll, download, write, and only then forget the entry.
  */
+import { basename } from 'node:path';
 import { stopsSubmitting, UpscaleError } from '../errors.js';
 import { redact, withoutCredentials } from '../http/redact.js';
 import { downloadToTemp, isExpiredUrlError, maxResultBytes } from '../image/download.js';
@@ -13,6 +14,7 @@ import { kindOf } from './duration-model.js';
 import { type Claim, ClaimLostError } from './ledger/claim.js';
 import { isUnresolved, type LedgerEntry, type LedgerState, sameRecipe, taskIdOf } from './ledger/entry.js';
 import { absoluteTarget, hashFile, type LedgerSlot } from './ledger/ledger.js';
+import { recipeOutputOf } from './ledger/recipe-task-ids.js';
 import {
   type After,
   advance,
@@ -624,6 +626,17 @@ async function writtenSince(job: Job, since: number): Promise<string | undefined
 }
 
 /**
+ * The output at the target that a recipe records as this very task's result: written by a run (or
+ * an earlier download) before this one started, it is not written again as a `-2` copy.
+ */
+async function madeBy(job: Job, ledgerDir: string, taskId: string): Promise<string | undefined> {
+  const existing = await findExistingOutput(job.task.plan.target);
+  if (existing === undefined) return undefined;
+  const recorded = await recipeOutputOf(ledgerDir, taskId).catch(() => undefined);
+  return recorded !== undefined && basename(recorded) === basename(existing) ? existing : undefined;
+}
+
+/**
  * `upscale download <task-id>`: polls a task by id and writes its result. With a ledger it first
  * claims the output, like any run: a run collecting the same output is waited for (then its
  * output is there, and nothing is written twice), and an entry of that very task is collected
@@ -649,7 +662,7 @@ export async function downloadById(run: RemoteRun, task: InputTask, taskId: stri
     job = { ...job, claim };
     const entry = await folder.read(key);
     if (!entry) {
-      const existing = await writtenSince(job, startedAt);
+      const existing = (await writtenSince(job, startedAt)) ?? (await madeBy(job, folder.dir, taskId));
       if (existing) return { ...base(job), status: 'skipped', output: existing };
       return await collectPaid(job, fresh);
     }

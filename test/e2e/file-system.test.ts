@@ -328,6 +328,18 @@ describe('7: one output, one claim, whatever form -o takes', () => {
     expect((await readdir(join(ctx.dir, 'out'))).filter((n) => !n.startsWith('.'))).toEqual(['photo@2x.png']);
     expect(ctx.emu.submissions()).toBe(1);
   }, 30_000);
+
+  it('upscale download <id> -o the output a finished run wrote from that task: nothing written again', async () => {
+    await photo();
+    const run = await cli(['photo.jpg', '-o', 'out', '--json']);
+    expect(run.code).toBe(0);
+    const taskId = ctx.emu.tasks[0]!.id;
+    const download = await cli(['download', taskId, '-o', 'out/photo@2x.png', '--json']);
+    expect(download.code).toBe(0);
+    expect(jsonLines(download.stdout)[0]).toMatchObject({ status: 'skipped', output: 'out/photo@2x.png' });
+    expect((await readdir(join(ctx.dir, 'out'))).filter((n) => !n.startsWith('.'))).toEqual(['photo@2x.png']);
+    expect(ctx.emu.submissions()).toBe(1);
+  }, 30_000);
 });
 
 describe('8: a commit that fails keeps the verified result', () => {

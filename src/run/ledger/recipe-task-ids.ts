@@ -37,3 +37,9 @@ export async function recipeTaskIds(ledgerDir: string): Promise<string[]> {
 export async function recipeOutputs(ledgerDir: string): Promise<string[]> {
   return (await recipes(ledgerDir)).flatMap((r) => (typeof r.output === 'string' ? [r.output] : []));
 }
+
+/** The output a recipe in `ledgerDir` records as made by `taskId` (its name beside `.upscale/`), if any. */
+export async function recipeOutputOf(ledgerDir: string, taskId: string): Promise<string | undefined> {
+  const found = (await recipes(ledgerDir)).find((r) => r.taskId === taskId && typeof r.output === 'string');
+  return found?.output as string | undefined;
+}
