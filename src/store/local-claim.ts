@@ -350,7 +350,7 @@ export async function acquireClaim(path: string, options: ClaimOptions): Promise
     } else if (options.failIfLive && watch.changed) throw new ClaimHeldError(seen.owner);
     if (!waited) options.onWait?.(seen.owner);
     waited = true;
-    await delay(250 + Math.floor(Math.random() * 500), options.signal);
+    await delay(options.pollMs ?? 250 + Math.floor(Math.random() * 500), options.signal);
   }
 }
 

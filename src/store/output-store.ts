@@ -46,6 +46,8 @@ export interface ClaimOptions {
   readonly failIfLive?: boolean | undefined;
   /** The reader's monotonic clock, in ms (tests). */
   readonly clock?: (() => number) | undefined;
+  /** The wait between two looks at a held claim, in ms (tests); by default 250-750 ms, jittered. */
+  readonly pollMs?: number | undefined;
 }
 
 /** Raised by `claim` with `failIfLive` once the holder is seen beating. */

@@ -34,6 +34,18 @@ function racingClock(step = 5_000): { now: () => number; readonly read: number }
   };
 }
 
+/** A waiting reader's pause between two looks: short, so a lease on a racing clock passes in ms. */
+const POLL_MS = 5;
+
+/**
+ * The holders' heartbeat on a fake interval timer (nothing else faked): `beat()` moves it on by
+ * one HEARTBEAT_MS at once, so a test sees a beat without waiting two real seconds for it.
+ */
+function fakeBeats(): () => void {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  return () => vi.advanceTimersByTime(HEARTBEAT_MS);
+}
+
 const tempDir = () => mkdtemp(join(tmpdir(), 'claim-'));
 const claimFile = (owner: Record<string, unknown>) =>
   JSON.stringify({ token: 'feed0000', since: 0, input: 'a.png', ...owner });
@@ -80,7 +92,8 @@ describe('claims', () => {
     const first = await acquireClaim(path, { input: 'a.png' });
     let waited = false;
     let second: Awaited<ReturnType<typeof acquireClaim>> | undefined;
-    const pending = acquireClaim(path, { input: 'a.png', onWait: () => (waited = true) }).then((c) => {
+    const pending = acquireClaim(path, { input: 'a.png', pollMs: POLL_MS, onWait: () => (waited = true) });
+    void pending.then((c) => {
       second = c;
     });
     await new Promise((r) => setTimeout(r, 300));
@@ -112,6 +125,7 @@ describe('claims', () => {
     const claim = await acquireClaim(path, {
       input: 'a.png',
       clock: clock.now,
+      pollMs: POLL_MS,
       onWait: () => (waited = true),
     });
     // It waited (a pid that runs is not known dead) and read its own clock through a lease.
@@ -127,7 +141,7 @@ describe('claims', () => {
     await writeFile(path, claimFile({ pid: deadPid(), host: '0123456789ab' }));
     expect(await clearDeadClaim(path)).toBe(false);
     const clock = racingClock();
-    const claim = await acquireClaim(path, { input: 'a.png', clock: clock.now });
+    const claim = await acquireClaim(path, { input: 'a.png', clock: clock.now, pollMs: POLL_MS });
     expect(clock.read * 5_000).toBeGreaterThanOrEqual(LEASE_MS);
     await claim.release();
   });
@@ -147,7 +161,7 @@ describe('claims', () => {
     const future = (Date.now() + 3600_000) / 1000;
     await utimes(path, future, future);
     const clock = racingClock();
-    const claim = await acquireClaim(path, { input: 'a.png', clock: clock.now });
+    const claim = await acquireClaim(path, { input: 'a.png', clock: clock.now, pollMs: POLL_MS });
     expect(clock.read * 5_000).toBeGreaterThanOrEqual(LEASE_MS);
     await claim.release();
   });
@@ -157,7 +171,7 @@ describe('claims', () => {
     await writeFile(path, '');
     expect(await clearDeadClaim(path)).toBe(false);
     const clock = racingClock();
-    const claim = await acquireClaim(path, { input: 'a.png', clock: clock.now });
+    const claim = await acquireClaim(path, { input: 'a.png', clock: clock.now, pollMs: POLL_MS });
     expect(clock.read * 5_000).toBeGreaterThanOrEqual(LEASE_MS);
     await claim.release();
   });
@@ -173,14 +187,27 @@ describe('claims', () => {
 });
 
 describe('the holder', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('rewrites its claim every beat, and a reader sees it alive (failIfLive gives up at once)', async () => {
     const path = join(await tempDir(), 'k.lock');
+    const beat = fakeBeats();
     const claim = await acquireClaim(path, { input: 'a.png' });
     const before = await readFile(path, 'utf8');
     const started = Date.now();
-    await expect(acquireClaim(path, { input: 'a.png', failIfLive: true })).rejects.toBeInstanceOf(
-      ClaimHeldError,
-    );
+    let settled = false;
+    const reader = expect(
+      acquireClaim(path, { input: 'a.png', failIfLive: true, pollMs: POLL_MS }),
+    ).rejects.toBeInstanceOf(ClaimHeldError);
+    void reader.finally(() => (settled = true));
+    // One beat at a time while the reader watches; it gives up once it saw one.
+    for (let i = 0; i < 40 && !settled; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      beat();
+    }
+    await reader;
     expect(Date.now() - started).toBeLessThan(HEARTBEAT_MS + 2_000);
     expect(await readFile(path, 'utf8')).not.toBe(before);
     expect(JSON.parse(await readFile(path, 'utf8')).beat).toBeGreaterThan(0);
@@ -190,12 +217,13 @@ describe('the holder', () => {
   it('a holder whose claim was taken over does not confirm it, and its release leaves the new one', async () => {
     const dir = await tempDir();
     const path = join(dir, 'k.lock');
+    const beat = fakeBeats();
     const claim = await acquireClaim(path, { input: 'a.png' });
     expect(await claim.confirm()).toBe(true);
     // A taker moved it aside and made its own (as after a stand-still past the lease).
     await rename(path, join(dir, 'aside'));
     await writeFile(path, claimFile({ pid: 1, host: 'elsewhere000', token: 'taker000' }));
-    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 100));
+    beat(); // its next beat finds the file is not its own
     expect(await claim.confirm()).toBe(false);
     expect(await claim.stillHeld()).toBe(false);
     await claim.release();
@@ -238,9 +266,10 @@ describe('the holder', () => {
 
   it('a holder whose claim was removed does not confirm it', async () => {
     const path = join(await tempDir(), 'k.lock');
+    const beat = fakeBeats();
     const claim = await acquireClaim(path, { input: 'a.png' });
     await rm(path);
-    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 100));
+    beat(); // its next beat finds the file gone
     expect(await claim.confirm()).toBe(false);
     await claim.release();
   });
