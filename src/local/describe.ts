@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { findModelFile, nodeRuntimePrefix } from './assets.js';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS, type LocalModel, WEB_RUNTIME } from './models.js';
-import { findNodeRuntime, findWebRuntime, type LocalRuntimeName } from './runtime.js';
+import { findNodeRuntime, findWebRuntime, LOCAL_RUNTIMES, type LocalRuntimeName } from './runtimes/index.js';
 
 /**
  * Seconds for 512x512 → 2048x2048 (x4) on 2 cores (a 2-vCPU cloud VM, AVX2): `npm run bench:local`,
@@ -75,7 +75,8 @@ function versionNear(file: string): string | null {
 export function describeLocalEngine(env: NodeJS.ProcessEnv = process.env): LocalEngineStatus {
   const web = findWebRuntime();
   const node = findNodeRuntime(env);
-  const active: LocalRuntimeName | null = node ? 'onnxruntime-node' : web ? 'onnxruntime-web' : null;
+  // The one `-p local` would load: the first of the registry that is here.
+  const active: LocalRuntimeName | null = LOCAL_RUNTIMES.find((r) => r.find(env))?.name ?? null;
   const threads = availableParallelism();
   const models = (Object.keys(LOCAL_MODELS) as LocalModel[]).map((model): LocalModelStatus => {
     const found = LOCAL_MODELS[model].scales.map((s) => findModelFile(model, s, env));

@@ -43,12 +43,12 @@ export async function checkLocalEngine(
       message: `Unknown local model '${String(model)}'.`,
       hint: `Use --model ${Object.keys(LOCAL_MODELS).join(', ')}.`,
     };
-  const [{ findModelFile }, { findNodeRuntime, findWebRuntime }, { modelMissing }] = await Promise.all([
+  const [{ findModelFile }, { LOCAL_RUNTIMES }, { modelMissing }] = await Promise.all([
     import('./assets.js'),
-    import('./runtime.js'),
+    import('./runtimes/index.js'),
     import('./engine.js'),
   ]);
-  if (!findWebRuntime() && !findNodeRuntime())
+  if (!LOCAL_RUNTIMES.some((r) => r.find()))
     return {
       ok: false,
       message: "The local engine's WebAssembly runtime (dist/runtime) is missing from this installation.",
