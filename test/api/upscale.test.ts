@@ -65,12 +65,12 @@ describe('upscale()', () => {
 
   it("tells onBudgetWait when requests wait for the key's budget, each call with its own rate", async () => {
     // A key of its own: budgets are shared per key in the process, and this one stays slow.
-    ctx.emu.set({ rateLimit: { limit: 2, windowMs: 1500 }, keys: { freepik: 'fpk-budget-test' } });
+    ctx.emu.set({ rateLimit: { limit: 2, windowMs: 400 }, keys: { freepik: 'fpk-budget-test' } });
     const waits: number[] = [];
     const results = await upscaleBatch(['photo.jpg', 'phone-p3.jpg'], {
       ...connection(),
       apiKey: 'fpk-budget-test',
-      env: { UPSCALE_FREEPIK_BASE_URL: ctx.emu.apiUrl, UPSCALE_RATE_LIMIT: '2/1500ms' },
+      env: { UPSCALE_FREEPIK_BASE_URL: ctx.emu.apiUrl, UPSCALE_RATE_LIMIT: '2/400ms' },
       events: { onBudgetWait: (until) => waits.push(until) },
     });
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);

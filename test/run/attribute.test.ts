@@ -35,15 +35,33 @@ const PHOTOS = ['astronaut', 'camera', 'coffee', 'rocket', 'gravel'].map((n) =>
   join(IMAGES, 'photos', `${n}.png`),
 );
 
-/** A 2x of a file, treated by `how` the way another engine or a high creativity might. */
-async function twice(path: string, how: (image: Sharp) => Sharp = (i) => i): Promise<Sharp> {
+/** Made once per key and shared by the tests, which only read what they get. */
+function once<T>(make: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const made = new Map<string, Promise<T>>();
+  return (key) => {
+    const value = made.get(key) ?? make(key);
+    made.set(key, value);
+    return value;
+  };
+}
+
+/** A plain 2x of a file (PNG). */
+const plainTwice = once(async (path) => {
   const { width, height } = await sharp(path).metadata();
-  const big = await sharp(path)
+  return sharp(path)
     .resize(width! * 2, height! * 2)
     .png()
     .toBuffer();
-  return how(sharp(big));
+});
+
+/** A 2x of a file, treated by `how` the way another engine or a high creativity might. */
+async function twice(path: string, how: (image: Sharp) => Sharp = (i) => i): Promise<Sharp> {
+  return how(sharp(await plainTwice(path)));
 }
+
+/** A photo's thumbnail, and its plain 2x's. */
+const photoThumb = once((path) => thumb(sharp(path)));
+const plainTwiceThumb = once(async (path) => thumb(await twice(path)));
 
 /** Ways a result can look unlike its input and still be its upscale. */
 const TREATMENTS: Record<string, (image: Sharp) => Sharp> = {
@@ -90,7 +108,7 @@ describe('structureDistance: the layout at low resolution, whatever the colours'
     'a photo and its 2x with %s are close in structure',
     async (_how, treat) => {
       for (const photo of PHOTOS) {
-        const input = await thumb(sharp(photo));
+        const input = await photoThumb(photo);
         const result = await thumb(await twice(photo, treat));
         expect(structureDistance(input, result), photo).toBeLessThan(0.2);
       }
@@ -98,13 +116,13 @@ describe('structureDistance: the layout at low resolution, whatever the colours'
   );
 
   it('several of those treatments are far in colour: colour alone would have disowned them', async () => {
-    const input = await thumb(sharp(PHOTOS[0]!));
+    const input = await photoThumb(PHOTOS[0]!);
     const far = await thumb(await twice(PHOTOS[0]!, TREATMENTS['hue turned half-way round']!));
     expect(thumbnailDistance(input, far)).toBeGreaterThan(20);
   });
 
   it('unrelated photos are far apart', async () => {
-    const thumbs = await Promise.all(PHOTOS.map((p) => thumb(sharp(p))));
+    const thumbs = await Promise.all(PHOTOS.map(photoThumb));
     for (const [i, a] of thumbs.entries())
       for (const b of thumbs.slice(i + 1)) expect(structureDistance(a, b)).toBeGreaterThan(0.5);
   });
@@ -130,7 +148,7 @@ describe('attribute: "this one", or nothing', () => {
     return Promise.all(
       PHOTOS.map(async (p, k) => ({
         id: `task-${k}`,
-        thumb: await thumb(await twice(p, k === i ? treat : undefined)),
+        thumb: k === i ? await thumb(await twice(p, treat)) : await plainTwiceThumb(p),
       })),
     );
   }
@@ -139,10 +157,10 @@ describe('attribute: "this one", or nothing', () => {
     'the input’s own result with %s is attributed among other photos’ results',
     async (_how, treat) => {
       const candidates = await photoResults(0, treat);
-      expect(attribute(await looks(sharp(PHOTOS[0]!)), candidates, [])).toBe('task-0');
+      expect(attribute([await photoThumb(PHOTOS[0]!)], candidates, [])).toBe('task-0');
       // …also when the other photos are lost submits of the run too (rivals).
-      const rivals = await Promise.all(PHOTOS.slice(1).map((p) => looks(sharp(p))));
-      expect(attribute(await looks(sharp(PHOTOS[0]!)), candidates, rivals)).toBe('task-0');
+      const rivals = await Promise.all(PHOTOS.slice(1).map(async (p) => [await photoThumb(p)]));
+      expect(attribute([await photoThumb(PHOTOS[0]!)], candidates, rivals)).toBe('task-0');
     },
   );
 
