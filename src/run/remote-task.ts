@@ -617,21 +617,21 @@ export function resumeEntry(
   return runClaimed({ run, task, slot, prepared: rest, requests: 0 });
 }
 
-/** An output written since `since` (ms): another run finished it meanwhile. */
-async function writtenSince(job: Job, since: number): Promise<string | undefined> {
-  const existing = await findExistingOutput(job.task.plan.target);
-  const at =
-    existing === undefined ? 0 : ((await storeFor(job.task.plan.target.dir).modifiedAt(existing)) ?? 0);
-  return existing !== undefined && at >= since ? existing : undefined;
-}
-
 /**
- * The output at the target that a recipe records as this very task's result: written by a run (or
- * an earlier download) before this one started, it is not written again as a `-2` copy.
+ * The output already at the target for `upscale download <task-id>`: one written since `since`
+ * (ms), which another run finished meanwhile, or one whose recipe records this very task (a run
+ * wrote it before the download started): either way it is not written again as a `-2` copy.
  */
-async function madeBy(job: Job, ledgerDir: string, taskId: string): Promise<string | undefined> {
+async function alreadyWritten(
+  job: Job,
+  since: number,
+  ledgerDir: string,
+  taskId: string,
+): Promise<string | undefined> {
   const existing = await findExistingOutput(job.task.plan.target);
   if (existing === undefined) return undefined;
+  const at = (await storeFor(job.task.plan.target.dir).modifiedAt(existing)) ?? 0;
+  if (at >= since) return existing;
   const recorded = await recipeOutputOf(ledgerDir, taskId).catch(() => undefined);
   return recorded !== undefined && basename(recorded) === basename(existing) ? existing : undefined;
 }
@@ -662,7 +662,7 @@ export async function downloadById(run: RemoteRun, task: InputTask, taskId: stri
     job = { ...job, claim };
     const entry = await folder.read(key);
     if (!entry) {
-      const existing = (await writtenSince(job, startedAt)) ?? (await madeBy(job, folder.dir, taskId));
+      const existing = await alreadyWritten(job, startedAt, folder.dir, taskId);
       if (existing) return { ...base(job), status: 'skipped', output: existing };
       return await collectPaid(job, fresh);
     }
