@@ -51,6 +51,48 @@ export interface RecipeRecord {
 }
 
 /**
+ * What `upscale download <task-id>` records of an output it wrote: the task, not a recipe (it knows
+ * neither the input nor the parameters). Beside the recipes, under the same key a run would give
+ * that output, so that the same download again finds the output there instead of writing a `-2`
+ * copy (see remote-task.ts), and any run into the folder counts the task as spoken for. Without a
+ * `recipeHash` it is no recipe to `RecipeBook.read`: a run over that output finds it up to date,
+ * as an output of unknown making always was.
+ */
+export interface DownloadRecord {
+  readonly version: typeof RECIPE_VERSION;
+  readonly output: string;
+  readonly taskId: string;
+  readonly provider: string;
+  readonly writtenAt: string;
+  readonly download: true;
+}
+
+function recordPath(target: OutputTarget): string {
+  return join(target.dir, LEDGER_DIR_NAME, RECIPES_DIR, `${LedgerFolder.keyOf(target)}.json`);
+}
+
+/** Records that `upscale download <taskId>` wrote `outputPath` (`target`: that name's own target). */
+export async function recordDownload(
+  target: OutputTarget,
+  outputPath: string,
+  taskId: string,
+  provider: string,
+): Promise<void> {
+  const record: DownloadRecord = {
+    version: RECIPE_VERSION,
+    output: basename(outputPath),
+    taskId,
+    provider,
+    writtenAt: new Date().toISOString(),
+    download: true,
+  };
+  const path = recordPath(target);
+  const store = storeFor(target.dir);
+  await store.makeFolder(join(path, '..'));
+  await store.writeText(path, `${JSON.stringify(record)}\n`);
+}
+
+/**
  * Where an output stands against what this run would make of it. `taken`: it was made from
  * another input (another file of the same name, or one whose name differs only in case) — replacing
  * it would make the two inputs replace each other, and pay, on every run.
@@ -111,7 +153,7 @@ export class RecipeBook {
   }
 
   private pathOf(target: OutputTarget): string {
-    return join(target.dir, LEDGER_DIR_NAME, RECIPES_DIR, `${LedgerFolder.keyOf(target)}.json`);
+    return recordPath(target);
   }
 
   async read(target: OutputTarget): Promise<RecipeRecord | undefined> {

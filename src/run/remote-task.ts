@@ -3,8 +3,9 @@
  * effect: claim the output, submit (or resolve a lost submit, or pick up a task an earlier run
  * paid for), poll, download, write, and only then forget the entry.
  */
-import { basename } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { stopsSubmitting, UpscaleError } from '../errors.js';
+import { extensionsOf, IMAGE_EXTENSIONS } from '../formats.js';
 import { redact, withoutCredentials } from '../http/redact.js';
 import { downloadToTemp, isExpiredUrlError, maxResultBytes } from '../image/download.js';
 import { imageSize } from '../image/finish.js';
@@ -25,11 +26,12 @@ import {
   type Paid,
   type Unresolved,
 } from './ledger/transitions.js';
-import { finalPath, findExistingOutput } from './naming.js';
+import { finalPath, findExistingOutput, type OutputTarget } from './naming.js';
 import { keepInvalid, targetOf, type Written, writeOutput } from './output-writer.js';
 import { type DurationHints, type FinalState, pollUntilFinal } from './poll.js';
 import type { Prepared } from './prepare.js';
 import { fetchTaskState, submitTask } from './provider-api.js';
+import { recordDownload } from './recipe.js';
 import type { Resolution } from './resolve-uncertain.js';
 import { PRIORITY } from './status-hub.js';
 import { errorOf, type InputTask, type Place, type RemoteRun, type TaskResult } from './task-types.js';
@@ -617,10 +619,23 @@ export function resumeEntry(
   return runClaimed({ run, task, slot, prepared: rest, requests: 0 });
 }
 
+/** `x-2.png` of `-o x.png` (or of the name `target` gives): where a result goes when the name is taken. */
+function isNumberedSibling(target: OutputTarget, name: string): boolean {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const exts = target.fixed
+    ? [extname(target.fixed.path).slice(1)]
+    : target.format
+      ? extensionsOf(target.format)
+      : IMAGE_EXTENSIONS;
+  const pattern = `^${literal(target.stem)}-[0-9]+\\.(${exts.map(literal).join('|')})$`;
+  return new RegExp(pattern, 'i').test(name);
+}
+
 /**
  * The output already at the target for `upscale download <task-id>`: one written since `since`
- * (ms), which another run finished meanwhile, or one whose recipe records this very task (a run
- * wrote it before the download started): either way it is not written again as a `-2` copy.
+ * (ms), which another run finished meanwhile, or one whose recipe records this very task (a run,
+ * or the same download, wrote it before): either way it is not written again as a `-2` copy. The
+ * recorded name may be a numbered one (`x-2.png`: `x.png` was another task's result).
  */
 async function alreadyWritten(
   job: Job,
@@ -628,19 +643,43 @@ async function alreadyWritten(
   ledgerDir: string,
   taskId: string,
 ): Promise<string | undefined> {
-  const existing = await findExistingOutput(job.task.plan.target);
-  if (existing === undefined) return undefined;
-  const at = (await storeFor(job.task.plan.target.dir).modifiedAt(existing)) ?? 0;
-  if (at >= since) return existing;
+  const { target } = job.task.plan;
+  const store = storeFor(target.dir);
+  const existing = await findExistingOutput(target);
+  if (existing !== undefined && ((await store.modifiedAt(existing)) ?? 0) >= since) return existing;
   const recorded = await recipeOutputOf(ledgerDir, taskId).catch(() => undefined);
-  return recorded !== undefined && basename(recorded) === basename(existing) ? existing : undefined;
+  if (recorded === undefined) return undefined;
+  if (existing !== undefined && basename(recorded) === basename(existing)) return existing;
+  if (!isNumberedSibling(target, recorded)) return undefined;
+  const path = join(target.dir, recorded);
+  return (await store.targetKindOf(path)) === 'file' ? path : undefined;
+}
+
+/** The output `upscale download` found already written: skipped, named as when it was written. */
+async function skippedAt(job: Job, output: string): Promise<TaskResult> {
+  const size = await imageSize(output);
+  return { ...base(job), status: 'skipped', output, ...(size ?? {}) };
+}
+
+/**
+ * Records the task that wrote a downloaded output (see recordDownload), under the key of the name
+ * it took: the target's own, or its numbered one's. Like a run's recipe, one that cannot be
+ * written does not fail the output (the same download again would then write a `-2` copy).
+ */
+async function recordDownloaded(task: InputTask, result: TaskResult, taskId: string): Promise<void> {
+  if (result.status !== 'succeeded') return;
+  const { target } = task.plan;
+  const own = basename(finalPath(target, extname(result.output).slice(1))) === basename(result.output);
+  const named = own ? target : { dir: target.dir, stem: basename(result.output, extname(result.output)) };
+  await recordDownload(named, result.output, taskId, result.provider).catch(() => undefined);
 }
 
 /**
  * `upscale download <task-id>`: polls a task by id and writes its result. With a ledger it first
  * claims the output, like any run: a run collecting the same output is waited for (then its
  * output is there, and nothing is written twice), and an entry of that very task is collected
- * through it (and goes once written). Nothing new is recorded.
+ * through it (and goes once written). What it wrote is recorded beside the recipes (the task and
+ * the name), so the same download again is skipped; no ledger entry is made.
  */
 export async function downloadById(run: RemoteRun, task: InputTask, taskId: string): Promise<TaskResult> {
   const { ledger } = run;
@@ -650,6 +689,10 @@ export async function downloadById(run: RemoteRun, task: InputTask, taskId: stri
   const key = ledger?.keyOf(item.target);
   let job: Job = { run, task, slot: undefined, prepared: {}, taskId, requests: 0 };
   let claim: Claim | undefined;
+  const written = async (result: TaskResult) => {
+    await recordDownloaded(task, result, taskId);
+    return result;
+  };
   try {
     run.events?.onSubmitted?.(item.input, taskId, true);
     const fresh = advance(undefined, { type: 'known', taskId, submittedAt: Date.now() });
@@ -663,16 +706,17 @@ export async function downloadById(run: RemoteRun, task: InputTask, taskId: stri
     const entry = await folder.read(key);
     if (!entry) {
       const existing = await alreadyWritten(job, startedAt, folder.dir, taskId);
-      if (existing) return { ...base(job), status: 'skipped', output: existing };
-      return await collectPaid(job, fresh);
+      if (existing) return await skippedAt(job, existing);
+      return await written(await collectPaid(job, fresh));
     }
-    if (taskIdOf(entry) !== taskId || isUnresolved(entry)) return await collectPaid(job, fresh);
+    if (taskIdOf(entry) !== taskId || isUnresolved(entry))
+      return await written(await collectPaid(job, fresh));
     // That very task is pending here: collected through its entry, which goes once it is written.
     job = { ...job, slot: ledger.slotOf(folder, key, entry) };
-    if (!isCommitting(entry)) return await collectPaid(job, entry);
+    if (!isCommitting(entry)) return await written(await collectPaid(job, entry));
     const left = await folder.finishCommit(key, entry);
-    if (!left) return { ...base(job), taskId, status: 'succeeded', output: entry.outputPath };
-    return await collectPaid(job, isUnresolved(left) ? fresh : left);
+    if (!left) return await written({ ...base(job), taskId, status: 'succeeded', output: entry.outputPath });
+    return await written(await collectPaid(job, isUnresolved(left) ? fresh : left));
   } catch (error) {
     return { ...base(job), taskId, status: 'failed', error: errorOf(error) };
   } finally {

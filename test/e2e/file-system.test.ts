@@ -342,6 +342,52 @@ describe('7: one output, one claim, whatever form -o takes', () => {
   }, 30_000);
 });
 
+describe('upscale download <id> -o twice: nothing written twice, nothing written over', () => {
+  const visible = async (dir: string) =>
+    (await readdir(join(ctx.dir, dir))).filter((n) => !n.startsWith('.')).sort();
+
+  it('the same download again is a no-op that names the file the first wrote (plain and --json)', async () => {
+    await photo();
+    expect((await cli(['photo.jpg', '-o', 'out', '--json'])).code).toBe(0);
+    const taskId = ctx.emu.tasks[0]!.id;
+    const first = await cli(['download', taskId, '-o', 'dl/x.png']);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim()).toBe('dl/x.png');
+    const again = await cli(['download', taskId, '-o', 'dl/x.png']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe('dl/x.png');
+    expect(again.stderr).toContain('already exists');
+    const json = await cli(['download', taskId, '-o', 'dl/x.png', '--json']);
+    expect(json.code).toBe(0);
+    expect(jsonLines(json.stdout)[0]).toMatchObject({ status: 'skipped', output: 'dl/x.png', width: 640 });
+    expect(await visible('dl')).toEqual(['x.png']);
+    // What the download recorded is no recipe a run could conflict with: the run finds it up to date.
+    const run = await cli(['photo.jpg', '-o', 'dl/x.png', '--json']);
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'skipped', output: 'dl/x.png' });
+    expect(ctx.emu.submissions()).toBe(1);
+  }, 60_000);
+
+  it('another task to the same -o goes to x-2.png, and each download again is a no-op naming its own file', async () => {
+    await picture(join(ctx.dir, 'a.png'), 1);
+    await picture(join(ctx.dir, 'b.png'), 2);
+    expect((await cli(['a.png', 'b.png', '-o', 'out', '--json'])).code).toBe(0);
+    const [a, b] = ctx.emu.tasks.map((t) => t.id);
+    const outputOf = async (id: string) => {
+      const result = await cli(['download', id!, '-o', 'dl/x.png', '--json']);
+      expect(result.code).toBe(0);
+      return jsonLines(result.stdout)[0] as { status: string; output: string };
+    };
+    expect(await outputOf(a!)).toMatchObject({ status: 'succeeded', output: 'dl/x.png' });
+    const before = await readFile(join(ctx.dir, 'dl/x.png'));
+    expect(await outputOf(b!)).toMatchObject({ status: 'succeeded', output: 'dl/x-2.png' });
+    expect(await outputOf(b!)).toMatchObject({ status: 'skipped', output: 'dl/x-2.png' });
+    expect(await outputOf(a!)).toMatchObject({ status: 'skipped', output: 'dl/x.png' });
+    expect(await visible('dl')).toEqual(['x-2.png', 'x.png']);
+    expect(await readFile(join(ctx.dir, 'dl/x.png'))).toEqual(before);
+  }, 60_000);
+});
+
 describe('8: a commit that fails keeps the verified result', () => {
   it('a file system without hard links (exFAT, FAT, some shares): outputs are still written', async () => {
     await photo();

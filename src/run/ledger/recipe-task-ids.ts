@@ -11,16 +11,23 @@ import { storeFor } from '../../store/index.js';
 /** The recipes' folder inside a ledger folder (`<output folder>/.upscale/`). */
 export const RECIPES_DIR = 'recipes';
 
+/** What these readers take from a recipe (or from a download's record, see recipe.ts). */
+interface Recorded {
+  readonly taskId?: unknown;
+  readonly output?: unknown;
+  readonly writtenAt?: unknown;
+}
+
 /** Every recipe in `ledgerDir`, as far as it can be read (one being written meanwhile is skipped). */
-async function recipes(ledgerDir: string): Promise<{ taskId?: unknown; output?: unknown }[]> {
+async function recipes(ledgerDir: string): Promise<Recorded[]> {
   const dir = join(ledgerDir, RECIPES_DIR);
   const store = storeFor(dir);
   const names = await store.list(dir).catch(() => [] as string[]);
-  const found: { taskId?: unknown; output?: unknown }[] = [];
+  const found: Recorded[] = [];
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     try {
       const text = await store.readText(join(dir, name));
-      if (text !== undefined) found.push(JSON.parse(text) as { taskId?: unknown; output?: unknown });
+      if (text !== undefined) found.push(JSON.parse(text) as Recorded);
     } catch {
       // Gone meanwhile, or half of a file another run is writing (temps are not *.json): skip it.
     }
@@ -38,8 +45,22 @@ export async function recipeOutputs(ledgerDir: string): Promise<string[]> {
   return (await recipes(ledgerDir)).flatMap((r) => (typeof r.output === 'string' ? [r.output] : []));
 }
 
-/** The output a recipe in `ledgerDir` records as made by `taskId` (its name beside `.upscale/`), if any. */
+const writtenAt = (r: Recorded): string => (typeof r.writtenAt === 'string' ? r.writtenAt : '');
+
+/**
+ * The output a recipe in `ledgerDir` records as made by `taskId` (its name beside `.upscale/`), if
+ * any. A name that a newer record gives to another task (written over it with --overwrite, under a
+ * recipe of another key) is that task's now, not this one's.
+ */
 export async function recipeOutputOf(ledgerDir: string, taskId: string): Promise<string | undefined> {
-  const found = (await recipes(ledgerDir)).find((r) => r.taskId === taskId && typeof r.output === 'string');
-  return found?.output as string | undefined;
+  const all = await recipes(ledgerDir);
+  const newestOf = (output: string) =>
+    all
+      .filter((r) => r.output === output)
+      .reduce((newest, r) => (writtenAt(r) > writtenAt(newest) ? r : newest));
+  for (const r of all) {
+    if (r.taskId !== taskId || typeof r.output !== 'string') continue;
+    if (newestOf(r.output).taskId === taskId) return r.output;
+  }
+  return undefined;
 }
