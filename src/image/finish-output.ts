@@ -46,6 +46,9 @@ export interface Finished {
 
 type Raw = { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
 
+/** The result's file itself, read by the encoder as it goes: what Raw's samples would be, never decoded whole. */
+type InFile = { path: string; info: Raw['info'] };
+
 /** The result's samples: grey or colour, 8 or 16 bits, kept as they are through the finishing. */
 interface Samples {
   readonly grey: boolean;
@@ -116,6 +119,13 @@ interface Plan {
   readonly treatment: ProviderTreatment;
   /** Grey and 16-bit results stay so in a format that holds them (PNG, TIFF; grey JPEG). */
   readonly samples: Samples;
+  /**
+   * The result's pixels go out as they are (no colour change, alpha, turn, flattening or resize) and
+   * sharp reads its file as it would their raw samples (no ICC profile, no resolution, RGB or grey):
+   * the encoder reads the file as it goes, instead of a decoded copy the size of the output (the
+   * local engine's 8000×6000 RGB: 144 MB, with a JPEG encoder's own 280 MB beside it).
+   */
+  readonly asIs: InFile['info'] | undefined;
 }
 
 async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean }> {
@@ -156,8 +166,20 @@ async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean
     grey: (result.channels ?? 3) <= 2 && (format === 'png' || format === 'tiff' || format === 'jpeg'),
     deep: result.depth === 'ushort' && (format === 'png' || format === 'tiff'),
   };
+  const plainFile =
+    !result.icc &&
+    result.density === undefined &&
+    ['srgb', 'b-w', 'rgb16', 'grey16'].includes(result.space ?? '') &&
+    result.width !== undefined &&
+    result.height !== undefined;
+  const pixelsAsIs =
+    colours === 'as-is' && !(alphaFromSource && formatHasAlpha(format)) && turn === 1 && !flatten && !resize;
+  // The channels the decoded samples would have: grey kept as grey, anything else as sRGB.
+  const channels = ((samples.grey ? 1 : 3) + (resultAlpha ? 1 : 0)) as 1 | 2 | 3 | 4;
+  const asIs =
+    plainFile && pixelsAsIs ? { width: result.width!, height: result.height!, channels } : undefined;
   return {
-    plan: { format, keepMetadata, turn, alphaFromSource, flatten, colours, treatment, samples },
+    plan: { format, keepMetadata, turn, alphaFromSource, flatten, colours, treatment, samples, asIs },
     needed,
   };
 }
@@ -246,15 +268,25 @@ async function shapePixels(job: FinishJob, plan: Plan, pixels: Raw): Promise<Raw
 }
 
 /** The pixels to lay over the metadata's carrier: 16-bit ones as a PNG (sharp takes raw overlays as 8-bit only). */
-async function overlayOf(raw: Raw, samples: Samples): Promise<{ input: Buffer; raw?: Raw['info'] }> {
+async function overlayOf(
+  raw: Raw | InFile,
+  samples: Samples,
+): Promise<{ input: Buffer | string; raw?: Raw['info'] }> {
+  if ('path' in raw) return { input: raw.path };
   if (!samples.deep) return { input: raw.data, raw: raw.info };
   return { input: await (await fromRaw(raw, samples)).png({ compressionLevel: 0 }).toBuffer() };
 }
 
-async function encodeOutput(job: FinishJob, plan: Plan, raw: Raw, path: string): Promise<void> {
+/** The pixels as a pipeline in their samples' colour space. */
+async function pipelineOf(pixels: Raw | InFile, samples: Samples): Promise<Sharp> {
+  if ('path' in pixels) return keeping((await loadSharp())(pixels.path), samples);
+  return fromRaw(pixels, samples);
+}
+
+async function encodeOutput(job: FinishJob, plan: Plan, raw: Raw | InFile, path: string): Promise<void> {
   const { source } = job;
   if (!plan.keepMetadata || !source) {
-    await encode(await fromRaw(raw, plan.samples), plan.format, job.options.quality).toFile(path);
+    await encode(await pipelineOf(raw, plan.samples), plan.format, job.options.quality).toFile(path);
     return;
   }
   const { samples } = plan;
@@ -288,7 +320,9 @@ export async function finishImage(job: FinishJob): Promise<Finished> {
   if (!needed) return { tempPath: job.tempPath, format: job.downloaded, notices };
   const converted = tempPathBeside(job.finalPath);
   try {
-    const pixels = await shapePixels(job, plan, await colourPixels(job, plan));
+    const pixels = plan.asIs
+      ? { path: job.tempPath, info: plan.asIs }
+      : await shapePixels(job, plan, await colourPixels(job, plan));
     await encodeOutput(job, plan, pixels, converted);
   } catch (error) {
     await rm(converted, { force: true });
