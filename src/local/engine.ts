@@ -106,19 +106,72 @@ export async function runTiled(
   onTile: () => void,
 ): Promise<Pixels> {
   const s = model.scale;
+  const out = samplesLike(rgb, width * s * height * s * 3);
+  await tileBands(model, rgb, width, height, tiles, signal, onTile, () => ({ out, firstRow: 0 }), undefined);
+  return out;
+}
+
+/**
+ * As runTiled, but the output is never held whole: after each row of tiles, `onBand` gets the
+ * output rows it finished (the upscaled RGB samples of those rows, top to bottom; the array is
+ * reused for the next band).
+ */
+export async function runTiledBands(
+  model: LoadedModel,
+  rgb: Pixels,
+  width: number,
+  height: number,
+  tiles: readonly Tile[],
+  signal: AbortSignal | undefined,
+  onTile: () => void,
+  onBand: (rows: Pixels) => Promise<void>,
+): Promise<void> {
+  const rowLength = width * model.scale * 3;
+  let band = samplesLike(rgb, 0);
+  const bandOf = (rows: number, firstRow: number) => {
+    if (band.length < rows * rowLength) band = samplesLike(rgb, rows * rowLength);
+    return { out: band.subarray(0, rows * rowLength), firstRow };
+  };
+  await tileBands(model, rgb, width, height, tiles, signal, onTile, bandOf, onBand);
+}
+
+/**
+ * The tiled inference of runTiled and runTiledBands. Tiles come row by row (planTiles); each row of
+ * them fills the output rows of its kept span, `rows` from `firstRow`, in the samples `bandOf` gives
+ * (`out`, whose first row is output row `firstRow`: 0 for the whole output), then `onBand` gets them.
+ */
+async function tileBands(
+  model: LoadedModel,
+  rgb: Pixels,
+  width: number,
+  height: number,
+  tiles: readonly Tile[],
+  signal: AbortSignal | undefined,
+  onTile: () => void,
+  bandOf: (rows: number, firstRow: number) => { out: Pixels; firstRow: number },
+  onBand: ((rows: Pixels) => Promise<void>) | undefined,
+): Promise<void> {
+  const s = model.scale;
   const outW = width * s;
-  const out = samplesLike(rgb, outW * height * s * 3);
   // 16-bit samples run in the nets' 0..255 range, as fractions of a level.
-  const deep = out instanceof Uint16Array;
+  const deep = rgb instanceof Uint16Array;
   const unit = deep ? 257 : 1;
-  // 8-bit writes through a clamped view round and clip the net's float output for free.
-  const clamped = deep ? undefined : new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
+  let out: Pixels | undefined;
+  let clamped: Uint8ClampedArray | undefined;
+  let firstRow = 0;
+  let span: number | undefined; // the keepStart of the row of tiles being filled
   let input = new Float32Array(0);
-  for (const { x, y } of tiles) {
+  for (const [i, { x, y }] of tiles.entries()) {
     // onnxruntime-web resolves through microtasks only: without a macrotask turn here, Ctrl-C,
     // timers and the progress display would wait for the whole image.
     await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfAborted(signal);
+    if (y.keepStart !== span) {
+      span = y.keepStart;
+      ({ out, firstRow } = bandOf((y.keepEnd - y.keepStart) * s, y.keepStart * s));
+      // 8-bit writes through a clamped view round and clip the net's float output for free.
+      clamped = deep ? undefined : new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
+    }
     const plane = x.size * y.size;
     if (input.length !== 3 * plane) input = new Float32Array(3 * plane);
     // HWC bytes -> CHW floats for the window, mirroring coordinates past the border.
@@ -141,12 +194,13 @@ export async function runTiled(
     const x0 = (x.keepStart - x.start) * s;
     const x1 = (x.keepEnd - x.start) * s;
     for (let r = (y.keepStart - y.start) * s, R = (y.keepEnd - y.start) * s; r < R; r++) {
-      const dst = ((y.start * s + r) * outW + x.start * s + x0) * 3;
+      const dst = ((y.start * s + r - firstRow) * outW + x.start * s + x0) * 3;
       const src = r * res.width + x0;
       if (clamped) copyRow8(clamped, dst, res.data, src, outPlane, x1 - x0);
       else copyRow16(out as Uint16Array, dst, res.data, src, outPlane, x1 - x0);
     }
     onTile();
+    // The last tile of its row: the band is done.
+    if (onBand && tiles[i + 1]?.y.keepStart !== y.keepStart) await onBand(out!);
   }
-  return out;
 }

@@ -27,6 +27,19 @@ export class LocalEngineMissingError extends Error {
   }
 }
 
+/** Rejected when the file given as `spoolTo` cannot be created or written (full disk, no permission…). */
+export class LocalSpoolError extends Error {
+  override readonly name = 'LocalSpoolError';
+  readonly code = 'ERR_LOCAL_SPOOL';
+  readonly hint = 'check the folder of the spool file, its permissions and free space';
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot write the local result to ${path}`, { cause });
+  }
+}
+
 /** Throws {@link LocalAbortError} if `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new LocalAbortError(signal.reason);

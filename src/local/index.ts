@@ -9,7 +9,7 @@ import { LOCAL_MODELS, type LocalModel } from './models.js';
 import type { LocalUpscaleOptions, LocalUpscaleResult } from './types.js';
 
 export type { LocalEngineStatus } from './describe.js';
-export { LocalAbortError, LocalEngineMissingError } from './errors.js';
+export { LocalAbortError, LocalEngineMissingError, LocalSpoolError } from './errors.js';
 export { DEFAULT_LOCAL_MODEL, LOCAL_MODELS, type LocalModel } from './models.js';
 export type { LocalRuntimeName, LocalRuntimePreference } from './runtime.js';
 export { MAX_SCALE } from './scale-plan.js';

@@ -21,6 +21,13 @@ export interface LocalUpscaleOptions {
   onProgress?: (p: { tilesDone: number; tilesTotal: number }) => void;
   /** 'auto' (default) uses onnxruntime-node when added (`upscale local add-runtime`), else the bundled onnxruntime-web. */
   runtime?: LocalRuntimePreference;
+  /**
+   * A file the engine may write the result to as its tiles finish (an uncompressed PNG, created or
+   * replaced), so the whole output is never held in memory (8000×6000 RGB: 144 MB); `image` then
+   * reads that file, and the caller removes it once `image` is used (or the upscale failed). Not
+   * used (the output is held, as without it) when the factor needs a resize after the model passes.
+   */
+  spoolTo?: string;
 }
 
 /** What `upscaleLocal` resolves to. */

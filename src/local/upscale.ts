@@ -4,10 +4,11 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Sharp } from 'sharp';
-import { loadModel, runTiled, tilePad } from './engine.js';
+import { loadModel, runTiled, runTiledBands, tilePad } from './engine.js';
 import { throwIfAborted } from './errors.js';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS } from './models.js';
 import { greyOf, type Pixels, samplesLike, samplesOf, withAlpha } from './pixels.js';
+import { openPngSpool } from './png-spool.js';
 import { loadRuntime } from './runtime.js';
 import { planScale } from './scale-plan.js';
 import { planTiles, type Tile } from './tiling.js';
@@ -150,12 +151,16 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   const tilesTotal = passPlans.reduce((n, p) => n + p.tiles.length, 0);
   let tilesDone = 0;
   opts.onProgress?.({ tilesDone, tilesTotal });
+  const tileDone = () => {
+    tilesDone++;
+    opts.onProgress?.({ tilesDone, tilesTotal });
+  };
 
-  for (const p of passPlans) {
-    rgb = await runTiled(byScale.get(p.scale)!, rgb, p.width, p.height, p.tiles, signal, () => {
-      tilesDone++;
-      opts.onProgress?.({ tilesDone, tilesTotal });
-    });
+  // With a spool file and no resize after the passes, the last pass's rows go to the file as its
+  // rows of tiles finish: the output is never held whole (see LocalUpscaleOptions.spoolTo).
+  const spool = plan.resize ? undefined : opts.spoolTo;
+  for (const p of spool ? passPlans.slice(0, -1) : passPlans) {
+    rgb = await runTiled(byScale.get(p.scale)!, rgb, p.width, p.height, p.tiles, signal, tileDone);
   }
   throwIfAborted(signal);
 
@@ -166,29 +171,65 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
       limitInputPixels: false,
     }).toColourspace(ch === 1 ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
   const depth = deep ? 'ushort' : 'uchar';
-  if (plan.resize) {
-    const resized = await raw(rgb, w, h, 3)
-      .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
-      .raw({ depth })
-      .toBuffer();
-    rgb = samplesOf(resized, deep);
-  }
-  const colour = grey ? greyOf(rgb) : rgb;
   const colourChannels = grey ? 1 : 3;
+  // One lanczos3 resize straight from the source alpha: sharp edges, no model artefacts.
+  const alphaOut =
+    alpha &&
+    samplesOf(
+      await raw(alpha, width, height, 1)
+        .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
+        .raw({ depth })
+        .toBuffer(),
+      deep,
+    );
+  const space = grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb';
   let image: Sharp;
-  if (alpha) {
-    // One lanczos3 resize straight from the source alpha: sharp edges, no model artefacts.
-    const a = await raw(alpha, width, height, 1)
-      .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
-      .raw({ depth })
-      .toBuffer();
-    const all = withAlpha(colour, colourChannels, samplesOf(a, deep));
-    image = sharp(all, {
-      raw: { width: targetW, height: targetH, channels: (colourChannels + 1) as 2 | 4 },
-      limitInputPixels: false,
-    }).toColourspace(grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
+  if (spool) {
+    const last = passPlans.at(-1)!;
+    const channels = (colourChannels + (alphaOut ? 1 : 0)) as 1 | 2 | 3 | 4;
+    const file = await openPngSpool(spool, targetW, targetH, channels, deep);
+    let row = 0;
+    try {
+      await runTiledBands(
+        byScale.get(last.scale)!,
+        rgb,
+        last.width,
+        last.height,
+        last.tiles,
+        signal,
+        tileDone,
+        async (band) => {
+          const rows = band.length / (targetW * 3);
+          const colour = grey ? greyOf(band) : band;
+          const a = alphaOut?.subarray(row * targetW, (row + rows) * targetW);
+          await file.writeRows(a ? withAlpha(colour, colourChannels, a) : colour);
+          row += rows;
+        },
+      );
+    } catch (error) {
+      await file.abandon();
+      throw error;
+    }
+    await file.close();
+    image = sharp(spool, { limitInputPixels: false }).toColourspace(space);
   } else {
-    image = raw(colour, targetW, targetH, colourChannels);
+    if (plan.resize) {
+      const resized = await raw(rgb, w, h, 3)
+        .resize(targetW, targetH, { kernel: 'lanczos3', fit: 'fill' })
+        .raw({ depth })
+        .toBuffer();
+      rgb = samplesOf(resized, deep);
+    }
+    const colour = grey ? greyOf(rgb) : rgb;
+    if (alphaOut) {
+      const all = withAlpha(colour, colourChannels, alphaOut);
+      image = sharp(all, {
+        raw: { width: targetW, height: targetH, channels: (colourChannels + 1) as 2 | 4 },
+        limitInputPixels: false,
+      }).toColourspace(space);
+    } else {
+      image = raw(colour, targetW, targetH, colourChannels);
+    }
   }
   return {
     image,

@@ -25,36 +25,52 @@ export async function runLocalTask(
   if (!ready.ok) throw new UpscaleError('LOCAL_ENGINE', ready.message, { hint: ready.hint });
   const started = Date.now();
   run.events?.onStage?.(item.input, 'waiting');
-  const result = await upscaleLocal({
-    input: item.input,
-    scale: provider.scaleOf(prepared.params) ?? 4,
-    model,
-    ...(run.signal ? { signal: run.signal } : {}),
-    onProgress: ({ tilesDone, tilesTotal }) =>
-      run.events?.onStatus?.(
-        item.input,
-        'local',
-        { status: 'running', progress: tilesTotal > 0 ? (100 * tilesDone) / tilesTotal : 0 },
-        Date.now() - started,
-      ),
-  });
-  run.events?.onStage?.(item.input, 'writing');
   const { target } = task.plan;
-  const raw = tempPathBeside(target.fixed?.path ?? finalPath(target, 'out'));
+  const tempBase = target.fixed?.path ?? finalPath(target, 'out');
+  // The engine writes its rows there as they finish instead of holding the whole output.
+  const spool = tempPathBeside(tempBase);
+  const raw = tempPathBeside(tempBase);
+  let size: { width: number; height: number };
   try {
-    // Uncompressed: the writer decodes it at once and encodes the output (one compression, not two).
-    await result.image.png({ compressionLevel: 0 }).toFile(raw);
+    const result = await upscaleLocal({
+      input: item.input,
+      scale: provider.scaleOf(prepared.params) ?? 4,
+      model,
+      spoolTo: spool,
+      ...(run.signal ? { signal: run.signal } : {}),
+      onProgress: ({ tilesDone, tilesTotal }) =>
+        run.events?.onStatus?.(
+          item.input,
+          'local',
+          { status: 'running', progress: tilesTotal > 0 ? (100 * tilesDone) / tilesTotal : 0 },
+          Date.now() - started,
+        ),
+    });
+    run.events?.onStage?.(item.input, 'writing');
+    try {
+      // Uncompressed: the writer decodes it at once and encodes the output (one compression, not two).
+      await result.image.png({ compressionLevel: 0 }).toFile(raw);
+    } catch (error) {
+      await rm(raw, { force: true });
+      throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
+        hint: 'check the output folder, its permissions and free space',
+        cause: error,
+      });
+    }
+    size = { width: result.width, height: result.height };
   } catch (error) {
-    await rm(raw, { force: true });
+    if ((error as { code?: unknown }).code !== 'ERR_LOCAL_SPOOL') throw error;
     throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
       hint: 'check the output folder, its permissions and free space',
       cause: error,
     });
+  } finally {
+    await rm(spool, { force: true });
   }
   const written = await writeOutput(run, {
     task,
     index: 0,
-    produced: { tempPath: raw, format: 'png', size: { width: result.width, height: result.height } },
+    produced: { tempPath: raw, format: 'png', size },
     source: prepared.source,
     maker: { engineFrom: item.input, hasAlpha: prepared.info?.hasAlpha },
     inputHash: prepared.inputHash,
