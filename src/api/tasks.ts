@@ -229,8 +229,21 @@ export async function resumePending(options: ResumeOptions): Promise<TaskResult[
       concurrency: options.concurrency,
       ...(options.onResult ? { onResult: options.onResult } : {}),
       run: async (run, p) => {
-        const source = p.path ? await readSource(p.path) : undefined;
         const entry = p.entry!;
+        let source: Awaited<ReturnType<typeof readSource>>;
+        try {
+          source = p.path ? await readSource(p.path) : undefined;
+        } catch (error) {
+          // The input cannot be read now (the open-file limit): its entry stays for the next resume.
+          const taskId = taskIdOf(entry);
+          return {
+            input: p.input,
+            provider: p.provider,
+            status: 'failed',
+            ...(taskId ? { taskId } : {}),
+            error: errorOf(error),
+          };
+        }
         const overwrite = Boolean(options.overwrite || entry.overwrite);
         const task: InputTask = {
           item: { input: p.path ?? p.input, kind: entry.kind, target: entry.target },

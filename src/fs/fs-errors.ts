@@ -51,10 +51,46 @@ export function fsHint(error: unknown): string {
 }
 
 /**
+ * The error of a call on a named local file, on `error` or one of its causes (an HTTP request
+ * whose body streams a file that could not be read), told apart from a socket's error by its path.
+ */
+export function localFileErrorOf(error: unknown): NodeJS.ErrnoException | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (isFsError(current) && typeof current.path === 'string') return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** The OS's codes for a process (EMFILE) or a system (ENFILE) out of open files. */
+const OPEN_FILE_LIMIT = new Set(['EMFILE', 'ENFILE']);
+
+/**
+ * True when the open-file limit stopped a call: the OS's code on the error or one of its causes,
+ * or libvips' words (sharp passes on no code: `unable to open for read … Too many open files`).
+ */
+export function isOpenFileLimit(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && OPEN_FILE_LIMIT.has(code)) return true;
+    if (/too many open files/i.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
  * Codes that pass by themselves: a burst of open files that closes a moment later, a file
  * briefly held by another program. Retried before anything is given up.
  */
 const PASSING = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']);
+
+/** True for an error whose code passes by itself (see retryPassing). */
+export function isPassing(error: unknown): boolean {
+  return PASSING.has((error as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
 
 /** Runs `write`, again after 50, 100, 200, 400, 800 ms while it fails with a code that passes. */
 export async function retryPassing<T>(write: () => Promise<T>): Promise<T> {
@@ -62,7 +98,7 @@ export async function retryPassing<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      if (attempt >= 5 || !PASSING.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      if (attempt >= 5 || !isPassing(error)) throw error;
       await delay(50 * 2 ** attempt);
     }
   }

@@ -5,6 +5,7 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { UpscaleError } from '../errors.js';
+import { isPassing, localFileErrorOf } from '../fs/fs-errors.js';
 import { linkedSignal } from './abort-listeners.js';
 import { farResetMs, type RequestBudget } from './budget.js';
 import { abortReason, delay } from './delay.js';
@@ -255,6 +256,17 @@ export class HttpClient {
       } catch (error) {
         linked.unlink();
         if (req.signal?.aborted) throw abortReason(req.signal);
+        // The body streams a file that could not be read (the open-file limit met, the file gone):
+        // the request broke off before its end, so the server took nothing from it. Tried again
+        // while the cause passes; then thrown as the file's error, never as the network's.
+        const unread = localFileErrorOf(error);
+        if (unread) {
+          this.log(`${method} ${req.url} → not sent (${unread.code}: ${unread.path})`);
+          req.budget?.unanswered();
+          if (!isPassing(unread) || attempt >= req.policy.maxAttempts) throw unread;
+          await this.pauseBeforeRetry(req, attempt, undefined, `${unread.code} reading the body`);
+          continue;
+        }
         const retryable =
           isNetworkError(error) && (req.policy.retryNetworkErrors === 'all' || isConnectError(error));
         this.log(`${method} ${req.url} → ${networkErrorCode(error) ?? (error as Error).message}`);

@@ -3,7 +3,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpscaleError } from '../errors.js';
+import { isOpenFileLimit } from '../fs/fs-errors.js';
 import type { FileImage, Size } from '../providers/types.js';
+import { inputUnreadable, readingFiles } from './read-input.js';
 
 export interface FittedCopy {
   readonly image: FileImage;
@@ -17,8 +19,10 @@ export async function downscaledCopy(path: string, size: Size, format: string): 
   const jpeg = format === 'jpeg';
   const copy = join(dir, jpeg ? 'fitted.jpg' : 'fitted.png');
   try {
-    const resized = sharp(path).resize(size.width, size.height, { fit: 'fill' }).keepMetadata();
-    await (jpeg ? resized.jpeg({ quality: 95 }) : resized.png()).toFile(copy);
+    await readingFiles([path], () => {
+      const resized = sharp(path).resize(size.width, size.height, { fit: 'fill' }).keepMetadata();
+      return (jpeg ? resized.jpeg({ quality: 95 }) : resized.png()).toFile(copy);
+    });
     const { size: bytes } = await stat(copy);
     return {
       image: { kind: 'file', path: copy, size: bytes },
@@ -26,6 +30,7 @@ export async function downscaledCopy(path: string, size: Size, format: string): 
     };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    if (isOpenFileLimit(error)) throw inputUnreadable(path, error);
     throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot make a downscaled copy of ${path} for --fit`, {
       hint: 'check the free space of the temporary folder',
       cause: error,

@@ -7,8 +7,10 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Metadata } from 'sharp';
 import { UpscaleError } from '../errors.js';
+import { isOpenFileLimit } from '../fs/fs-errors.js';
 import type { FileImage, ParamValues, Provider, Size } from '../providers/types.js';
 import { checkOutputLimits } from './output-limits.js';
+import { inputUnreadable, readingFiles } from './read-input.js';
 import type { Sizing } from './sizing.js';
 
 /** sharp's own default pixel limit: beyond it nothing is decoded, whatever the provider. */
@@ -48,6 +50,7 @@ async function checkFile(path: string): Promise<number> {
     size = info.size;
   } catch (error) {
     if (error instanceof UpscaleError) throw error;
+    if (isOpenFileLimit(error)) throw inputUnreadable(path, error);
     throw new UpscaleError('INPUT_NOT_FOUND', `${path} does not exist`, {
       hint: 'check the path (quote names with spaces)',
       cause: error,
@@ -56,6 +59,7 @@ async function checkFile(path: string): Promise<number> {
   try {
     await access(path, constants.R_OK);
   } catch (error) {
+    if (isOpenFileLimit(error)) throw inputUnreadable(path, error);
     throw new UpscaleError('INPUT_UNREADABLE', `${path} cannot be read (permission denied)`, {
       hint: 'check the file permissions',
       cause: error,
@@ -69,7 +73,12 @@ async function checkFile(path: string): Promise<number> {
   return size;
 }
 
+/**
+ * A failed read of the file: the open-file limit met (retried for a moment: see read-input.ts)
+ * is said as such, never as a file that is no image.
+ */
 function notAnImage(path: string, cause: unknown): UpscaleError {
+  if (isOpenFileLimit(cause)) return inputUnreadable(path, cause);
   return new UpscaleError('NOT_AN_IMAGE', `${path} is not an image that can be read`, {
     hint: 'pass a JPEG, PNG or WebP image (the file may be corrupt or not an image at all)',
     cause,
@@ -88,7 +97,7 @@ export async function precheckFile(
   let meta: Metadata;
   try {
     // Header only: the pixel limit is checked below, by us, with a clearer message than sharp's.
-    meta = await sharp(path, { limitInputPixels: false }).metadata();
+    meta = await readingFiles([path], () => sharp(path, { limitInputPixels: false }).metadata());
   } catch (error) {
     throw notAnImage(path, error);
   }
@@ -111,10 +120,12 @@ export async function precheckFile(
       // Decoding to a thumbnail reads every byte (JPEG shrinks on load, so this stays fast)
       // and fails on truncated data instead of sending a broken file. The thumbnail is thrown
       // away: the nearest kernel keeps the fewest lines in memory (a 20 MB PNG: 5 MB, not 12).
-      await sharp(path, { failOn: 'truncated' })
-        .resize(64, 64, { fit: 'inside', kernel: 'nearest' })
-        .raw()
-        .toBuffer();
+      await readingFiles([path], () =>
+        sharp(path, { failOn: 'truncated' })
+          .resize(64, 64, { fit: 'inside', kernel: 'nearest' })
+          .raw()
+          .toBuffer(),
+      );
     } catch (error) {
       throw notAnImage(path, error);
     }

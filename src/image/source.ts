@@ -4,6 +4,8 @@
  * a copy of a URL input fetched for this purpose.
  */
 import { formatOfExtension, type ImageFormat } from '../formats.js';
+import { isOpenFileLimit } from '../fs/fs-errors.js';
+import { inputUnreadable, readingFiles } from './read-input.js';
 
 export interface SourceImage {
   /** A readable file with the input's bytes. */
@@ -25,11 +27,15 @@ function formatOf(format: string | undefined, compression: string | undefined): 
   return format === undefined ? undefined : formatOfExtension(format);
 }
 
-/** Reads an input's header; undefined when it does not decode. */
+/**
+ * Reads an input's header; undefined when it does not decode. The open-file limit met (for longer
+ * than a moment) is thrown as INPUT_UNREADABLE: an output finished without the input's facts would
+ * lose its metadata, orientation and profile without a word.
+ */
 export async function readSource(path: string): Promise<SourceImage | undefined> {
   const sharp = (await import('sharp')).default;
   try {
-    const meta = await sharp(path).metadata();
+    const meta = await readingFiles([path], () => sharp(path).metadata());
     if (!meta.width || !meta.height) return undefined;
     const rgbIcc = meta.icc && meta.icc.subarray(16, 20).toString('latin1') === 'RGB ' ? meta.icc : undefined;
     return {
@@ -42,7 +48,8 @@ export async function readSource(path: string): Promise<SourceImage | undefined>
       rgbIcc,
       hasMetadata: Boolean(meta.exif || meta.xmp || meta.iptc || rgbIcc),
     };
-  } catch {
+  } catch (error) {
+    if (isOpenFileLimit(error)) throw inputUnreadable(path, error);
     return undefined;
   }
 }

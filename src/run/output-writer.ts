@@ -6,9 +6,10 @@
 import { basename, join } from 'node:path';
 import { UpscaleError } from '../errors.js';
 import { EXTENSION_OF, type ImageFormat } from '../formats.js';
-import { fsReason } from '../fs/fs-errors.js';
+import { fsHint, fsReason, isOpenFileLimit } from '../fs/fs-errors.js';
 import { imageSize } from '../image/finish.js';
 import { finishImage } from '../image/finish-output.js';
+import { readingFiles } from '../image/read-input.js';
 import type { SourceImage } from '../image/source.js';
 import type { Size } from '../providers/types.js';
 import { storeFor } from '../store/index.js';
@@ -82,14 +83,22 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
   if (off) warnings.push(off);
   // Temp files are named after the output without its extension, which the bytes decide.
   const provisional = target.fixed?.path ?? finalPath(target, 'out');
-  const finished = await finishImage({
-    tempPath: produced.tempPath,
-    downloaded: produced.format,
-    format: outputFormat(plan, job.maker ?? { download: produced.format }),
-    finalPath: provisional,
-    source,
-    options,
-    finalSize: plan.size?.final,
+  const finishing = () =>
+    finishImage({
+      tempPath: produced.tempPath,
+      downloaded: produced.format,
+      format: outputFormat(plan, job.maker ?? { download: produced.format }),
+      finalPath: provisional,
+      source,
+      options,
+      finalSize: plan.size?.final,
+    });
+  // The open-file limit met while finishing (reading the result or the input's facts) is waited
+  // out for a moment while the result is still there, then said naming the output.
+  const paths = [produced.tempPath, ...(source ? [source.path] : [])];
+  const stillThere = async () => (await storeFor(target.dir).kindOf(produced.tempPath)) === 'file';
+  const finished = await readingFiles(paths, finishing, stillThere).catch((error: unknown) => {
+    throw isOpenFileLimit(error) ? unfinished(item, provisional, error, job.taskId) : error;
   });
   for (const notice of finished.notices) {
     run.events?.onNotice?.(item.input, notice);
@@ -106,6 +115,27 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
   if (job.index === 0)
     await run.recipes?.write(plan.target, path, item.input, job.taskId, job.inputHash).catch(() => undefined);
   return { path, ...size, warnings };
+}
+
+/**
+ * The output could not be finished for the open-file limit: never INTERNAL. A paid task is not
+ * lost: its ledger entry stays (`completed`), and the same command again collects it.
+ */
+function unfinished(
+  item: InputItem,
+  outputPath: string,
+  error: unknown,
+  taskId: string | undefined,
+): UpscaleError {
+  const again = taskId ? `: task ${taskId} is collected, not paid again` : '';
+  return new UpscaleError(
+    'OUTPUT_UNWRITABLE',
+    `${item.input}: cannot finish ${outputPath} (${fsReason(error)})`,
+    {
+      hint: `${fsHint(error)}, then run the same command again${again}`,
+      cause: error,
+    },
+  );
 }
 
 /** Where an output folder keeps what must not sit among the outputs (a CI glob would ship it). */

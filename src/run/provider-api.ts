@@ -3,6 +3,7 @@
  * HTTP layer with the right retry policy, and maps error answers to UpscaleErrors with hints.
  */
 import { UpscaleError } from '../errors.js';
+import { fsHint, fsReason, localFileErrorOf } from '../fs/fs-errors.js';
 import type { RequestBudget } from '../http/budget.js';
 import type { HttpClient, JsonResponse } from '../http/client.js';
 import { delay } from '../http/delay.js';
@@ -185,6 +186,16 @@ export async function submitTask(
       }
     }
   } catch (error) {
+    // The image could not be read as it was being sent (the open-file limit): nothing was taken.
+    const unread = localFileErrorOf(error);
+    if (unread) {
+      const path = image.kind === 'file' ? image.path : (unread.path ?? '');
+      throw new UpscaleError(
+        'INPUT_UNREADABLE',
+        `${path} cannot be read to send it (${fsReason(unread)}); nothing was created`,
+        { hint: fsHint(unread), cause: unread },
+      );
+    }
     if (!mayHaveCreatedTask(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
     throw new UpscaleError(

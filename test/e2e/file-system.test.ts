@@ -23,7 +23,17 @@ import {
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emulatorEnv, IMAGES, jsonLines, runCli, useEmulator } from './cli-harness.js';
+import {
+  BIN,
+  emulatorEnv,
+  IMAGES,
+  jsonLines,
+  runCli,
+  scrubbedEnv,
+  spawnCollect,
+  useEmulator,
+  writePngs,
+} from './cli-harness.js';
 
 const ctx = useEmulator({ processingMs: 100 });
 
@@ -540,6 +550,80 @@ describe('17: a disk that cannot be written is named, not called a bug', () => {
     expect(ctx.emu.submissions()).toBe(1);
     expect(ctx.emu.cdnRequests.filter((r) => !r.internal)).toHaveLength(1);
   }, 30_000);
+});
+
+describe('too many open files while reading inputs: named, never a bug, nothing paid lost', () => {
+  it('EMFILE that lasts on one input: INPUT_UNREADABLE naming it with the limit hint; the others are collected', async () => {
+    await photo();
+    await picture(join(ctx.dir, 'b.png'), 3);
+    // Every open of photo.jpg by the CLI (its hash, the submit's body) meets the limit.
+    const faults = [{ op: 'open', path: '^photo\\.jpg$', code: 'EMFILE' }];
+    const run = await cli(['photo.jpg', 'b.png', '--json'], { faults });
+    expect(run.stderr).not.toMatch(/this is a bug|INTERNAL/);
+    const byInput = Object.fromEntries(jsonLines(run.stdout).map((r) => [r.input, r]));
+    expect(byInput['photo.jpg']).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'INPUT_UNREADABLE',
+        message: expect.stringContaining('photo.jpg cannot be read (EMFILE'),
+      },
+    });
+    const { error } = byInput['photo.jpg'] as { error: { message: string; hint: string } };
+    expect(error.message).not.toContain('\n');
+    expect(error.hint).toMatch(/ulimit -n .*--concurrency/);
+    expect(byInput['b.png']).toMatchObject({ status: 'succeeded', output: 'b@2x.png' });
+    expect(run.code).toBe(1);
+    // photo.jpg was never sent: one task, b.png's, and nothing left pending.
+    expect(ctx.emu.submissions()).toBe(1);
+    expect(entryFiles(await everything(ctx.dir))).toEqual([]);
+  }, 30_000);
+
+  it('EMFILE reading the image as the submit sends it: not a lost submit; sent again once it passes', async () => {
+    await photo();
+    // The hash reads it first (let through); the submit's body then meets the limit twice.
+    const faults = [{ op: 'open', path: '^photo\\.jpg$', code: 'EMFILE', skip: 1, times: 2 }];
+    const run = await cli(['photo.jpg', '--json', '--verbose'], { faults });
+    expect(run.stderr).not.toMatch(/this is a bug|uncertain/i);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'photo@2x.png' });
+    expect(run.code).toBe(0);
+    expect(ctx.emu.submissions()).toBe(1);
+    expect(run.stderr).toMatch(/not sent \(EMFILE: photo\.jpg\)/);
+  }, 30_000);
+
+  it('under a real `ulimit -n`: no input is called a bug or not an image, and every task created is written or pending', async () => {
+    await writePngs(join(ctx.dir, 'in'), 24, { width: 64, height: 48 });
+    const env: Record<string, string> = {
+      ...scrubbedEnv(),
+      ...emulatorEnv(ctx.emu),
+      CI: 'true',
+      UPSCALE_CONFIG_DIR: join(ctx.dir, '.upscale-config'),
+    };
+    const run = await spawnCollect(
+      'bash',
+      [
+        '-c',
+        'ulimit -n 56 && exec "$0" "$@"',
+        process.execPath,
+        BIN,
+        'in',
+        '-o',
+        'out',
+        '--json',
+        '--concurrency',
+        '16',
+      ],
+      { cwd: ctx.dir, env },
+    );
+    expect(run.stderr).not.toMatch(/this is a bug/);
+    const results = jsonLines(run.stdout);
+    expect(results).toHaveLength(24);
+    const codes = results.flatMap((r) => (r.error ? [(r.error as { code: string }).code] : []));
+    expect(codes.filter((c) => c === 'INTERNAL' || c === 'NOT_AN_IMAGE')).toEqual([]);
+    // Nothing paid is lost: each task the emulator created is an output written, or pending in the ledger.
+    const written = results.filter((r) => r.status === 'succeeded').length;
+    const pending = entryFiles(await everything(join(ctx.dir, 'out'))).length;
+    expect(written + pending).toBe(ctx.emu.submissions());
+  }, 60_000);
 });
 
 describe('19: an undecodable result is kept under .upscale/, and goes once a good one is written', () => {

@@ -192,6 +192,23 @@ describe('HttpClient.json', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('a body whose file cannot be read: thrown as the file error at once, never as the network', async () => {
+    handler = (_req, res) => json(res, 200, { ok: true });
+    const events: RetryEvent[] = [];
+    const error = await client(events)
+      .json({
+        url: `${base}/submit`,
+        method: 'POST',
+        body: { image: { kind: 'file', path: '/nonexistent/upscale-photo.png', size: 3000 } },
+        policy: FAST,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ENOENT', path: '/nonexistent/upscale-photo.png' });
+    expect(error).not.toMatchObject({ code: 'NETWORK' });
+    // Not passing by itself: not tried again (an EMFILE would be, as the policy allows).
+    expect(events).toEqual([]);
+  });
+
   it('gives up a request whose headers do not come within the timeout', async () => {
     handler = () => undefined;
     const error = await client([], { timeouts: { headersMs: 100 } })

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { retryPassing } from '../../fs/fs-errors.js';
+import { isFsError, retryPassing } from '../../fs/fs-errors.js';
 import { readPieces } from '../../fs/read-pieces.js';
 import { realPathOf } from '../../fs/real-path.js';
+import { inputUnreadable } from '../../image/read-input.js';
 import { finalPath, type OutputTarget } from '../naming.js';
 import type { Claim, ClaimOptions } from './claim.js';
 import {
@@ -22,12 +23,17 @@ import type { LedgerHome } from './ledger-home.js';
 import { recipeTaskIds } from './recipe-task-ids.js';
 import { hasResults } from './transitions.js';
 
-/** sha256 of a file; an open-file limit met for a moment (a batch at high concurrency) is waited out. */
+/**
+ * sha256 of a file; an open-file limit met for a moment (a batch at high concurrency) is waited
+ * out. One that lasts, or any other error of the file system, is INPUT_UNREADABLE naming the file.
+ */
 export async function hashFile(path: string): Promise<string> {
   return retryPassing(async () => {
     const hash = createHash('sha256');
     for await (const piece of readPieces(path, 1024 * 1024)) hash.update(piece);
     return hash.digest('hex');
+  }).catch((error: unknown) => {
+    throw isFsError(error) ? inputUnreadable(path, error) : error;
   });
 }
 
