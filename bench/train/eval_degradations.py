@@ -9,32 +9,12 @@ bench/lib/lanczos3.js), averaged over the photos:
 """
 import argparse
 import json
-import math
 import os
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from train import degrade, jpeg, load_exported, psnr_y
-
-
-def lanczos_matrix(n_in, n_out, a=3):
-    s = n_out / n_in
-    m = np.zeros((n_out, n_in))
-    for o in range(n_out):
-        x = (o + 0.5) / s - 0.5
-        for i in range(math.floor(x) - a + 1, math.floor(x) + a + 1):
-            d = x - i
-            if abs(d) < a:
-                m[o, min(max(i, 0), n_in - 1)] += np.sinc(d) * np.sinc(d / a)
-    return m / m.sum(1, keepdims=True)
-
-
-def lanczos(lr, scale):
-    _, h, w = lr.shape
-    rows, cols = lanczos_matrix(h, h * scale), lanczos_matrix(w, w * scale)
-    return torch.from_numpy(np.stack([rows @ c @ cols.T for c in lr.numpy()])).round().clamp(0, 255)
+from train import degrade, jpeg, lanczos, load_exported, psnr_y
 
 
 def main():

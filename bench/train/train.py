@@ -40,7 +40,10 @@ output sub-pixel (a learned interpolator, started as nearest-neighbour), plus a 
 stack that predicts one luma correction per sub-pixel, added equally to R, G and B. The
 sub-pixels are laid out as TF.js's depthToSpace does (DCR), so the exported TF.js layers
 model (Conv2D, PixelShuffle<r>x, Add) goes through the same converter as the ESRGAN models.
-The validation photos are only scored (printed every --eval-every minutes); the weights kept are the last.
+The validation photos (--eval) are only scored, every --eval-every minutes: each checkpoint's mean
+gain in PSNR-Y over a true Lanczos-3 from sharp's reduction and from it as a JPEG at quality 75;
+the weights in --out are the last, and --keep also exports every scored checkpoint, to pick one
+(or a blend, blend.py) afterwards on these photos.
 The held-out photos (bench/train/heldout-photos.txt) are never read here.
 """
 import argparse
@@ -110,16 +113,48 @@ def psnr_y(a, b, border=4):
     return 10 * math.log10(255 ** 2 / float((d ** 2).mean()))
 
 
-def evaluate(net, images):
-    net.eval()
-    scores = []
-    with torch.no_grad():
+def lanczos_matrix(n_in, n_out, a=3):
+    s = n_out / n_in
+    m = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        x = (o + 0.5) / s - 0.5
+        for i in range(math.floor(x) - a + 1, math.floor(x) + a + 1):
+            d = x - i
+            if abs(d) < a:
+                m[o, min(max(i, 0), n_in - 1)] += np.sinc(d) * np.sinc(d / a)
+    return m / m.sum(1, keepdims=True)
+
+
+def lanczos(lr, scale):
+    """A true, aligned Lanczos-3 enlargement (as bench/lib/lanczos3.js) of an 0..255 3xHxW tensor."""
+    _, h, w = lr.shape
+    rows, cols = lanczos_matrix(h, h * scale), lanczos_matrix(w, w * scale)
+    return torch.from_numpy(np.stack([rows @ c @ cols.T for c in lr.float().numpy()])).round().clamp(0, 255)
+
+
+def selection_set(images, scale):
+    """Per validation photo and input kind (sharp's reduction; it as a JPEG at quality 75): the
+    small image, the truth and a true Lanczos-3's PSNR-Y, so a checkpoint is scored by its gain."""
+    out = {}
+    for kind in ('clean', 'jpeg75'):
+        out[kind] = []
         for lr, hr, _ in images:
-            out = net(lr[None].float() / 255)
-            out = (out * 255).round().clamp(0, 255)
-            scores.append(psnr_y(out, hr[None].float()))
+            small = lr.float() if kind == 'clean' else jpeg(lr.float(), 75)
+            truth = hr[None].float()
+            out[kind].append((small, truth, psnr_y(lanczos(small, scale)[None], truth)))
+    return out
+
+
+def gains(net, sel):
+    """Mean gain in PSNR-Y over a true Lanczos-3 per input kind, and the gains per photo."""
+    net.eval()
+    res = {}
+    with torch.no_grad():
+        for kind, items in sel.items():
+            g = [psnr_y((net(s[None] / 255) * 255).round().clamp(0, 255), t) - base for s, t, base in items]
+            res[kind] = (sum(g) / len(g), g)
     net.train()
-    return scores
+    return res
 
 
 # How the low-resolution half of a training pair is made, and how often. First a reduction: mostly
@@ -164,10 +199,32 @@ def jpeg(lr, quality):
     return torch.from_numpy(np.array(Image.open(buf).convert('RGB'))).permute(2, 0, 1).float()
 
 
-def make_lr(lr_sharp, hr, scale, mix):
+# With --clean P (the second run of issue 25): a share P of the inputs is a clean reduction as
+# above (no blur, noise or JPEG), so the net keeps what it does on clean images; every other one
+# is a JPEG at quality 50-95, after mild noise (NOISE_MILD of them, sigma 1-5) or a slight blur.
+NOISE_MILD, NOISE_MILD_SIGMA, BLUR_MILD = 0.3, (1.0, 5.0), 0.15
+
+
+def make_lr_split(lr_sharp, hr, scale, clean):
+    kinds, odds = zip(*REDUCTIONS)
+    kind = random.choices(kinds, odds)[0]
+    if random.random() < clean:
+        return lr_sharp.float() if kind == 'sharp-cubic' else degrade(hr, scale, kind)
+    if random.random() < BLUR_MILD:
+        a = degrade(blur(hr, random.uniform(*BLUR_SIGMA)), scale, 'bicubic-aa' if kind == 'sharp-cubic' else kind)
+    else:
+        a = lr_sharp.float() if kind == 'sharp-cubic' else degrade(hr, scale, kind)
+    if random.random() < NOISE_MILD:
+        a = (a + torch.randn_like(a) * random.uniform(*NOISE_MILD_SIGMA)).round().clamp(0, 255)
+    return jpeg(a, random.randint(*JPEG_QUALITY))
+
+
+def make_lr(lr_sharp, hr, scale, mix, clean=None):
     """The low-resolution input for one high-resolution patch (lr_sharp: its sharp-cubic half)."""
     if not mix:
         return lr_sharp.float()
+    if clean is not None:
+        return make_lr_split(lr_sharp, hr, scale, clean)
     kinds, odds = zip(*REDUCTIONS)
     kind = random.choices(kinds, odds)[0]
     if random.random() < BLUR:
@@ -181,7 +238,7 @@ def make_lr(lr_sharp, hr, scale, mix):
     return a
 
 
-def batches(images, scale, patch, size, mix):
+def batches(images, scale, patch, size, mix, clean=None):
     images = [im for im in images if min(im[0].shape[1:]) >= patch]
     weights = [math.sqrt(lr.shape[1] * lr.shape[2]) for lr, _, _ in images]
     while True:
@@ -191,7 +248,7 @@ def batches(images, scale, patch, size, mix):
             y = random.randrange(lr.shape[1] - patch + 1)
             x = random.randrange(lr.shape[2] - patch + 1)
             b = hr[:, y * scale:(y + patch) * scale, x * scale:(x + patch) * scale]
-            a = make_lr(lr[:, y:y + patch, x:x + patch], b, scale, mix)
+            a = make_lr(lr[:, y:y + patch, x:x + patch], b, scale, mix, clean)
             k = random.randrange(4)
             a, b = torch.rot90(a, k, (1, 2)), torch.rot90(b, k, (1, 2))
             if random.random() < 0.5:
@@ -296,19 +353,36 @@ def main():
     p.add_argument('--warmup', type=int, default=1, help='steps of linear learning-rate warm-up (Adam\'s first steps move every weight by about lr)')
     p.add_argument('--eval-every', type=float, default=5, help='minutes between validation scores')
     p.add_argument('--init', help='go on from these exported weights (e.g. src/local/weights/photo-x4)')
+    p.add_argument('--clean', type=float, help='share of clean reductions; the rest JPEG q50-95 after mild noise or blur (default: the first JPEG-aware mix)')
+    p.add_argument('--keep', help='also export every scored checkpoint to KEEP/step<N> (to pick one afterwards)')
     p.add_argument('--out', required=True)
     a = p.parse_args()
     torch.manual_seed(a.seed)
     random.seed(a.seed)
     torch.set_num_threads(a.threads)
     train, held = load(a.data, a.scale), load(a.eval, a.scale)
+    sel = selection_set(held, a.scale)
     net = load_exported(a.init, a.scale, a.depth) if a.init else PhotoNet(a.scale, a.channels, a.depth)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     print(f'{len(train)} training photos, {len(held)} for validation; '
           f'{sum(p.numel() for p in net.parameters())} parameters', flush=True)
-    start, last_eval, step = time.time(), 0.0, 0
+    start, last_eval, step, best = time.time(), 0.0, 0, None
+
+    def score(label):
+        nonlocal best
+        g = gains(net, sel)
+        total = g['clean'][0] + g['jpeg75'][0]
+        if best is None or total > best[0]:
+            best = (total, step)
+        print(f'{label} gain over Lanczos-3: clean {g["clean"][0]:+.3f} dB '
+              f'[{" ".join(f"{x:+.2f}" for x in g["clean"][1])}], jpeg75 {g["jpeg75"][0]:+.3f} dB '
+              f'[{" ".join(f"{x:+.2f}" for x in g["jpeg75"][1])}]; best so far: step {best[1]}', flush=True)
+        export(net, a.out)  # the latest weights, so a stopped run leaves something usable
+        if a.keep:
+            export(net, os.path.join(a.keep, f'step{step}'))
+
     budget = a.minutes * 60
-    for lr_batch, hr_batch in batches(train, a.scale, a.patch, a.batch, not a.no_mix):
+    for lr_batch, hr_batch in batches(train, a.scale, a.patch, a.batch, not a.no_mix, a.clean):
         done = (time.time() - start) / budget
         if done >= 1:
             break
@@ -321,15 +395,8 @@ def main():
         step += 1
         if time.time() - last_eval > 60 * a.eval_every or step == 1:
             last_eval = time.time()
-            scores = evaluate(net, held)
-            mean = sum(scores) / len(scores)
-            print(f'{(time.time() - start) / 60:5.1f} min step {step} loss {loss.item():.4f} '
-                  f'validation PSNR-Y {mean:.3f} [{" ".join(f"{s:.2f}" for s in scores)}]', flush=True)
-            export(net, a.out)  # the latest weights, so a stopped run leaves something usable
-    scores = evaluate(net, held)
-    mean = sum(scores) / len(scores)
-    print(f'end: step {step} validation PSNR-Y {mean:.3f} [{" ".join(f"{s:.2f}" for s in scores)}]', flush=True)
-    export(net, a.out)
+            score(f'{(time.time() - start) / 60:5.1f} min step {step} loss {loss.item():.4f}')
+    score(f'end: step {step}')
 
 
 if __name__ == '__main__':
