@@ -18,6 +18,7 @@ import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
 import { probeOutputFolder } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
+import { boardName, FolderListBoard, type ListBoard } from '../run/list-board.js';
 import { checkTemplate, FolderListings, looksLikeImageFile } from '../run/naming.js';
 import { planOutput } from '../run/output-plan.js';
 import { planItems } from '../run/plan.js';
@@ -237,6 +238,7 @@ function contextOf(
   events: RunEvents | undefined,
   ledger?: Ledger,
   model?: DurationModel,
+  board?: ListBoard,
 ): RunContext {
   const { options, client, connection } = request;
   // A run that pays tasks (a ledger) sends its first submit alone, and none after a refusal.
@@ -255,7 +257,7 @@ function contextOf(
     ...(request.submitSignal ? { submitSignal: request.submitSignal } : {}),
     ...(events ? { events } : {}),
     state,
-    ...(ledger && connection ? ledgerSettings(request, connection, ledger, state) : {}),
+    ...(ledger && connection ? ledgerSettings(request, connection, ledger, state, board) : {}),
   };
 }
 
@@ -297,6 +299,7 @@ function ledgerSettings(
   connection: Connection,
   ledger: Ledger,
   { inflight }: RunState,
+  board: ListBoard | undefined,
 ): Partial<RunContext> {
   const { options } = request;
   const resolver = new UncertainResolver(connection, ledger, {
@@ -314,8 +317,30 @@ function ledgerSettings(
     // From before the output folders were tidied: a result the tidy moved in is this command's.
     runStartedAt: ledger.openedAt,
     // Batch polls save requests for a budget; without one (`--rate-limit off`) each task polls itself.
-    ...(connection.budget ? { hub: new StatusHub(connection, { signal: request.signal }) } : {}),
+    ...(connection.budget ? { hub: new StatusHub(connection, { signal: request.signal, board }) } : {}),
   };
+}
+
+/**
+ * Where this run shares its task lists' answers with other runs on the same key: the ledger of
+ * its output folder, when it has one (a run writing into several folders shares none).
+ */
+async function listBoardOf(
+  ledger: Ledger,
+  connection: Connection,
+  tasks: readonly InputTask[],
+  cwd: string,
+): Promise<ListBoard | undefined> {
+  const folders = new Set(tasks.map((t) => ledger.folder(absoluteTarget(t.item.target, cwd).dir)));
+  if (folders.size !== 1) return undefined;
+  const [folder] = folders;
+  const board = new FolderListBoard(
+    folder!.store,
+    boardName(folder!.dir, connection.baseUrl, connection.apiKey),
+  );
+  // A first look: what is there now is old (a run that ended, or was killed: see close()).
+  await board.news();
+  return board;
 }
 
 /** Inputs of `tasks` whose ledger entry holds a task id: paid for by an earlier run, not yet collected. */
@@ -445,6 +470,7 @@ export async function executeRun(
           items.map((i) => i.target.dir),
         );
   let model: DurationModel | undefined;
+  let board: ListBoard | undefined;
   try {
     const tasks = await planTasks(request, items, recipes);
     const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
@@ -464,13 +490,18 @@ export async function executeRun(
       if (paid.count > 0) events.onPaidPending?.(paid.count);
       if (paid.gone.length > 0) events.onPendingOfGoneInputs?.(paid.gone);
     }
-    const context = { ...contextOf(request, events, ledger, model), recipes };
+    board =
+      ledger && request.connection
+        ? await listBoardOf(ledger, request.connection, tasks, request.cwd)
+        : undefined;
+    const context = { ...contextOf(request, events, ledger, model, board), recipes };
     return await runBatch(context, tasks, {
       concurrency: concurrencyOf(request),
       run: runTask,
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
     });
   } finally {
+    await board?.close();
     await ledger?.close();
     await model?.save();
   }

@@ -5,9 +5,12 @@
  * Magnific) for every task waiting by then, or a status request when one task waits alone. A task
  * the list shows finished costs one request of its own (its result URLs are only in its status).
  * While the budget is busy, lists are spaced out so most of it goes to submits and results.
+ * Runs that share the key and the output folder share their lists' answers (see ListBoard):
+ * while this one waits for its next list, another's answer may tell its tasks' states.
  */
 import { delay } from '../http/delay.js';
 import type { ListedTask, TaskState } from '../providers/types.js';
+import type { ListBoard } from './list-board.js';
 import { MIN_POLL_GAP_MS } from './poll.js';
 import {
   type Connection,
@@ -31,6 +34,8 @@ const LIST_SHARE = 7;
 const MIN_LIST_GAP_MS = MIN_POLL_GAP_MS;
 /** Pages of the list read for one batch poll; tasks not found there are asked one by one. */
 const LIST_PAGES = 3;
+/** How often the board is read while the next list is not yet due. */
+const BOARD_LOOK_MS = 200;
 
 interface Ask {
   readonly taskId: string;
@@ -46,6 +51,8 @@ interface Ask {
 
 export interface HubOptions {
   readonly signal?: AbortSignal | undefined;
+  /** Where runs on the same key and output folder share their lists' answers. */
+  readonly board?: ListBoard | undefined;
 }
 
 function priorityOf(p: number | undefined): number {
@@ -57,6 +64,10 @@ export class StatusHub {
   private batch: Ask[] = [];
   private running = false;
   private lastListAt = 0;
+  /** When another run's list last answered every task waiting here (0: never). */
+  private lastNewsAt = 0;
+  /** A random part of the key's list gap added after news: the runs of a fleet do not all list at once. */
+  private jitter = Math.random();
   /** One list request answers every task waiting on it: asking often costs nothing more. */
   readonly listing: boolean;
 
@@ -106,6 +117,8 @@ export class StatusHub {
       while (this.batch.length > 0) {
         try {
           if (this.batchPolling()) await this.spaceOut();
+          // Another run's list answered every ask: nothing left to spend a slot on.
+          if (this.batch.length === 0) continue;
           // A due list is worth a likely-done poll (below submits: a task in flight costs
           // nothing, one waiting to be sent delays the batch); a lone ask, its task's odds.
           await this.conn.budget?.acquire(
@@ -137,6 +150,7 @@ export class StatusHub {
 
   private async list(asks: readonly Ask[], prepaid: boolean): Promise<void> {
     this.lastListAt = Date.now();
+    this.jitter = Math.random();
     let listed: ListedTask[] | undefined;
     try {
       listed = await listAllTasks(
@@ -154,20 +168,37 @@ export class StatusHub {
     } catch {
       listed = undefined; // unreadable: each task is asked on its own
     }
-    const byId = new Map((listed ?? []).map((t) => [t.taskId, t.state]));
+    if (listed) await this.options.board?.post(listed);
+    for (const ask of this.answer(asks, listed ?? []))
+      this.single(ask, { priority: () => priorityOf(ask.likelyDone()) });
+  }
+
+  /** Answers the asks a list (this run's or another's) shows; returns those it does not show. */
+  private answer(asks: readonly Ask[], listed: readonly ListedTask[]): Ask[] {
+    const byId = new Map(listed.map((t) => [t.taskId, t.state]));
+    const missing: Ask[] = [];
     for (const ask of asks) {
       const state = byId.get(ask.taskId);
-      if (!state) {
-        this.single(ask, { priority: () => priorityOf(ask.likelyDone()) });
-        continue;
+      if (!state) missing.push(ask);
+      else if (state.status !== 'succeeded') ask.resolve(state);
+      else {
+        // Its place goes to the next input now; its result URLs cost a request of their own.
+        ask.onSeenDone?.();
+        this.single(ask, { priority: () => PRIORITY.result });
       }
-      if (state.status !== 'succeeded') {
-        ask.resolve(state);
-        continue;
-      }
-      // Its place goes to the next input now; its result URLs cost a request of their own.
-      ask.onSeenDone?.();
-      this.single(ask, { priority: () => PRIORITY.result });
+    }
+    return missing;
+  }
+
+  /** Another run's list answer, when one came: the asks it shows are answered, the rest wait on. */
+  private async readBoard(): Promise<void> {
+    const news = await this.options.board?.news();
+    if (!news || this.batch.length === 0) return;
+    const missing = this.answer(this.batch.splice(0), news);
+    this.batch.push(...missing);
+    if (missing.length === 0) {
+      this.lastNewsAt = Date.now();
+      this.jitter = Math.random();
     }
   }
 
@@ -187,14 +218,31 @@ export class StatusHub {
     return this.batchPolling() ? 0 : undefined;
   }
 
-  /** Lists keep to their share of the budget: one slot in LIST_SHARE at most. */
+  /**
+   * Lists keep to their share of the budget: one slot in LIST_SHARE at most. After another run's
+   * list answered every task here, this run's waits a window of the key more (at least the list
+   * gap of the whole key), plus a random part of it: the runs of a fleet take turns, and list
+   * about as often as one process would (one that spends its window at once lists about once a
+   * window).
+   */
   private async spaceOut(): Promise<void> {
+    for (;;) {
+      const wait = this.listDueAt() - Date.now();
+      if (wait <= 0 || this.batch.length === 0) return;
+      // Ctrl-C ends this wait too: a list gap is seconds when requests are scarce.
+      await delay(this.options.board ? Math.min(wait, BOARD_LOOK_MS) : wait, this.options.signal);
+      await this.readBoard();
+    }
+  }
+
+  private listDueAt(): number {
     const budget = this.conn.budget;
-    const gap = budget
-      ? Math.max(MIN_LIST_GAP_MS, (budget.pace.windowMs / budget.pace.limit) * LIST_SHARE)
-      : MIN_LIST_GAP_MS;
-    const wait = this.lastListAt + gap - Date.now();
-    // Ctrl-C ends this wait too: a list gap is seconds when requests are scarce.
-    if (wait > 0) await delay(wait, this.options.signal);
+    if (!budget) return this.lastListAt + MIN_LIST_GAP_MS;
+    const gap = (rate: { windowMs: number; limit: number }) =>
+      Math.max(MIN_LIST_GAP_MS, (rate.windowMs / rate.limit) * LIST_SHARE);
+    return Math.max(
+      this.lastListAt + gap(budget.pace),
+      this.lastNewsAt + Math.max(gap(budget.limit), budget.limit.windowMs) * (1 + this.jitter),
+    );
   }
 }
