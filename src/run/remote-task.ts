@@ -635,7 +635,8 @@ function isNumberedSibling(target: OutputTarget, name: string): boolean {
  * The output already at the target for `upscale download <task-id>`: one written since `since`
  * (ms), which another run finished meanwhile, or one whose recipe records this very task (a run,
  * or the same download, wrote it before): either way it is not written again as a `-2` copy. The
- * recorded name may be a numbered one (`x-2.png`: `x.png` was another task's result).
+ * recorded name may be a numbered one (`x-2.png`: `x.png` was another task's result). Under
+ * --overwrite only the first counts: the download is asked to be done again.
  */
 async function alreadyWritten(
   job: Job,
@@ -647,6 +648,8 @@ async function alreadyWritten(
   const store = storeFor(target.dir);
   const existing = await findExistingOutput(target);
   if (existing !== undefined && ((await store.modifiedAt(existing)) ?? 0) >= since) return existing;
+  // --overwrite redoes what an earlier run or download wrote (as the skipped line says it would).
+  if (job.task.overwrite) return undefined;
   const recorded = await recipeOutputOf(ledgerDir, taskId).catch(() => undefined);
   if (recorded === undefined) return undefined;
   if (existing !== undefined && basename(recorded) === basename(existing)) return existing;

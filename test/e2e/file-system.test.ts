@@ -371,6 +371,10 @@ describe('upscale download <id> -o twice: nothing written twice, nothing written
     expect(json.code).toBe(0);
     expect(jsonLines(json.stdout)[0]).toMatchObject({ status: 'skipped', output: 'dl/x.png', width: 640 });
     expect(await visible('dl')).toEqual(['x.png']);
+    // --overwrite, as the skipped line offers, downloads it again over the same name.
+    const redo = await cli(['download', taskId, '-o', 'dl/x.png', '--overwrite', '--json']);
+    expect(jsonLines(redo.stdout)[0]).toMatchObject({ status: 'succeeded', output: 'dl/x.png' });
+    expect(await visible('dl')).toEqual(['x.png']);
     // What the download recorded is no recipe a run could conflict with: the run finds it up to date.
     const run = await cli(['photo.jpg', '-o', 'dl/x.png', '--json']);
     expect(run.code).toBe(0);
