@@ -10,6 +10,7 @@ import type { LocalUpscaleOptions, LocalUpscaleResult } from './types.js';
 
 export type { LocalEngineStatus } from './describe.js';
 export { LocalAbortError, LocalEngineMissingError, LocalSpoolError } from './errors.js';
+export { collectGarbage } from './memory.js';
 export { DEFAULT_LOCAL_MODEL, LOCAL_MODELS, type LocalModel } from './models.js';
 export type { LocalRuntimeName, LocalRuntimePreference } from './runtime.js';
 export { MAX_SCALE } from './scale-plan.js';

@@ -65,11 +65,12 @@ function adler32(bytes: Uint8Array, start: { a: number; b: number }): void {
   start.b = b;
 }
 
-/** `bytes` as stored deflate blocks, none of them final. */
-function storedBlocks(bytes: Uint8Array): Buffer {
-  const blocks = Math.ceil(bytes.length / MAX_STORED);
-  const out = Buffer.alloc(bytes.length + 5 * blocks);
-  for (let i = 0, o = 0; i < bytes.length; i += MAX_STORED) {
+/** Bytes `n` bytes take as stored deflate blocks. */
+const storedLength = (n: number) => n + 5 * Math.ceil(n / MAX_STORED);
+
+/** `bytes` as stored deflate blocks, none of them final, into `out` from `at`. */
+function storeBlocks(bytes: Uint8Array, out: Buffer, at: number): void {
+  for (let i = 0, o = at; i < bytes.length; i += MAX_STORED) {
     const n = Math.min(MAX_STORED, bytes.length - i);
     out[o] = 0; // BFINAL 0, BTYPE 00 (stored)
     out.writeUInt16LE(n, o + 1);
@@ -77,7 +78,6 @@ function storedBlocks(bytes: Uint8Array): Buffer {
     out.set(bytes.subarray(i, i + n), o + 5);
     o += 5 + n;
   }
-  return out;
 }
 
 /**
@@ -110,15 +110,20 @@ export async function openPngSpool(
     await file.close().catch(() => undefined);
     throw error;
   }
+  // Both reused from band to band: the garbage of a band would otherwise be three times its size.
+  let lines = Buffer.alloc(0);
+  let idat = Buffer.alloc(0);
   return {
     async writeRows(samples) {
       const n = samples.length / samplesPerRow;
       if (!Number.isInteger(n) || rows + n > height)
         throw new RangeError(`PNG spool: ${samples.length} samples do not fit the rows left`);
-      const lines = Buffer.alloc(n * rowBytes); // filter byte 0 (None) before every row
+      const size = n * rowBytes;
+      if (lines.length < size) lines = Buffer.alloc(size);
       for (let r = 0; r < n; r++) {
         const from = r * samplesPerRow;
         const at = r * rowBytes + 1;
+        lines[at - 1] = 0; // filter type 0 (None)
         if (!deep) lines.set(samples.subarray(from, from + samplesPerRow), at);
         else
           for (let i = 0; i < samplesPerRow; i++) {
@@ -127,12 +132,20 @@ export async function openPngSpool(
             lines[at + 2 * i + 1] = v & 0xff;
           }
       }
-      adler32(lines, sum);
-      const blocks = storedBlocks(lines);
-      // The zlib header (deflate, 32 KB window, fastest) opens the first IDAT.
-      const data = rows === 0 ? Buffer.concat([Buffer.from([0x78, 0x01]), blocks]) : blocks;
+      const body = lines.subarray(0, size);
+      adler32(body, sum);
+      // One IDAT chunk: length, type, data, CRC. The zlib header (deflate, 32 KB window, fastest)
+      // opens the first.
+      const header = rows === 0 ? 2 : 0;
+      const length = header + storedLength(size);
+      if (idat.length < length + 12) idat = Buffer.alloc(length + 12);
+      idat.writeUInt32BE(length, 0);
+      idat.write('IDAT', 4, 'latin1');
+      if (header) idat.set([0x78, 0x01], 8);
+      storeBlocks(body, idat, 8 + header);
+      idat.writeUInt32BE(crc32(idat.subarray(4, 8 + length)), 8 + length);
       rows += n;
-      await writing(path, () => file.write(chunk('IDAT', data)));
+      await writing(path, () => file.write(idat, 0, length + 12));
     },
     async close() {
       try {

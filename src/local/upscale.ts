@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { Sharp } from 'sharp';
 import { loadModel, runTiled, runTiledBands, tilePad } from './engine.js';
 import { throwIfAborted } from './errors.js';
+import { collectGarbage } from './memory.js';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS } from './models.js';
 import { greyOf, type Pixels, samplesLike, samplesOf, withAlpha } from './pixels.js';
 import { openPngSpool } from './png-spool.js';
@@ -28,6 +29,13 @@ function positiveInt(v: number | undefined, name: string, min: number): number |
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
   return v;
 }
+
+/**
+ * While spooling, a garbage collection every this many tiles: each tile leaves its output array
+ * (1.8 MB at 192 px and 2x), which V8 would let pile up to 60-100 MB, and the memory it came from
+ * stays with the process. ~30 ms each, under 1% of the tiles' time.
+ */
+const COLLECT_EVERY_TILES = 16;
 
 /** How far (px) visible colour is spread under transparent pixels: beyond photo's and slim's reach (10), most of medium's (18). */
 const BLEED_PX = 16;
@@ -189,6 +197,7 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     const channels = (colourChannels + (alphaOut ? 1 : 0)) as 1 | 2 | 3 | 4;
     const file = await openPngSpool(spool, targetW, targetH, channels, deep);
     let row = 0;
+    let tiles = 0;
     try {
       await runTiledBands(
         byScale.get(last.scale)!,
@@ -197,7 +206,10 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
         last.height,
         last.tiles,
         signal,
-        tileDone,
+        () => {
+          tileDone();
+          if (++tiles % COLLECT_EVERY_TILES === 0) collectGarbage();
+        },
         async (band) => {
           const rows = band.length / (targetW * 3);
           const colour = grey ? greyOf(band) : band;

@@ -19,7 +19,7 @@ export async function runLocalTask(
   prepared: Prepared,
 ): Promise<TaskResult> {
   const { item } = task;
-  const { checkLocalEngine, upscaleLocal } = await import('../local/index.js');
+  const { checkLocalEngine, collectGarbage, upscaleLocal } = await import('../local/index.js');
   const model = provider.engine.modelOf(prepared.params) as LocalModel;
   const ready = await checkLocalEngine(model);
   if (!ready.ok) throw new UpscaleError('LOCAL_ENGINE', ready.message, { hint: ready.hint });
@@ -67,6 +67,8 @@ export async function runLocalTask(
   } finally {
     await rm(spool, { force: true });
   }
+  // The engine's garbage goes back before the writer's encoders take their memory (see memory.ts).
+  collectGarbage();
   const written = await writeOutput(run, {
     task,
     index: 0,
