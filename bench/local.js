@@ -11,7 +11,8 @@
 // 15's target) in ≤ 5 s and photo (the default) in ≤ 1.2 s — 3x the compute floor of ~0.4 s
 // (issue 25, Must 4) — on the bundled runtime with 2 threads (the 2-core machine the project
 // runs on). With --memory, the CLI's peak RSS for 4000x3000 → 8000x6000 (2x) JPEG, under
-// 700 MB (issue 25, Must 5; Linux: GNU time's %M).
+// 700 MB (issue 25, Must 5; Linux: GNU time's %M), beside the same for 400x300 → 800x600 (what
+// the process, sharp and the runtime take whatever the image).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -80,13 +81,13 @@ function timed(args, env) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** The CLI's peak RSS (MB) for a 4000x3000 JPEG at 2x with the default model, under GNU time. */
-async function peakMemory(sharp, tmp, env) {
+/** The CLI's peak RSS (MB) for a width x height JPEG at 2x with the default model, under GNU time. */
+async function peakMemory(sharp, tmp, env, width, height) {
   const time = '/usr/bin/time';
   if (!existsSync(time)) return undefined;
-  const input = join(tmp, 'big.jpg');
+  const input = join(tmp, `in${width}.jpg`);
   await sharp(photo)
-    .resize(4000, 3000, { kernel: 'lanczos3' })
+    .resize(width, height, { kernel: 'lanczos3' })
     .withExif({ IFD0: { Copyright: 'bench' } })
     .jpeg({ quality: 90 })
     .toFile(input);
@@ -104,13 +105,14 @@ async function peakMemory(sharp, tmp, env) {
       '--scale',
       '2x',
       '-o',
-      join(tmp, 'big2x.jpg'),
+      join(tmp, `out${width}.jpg`),
       '-q',
     ],
     { encoding: 'utf8', env: { ...process.env, ...env } },
   );
   const kb = /peak-kb (\d+)/.exec(run.stderr)?.[1];
-  if (run.status !== 0 || !kb) throw new Error(`4000x3000 2x failed (exit ${run.status})\n${run.stderr}`);
+  if (run.status !== 0 || !kb)
+    throw new Error(`${width}x${height} 2x failed (exit ${run.status})\n${run.stderr}`);
   return { peakMB: Math.round(Number(kb) / 1024), seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -123,10 +125,11 @@ async function main() {
     const tmp = mkdtempSync(join(tmpdir(), 'upscale-bench-mem-'));
     try {
       const env = { CI: 'true', UPSCALE_CONFIG_DIR: join(tmp, 'config') };
-      const m = await peakMemory(sharp, tmp, env);
-      if (!m) return console.log('--memory needs GNU time (/usr/bin/time)');
+      const small = await peakMemory(sharp, tmp, env, 400, 300);
+      if (!small) return console.log('--memory needs GNU time (/usr/bin/time)');
+      const m = await peakMemory(sharp, tmp, env, 4000, 3000);
       console.log(
-        `4000x3000 JPEG → 8000x6000 (2x, photo), CLI spawn to exit: ${m.seconds.toFixed(1)} s, peak RSS ${m.peakMB} MB (target < ${LIMIT_PEAK_MB} MB)`,
+        `4000x3000 JPEG → 8000x6000 (2x, photo), CLI spawn to exit: ${m.seconds.toFixed(1)} s, peak RSS ${m.peakMB} MB (target < ${LIMIT_PEAK_MB} MB); 400x300 → 800x600: ${small.peakMB} MB`,
       );
       if (m.peakMB >= LIMIT_PEAK_MB) process.exitCode = 1;
     } finally {
