@@ -12,6 +12,9 @@ import { writeOutput } from './output-writer.js';
 import type { Prepared } from './prepare.js';
 import type { InputTask, RunContext, TaskResult } from './task-types.js';
 
+/** An output of this many pixels or more (2000×2000) has the engine's garbage collected before it is encoded. */
+const LARGE_OUTPUT_PIXELS = 4_000_000;
+
 export async function runLocalTask(
   run: RunContext,
   provider: EngineProvider,
@@ -67,8 +70,9 @@ export async function runLocalTask(
   } finally {
     await rm(spool, { force: true });
   }
-  // The engine's garbage goes back before the writer's encoders take their memory (see memory.ts).
-  collectGarbage();
+  // The engine's garbage goes back before the writer's encoders take their memory (see memory.ts);
+  // a small output's is small, and a batch of them need not pay ~30 ms each.
+  if (size.width * size.height >= LARGE_OUTPUT_PIXELS) collectGarbage();
   const written = await writeOutput(run, {
     task,
     index: 0,
