@@ -31,6 +31,12 @@ export interface FinishJob {
   readonly options: OutputOptions;
   /** Exact size of the output as displayed (from --width/--height). */
   readonly finalSize?: Size | undefined;
+  /**
+   * The bytes are stored uncompressed (the local engine's PNG at level 0, so that an output in
+   * another format is compressed once): encoded again even when nothing else changes, never the
+   * output as they are.
+   */
+  readonly uncompressed?: boolean | undefined;
 }
 
 export interface FinishNotice {
@@ -153,6 +159,7 @@ async function planFinish(job: FinishJob): Promise<{ plan: Plan; needed: boolean
     (job.finalSize.width !== displayed.width || job.finalSize.height !== displayed.height);
   const strayMetadata = Boolean(options.stripMetadata && (result.exif || result.xmp || result.iptc));
   const needed =
+    job.uncompressed === true ||
     format !== job.downloaded ||
     options.quality !== undefined ||
     keepMetadata ||

@@ -25,6 +25,8 @@ export interface ProducedImage {
   readonly format: ImageFormat;
   /** Its stored size. */
   readonly size: Size;
+  /** Its bytes are stored uncompressed (an engine's intermediate): always encoded again, never kept as they are. */
+  readonly uncompressed?: boolean | undefined;
 }
 
 export interface WriteJob {
@@ -92,6 +94,7 @@ export async function writeOutput(run: RunContext, job: WriteJob): Promise<Writt
       source,
       options,
       finalSize: plan.size?.final,
+      uncompressed: produced.uncompressed,
     });
   // The open-file limit met while finishing (reading the result or the input's facts) is waited
   // out for a moment while the result is still there, then said naming the output.

@@ -76,7 +76,8 @@ export async function runLocalTask(
   const written = await writeOutput(run, {
     task,
     index: 0,
-    produced: { tempPath: raw, format: 'png', size },
+    // Level 0: the writer encodes it again whatever the output's format (a PNG at sharp's defaults).
+    produced: { tempPath: raw, format: 'png', size, uncompressed: true },
     source: prepared.source,
     maker: { engineFrom: item.input, hasAlpha: prepared.info?.hasAlpha },
     inputHash: prepared.inputHash,

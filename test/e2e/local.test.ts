@@ -1,5 +1,5 @@
 /** Issue 8 end to end: `-p local` needs no key and no network, and behaves like any provider. */
-import { copyFile, readdir } from 'node:fs/promises';
+import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,50 @@ describe('-p local', () => {
     const run = await runCli(['small.png', '-p', 'local', ...flags], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
+  });
+});
+
+/** The compression level a PNG's zlib stream says it was written at (FLEVEL: 0 fastest or none, 2 zlib's default). */
+function zlibLevel(png: Buffer): number {
+  for (let at = 8; at < png.length; ) {
+    const length = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') return png[at + 8 + 1]! >> 6;
+    at += 12 + length;
+  }
+  throw new Error('no IDAT');
+}
+
+describe('a local PNG output is compressed', () => {
+  it('RGB, RGBA and 16-bit grey at 2x: sharp default PNG compression, never the uncompressed intermediate', {
+    timeout: 120_000,
+  }, async () => {
+    // A 16-bit grey ramp (the 2x output: 60 kB of samples).
+    const ramp = new Uint16Array(100 * 75).map((_, i) => (i % 100) * 600 + Math.floor(i / 100) * 10);
+    await sharp(ramp, { raw: { width: 100, height: 75, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(join(dir, 'ramp.png'));
+    const run = await runCli(['small.png', 'alpha.png', 'ramp.png', '-p', 'local', '--scale', '2x'], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(0);
+    for (const [name, channels, depth] of [
+      ['small@2x.png', 3, 'uchar'],
+      ['alpha@2x.png', 4, 'uchar'],
+      ['ramp@2x.png', 1, 'ushort'],
+    ] as const) {
+      const bytes = await readFile(join(dir, name));
+      const meta = await sharp(bytes).metadata();
+      expect([name, meta.channels, meta.depth]).toEqual([name, channels, depth]);
+      const samples = meta.width! * meta.height! * channels * (depth === 'ushort' ? 2 : 1);
+      expect(zlibLevel(bytes), name).toBe(2);
+      // The model's 16-bit low bytes hardly compress; 8-bit samples do, plainly.
+      if (depth === 'uchar') expect(bytes.length, name).toBeLessThan(samples / 2);
+      // What sharp's default PNG settings make of the same pixels (grey kept as 16-bit grey).
+      const space = depth === 'ushort' ? 'grey16' : 'srgb';
+      const again = await sharp(bytes).toColourspace(space).png().toBuffer();
+      expect(Math.abs(bytes.length / again.length - 1), name).toBeLessThan(0.03);
+    }
   });
 });
 

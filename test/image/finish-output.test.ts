@@ -168,6 +168,52 @@ describe('finishImage: only when something differs', () => {
     expect((await readFile(done.tempPath)).equals(before)).toBe(true);
   });
 
+  it.each([
+    ['RGBA', 4, 'srgb'],
+    ['16-bit grey', 1, 'grey16'],
+  ] as const)(
+    'encodes an uncompressed %s result again at sharp defaults, pixels unchanged (local engine)',
+    async (_, channels, space) => {
+      const deep = space === 'grey16';
+      const width = 120;
+      const height = 90;
+      const values = Array.from({ length: width * height * channels }, (_, i) => (i * 7) % 251);
+      const samples = deep ? new Uint16Array(values.map((v) => v * 257)) : Buffer.from(values);
+      const path = join(dir, `level0-${space}.png`);
+      await sharp(samples, { raw: { width, height, channels } })
+        .toColourspace(space)
+        .png({ compressionLevel: 0 })
+        .toFile(path);
+      const job = {
+        tempPath: path,
+        downloaded: 'png',
+        format: 'png',
+        source: undefined,
+        options: {},
+      } as const;
+      const before = await readFile(path);
+      const kept = await finishImage({ ...job, finalPath: join(dir, `kept-${space}.png`) });
+      expect(kept.tempPath).toBe(path);
+      await writeFile(path, before);
+      const done = await finishImage({
+        ...job,
+        finalPath: join(dir, `again-${space}.png`),
+        uncompressed: true,
+      });
+      expect(done.tempPath).not.toBe(path);
+      const after = await readFile(done.tempPath);
+      const sharpDefault = await sharp(before).toColourspace(space).png().toBuffer();
+      expect(after.length).toBe(sharpDefault.length);
+      expect(after.length).toBeLessThan(before.length / 2);
+      const depth = deep ? 'ushort' : 'uchar';
+      const raw = (png: Buffer) =>
+        sharp(png).toColourspace(space).raw({ depth }).toBuffer({ resolveWithObject: true });
+      const [a, b] = await Promise.all([raw(before), raw(after)]);
+      expect([b.info.channels, b.info.width]).toEqual([channels, width]);
+      expect(b.data.equals(a.data)).toBe(true);
+    },
+  );
+
   it('converts to the wanted format at the asked quality', async () => {
     const photo = join(IMAGES, 'photo.jpg');
     const low = await finish(photo, {}, { quality: 20 }, 'webp');
