@@ -150,3 +150,14 @@ export function toUpscaleError(error: unknown, fallback: ErrorCode = 'INTERNAL')
       : {}),
   });
 }
+
+/**
+ * `error` and the errors it wraps (`cause`), outermost first: where an OS or network code may sit
+ * under a library's error. At most five deep, so a cycle or a long chain ends there.
+ */
+export function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let current = error; chain.length < 5 && current instanceof Error; current = current.cause)
+    chain.push(current);
+  return chain;
+}

@@ -3,6 +3,7 @@
  * folder without permission are the user's to fix, and a message must say which and where.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { causeChain } from '../errors.js';
 
 /** What a person can act on, by the OS's code. */
 const REASONS: Readonly<Record<string, string>> = {
@@ -55,12 +56,9 @@ export function fsHint(error: unknown): string {
  * whose body streams a file that could not be read), told apart from a socket's error by its path.
  */
 export function localFileErrorOf(error: unknown): NodeJS.ErrnoException | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (isFsError(current) && typeof current.path === 'string') return current;
-    current = current.cause;
-  }
-  return undefined;
+  return causeChain(error).find(
+    (e): e is NodeJS.ErrnoException => isFsError(e) && typeof e.path === 'string',
+  );
 }
 
 /** The OS's codes for a process (EMFILE) or a system (ENFILE) out of open files. */
@@ -71,14 +69,10 @@ const OPEN_FILE_LIMIT = new Set(['EMFILE', 'ENFILE']);
  * or libvips' words (sharp passes on no code: `unable to open for read … Too many open files`).
  */
 export function isOpenFileLimit(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && OPEN_FILE_LIMIT.has(code)) return true;
-    if (/too many open files/i.test(current.message)) return true;
-    current = current.cause;
-  }
-  return false;
+  return causeChain(error).some((e) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    return (typeof code === 'string' && OPEN_FILE_LIMIT.has(code)) || /too many open files/i.test(e.message);
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Recognises network failures by walking `cause` for Node/undici error codes. */
+import { causeChain } from '../errors.js';
 
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -23,14 +24,10 @@ const NETWORK_CODES = new Set([
 ]);
 
 function codesOf(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    current = current.cause;
-  }
-  return codes;
+  return causeChain(error).flatMap((e) => {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === 'string' ? [code] : [];
+  });
 }
 
 export function networkErrorCode(error: unknown): string | undefined {

@@ -8,7 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { UpscaleError } from '../errors.js';
+import { causeChain, UpscaleError } from '../errors.js';
 import { sniffFormat } from '../formats.js';
 import { fsHint, fsReason, isOpenFileLimit } from '../fs/fs-errors.js';
 
@@ -28,24 +28,17 @@ function limitError(code: 'EMFILE' | 'ENFILE', path: string, cause: unknown): No
 }
 
 function codeOf(error: unknown): 'EMFILE' | 'ENFILE' {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (code === 'ENFILE' || /too many open files in system/i.test(current.message)) return 'ENFILE';
+  for (const e of causeChain(error)) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENFILE' || /too many open files in system/i.test(e.message)) return 'ENFILE';
     if (code === 'EMFILE') return 'EMFILE';
-    current = current.cause;
   }
   return 'EMFILE';
 }
 
 /** True when sharp's words for a file it could not open are on `error` or one of its causes. */
 function saysCannotRead(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (SHARP_CANNOT_READ.test(current.message)) return true;
-    current = current.cause;
-  }
-  return false;
+  return causeChain(error).some((e) => SHARP_CANNOT_READ.test(e.message));
 }
 
 /**
