@@ -34,6 +34,11 @@ export async function runLocalTask(
   const spool = tempPathBeside(tempBase);
   const raw = tempPathBeside(tempBase);
   let size: { width: number; height: number };
+  const unwritable = (error: unknown) =>
+    new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
+      hint: 'check the output folder, its permissions and free space',
+      cause: error,
+    });
   try {
     const result = await upscaleLocal({
       input: item.input,
@@ -50,23 +55,18 @@ export async function runLocalTask(
         ),
     });
     run.events?.onStage?.(item.input, 'writing');
-    try {
-      // Uncompressed: the writer decodes it at once and encodes the output (one compression, not two).
-      await result.image.png({ compressionLevel: 0 }).toFile(raw);
-    } catch (error) {
-      await rm(raw, { force: true });
-      throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
-        hint: 'check the output folder, its permissions and free space',
-        cause: error,
+    // Uncompressed: the writer encodes it again whatever the output format (one compression, not two).
+    await result.image
+      .png({ compressionLevel: 0 })
+      .toFile(raw)
+      .catch(async (error: unknown) => {
+        await rm(raw, { force: true });
+        throw unwritable(error);
       });
-    }
     size = { width: result.width, height: result.height };
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_LOCAL_SPOOL') throw error;
-    throw new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
-      hint: 'check the output folder, its permissions and free space',
-      cause: error,
-    });
+    // The engine could not write its rows to the spool beside the output.
+    throw (error as { code?: unknown }).code === 'ERR_LOCAL_SPOOL' ? unwritable(error) : error;
   } finally {
     await rm(spool, { force: true });
   }
