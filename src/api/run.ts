@@ -21,7 +21,7 @@ import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
 import { boardName, FolderListBoard, type ListBoard } from '../run/list-board.js';
 import { checkTemplate, FolderListings, looksLikeImageFile } from '../run/naming.js';
 import { planOutput } from '../run/output-plan.js';
-import { planItems } from '../run/plan.js';
+import { planItems, shardSizes } from '../run/plan.js';
 import type { Connection } from '../run/provider-api.js';
 import { RecipeBook } from '../run/recipe.js';
 import { UncertainResolver } from '../run/resolve-uncertain.js';
@@ -218,10 +218,13 @@ export async function planRun(request: RunRequest): Promise<InputItem[]> {
     format: options.output.format,
   });
   if (!request.dryRun) await prepareOutputFolders(items, request.output);
-  // The other shards of the split use the same key: this run starts at its part of the limit,
-  // its inputs of the whole list (every shard sees the whole list). See KeyShare.
+  // The other shards of the split use the same key: this run starts at its part of the limit, by
+  // the inputs of each shard (every shard sees the whole list). See KeyShare.
   if (request.shard && !request.dryRun && expanded.length > 0)
-    request.connection?.budget?.expectPart(items.length / expanded.length);
+    request.connection?.budget?.expectSplit({
+      sizes: shardSizes(expanded, request.shard.count),
+      index: request.shard.index - 1,
+    });
   const fixed = items[0]?.target.fixed;
   const asked = options.output.format;
   if (fixed && asked && asked !== 'keep' && asked !== fixed.format) {

@@ -15,7 +15,7 @@
 import { UpscaleError } from '../errors.js';
 import { onAbort } from './abort-listeners.js';
 import { abortReason, MAX_TIMER_MS } from './delay.js';
-import { KeyShare } from './key-share.js';
+import { KeyShare, type Split } from './key-share.js';
 import type { RateLimitInfo } from './rate-limit-headers.js';
 
 export interface RateLimit {
@@ -139,9 +139,9 @@ export class RequestBudget {
     this.dispatch();
   }
 
-  /** This run is one of a split on the key, with `part` (0–1) of its inputs: it starts at that part of the limit. */
-  expectPart(part: number): void {
-    this.fleet.expectPart(part, this.now());
+  /** This run is one shard of a split on the key: it starts at its part of the limit (see KeyShare). */
+  expectSplit(split: Split): void {
+    this.fleet.expectSplit(split, this.now());
     this.dispatch();
   }
 

@@ -9,13 +9,20 @@ import { UpscaleError } from '../errors.js';
 import type { ExpandedInput } from './inputs.js';
 import { type NamingOptions, outputTarget, targetKey } from './naming.js';
 import type { InputItem } from './run-task.js';
-import { inShard, type Shard } from './shard.js';
+import { inShard, type Shard, shardOf } from './shard.js';
 
 export interface PlanOptions extends NamingOptions {
   readonly shard?: Shard | undefined;
 }
 
 const shardKey = (input: ExpandedInput) => input.input.split('\\').join('/');
+
+/** How many of `inputs` each shard of a `count`-way split takes (every shard sees the whole list). */
+export function shardSizes(inputs: readonly ExpandedInput[], count: number): number[] {
+  const sizes = new Array<number>(count).fill(0);
+  for (const input of inputs) sizes[shardOf(shardKey(input), count) - 1]!++;
+  return sizes;
+}
 
 export function planItems(inputs: readonly ExpandedInput[], options: PlanOptions): InputItem[] {
   const sharded = options.shard ? inputs.filter((i) => inShard(shardKey(i), options.shard!)) : inputs;

@@ -18,10 +18,14 @@ export function parseShard(text: string): Shard | undefined {
   return count >= 1 && index >= 1 && index <= count ? { index, count } : undefined;
 }
 
-/** True when `key` (a path with forward slashes, or a URL) belongs to shard `index` of `count`. */
+/** The shard (1…count) that `key` (a path with forward slashes, or a URL) belongs to. */
+export function shardOf(key: string, count: number): number {
+  return (createHash('sha1').update(key).digest().readUInt32BE(0) % count) + 1;
+}
+
+/** True when `key` belongs to shard `index` of `count`. */
 export function inShard(key: string, shard: Shard): boolean {
-  const digest = createHash('sha1').update(key).digest();
-  return digest.readUInt32BE(0) % shard.count === shard.index - 1;
+  return shardOf(key, shard.count) === shard.index;
 }
 
 /** Where a CI or batch engine keeps a parallel job's index and count. */

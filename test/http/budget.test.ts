@@ -199,7 +199,7 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
   it('a shard with a third of the inputs sends a third of the limit: its part at once, then evenly spread', async () => {
     const budget = new RequestBudget({ limit: 30, windowMs: 3000 });
     budget.observe({});
-    budget.expectPart(1 / 3);
+    budget.expectSplit({ sizes: [1, 1, 1], index: 0 });
     expect(budget.pace).toEqual({ limit: 10, windowMs: 3000 });
     const times = await sendTimes(budget, 25, 9000);
     const start = times[0]!;
@@ -212,11 +212,14 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
     for (let i = 1; i < later.length; i++) expect(later[i]! - later[i - 1]!).toBeGreaterThanOrEqual(300);
   });
 
-  it('its part holds when the real limit is learned later (a third of 50/min is a third of 20/3 s)', () => {
-    const budget = new RequestBudget({ limit: 50, windowMs: 60_000 });
-    budget.expectPart(1 / 3);
-    budget.observe({ limit: 20, windowMs: 3000 });
-    expect(budget.pace.limit).toBeCloseTo(20 / 3);
+  it('its part holds when the real limit is learned later (a third of 50/min is a third of 20/3 s, in whole requests)', () => {
+    const parts = [0, 1, 2].map((index) => {
+      const budget = new RequestBudget({ limit: 50, windowMs: 60_000 });
+      budget.expectSplit({ sizes: [1, 1, 1], index });
+      budget.observe({ limit: 20, windowMs: 3000 });
+      return budget.pace.limit;
+    });
+    expect(parts).toEqual([7, 7, 6]);
   });
 
   it('keeps to what the other clients leave, as the server’s count shows', () => {
@@ -238,13 +241,16 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
     expect(budget.pace).toEqual({ limit: 20, windowMs: 3000 });
   });
 
-  it('grows its part when the others leave room, at most once a window', async () => {
+  it('grows its part when the others leave room, not in the split’s first two windows, then at most once a window', async () => {
     const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
-    budget.expectPart(0.25);
+    budget.expectSplit({ sizes: [1, 3], index: 0 });
     expect(budget.pace.limit).toBe(5);
-    budget.observe({ limit: 20, windowMs: 3000, remaining: 19 }, Date.now());
-    expect(budget.pace.limit).toBe(5);
-    await vi.advanceTimersByTimeAsync(3000);
+    // The others' first windows: they may not have spread their parts yet; room then is no room.
+    for (let t = 0; t < 6000; t += 1000) {
+      budget.observe({ limit: 20, windowMs: 3000, remaining: 19 }, Date.now());
+      expect(budget.pace.limit).toBe(5);
+      await vi.advanceTimersByTimeAsync(1000);
+    }
     budget.observe({ limit: 20, windowMs: 3000, remaining: 19 }, Date.now());
     const grown = budget.pace.limit;
     expect(grown).toBeGreaterThan(5);
@@ -255,7 +261,7 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
   it('a 429 pauses every request for the reset and takes a smaller part', async () => {
     const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
     budget.observe({});
-    budget.expectPart(0.5);
+    budget.expectSplit({ sizes: [1, 1], index: 0 });
     budget.throttled(1000);
     expect(budget.pace.limit).toBe(10);
     const before = Date.now();
@@ -271,7 +277,7 @@ describe('RequestBudget in a fleet (several processes on one key)', () => {
 
   it('while sharing, waits for the reset when the server says nothing is left', async () => {
     const budget = new RequestBudget({ limit: 20, windowMs: 3000 });
-    budget.expectPart(0.5);
+    budget.expectSplit({ sizes: [1, 1], index: 0 });
     budget.observe({ limit: 20, windowMs: 3000, remaining: 0, resetMs: 1500 }, Date.now());
     const before = Date.now();
     const times = await sendTimes(budget, 1, 3000);

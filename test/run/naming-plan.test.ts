@@ -10,7 +10,7 @@ import {
   inputStem,
   outputTarget,
 } from '../../src/run/naming.js';
-import { planItems } from '../../src/run/plan.js';
+import { planItems, shardSizes } from '../../src/run/plan.js';
 import { inShard, parseShard } from '../../src/run/shard.js';
 
 const naming = { tag: '4x', provider: 'freepik' };
@@ -102,6 +102,21 @@ describe('shards', () => {
       const hits = [1, 2, 3, 4].filter((index) => inShard(`img${k}.png`, { index, count: 4 }));
       expect(hits).toHaveLength(1);
     }
+  });
+
+  it('counts what every shard of a split takes, as each shard plans its own', () => {
+    const inputs = Array.from({ length: 60 }, (_, k) => ({
+      input: `in\\sub\\img${k}.png`,
+      kind: 'file' as const,
+      root: 'in',
+      discovered: true,
+    }));
+    const sizes = shardSizes(inputs, 6);
+    const planned = [1, 2, 3, 4, 5, 6].map(
+      (index) => planItems(inputs, { ...naming, shard: { index, count: 6 } }).length,
+    );
+    expect(sizes).toEqual(planned);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(60);
   });
 });
 
