@@ -36,6 +36,14 @@ export default defineConfig({
           // about 30 s more CPU over the project's ~60 files; see CONTRIBUTING.md.)
           isolate: false,
           setupFiles: ['test/unit-setup.ts'],
+          // V8 recompiles a WebAssembly function with its optimizing compiler once it has run about
+          // 1.8 MB of its code (the tiering budget). With that default, the local engine's tests
+          // (many sessions, small images) had V8 optimise some 150 functions of onnxruntime's
+          // module in each worker, most of them code that runs only a little (one of 490 kB took
+          // 0.85 s to compile): 2-3 s of CPU per worker. A hundred times the budget still
+          // optimises the ~10 hot kernels within the first images, and little else (about 7 s
+          // less CPU for the project). It changes when code is compiled, never what it computes.
+          execArgv: ['--wasm-tiering-budget=180000000'],
           // A third worker computes while another waits on an emulator's timers or a rate-limit
           // window (about 30 s of this project's time is such waiting). Its own group, after the
           // cli project's, as vitest runs projects with different worker counts.
