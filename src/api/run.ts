@@ -15,7 +15,7 @@ import { DurationModel } from '../run/duration-model.js';
 import { expandInputs } from '../run/inputs.js';
 import { taskIdOf } from '../run/ledger/entry.js';
 import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
-import { probeOutputFolder } from '../run/ledger/ledger-folder.js';
+import { type LedgerFolder, probeOutputFolder } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
 import { boardName, FolderListBoard, type ListBoard } from '../run/list-board.js';
@@ -36,6 +36,7 @@ import type {
 } from '../run/run-task.js';
 import { newRunState, outputTaken, recipeConflict, runTask } from '../run/run-task.js';
 import type { Shard } from '../run/shard.js';
+import { FolderSplitRoll, type SplitRoll } from '../run/split-roll.js';
 import { StatusHub } from '../run/status-hub.js';
 import { someOf } from '../some-of.js';
 import { folderNotes } from './folder-notes.js';
@@ -328,23 +329,62 @@ function ledgerSettings(
  * Where this run shares its task lists' answers with other runs on the same key: the ledger of
  * its output folder, when it has one (a run writing into several folders shares none).
  */
-async function listBoardOf(
-  ledger: Ledger,
-  connection: Connection,
-  tasks: readonly InputTask[],
-  cwd: string,
-): Promise<ListBoard | undefined> {
-  const folders = new Set(tasks.map((t) => ledger.folder(absoluteTarget(t.item.target, cwd).dir)));
-  if (folders.size !== 1) return undefined;
-  const [folder] = folders;
+async function listBoardOf(folder: LedgerFolder, connection: Connection): Promise<ListBoard> {
   const board = new FolderListBoard(
-    folder!.store,
-    boardName(folder!.dir, connection.baseUrl, connection.apiKey),
+    folder.store,
+    boardName(folder.dir, connection.baseUrl, connection.apiKey),
   );
   // A first look: what is there now is old (a run that ended, or was killed: see close()).
   await board.news();
   return board;
 }
+
+/** The one ledger folder of the run's outputs; undefined when they go to several. */
+function sharedFolderOf(ledger: Ledger, tasks: readonly InputTask[], cwd: string): LedgerFolder | undefined {
+  const folders = new Set(tasks.map((t) => ledger.folder(absoluteTarget(t.item.target, cwd).dir)));
+  return folders.size === 1 ? [...folders][0] : undefined;
+}
+
+/**
+ * A shard of a split on a shared folder: hears when the other shards are done with the key, and
+ * hands their parts of its limit to this one (see SplitRoll). Returns what ends the watch.
+ */
+async function watchSplit(
+  folder: LedgerFolder,
+  connection: Connection,
+  shard: Shard,
+): Promise<{ roll: SplitRoll; stop: () => void } | undefined> {
+  const budget = connection.budget;
+  const split = budget?.split;
+  if (!budget || !split) return undefined;
+  const base = boardName(folder.dir, connection.baseUrl, connection.apiKey).replace(/\.tasks$/, '');
+  const roll = await FolderSplitRoll.open(folder.store, base, shard, split.sizes);
+  let looking = false;
+  // A shard that said it is done sent its last requests up to a moment ago, and the server counts
+  // them for a window more: its part goes to the others once they are out of the window (taken
+  // at once, they met a 429 at the end of most 6-shard runs).
+  const leaving: { index: number; at: number }[] = [];
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const freeAt = now - budget.limit.windowMs;
+    while (leaving.length > 0 && leaving[0]!.at <= freeAt) budget.peerLeft(leaving.shift()!.index - 1);
+    if (looking) return;
+    looking = true;
+    roll
+      .left()
+      .then((gone) => {
+        for (const index of gone) leaving.push({ index, at: now });
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        looking = false;
+      });
+  }, SPLIT_LOOK_MS);
+  return { roll, stop: () => clearInterval(timer) };
+}
+
+/** How often a shard looks whether the others are done: a part idle a quarter of a second costs little. */
+const SPLIT_LOOK_MS = 250;
 
 /** Inputs of `tasks` whose ledger entry holds a task id: paid for by an earlier run, not yet collected. */
 /**
@@ -474,6 +514,7 @@ export async function executeRun(
         );
   let model: DurationModel | undefined;
   let board: ListBoard | undefined;
+  let split: Awaited<ReturnType<typeof watchSplit>>;
   try {
     const tasks = await planTasks(request, items, recipes);
     const conflicting = tasks.filter((t) => t.plan.freshness === 'conflicting').map((t) => t.item);
@@ -493,10 +534,11 @@ export async function executeRun(
       if (paid.count > 0) events.onPaidPending?.(paid.count);
       if (paid.gone.length > 0) events.onPendingOfGoneInputs?.(paid.gone);
     }
-    board =
-      ledger && request.connection
-        ? await listBoardOf(ledger, request.connection, tasks, request.cwd)
-        : undefined;
+    const shared = ledger && request.connection ? sharedFolderOf(ledger, tasks, request.cwd) : undefined;
+    if (shared && request.connection) {
+      board = await listBoardOf(shared, request.connection);
+      if (request.shard) split = await watchSplit(shared, request.connection, request.shard);
+    }
     const context = { ...contextOf(request, events, ledger, model, board), recipes };
     return await runBatch(context, tasks, {
       concurrency: concurrencyOf(request),
@@ -504,6 +546,8 @@ export async function executeRun(
       ...(events?.onResult ? { onResult: (r: TaskResult) => events.onResult?.(r) } : {}),
     });
   } finally {
+    split?.stop();
+    await split?.roll.close();
     await board?.close();
     await ledger?.close();
     await model?.save();

@@ -145,6 +145,17 @@ export class RequestBudget {
     this.dispatch();
   }
 
+  /** The split this run is a shard of, as the budget deals it out now; undefined when alone. */
+  get split(): Split | undefined {
+    return this.fleet.splitNow;
+  }
+
+  /** Another shard of the split (0-based) is done with the key: its part goes to the others. */
+  peerLeft(index: number): void {
+    this.fleet.peerLeft(index);
+    this.dispatch();
+  }
+
   private readonly events = {
     onLearn: (rate: RateLimit, source: string) => {
       for (const l of this.listeners) l.onLearn?.(rate, source);

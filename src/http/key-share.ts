@@ -94,6 +94,21 @@ export class KeyShare {
     this.lastChangeAt = now;
   }
 
+  /** The split as dealt out now (shards that left have no inputs); undefined when alone. */
+  get splitNow(): Split | undefined {
+    return this.split;
+  }
+
+  /**
+   * Another shard of the split (`index`, 0-based) said it is done with the key: the parts are
+   * dealt out again among the shards still working, so its part goes to them at once.
+   */
+  peerLeft(index: number): void {
+    if (!this.split || index === this.split.index || !(this.split.sizes[index]! > 0)) return;
+    this.split = { ...this.split, sizes: this.split.sizes.map((n, i) => (i === index ? 0 : n)) };
+    this.peers = Math.max(2, this.split.sizes.filter((n) => n > 0).length);
+  }
+
   /** When the split's first window ends: until then its part may go at once (see the budget). */
   openingEnds(rate: ShareInput): number {
     return this.givenAt === undefined ? Number.NEGATIVE_INFINITY : this.givenAt + rate.windowMs;

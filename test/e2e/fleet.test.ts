@@ -64,6 +64,9 @@ describe('shards on one key', () => {
     // Each shard spending the whole limit met dozens (the server's count is the only shared state).
     expect(stats.rejected, report(runs)).toBeLessThanOrEqual(3);
     await expectOutputsOnce(count);
+    // Each shard said when it was done, for the others to take its part; the last one cleared up.
+    const left = await readdir(join(ctx.dir, 'out'), { recursive: true });
+    expect(left.filter((n) => n.endsWith('.done'))).toEqual([]);
   });
 });
 

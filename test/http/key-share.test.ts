@@ -91,3 +91,24 @@ describe('KeyShare with a split', () => {
     expect(share.current(rate)).toBeGreaterThan(seats);
   });
 });
+
+describe('KeyShare when a shard of the split is done', () => {
+  it('deals the parts out again among the shards still working: they add up to the limit', () => {
+    const rate = { limit: 20, windowMs: 3000 };
+    const sizes = [7, 11, 8, 7, 11, 16];
+    const shares = sizes.map((_, index) => {
+      const share = new KeyShare();
+      share.expectSplit({ sizes, index }, 0);
+      return share;
+    });
+    const before = shares.map((s) => s.current(rate));
+    for (const share of shares) {
+      share.peerLeft(0);
+      share.peerLeft(3);
+    }
+    const after = shares.map((s) => s.current(rate));
+    expect(after[1]! + after[2]! + after[4]! + after[5]!).toBe(20);
+    for (const i of [1, 2, 4, 5]) expect(after[i]).toBeGreaterThanOrEqual(before[i]!);
+    expect(after[5]).toBeGreaterThan(before[5]!);
+  });
+});
