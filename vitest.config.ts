@@ -40,9 +40,10 @@ export default defineConfig({
           // 1.8 MB of its code (the tiering budget). With that default, the local engine's tests
           // (many sessions, small images) had V8 optimise some 150 functions of onnxruntime's
           // module in each worker, most of them code that runs only a little (one of 490 kB took
-          // 0.85 s to compile): 2-3 s of CPU per worker. A hundred times the budget still
-          // optimises the ~10 hot kernels within the first images, and little else (about 7 s
-          // less CPU for the project). It changes when code is compiled, never what it computes.
+          // 0.85 s to compile), about 1 s of CPU per worker. A hundred times the budget still
+          // optimises the ~10 hot kernels within the first images, and little else: about 3 s less
+          // CPU and 1.4 s less wall time for the project (three interleaved pairs of runs, idle).
+          // It changes when code is compiled, never what it computes.
           execArgv: ['--wasm-tiering-budget=180000000'],
           // A third worker computes while another waits on an emulator's timers or a rate-limit
           // window (about 30 s of this project's time is such waiting). Its own group, after the
