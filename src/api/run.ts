@@ -18,7 +18,7 @@ import { absoluteTarget, Ledger } from '../run/ledger/ledger.js';
 import { type LedgerFolder, probeOutputFolder } from '../run/ledger/ledger-folder.js';
 import { LedgerHome } from '../run/ledger/ledger-home.js';
 import { migrateLegacyJournal } from '../run/ledger/legacy-journal.js';
-import { boardName, FolderListBoard, type ListBoard } from '../run/list-board.js';
+import { boardName, FolderListBoard, keyFileStem, type ListBoard } from '../run/list-board.js';
 import { checkTemplate, FolderListings, looksLikeImageFile } from '../run/naming.js';
 import { planOutput } from '../run/output-plan.js';
 import { planItems, shardSizes } from '../run/plan.js';
@@ -357,7 +357,7 @@ async function watchSplit(
   const budget = connection.budget;
   const split = budget?.split;
   if (!budget || !split) return undefined;
-  const base = boardName(folder.dir, connection.baseUrl, connection.apiKey).replace(/\.tasks$/, '');
+  const base = keyFileStem(folder.dir, connection.baseUrl, connection.apiKey);
   const roll = await FolderSplitRoll.open(folder.store, base, shard, split.sizes);
   let looking = false;
   // A shard that said it is done sent its last requests up to a moment ago, and the server counts

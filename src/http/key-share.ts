@@ -130,8 +130,18 @@ export class KeyShare {
   /** The least share: the part the split gave (in whole requests when it can), else one request per window. */
   private floor(rate: ShareInput): number {
     if (this.given === undefined) return 1;
-    const seats = this.split && seatsOf(this.split.sizes, rate.limit);
+    const seats = this.seats(rate.limit);
     return seats ? seats[this.split!.index]! : this.given * rate.limit;
+  }
+
+  /** seatsOf for the split as it is now, dealt out again only when the limit or the split changed (read on every slot). */
+  private dealt: { split: Split; limit: number; seats: number[] | undefined } | undefined;
+
+  private seats(limit: number): number[] | undefined {
+    if (!this.split) return undefined;
+    if (this.dealt?.split !== this.split || this.dealt.limit !== limit)
+      this.dealt = { split: this.split, limit, seats: seatsOf(this.split.sizes, limit) };
+    return this.dealt.seats;
   }
 
   /** Requests of the window kept for the others: what they may send before their use shows in our answers. */

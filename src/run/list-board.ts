@@ -24,11 +24,19 @@ export interface ListBoard {
   close(): Promise<void>;
 }
 
-/** The posts of one key in a folder: a name from a hash of its API root and key, never the key. */
-export function boardName(ledgerDir: string, baseUrl: string, apiKey: string): string {
+/**
+ * Where a folder's ledger keeps the files of one key that runs share (list posts, a split's done
+ * files): a name from a hash of its API root and key, never the key. The files add a suffix to it,
+ * never `.json`: every `.json` in the ledger folder is an entry.
+ */
+export function keyFileStem(ledgerDir: string, baseUrl: string, apiKey: string): string {
   const id = createHash('sha256').update(`${baseUrl}\u0000${apiKey}`).digest('hex').slice(0, 16);
-  // Not `.json`: every `.json` in the ledger folder is an entry.
-  return join(ledgerDir, `${id}.tasks`);
+  return join(ledgerDir, id);
+}
+
+/** The posts of one key in a folder. */
+export function boardName(ledgerDir: string, baseUrl: string, apiKey: string): string {
+  return `${keyFileStem(ledgerDir, baseUrl, apiKey)}.tasks`;
 }
 
 interface Post {

@@ -36,7 +36,7 @@ export class FolderSplitRoll implements SplitRoll {
   private readonly gone = new Set<number>();
 
   /**
-   * @param base the split's files' name without `-<i>.done` (from the key's board name)
+   * @param base the split's files' name without `-<i>.done` (the key's stem in the ledger, keyFileStem)
    * @param peers the other shards with inputs (a shard with none never runs, so never says so)
    */
   private constructor(
@@ -65,10 +65,11 @@ export class FolderSplitRoll implements SplitRoll {
   /** Where the next look starts: a look reads at most LOOK_AT peers' files, in turn. */
   private cursor = 0;
 
-  async left(): Promise<readonly number[]> {
+  /** `most`: how many peers' files this look reads (all of them at close). */
+  async left(most = LOOK_AT): Promise<readonly number[]> {
     const now: number[] = [];
     const waiting = this.peers.filter((p) => !this.gone.has(p));
-    const count = Math.min(LOOK_AT, waiting.length);
+    const count = Math.min(most, waiting.length);
     for (let k = 0; k < count; k++) {
       const peer = waiting[(this.cursor + k) % waiting.length]!;
       const text = await this.read(peer);
@@ -96,7 +97,7 @@ export class FolderSplitRoll implements SplitRoll {
 
   /** Looks at every peer not yet gone: true when all are. */
   private async allGone(): Promise<boolean> {
-    for (let seen = 0; seen < this.peers.length; seen += LOOK_AT) await this.left();
+    await this.left(this.peers.length);
     return this.gone.size === this.peers.length;
   }
 

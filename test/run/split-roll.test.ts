@@ -77,3 +77,12 @@ it('leaves nothing behind when the last shards finish at the same time', async (
     expect(await readdir(dir)).toEqual([]);
   }
 });
+
+it('the last of a wide split (more peers than one look reads) still clears every file', async () => {
+  const wide = Array.from({ length: 12 }, () => 2);
+  const rolls = await Promise.all(
+    wide.map((_, i) => FolderSplitRoll.open(localFolder, base, { index: i + 1, count: 12 }, wide)),
+  );
+  for (const roll of rolls) await roll.close();
+  expect(await readdir(dir)).toEqual([]);
+});
