@@ -12,7 +12,7 @@
 // made small in each way of bench/lib/degrade.js (sharp's reduction, MATLAB's bicubic, aliased
 // bicubic, box, JPEG q75, noise): per way and factor, the mean gain of each model over a true
 // Lanczos-3 fed the same small image, its median and minimum, and how many photos lose.
-// --models photo,slim picks the models (default: photo), --kinds sharp,jpeg75 and --factors 4 the
+// --models photo,slim picks the models (default: photo; `photo:clean` is photo without its JPEG net), --kinds sharp,jpeg75 and --factors 4 the
 // ways and factors (default: all); --write-crops <dir> writes the 256x256 centre crop of each
 // prepared photo (what fixtures/images/heldout/ holds).
 //
@@ -168,6 +168,7 @@ async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   const gains = {}; // `${factor}|${kind}|${model}` -> gain per photo
+  const jpegNets = {}; // same key -> photos whose input looked JPEG-compressed (the JPEG net ran)
   const perPhoto = [];
   if (cropsDir) mkdirSync(cropsDir, { recursive: true });
   for (const file of files) {
@@ -195,12 +196,15 @@ async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
         const input = await sharp(small, { raw: { width: w, height: h, channels: 3 } })
           .png()
           .toBuffer();
-        for (const model of modelNames) {
-          const res = await upscaleLocal({ input, scale: factor, model });
+        for (const name of modelNames) {
+          // `photo:clean`: the photo model without its JPEG net, whatever the input looks like.
+          const [model, only] = name.split(':');
+          const res = await upscaleLocal({ input, scale: factor, model, jpegAware: only !== 'clean' });
           const out = await res.image.raw().toBuffer();
           const gain = psnrY(rgb, out, width, height) - base;
-          const key = `${factor}|${kind}|${model}`;
+          const key = `${factor}|${kind}|${name}`;
           gains[key] = [...(gains[key] ?? []), gain];
+          if (res.jpegNet) jpegNets[key] = (jpegNets[key] ?? 0) + 1;
           if (model === modelNames[0] && (kind === 'sharp' || kind === 'jpeg75'))
             row[`x${factor} ${kind}`] = gain.toFixed(2);
         }
@@ -223,6 +227,7 @@ async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
         'median dB': median(v).toFixed(2),
         'min dB': Math.min(...v).toFixed(2),
         'photos that lose': `${v.filter((g) => g < 0).length} of ${v.length}`,
+        'JPEG net': jpegNets[key] ?? 0,
       };
     }),
   );

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { installRoot } from './models.js';
+import { installRoot, type LocalModel, netName } from './models.js';
 
 /** One converted model file, as listed in a `models.json`. */
 export interface ModelFileInfo {
@@ -26,7 +26,7 @@ export interface ModelFileInfo {
   source: string;
 }
 
-/** A `models.json`: key `<model>-x<scale>`, e.g. `slim-x4`. */
+/** A `models.json`: key `<model>-x<scale>`, e.g. `slim-x4`, and `photo-x4-jpeg` for a JPEG net. */
 export interface ModelsManifest {
   models: Record<string, ModelFileInfo>;
 }
@@ -99,13 +99,14 @@ export interface FoundModel extends ModelFileInfo {
   origin: 'package' | 'added';
 }
 
-/** Finds `<model>-x<scale>`: the shipped files first, then the data folder. */
+/** Finds `<model>-x<scale>` (`-jpeg` for the JPEG net): the shipped files first, then the data folder. */
 export function findModelFile(
-  model: string,
+  model: LocalModel,
   scale: number,
   env: NodeJS.ProcessEnv = process.env,
+  jpeg = false,
 ): FoundModel | undefined {
-  const key = `${model}-x${scale}`;
+  const key = netName(model, { scale, jpeg });
   for (const [dir, origin] of [
     [shippedModelsDir(), 'package'],
     [addedModelsDir(env), 'added'],

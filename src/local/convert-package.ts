@@ -9,30 +9,39 @@ import { join } from 'node:path';
 import type { ModelFileInfo, ModelsManifest } from './assets.js';
 import { readModelsManifest } from './assets.js';
 import { type ConvertedModel, convertTfjsToOnnx, type TfjsLayersModelJson } from './convert-tfjs-to-onnx.js';
-import { findModelDir, LOCAL_MODELS, type LocalModel, MODEL_INTERNALS } from './models.js';
+import {
+  findModelDir,
+  LOCAL_MODELS,
+  type LocalModel,
+  MODEL_INTERNALS,
+  type ModelNet,
+  modelNets,
+  netName,
+} from './models.js';
 
 /** Reads a model's TF.js files from its package (or weights folder) and converts them to ONNX in memory. */
 export async function convertPackageModel(
   model: LocalModel,
   scale: number,
-  opts: { pkgDir?: string; weights?: 'float32' | 'float16' } = {},
+  opts: { pkgDir?: string; weights?: 'float32' | 'float16'; jpeg?: boolean } = {},
 ): Promise<ConvertedModel> {
-  const dir = findModelDir(model, scale, opts.pkgDir);
-  if (!dir) throw new Error(`${weightsSource(model)} (x${scale}) is not installed`);
+  const net = { scale, jpeg: opts.jpeg ?? false };
+  const dir = findModelDir(model, scale, opts.pkgDir, net.jpeg);
+  if (!dir) throw new Error(`${weightsSource(model)} (${netName(model, net)}) is not installed`);
   const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as TfjsLayersModelJson;
   const shards = await Promise.all(
     json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))),
   );
   return convertTfjsToOnnx(json, shards, {
     valueRange: MODEL_INTERNALS[model].valueRange,
-    name: modelFileName(model, scale).replace(/\.onnx$/, ''),
+    name: modelFileName(model, net).replace(/\.onnx$/, ''),
     weights: opts.weights ?? 'float32',
   });
 }
 
-/** File name of a converted model: `photo-x4.onnx`, `esrgan-slim-x4.onnx`. */
-export function modelFileName(model: LocalModel, scale: number): string {
-  return `${LOCAL_MODELS[model].package ? 'esrgan-' : ''}${model}-x${scale}.onnx`;
+/** File name of a converted net: `photo-x4.onnx`, `photo-x4-jpeg.onnx`, `esrgan-slim-x4.onnx`. */
+export function modelFileName(model: LocalModel, net: ModelNet): string {
+  return `${LOCAL_MODELS[model].package ? 'esrgan-' : ''}${netName(model, net)}.onnx`;
 }
 
 /** Where a model's weights come from, as `models.json` and messages name it. */
@@ -41,7 +50,7 @@ function weightsSource(model: LocalModel): string {
 }
 
 /**
- * Converts every scale of `model` from its package into `outDir`, with the precision chosen
+ * Converts every net of `model` (each scale, and its JPEG nets) from its package into `outDir`, with the precision chosen
  * for it, and records them in `outDir/models.json` (other models' entries are kept).
  * Files are written under a temporary name and renamed, so a reader never sees half a model.
  */
@@ -53,20 +62,22 @@ export async function writePackageModels(
   await mkdir(outDir, { recursive: true });
   const weights = MODEL_INTERNALS[model].weights;
   const written: [string, ModelFileInfo][] = [];
-  for (const scale of LOCAL_MODELS[model].scales) {
-    const m = await convertPackageModel(model, scale, {
+  for (const net of modelNets(model)) {
+    const m = await convertPackageModel(model, net.scale, {
       ...(opts.pkgDir ? { pkgDir: opts.pkgDir } : {}),
       weights,
+      jpeg: net.jpeg,
     });
-    if (m.scale !== scale) throw new Error(`${model} x${scale}: the net upscales x${m.scale}`);
-    const file = modelFileName(model, scale);
+    const name = netName(model, net);
+    if (m.scale !== net.scale) throw new Error(`${name}: the net upscales x${m.scale}`);
+    const file = modelFileName(model, net);
     await writeFile(join(outDir, `${file}.tmp`), m.onnx);
     await rename(join(outDir, `${file}.tmp`), join(outDir, file));
     written.push([
-      `${model}-x${scale}`,
+      name,
       {
         file,
-        scale,
+        scale: net.scale,
         receptiveRadius: m.receptiveRadius,
         weights,
         bytes: m.onnx.length,

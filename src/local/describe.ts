@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { findModelFile, nodeRuntimePrefix } from './assets.js';
-import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS, type LocalModel, WEB_RUNTIME } from './models.js';
+import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS, type LocalModel, modelNets, WEB_RUNTIME } from './models.js';
 import { findNodeRuntime, findWebRuntime, LOCAL_RUNTIMES, type LocalRuntimeName } from './runtimes/index.js';
 
 /**
@@ -79,7 +79,7 @@ export function describeLocalEngine(env: NodeJS.ProcessEnv = process.env): Local
   const active: LocalRuntimeName | null = LOCAL_RUNTIMES.find((r) => r.find(env))?.name ?? null;
   const threads = availableParallelism();
   const models = (Object.keys(LOCAL_MODELS) as LocalModel[]).map((model): LocalModelStatus => {
-    const found = LOCAL_MODELS[model].scales.map((s) => findModelFile(model, s, env));
+    const found = modelNets(model).map((n) => findModelFile(model, n.scale, env, n.jpeg));
     const all = found.every(Boolean) ? found[0] : undefined;
     const seconds = MEASURED_SECONDS_2_CORES[active ?? 'onnxruntime-web'][model];
     const native = MEASURED_SECONDS_2_CORES['onnxruntime-node'][model];

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { findModelFile } from './assets.js';
 import { LocalEngineMissingError, throwIfAborted } from './errors.js';
-import { addCommand, LOCAL_MODELS, type LocalModel } from './models.js';
+import { addCommand, LOCAL_MODELS, type LocalModel, netName } from './models.js';
 import { type Pixels, samplesLike } from './pixels.js';
 import type { LoadedRuntime, ModelRunner } from './runtime.js';
 import { reflectIndex, type Tile } from './tiling.js';
@@ -34,13 +34,18 @@ export function modelMissing(model: LocalModel): LocalEngineMissingError {
   );
 }
 
-/** Returns a cached or new runner for `model` at factor `scale` on `runtime`. */
-export function loadModel(runtime: LoadedRuntime, model: LocalModel, scale: number): Promise<LoadedModel> {
-  const key = `${runtime.name}/${runtime.threads}/${model}/x${scale}`;
+/** Returns a cached or new runner for `model` at factor `scale` (its JPEG net with `jpeg`) on `runtime`. */
+export function loadModel(
+  runtime: LoadedRuntime,
+  model: LocalModel,
+  scale: number,
+  jpeg = false,
+): Promise<LoadedModel> {
+  const key = `${runtime.name}/${runtime.threads}/${netName(model, { scale, jpeg })}`;
   let p = sessions.get(key);
   if (!p) {
     p = (async () => {
-      const found = findModelFile(model, scale);
+      const found = findModelFile(model, scale, undefined, jpeg);
       if (!found) throw modelMissing(model);
       const onnx = await readFile(found.path);
       const runner = await runtime.createRunner(onnx, 'input', 'output');

@@ -5,7 +5,7 @@
  * Importing this module is cheap: it loads no runtime, model or image library.
  * Heavy pieces are imported inside `upscaleLocal` / `checkLocalEngine`.
  */
-import { LOCAL_MODELS, type LocalModel } from './models.js';
+import { LOCAL_MODELS, type LocalModel, modelNets } from './models.js';
 import type { LocalUpscaleOptions, LocalUpscaleResult } from './types.js';
 
 export type { LocalEngineStatus } from './describe.js';
@@ -55,7 +55,7 @@ export async function checkLocalEngine(
       message: "The local engine's WebAssembly runtime (dist/runtime) is missing from this installation.",
       hint: 'npm run build (in a clone), or reinstall upscale',
     };
-  if (!info.scales.every((s) => findModelFile(model, s))) {
+  if (!modelNets(model).every((n) => findModelFile(model, n.scale, undefined, n.jpeg))) {
     const e = modelMissing(model);
     return { ok: false, message: e.message.replace(/ Install with: .*$/, ''), hint: e.hint };
   }

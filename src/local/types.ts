@@ -28,6 +28,12 @@ export interface LocalUpscaleOptions {
    * used (the output is held, as without it) when the factor needs a resize after the model passes.
    */
   spoolTo?: string;
+  /**
+   * Default true: an input that looks JPEG-compressed (by its pixels, see jpeg-grid.ts) gets the
+   * model's JPEG net where it has one (photo at x4), which leaves blocks and ringing alone instead
+   * of sharpening them. False always runs the clean net (for comparisons).
+   */
+  jpegAware?: boolean;
 }
 
 /** What `upscaleLocal` resolves to. */
@@ -41,4 +47,6 @@ export interface LocalUpscaleResult {
   threads: number;
   /** Model passes run (2 for factors above 8). */
   passes: number;
+  /** True when the input looked JPEG-compressed and its first pass ran the model's JPEG net. */
+  jpegNet: boolean;
 }

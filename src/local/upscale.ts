@@ -4,8 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Sharp } from 'sharp';
-import { loadModel, runTiled, runTiledBands, tilePad } from './engine.js';
+import { type LoadedModel, loadModel, runTiled, runTiledBands, tilePad } from './engine.js';
 import { throwIfAborted } from './errors.js';
+import { looksJpegCompressed } from './jpeg-grid.js';
 import { collectGarbage } from './memory.js';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODELS } from './models.js';
 import { greyOf, type Pixels, samplesLike, samplesOf, withAlpha } from './pixels.js';
@@ -121,6 +122,14 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     );
   }
 
+  // A JPEG-compressed input, told by its pixels, gets the model's JPEG net (photo x4) for the first
+  // pass, the one that sees the input; later passes see the first net's output, which has no blocks.
+  const jpegNet =
+    !deep &&
+    opts.jpegAware !== false &&
+    (info.jpegScales ?? []).includes(plan.passes[0]!) &&
+    looksJpegCompressed(decoded.data, width, height, channels);
+
   // Split colour from alpha: the nets are RGB-only; alpha is resized on its own. Colour hidden
   // under alpha 0 is replaced by its visible neighbours' first (see bleedUnderTransparency).
   const samples = samplesOf(decoded.data, deep);
@@ -139,16 +148,18 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   }
 
   const { runtime, byScale } = await loading;
+  const firstNet = jpegNet ? await loadModel(runtime, model, plan.passes[0]!, true) : undefined;
   throwIfAborted(signal);
+  const nets: LoadedModel[] = plan.passes.map((s, i) => (i === 0 && firstNet) || byScale.get(s)!);
 
   // Plan every pass up front so progress can report one total.
-  const passPlans: { scale: number; width: number; height: number; tiles: Tile[] }[] = [];
+  const passPlans: { net: LoadedModel; width: number; height: number; tiles: Tile[] }[] = [];
   let w = width;
   let h = height;
-  for (const s of plan.passes) {
-    const m = byScale.get(s)!;
+  for (const [i, s] of plan.passes.entries()) {
+    const m = nets[i]!;
     passPlans.push({
-      scale: s,
+      net: m,
       width: w,
       height: h,
       tiles: planTiles(w, h, tileSize, tilePad(m.receptiveRadius, tileSize)),
@@ -168,7 +179,7 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   // rows of tiles finish: the output is never held whole (see LocalUpscaleOptions.spoolTo).
   const spool = plan.resize ? undefined : opts.spoolTo;
   for (const p of spool ? passPlans.slice(0, -1) : passPlans) {
-    rgb = await runTiled(byScale.get(p.scale)!, rgb, p.width, p.height, p.tiles, signal, tileDone);
+    rgb = await runTiled(p.net, rgb, p.width, p.height, p.tiles, signal, tileDone);
   }
   throwIfAborted(signal);
 
@@ -200,7 +211,7 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     let tiles = 0;
     try {
       await runTiledBands(
-        byScale.get(last.scale)!,
+        last.net,
         rgb,
         last.width,
         last.height,
@@ -250,5 +261,6 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     runtime: runtime.name,
     threads: runtime.threads,
     passes: plan.passes.length,
+    jpegNet,
   };
 }

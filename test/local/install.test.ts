@@ -11,7 +11,7 @@ import {
   LocalEngineMissingError,
   upscaleLocal,
 } from '../../src/local/index.js';
-import { MODEL_INTERNALS, NODE_RUNTIME, WEB_RUNTIME } from '../../src/local/models.js';
+import { MODEL_INTERNALS, modelNets, NODE_RUNTIME, netName, WEB_RUNTIME } from '../../src/local/models.js';
 import { findNodeRuntime, loadRuntime } from '../../src/local/runtime.js';
 import { syntheticImage, THREADS } from './helpers.js';
 
@@ -59,9 +59,9 @@ describe('package.json', () => {
 describe('what the build wrote', () => {
   it('ships photo, slim and medium, float16, with the MIT licence of the ESRGAN weights', () => {
     for (const model of ['photo', 'slim', 'medium'] as const)
-      for (const scale of LOCAL_MODELS[model].scales) {
-        const f = findModelFile(model, scale);
-        expect(f?.origin, `${model} x${scale}`).toBe('package');
+      for (const { scale, jpeg } of modelNets(model)) {
+        const f = findModelFile(model, scale, undefined, jpeg);
+        expect(f?.origin, netName(model, { scale, jpeg })).toBe('package');
         expect(f?.weights).toBe('float16');
         expect(f?.source).toBe(
           {
@@ -72,6 +72,7 @@ describe('what the build wrote', () => {
         );
       }
     expect(findModelFile('photo', 4)?.file).toBe('photo-x4.onnx');
+    expect(findModelFile('photo', 4, undefined, true)?.file).toBe('photo-x4-jpeg.onnx');
     const licence = readFileSync(join(shippedModelsDir()!, 'LICENSE-upscalerjs.txt'), 'utf8');
     expect(licence).toMatch(/MIT License/);
     expect(licence).toMatch(/Kevin Scott/);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { findModelFile } from '../../src/local/assets.js';
 import { convertPackageModel } from '../../src/local/convert-package.js';
 import { fromFloat16Bits, toFloat16Bits } from '../../src/local/float16.js';
-import { LOCAL_MODELS, type LocalModel } from '../../src/local/models.js';
+import { type LocalModel, modelNets, netName } from '../../src/local/models.js';
 import { maxAbsDiff, PHOTO, runModelOnce } from './helpers.js';
 
 describe('float16', () => {
@@ -55,17 +55,18 @@ describe('shipped model files', () => {
         .extract({ left: 104, top: 84, width: 48, height: 48 })
         .raw()
         .toBuffer({ resolveWithObject: true });
-      for (const scale of LOCAL_MODELS[model].scales) {
-        const shipped = findModelFile(model, scale)!;
+      for (const { scale, jpeg } of modelNets(model)) {
+        const name = netName(model, { scale, jpeg });
+        const shipped = findModelFile(model, scale, undefined, jpeg)!;
         const file = await readFile(shipped.path);
-        const half = await convertPackageModel(model, scale, { weights: 'float16' });
-        expect(Buffer.compare(file, half.onnx), `${model} x${scale} differs from a fresh conversion`).toBe(0);
+        const half = await convertPackageModel(model, scale, { weights: 'float16', jpeg });
+        expect(Buffer.compare(file, half.onnx), `${name} differs from a fresh conversion`).toBe(0);
         expect(shipped.receptiveRadius).toBe(half.receptiveRadius);
         if (scale === 8) continue; // x8 is slow on 1 thread; x2-x4 share its layers but the last
-        const full = await convertPackageModel(model, scale, { weights: 'float32' });
+        const full = await convertPackageModel(model, scale, { weights: 'float32', jpeg });
         const { data: a } = await runModelOnce(file, data, info.width, info.height);
         const { data: b } = await runModelOnce(full.onnx, data, info.width, info.height);
-        expect(maxAbsDiff(a, b), `${model} x${scale}`).toBeLessThanOrEqual(1);
+        expect(maxAbsDiff(a, b), name).toBeLessThanOrEqual(1);
       }
     },
     120_000,

@@ -53,8 +53,8 @@ it("held-out photos, 4x from sharp's reduction: every one better than a true Lan
   for (const g of gains) expect(g).toBeGreaterThan(0);
 }, 300_000);
 
-it('held-out photos, 4x from JPEG q75 inputs: not worse than a true Lanczos-3 on average', async () => {
-  expect(mean(await heldoutGains('jpeg75', 4))).toBeGreaterThan(0);
+it('held-out photos, 4x from JPEG q75 inputs (the JPEG net): +0.3 dB on average', async () => {
+  expect(mean(await heldoutGains('jpeg75', 4))).toBeGreaterThanOrEqual(0.3);
 }, 300_000);
 
 it("held-out photos, 2x from sharp's reduction: +1.5 dB on average", async () => {

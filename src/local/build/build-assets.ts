@@ -22,6 +22,7 @@ import {
   LOCAL_MODELS,
   type LocalModel,
   MODEL_INTERNALS,
+  modelNets,
   repoWeightsDir,
   WEB_RUNTIME,
 } from '../models.js';
@@ -96,9 +97,9 @@ async function buildModels(): Promise<string> {
     ...sources.flatMap(({ model, dir, npm }) =>
       npm
         ? [join(dir, 'package.json')]
-        : LOCAL_MODELS[model].scales.flatMap((s) => {
+        : modelNets(model).flatMap((net) => {
             // A missing folder is not an input here: the conversion below says what is missing.
-            const weightsDir = findModelDir(model, s, dir);
+            const weightsDir = findModelDir(model, net.scale, dir, net.jpeg);
             return weightsDir ? ['model.json', 'weights.bin'].map((f) => join(weightsDir, f)) : [];
           }),
     ),
