@@ -49,4 +49,10 @@ export interface LocalUpscaleResult {
   passes: number;
   /** True when the input looked JPEG-compressed and its first pass ran the model's JPEG net. */
   jpegNet: boolean;
+  /**
+   * True when the result was written to `spoolTo` and `image` only reads that file back: the
+   * caller may take the file as it is (an uncompressed PNG of the final pixels) instead of
+   * encoding `image` again.
+   */
+  spooled: boolean;
 }

@@ -262,5 +262,6 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     threads: runtime.threads,
     passes: plan.passes.length,
     jpegNet,
+    spooled: spool !== undefined,
   };
 }

@@ -34,6 +34,8 @@ export async function runLocalTask(
   const spool = tempPathBeside(tempBase);
   const raw = tempPathBeside(tempBase);
   let size: { width: number; height: number };
+  // The file the writer finishes: the spool itself when the engine's result is just that file.
+  let produced = raw;
   const unwritable = (error: unknown) =>
     new UpscaleError('OUTPUT_UNWRITABLE', `cannot write into ${target.dir}`, {
       hint: 'check the output folder, its permissions and free space',
@@ -55,21 +57,24 @@ export async function runLocalTask(
         ),
     });
     run.events?.onStage?.(item.input, 'writing');
-    // Uncompressed: the writer encodes it again whatever the output format (one compression, not two).
-    await result.image
-      .png({ compressionLevel: 0 })
-      .toFile(raw)
-      .catch(async (error: unknown) => {
-        await rm(raw, { force: true });
-        throw unwritable(error);
-      });
+    if (result.spooled) produced = spool;
+    else {
+      // Uncompressed: the writer encodes it again whatever the output format (one compression, not two).
+      await result.image
+        .png({ compressionLevel: 0 })
+        .toFile(raw)
+        .catch(async (error: unknown) => {
+          await rm(raw, { force: true });
+          throw unwritable(error);
+        });
+    }
     size = { width: result.width, height: result.height };
   } catch (error) {
+    await rm(spool, { force: true });
     // The engine could not write its rows to the spool beside the output.
     throw (error as { code?: unknown }).code === 'ERR_LOCAL_SPOOL' ? unwritable(error) : error;
-  } finally {
-    await rm(spool, { force: true });
   }
+  if (produced === raw) await rm(spool, { force: true });
   // The engine's garbage goes back before the writer's encoders take their memory (see memory.ts);
   // a small output's is small, and a batch of them need not pay ~30 ms each.
   if (size.width * size.height >= LARGE_OUTPUT_PIXELS) collectGarbage();
@@ -77,7 +82,7 @@ export async function runLocalTask(
     task,
     index: 0,
     // Level 0: the writer encodes it again whatever the output's format (a PNG at sharp's defaults).
-    produced: { tempPath: raw, format: 'png', size, uncompressed: true },
+    produced: { tempPath: produced, format: 'png', size, uncompressed: true },
     source: prepared.source,
     maker: { engineFrom: item.input, hasAlpha: prepared.info?.hasAlpha },
     inputHash: prepared.inputHash,

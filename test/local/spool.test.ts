@@ -29,6 +29,9 @@ describe('spooled output', () => {
     // Not a picture of nothing: the alpha ramp and the colour survive.
     expect(new Set(fromFile.data).size).toBeGreaterThan(200);
     expect(Buffer.compare(fromFile.data, held.data)).toBe(0);
+    // The file as it is (what the CLI hands its writer when `spooled`): the same pixels.
+    expect(spooled.spooled).toBe(true);
+    expect(Buffer.compare((await rawPixels(sharp(spoolTo))).data, held.data)).toBe(0);
   });
 
   it('a 16-bit grey image: the same 16-bit samples as the held output', async () => {
@@ -41,9 +44,11 @@ describe('spooled output', () => {
     const deep = (image: Sharp) =>
       image.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
     const held = await deep((await upscaleLocal(options)).image);
-    const spooled = await deep((await upscaleLocal({ ...options, spoolTo: join(dir, 'deep.png') })).image);
+    const spoolTo = join(dir, 'deep.png');
+    const spooled = await deep((await upscaleLocal({ ...options, spoolTo })).image);
     expect([spooled.info.width, spooled.info.channels, spooled.data.length]).toEqual([90, 1, 90 * 74 * 2]);
     expect(Buffer.compare(spooled.data, held.data)).toBe(0);
+    expect(Buffer.compare((await deep(sharp(spoolTo))).data, held.data)).toBe(0);
   });
 
   it('a factor with a resize after the passes holds the output and leaves the file alone', async () => {
@@ -54,7 +59,7 @@ describe('spooled output', () => {
       scale: 3,
       spoolTo,
     });
-    expect([res.width, res.height]).toEqual([60, 45]);
+    expect([res.width, res.height, res.spooled]).toEqual([60, 45, false]);
     expect(existsSync(spoolTo)).toBe(false);
     expect((await rawPixels(res.image)).width).toBe(60);
   });

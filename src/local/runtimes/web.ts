@@ -19,7 +19,15 @@ import type { LocalRuntime } from './types.js';
  * Measured in docs/local-engine.md (Start-up). They change when code is compiled, never what
  * it computes, and apply to wasm compiled later in this process.
  */
-export const FAST_WASM_START_FLAGS = ['--wasm-lazy-compilation', '--wasm-lazy-validation'] as const;
+export const FAST_WASM_START_FLAGS = [
+  '--wasm-lazy-compilation',
+  '--wasm-lazy-validation',
+  // V8 re-optimises a wasm function once it has run ~1.8 MB of its code. For onnxruntime that
+  // means some 150 functions, most of them barely used, compiled by TurboFan on the same two
+  // cores as the tiles (one took 0.85 s); at 100x the budget the ~10 hot kernels are still
+  // optimised within the first tiles, and little else. Measured in docs/local-engine.md.
+  '--wasm-tiering-budget=180000000',
+] as const;
 
 // onnxruntime-web reads env.wasm.numThreads once, when its wasm module starts;
 // later sessions in the same process get that count whatever they ask for.
