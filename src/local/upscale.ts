@@ -38,7 +38,7 @@ function positiveInt(v: number | undefined, name: string, min: number): number |
  */
 const COLLECT_EVERY_TILES = 16;
 
-/** How far (px) visible colour is spread under transparent pixels: beyond photo's and slim's reach (10), most of medium's (18). */
+/** How far (px) visible colour is spread under transparent pixels: beyond photo's reach (14) and slim's (10), most of medium's (18). */
 const BLEED_PX = 16;
 
 /**

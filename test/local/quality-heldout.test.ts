@@ -44,17 +44,21 @@ async function heldoutGains(kind: string, scale: number): Promise<number[]> {
 
 // The held-out set (fixtures/images/heldout/SOURCES.txt). Issue 25's targets for the default
 // model there are +1.5 dB from sharp's reduction, +0.3 dB on JPEG q75 inputs with none below
-// −0.1 dB, and no photo losing on a clean reduction; these checks hold what it does reach
-// (docs/local-engine.md gives every figure, bench/local-quality.js --heldout the full photos).
-it("held-out photos, 4x from sharp's reduction: every one better than a true Lanczos-3, +1.2 dB on average", async () => {
+// −0.1 dB, and no photo losing on a clean reduction. The JPEG one is checked as it stands; the
+// others hold what the model reaches (on these crops: +1.49 dB from sharp's reduction, but the full
+// photos give +1.46, and an aliased reduction still loses on some). docs/local-engine.md gives
+// every figure, bench/local-quality.js --heldout the full photos.
+it("held-out photos, 4x from sharp's reduction: every one better than a true Lanczos-3, +1.4 dB on average", async () => {
   expect(HELDOUT.length).toBe(16);
   const gains = await heldoutGains('sharp', 4);
-  expect(mean(gains)).toBeGreaterThanOrEqual(1.2);
+  expect(mean(gains)).toBeGreaterThanOrEqual(1.4);
   for (const g of gains) expect(g).toBeGreaterThan(0);
 }, 300_000);
 
-it('held-out photos, 4x from JPEG q75 inputs (the JPEG net): +0.3 dB on average', async () => {
-  expect(mean(await heldoutGains('jpeg75', 4))).toBeGreaterThanOrEqual(0.3);
+it('held-out photos, 4x from JPEG q75 inputs (the JPEG net): +0.3 dB on average, none below -0.1 dB', async () => {
+  const gains = await heldoutGains('jpeg75', 4);
+  expect(mean(gains)).toBeGreaterThanOrEqual(0.3);
+  for (const g of gains) expect(g).toBeGreaterThanOrEqual(-0.1);
 }, 300_000);
 
 it("held-out photos, 2x from sharp's reduction: +1.5 dB on average", async () => {

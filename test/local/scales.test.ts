@@ -63,11 +63,12 @@ describe('upscaleLocal sizes', () => {
       threads: THREADS,
       input: await syntheticImage(10, 8),
       scale: 16,
-      tileSize: 64,
+      tileSize: 72,
       onProgress: (p) => progress.push(p),
     });
     expect([res.width, res.height, res.passes]).toEqual([160, 128, 2]);
-    // pass 1: one 10x8 tile; pass 2: 40x32 fits one 64px tile -> 2 tiles in all.
+    // pass 1: one 10x8 tile; pass 2: 40x32 with the x4 net's 14 px of context each side fits one
+    // 72px tile -> 2 tiles in all.
     expect(progress).toEqual([
       { tilesDone: 0, tilesTotal: 2 },
       { tilesDone: 1, tilesTotal: 2 },
