@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { installRoot, type LocalModel, netName } from './models.js';
+import { installRoot, type LocalModel, type ModelNet, netName } from './models.js';
 
 /** One converted model file, as listed in a `models.json`. */
 export interface ModelFileInfo {
@@ -99,14 +99,16 @@ export interface FoundModel extends ModelFileInfo {
   origin: 'package' | 'added';
 }
 
-/** Finds `<model>-x<scale>` (`-jpeg` for the JPEG net): the shipped files first, then the data folder. */
+/**
+ * Finds `<model>-x<scale>`, or the net given (`-jpeg` for a JPEG net): the shipped files first,
+ * then the data folder.
+ */
 export function findModelFile(
   model: LocalModel,
-  scale: number,
+  net: number | ModelNet,
   env: NodeJS.ProcessEnv = process.env,
-  jpeg = false,
 ): FoundModel | undefined {
-  const key = netName(model, { scale, jpeg });
+  const key = netName(model, typeof net === 'number' ? { scale: net, jpeg: false } : net);
   for (const [dir, origin] of [
     [shippedModelsDir(), 'package'],
     [addedModelsDir(env), 'added'],

@@ -80,7 +80,7 @@ export function describeLocalEngine(env: NodeJS.ProcessEnv = process.env): Local
   const active: LocalRuntimeName | null = LOCAL_RUNTIMES.find((r) => r.find(env))?.name ?? null;
   const threads = availableParallelism();
   const models = (Object.keys(LOCAL_MODELS) as LocalModel[]).map((model): LocalModelStatus => {
-    const found = modelNets(model).map((n) => findModelFile(model, n.scale, env, n.jpeg));
+    const found = modelNets(model).map((n) => findModelFile(model, n, env));
     const all = found.every(Boolean) ? found[0] : undefined;
     const seconds = MEASURED_SECONDS_2_CORES[active ?? 'onnxruntime-web'][model];
     const native = MEASURED_SECONDS_2_CORES['onnxruntime-node'][model];

@@ -45,7 +45,7 @@ export function loadModel(
   let p = sessions.get(key);
   if (!p) {
     p = (async () => {
-      const found = findModelFile(model, scale, undefined, jpeg);
+      const found = findModelFile(model, { scale, jpeg });
       if (!found) throw modelMissing(model);
       const onnx = await readFile(found.path);
       const runner = await runtime.createRunner(onnx, 'input', 'output');

@@ -55,7 +55,7 @@ export async function checkLocalEngine(
       message: "The local engine's WebAssembly runtime (dist/runtime) is missing from this installation.",
       hint: 'npm run build (in a clone), or reinstall upscale',
     };
-  if (!modelNets(model).every((n) => findModelFile(model, n.scale, undefined, n.jpeg))) {
+  if (!modelNets(model).every((n) => findModelFile(model, n))) {
     const e = modelMissing(model);
     return { ok: false, message: e.message.replace(/ Install with: .*$/, ''), hint: e.hint };
   }

@@ -150,14 +150,13 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
   const { runtime, byScale } = await loading;
   const firstNet = jpegNet ? await loadModel(runtime, model, plan.passes[0]!, true) : undefined;
   throwIfAborted(signal);
-  const nets: LoadedModel[] = plan.passes.map((s, i) => (i === 0 && firstNet) || byScale.get(s)!);
 
   // Plan every pass up front so progress can report one total.
   const passPlans: { net: LoadedModel; width: number; height: number; tiles: Tile[] }[] = [];
   let w = width;
   let h = height;
   for (const [i, s] of plan.passes.entries()) {
-    const m = nets[i]!;
+    const m = (i === 0 && firstNet) || byScale.get(s)!;
     passPlans.push({
       net: m,
       width: w,

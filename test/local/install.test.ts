@@ -60,7 +60,7 @@ describe('what the build wrote', () => {
   it('ships photo, slim and medium, float16, with the MIT licence of the ESRGAN weights', () => {
     for (const model of ['photo', 'slim', 'medium'] as const)
       for (const { scale, jpeg } of modelNets(model)) {
-        const f = findModelFile(model, scale, undefined, jpeg);
+        const f = findModelFile(model, { scale, jpeg });
         expect(f?.origin, netName(model, { scale, jpeg })).toBe('package');
         expect(f?.weights).toBe('float16');
         expect(f?.source).toBe(
@@ -72,7 +72,7 @@ describe('what the build wrote', () => {
         );
       }
     expect(findModelFile('photo', 4)?.file).toBe('photo-x4.onnx');
-    expect(findModelFile('photo', 4, undefined, true)?.file).toBe('photo-x4-jpeg.onnx');
+    expect(findModelFile('photo', { scale: 4, jpeg: true })?.file).toBe('photo-x4-jpeg.onnx');
     const licence = readFileSync(join(shippedModelsDir()!, 'LICENSE-upscalerjs.txt'), 'utf8');
     expect(licence).toMatch(/MIT License/);
     expect(licence).toMatch(/Kevin Scott/);

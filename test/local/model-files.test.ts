@@ -57,7 +57,7 @@ describe('shipped model files', () => {
         .toBuffer({ resolveWithObject: true });
       for (const { scale, jpeg } of modelNets(model)) {
         const name = netName(model, { scale, jpeg });
-        const shipped = findModelFile(model, scale, undefined, jpeg)!;
+        const shipped = findModelFile(model, { scale, jpeg })!;
         const file = await readFile(shipped.path);
         const half = await convertPackageModel(model, scale, { weights: 'float16', jpeg });
         expect(Buffer.compare(file, half.onnx), `${name} differs from a fresh conversion`).toBe(0);
