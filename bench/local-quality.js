@@ -12,7 +12,8 @@
 // made small in each way of bench/lib/degrade.js (sharp's reduction, MATLAB's bicubic, aliased
 // bicubic, box, JPEG q75, noise): per way and factor, the mean gain of each model over a true
 // Lanczos-3 fed the same small image, its median and minimum, and how many photos lose.
-// --models photo,slim picks the models (default: photo; `photo:clean` is photo without its JPEG net), --kinds sharp,jpeg75 and --factors 4 the
+// --models photo,slim picks the models (default: photo; `photo:clean` is photo without its JPEG net,
+// `photo:unsoftened` without the blur for aliased inputs), --kinds sharp,jpeg75 and --factors 4 the
 // ways and factors (default: all); --write-crops <dir> writes the 256x256 centre crop of each
 // prepared photo (what fixtures/images/heldout/ holds).
 //
@@ -169,6 +170,7 @@ async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
   };
   const gains = {}; // `${factor}|${kind}|${model}` -> gain per photo
   const jpegNets = {}; // same key -> photos whose input looked JPEG-compressed (the JPEG net ran)
+  const softened = {}; // same key -> photos whose input looked aliased (softened first)
   const perPhoto = [];
   if (cropsDir) mkdirSync(cropsDir, { recursive: true });
   for (const file of files) {
@@ -199,12 +201,20 @@ async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
         for (const name of modelNames) {
           // `photo:clean`: the photo model without its JPEG net, whatever the input looks like.
           const [model, only] = name.split(':');
-          const res = await upscaleLocal({ input, scale: factor, model, jpegAware: only !== 'clean' });
+          // `photo:unsoftened`: without the blur an input that looks aliased gets first.
+          const res = await upscaleLocal({
+            input,
+            scale: factor,
+            model,
+            jpegAware: only !== 'clean',
+            aliasAware: only !== 'unsoftened',
+          });
           const out = await res.image.raw().toBuffer();
           const gain = psnrY(rgb, out, width, height) - base;
           const key = `${factor}|${kind}|${name}`;
           gains[key] = [...(gains[key] ?? []), gain];
           if (res.jpegNet) jpegNets[key] = (jpegNets[key] ?? 0) + 1;
+          if (res.softening > 0) softened[key] = (softened[key] ?? 0) + 1;
           if (model === modelNames[0] && (kind === 'sharp' || kind === 'jpeg75'))
             row[`x${factor} ${kind}`] = gain.toFixed(2);
         }
@@ -228,6 +238,7 @@ async function heldoutTable(dir, modelNames, cropsDir, kinds, factors) {
         'min dB': Math.min(...v).toFixed(2),
         'photos that lose': `${v.filter((g) => g < 0).length} of ${v.length}`,
         'JPEG net': jpegNets[key] ?? 0,
+        softened: softened[key] ?? 0,
       };
     }),
   );

@@ -27,6 +27,8 @@ export const LOCAL_MODELS: Record<
     scales: number[];
     /** Scales with a second net for JPEG-compressed inputs, picked by their pixels (jpeg-grid.ts). */
     jpegScales?: number[];
+    /** Its nets lift the top frequencies an antialiased reduction takes down: aliased inputs are softened first (alias-score.ts). */
+    aliasAware?: boolean;
     sizeMB: number;
     shipped: boolean;
     note: string;
@@ -36,6 +38,7 @@ export const LOCAL_MODELS: Record<
     package: undefined,
     scales: [2, 4],
     jpegScales: [4],
+    aliasAware: true,
     sizeMB: 0.65,
     shipped: true,
     note: 'default; trained here on photos, with a second x4 net for JPEG inputs; the fastest, and the best on photos (+1.46 dB PSNR-Y over a true Lanczos-3 on 16 held-out photos)',

@@ -34,6 +34,12 @@ export interface LocalUpscaleOptions {
    * of sharpening them. False always runs the clean net (for comparisons).
    */
   jpegAware?: boolean;
+  /**
+   * Default true: an input that looks reduced without antialiasing (by its spectrum, see
+   * alias-score.ts) is lightly blurred before a model that lifts the top frequencies (photo), so
+   * folded detail and grain are not sharpened into noise. False never blurs (for comparisons).
+   */
+  aliasAware?: boolean;
 }
 
 /** What `upscaleLocal` resolves to. */
@@ -49,6 +55,8 @@ export interface LocalUpscaleResult {
   passes: number;
   /** True when the input looked JPEG-compressed and its first pass ran the model's JPEG net. */
   jpegNet: boolean;
+  /** The outer weight of the 3-tap blur run on the input first (0: none), see `aliasAware`. */
+  softening: number;
   /**
    * True when the result was written to `spoolTo` and `image` only reads that file back: the
    * caller may take the file as it is (an uncompressed PNG of the final pixels) instead of

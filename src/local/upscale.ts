@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Sharp } from 'sharp';
+import { aliasScore, aliasSoftening, softenNyquist } from './alias-score.js';
 import { type LoadedModel, loadModel, runTiled, runTiledBands, tilePad } from './engine.js';
 import { throwIfAborted } from './errors.js';
 import { looksJpegCompressed } from './jpeg-grid.js';
@@ -146,6 +147,13 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     }
     bleedUnderTransparency(rgb, alpha, width);
   }
+  // An input reduced without antialiasing is softened first (see alias-score.ts); a JPEG is not:
+  // its quantisation already took the top of the spectrum.
+  const softening =
+    info.aliasAware && opts.aliasAware !== false && !jpegNet
+      ? aliasSoftening(aliasScore(rgb, width, height, 3))
+      : 0;
+  if (softening > 0) rgb = softenNyquist(rgb, width, height, softening);
 
   const { runtime, byScale } = await loading;
   const firstNet = jpegNet ? await loadModel(runtime, model, plan.passes[0]!, true) : undefined;
@@ -261,6 +269,7 @@ export async function runUpscale(opts: LocalUpscaleOptions): Promise<LocalUpscal
     threads: runtime.threads,
     passes: plan.passes.length,
     jpegNet,
+    softening,
     spooled: spool !== undefined,
   };
 }
