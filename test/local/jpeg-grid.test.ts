@@ -8,7 +8,12 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { degrade } from '../../bench/lib/degrade.js';
 import { upscaleLocal } from '../../src/local/index.js';
-import { JPEG_GRID_THRESHOLD, jpegGridScore, looksJpegCompressed } from '../../src/local/jpeg-grid.js';
+import {
+  gridOffset,
+  JPEG_GRID_THRESHOLD,
+  jpegGridScore,
+  looksJpegCompressed,
+} from '../../src/local/jpeg-grid.js';
 import { rawPixels, THREADS } from './helpers.js';
 
 const PHOTOS_DIR = fileURLToPath(new URL('../../fixtures/images/photos/', import.meta.url));
@@ -35,13 +40,52 @@ describe('jpegGridScore', () => {
       const { data } = await photo(file);
       for (const kind of ['sharp', 'matlab', 'box', 'noise6']) {
         const small: Uint8Array = await degrade(kind, data, 256, 256, 4);
+        // 64×64: under the side from which the grid is searched, so scored at (0, 0) only.
         expect(jpegGridScore(small, 64, 64, 3), `${file} ${kind}`).toBeGreaterThan(JPEG_GRID_THRESHOLD);
+        expect(looksJpegCompressed(small, 64, 64, 3)).toBe(false);
       }
       const small: Uint8Array = await degrade('sharp', data, 256, 256, 4);
       for (const q of [50, 75, 85]) {
         const { rgb } = await jpegOf(small, 64, 64, q);
         expect(jpegGridScore(rgb, 64, 64, 3), `${file} q${q}`).toBeLessThan(JPEG_GRID_THRESHOLD);
       }
+    }
+  }, 60_000);
+
+  it('finds the grid of a JPEG cropped off it, and still tells it', async () => {
+    for (const file of PHOTOS) {
+      const { data } = await photo(file);
+      const { bytes } = await jpegOf(data, 256, 256, 75);
+      expect(gridOffset((await rawPixels(sharp(bytes))).data, 256, 256, 3), file).toEqual([0, 0]);
+      for (const [left, top] of [
+        [3, 5],
+        [4, 0],
+        [1, 7],
+      ] as const) {
+        const cut = (
+          await rawPixels(sharp(bytes).extract({ left, top, width: 256 - left, height: 256 - top }))
+        ).data;
+        const w = 256 - left;
+        const h = 256 - top;
+        // The grid's first column (row) is 8 - left (8 - top) into the crop.
+        expect(gridOffset(cut, w, h, 3), `${file} cut ${left},${top}`).toEqual([
+          (8 - left) % 8,
+          (8 - top) % 8,
+        ]);
+        expect(looksJpegCompressed(cut, w, h, 3), `${file} cut ${left},${top}`).toBe(true);
+      }
+      // The clean photo cropped alike stays clean.
+      const clean = (
+        await rawPixels(
+          sharp(data, { raw: { width: 256, height: 256, channels: 3 } }).extract({
+            left: 3,
+            top: 5,
+            width: 253,
+            height: 251,
+          }),
+        )
+      ).data;
+      expect(looksJpegCompressed(clean, 253, 251, 3), file).toBe(false);
     }
   }, 60_000);
 
