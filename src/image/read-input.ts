@@ -12,8 +12,14 @@ import { causeChain, UpscaleError } from '../errors.js';
 import { sniffFormat } from '../formats.js';
 import { fsHint, fsReason, isOpenFileLimit } from '../fs/fs-errors.js';
 
-/** What sharp says of a file it could not open (as of a file that is no image at all). */
-const SHARP_CANNOT_READ = /unsupported image format|input file is missing/i;
+/**
+ * What sharp says of a file it could not open (as of a file that is no image at all), or could open
+ * but not read on (libvips' read warning, made an error by sharp's default `failOn: 'warning'`; seen
+ * in the finishing's read of a downloaded file under a low `ulimit -n`). A damaged image says the
+ * last too: its file opens here, and it is retried for 1.5 s, then failed with sharp's own words.
+ */
+const SHARP_CANNOT_READ =
+  /unsupported image format|input file is missing|warning treated as error due to failOn/i;
 
 /** Waits between reads while the limit lasts: 50, 100, 200, 400, 800 ms (1.5 s in all). */
 const WAITS_MS = [50, 100, 200, 400, 800];

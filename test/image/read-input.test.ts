@@ -55,6 +55,14 @@ describe('readingFiles', () => {
     expect(read.calls).toBe(2);
   });
 
+  it("takes sharp's word for a read that failed with no words (its default failOn) as maybe the limit", async () => {
+    // Seen while finishing a downloaded result under `ulimit -n 56`: libvips' error was empty.
+    const path = join(dir, 'photo.png');
+    const read = failing(new Error('Warning treated as error due to failOn setting'));
+    expect(await readingFiles([path], read)).toBe('read');
+    expect(read.calls).toBe(2);
+  });
+
   it('a limit that lasts 1.5 s is thrown as the OS error, naming the file', async () => {
     const path = join(dir, 'photo.png');
     const read = failing(...Array.from({ length: 10 }, () => emfile(path)));
