@@ -44,14 +44,14 @@ async function heldoutGains(kind: string, scale: number): Promise<number[]> {
 
 // The held-out set (fixtures/images/heldout/SOURCES.txt). Issue 25's targets for the default
 // model there are +1.5 dB from sharp's reduction, +0.3 dB on JPEG q75 inputs with none below
-// −0.1 dB, and no photo losing on a clean reduction. The JPEG one is checked as it stands; the
-// others hold what the model reaches (on these crops: +1.49 dB from sharp's reduction, but the full
-// photos give +1.46, and an aliased reduction still loses on some). docs/local-engine.md gives
-// every figure, bench/local-quality.js --heldout the full photos.
-it("held-out photos, 4x from sharp's reduction: every one better than a true Lanczos-3, +1.4 dB on average", async () => {
+// −0.1 dB, and no photo losing on a clean reduction. The first two are checked as they stand (on
+// these crops: +1.61 dB from sharp's reduction, the full photos +1.56); the last is not met (an
+// aliased reduction still loses on some), and is not checked. docs/local-engine.md gives every
+// figure, bench/local-quality.js --heldout the full photos.
+it("held-out photos, 4x from sharp's reduction: every one better than a true Lanczos-3, +1.5 dB on average", async () => {
   expect(HELDOUT.length).toBe(16);
   const gains = await heldoutGains('sharp', 4);
-  expect(mean(gains)).toBeGreaterThanOrEqual(1.4);
+  expect(mean(gains)).toBeGreaterThanOrEqual(1.5);
   for (const g of gains) expect(g).toBeGreaterThan(0);
 }, 300_000);
 
