@@ -13,6 +13,8 @@
  * log distance from the line over the top bins.
  */
 
+import { lumaAt } from './pixels.js';
+
 /** Samples per segment: 64 gives 32 frequency bins, enough for a middle octave and a top band. */
 const N = 64;
 /** Bins the power law is fitted on (k / N cycles per pixel: 0.09-0.25). */
@@ -60,27 +62,21 @@ export function aliasScore(
   channels: number,
 ): number {
   if (width < N || height < N) return Number.NaN;
-  const luma = (x: number, y: number) => {
-    const j = (y * width + x) * channels;
-    return 0.299 * samples[j]! + 0.587 * samples[j + 1]! + 0.114 * samples[j + 2]!;
-  };
+  const luma = (x: number, y: number) => lumaAt(samples, (y * width + x) * channels);
   const power = new Float64Array(N / 2 + 1);
   const segment = new Float64Array(N);
-  const across = Math.floor(width / N);
-  const down = Math.floor(height / N);
-  // Rows of segments (every `rowStep`-th row) and columns of segments, sampled evenly.
-  const rowStep = Math.max(1, Math.ceil((height * across) / MAX_SEGMENTS));
-  for (let y = 0; y < height; y += rowStep)
-    for (let s = 0; s < across; s++) {
-      for (let i = 0; i < N; i++) segment[i] = luma(s * N + i, y);
-      addSpectrum(segment, power);
-    }
-  const colStep = Math.max(1, Math.ceil((width * down) / MAX_SEGMENTS));
-  for (let x = 0; x < width; x += colStep)
-    for (let s = 0; s < down; s++) {
-      for (let i = 0; i < N; i++) segment[i] = luma(x, s * N + i);
-      addSpectrum(segment, power);
-    }
+  // Segments of N pixels along every `step`-th line (rows, then columns), sampled evenly.
+  const addLines = (length: number, lines: number, at: (i: number, line: number) => number) => {
+    const perLine = Math.floor(length / N);
+    const step = Math.max(1, Math.ceil((lines * perLine) / MAX_SEGMENTS));
+    for (let k = 0; k < lines; k += step)
+      for (let s = 0; s < perLine; s++) {
+        for (let i = 0; i < N; i++) segment[i] = at(s * N + i, k);
+        addSpectrum(segment, power);
+      }
+  };
+  addLines(width, height, luma);
+  addLines(height, width, (y, x) => luma(x, y));
   // Least squares of log power on log frequency over the middle bins.
   let sx = 0;
   let sy = 0;

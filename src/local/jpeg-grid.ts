@@ -9,6 +9,8 @@
  * re-exports) counts, and a JPEG saved at quality 98 (next to clean) does not.
  */
 
+import { lumaAt } from './pixels.js';
+
 /** The 8-point DCT-II basis (orthonormal): COS[u * 8 + x]. */
 const COS = Float64Array.from({ length: 64 }, (_, i) => {
   const u = Math.floor(i / 8);
@@ -65,7 +67,7 @@ function highFrequency(
     for (let y = 0; y < 8; y++) {
       // Luma (BT.601) of the block's row, read straight from the samples: only sampled blocks are converted.
       for (let x = 0, j = ((by + oy + y) * width + bx + ox) * channels; x < 8; x++, j += channels)
-        luma[x] = 0.299 * samples[j]! + 0.587 * samples[j + 1]! + 0.114 * samples[j + 2]!;
+        luma[x] = lumaAt(samples, j);
       for (let u = 0; u < 8; u++) {
         let s = 0;
         for (let x = 0; x < 8; x++) s += COS[u * 8 + x]! * luma[x]!;
@@ -96,10 +98,7 @@ export function gridOffset(
   height: number,
   channels: number,
 ): [number, number] {
-  const luma = (x: number, y: number) => {
-    const j = (y * width + x) * channels;
-    return 0.299 * samples[j]! + 0.587 * samples[j + 1]! + 0.114 * samples[j + 2]!;
-  };
+  const luma = (x: number, y: number) => lumaAt(samples, (y * width + x) * channels);
   const along = (length: number, lines: number, at: (i: number, k: number) => number) => {
     const cuts = Math.floor((length - 7) / 8); // 8-pixel cuts that fit at every offset
     const every = Math.max(1, Math.ceil((lines * cuts) / MAX_CUTS));
@@ -119,7 +118,7 @@ export function gridOffset(
     for (let o = 1; o < 8; o++) if (high[o]! < high[best]!) best = o;
     return high[best]! < GRID_MARGIN * high[0]! ? best : 0;
   };
-  return [along(width, height, (x, y) => luma(x, y)), along(height, width, (y, x) => luma(x, y))];
+  return [along(width, height, luma), along(height, width, (y, x) => luma(x, y))];
 }
 
 /**

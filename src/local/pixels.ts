@@ -14,6 +14,14 @@ export function samplesOf(data: Buffer, deep: boolean): Pixels {
   return new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
 }
 
+/**
+ * BT.601 luma of the pixel whose first sample is `samples[j]` (R, G, B next to each other): what
+ * the input checks (jpeg-grid.ts, alias-score.ts) read, as JPEG encodes its Y.
+ */
+export function lumaAt(samples: ArrayLike<number>, j: number): number {
+  return 0.299 * samples[j]! + 0.587 * samples[j + 1]! + 0.114 * samples[j + 2]!;
+}
+
 /** An empty sample array of the same depth as `like`. */
 export function samplesLike(like: Pixels, length: number): Pixels {
   return like instanceof Uint16Array ? new Uint16Array(length) : new Uint8Array(length);
