@@ -83,6 +83,18 @@ softened as the engine softens inputs that look aliased (src/local/alias-score.t
         --soften-aliased 0.7 --seed 17 --minutes 70 --threads 2 --eval-every 7 --out src/local/weights/photo-x4
     # 19568 steps; selection photos, clean: +1.583 -> +1.635 dB (its last weights)
 
+The x2 net shipped now (issue 25, session 33) went on from the first x2 net for 62 minutes on the
+78 photos (two threads, otherwise idle), with the same mix of reductions as the x4 net's last run
+but more aliased and box ones, on pairs made at x2:
+
+    node bench/train/prepare-data.js /tmp/train-x2 2 <the 78 training photos>
+    node bench/train/prepare-data.js /tmp/sel-x2 2 <the 11 selection photos>
+    nice -n 19 /usr/bin/python3 bench/train/train.py --data /tmp/train-x2 --eval /tmp/sel-x2 --scale 2 --depth 8 \
+        --init src/local/weights/photo-x2 --lr 2e-4 --warmup 50 --clean 1.0 \
+        --reductions sharp-cubic=0.5,bicubic-aa=0.15,bilinear-aa=0.05,bicubic-no-aa=0.2,area=0.1 \
+        --soften-aliased 0.7 --seed 23 --minutes 62 --threads 2 --eval-every 7 --out src/local/weights/photo-x2
+    # 29114 steps; selection photos, x2 from sharp's reduction: +1.513 -> +1.669 dB (its last weights)
+
 On the selection photos (x4 over a true Lanczos-3), before that: the x4 net went from clean +1.47 to +1.58 dB;
 the JPEG net's JPEG q75 gain from +0.63 to +0.81 dB. Weight averages of the last checkpoints
 (bench-side, soup of 3-4) scored no better (+1.57, +0.81).

@@ -12,13 +12,13 @@ import { findNodeRuntime, findWebRuntime, LOCAL_RUNTIMES, type LocalRuntimeName 
 /**
  * Seconds for 512x512 → 2048x2048 (x4) on 2 cores (a 2-vCPU cloud VM, AVX2): `npm run bench:local`,
  * spawn to exit (the bundled runtime's photo, slim and medium measured on an idle machine with the
- * wasm tiering budget; onnxruntime-node's photo is its earlier 0.9 s scaled by the deeper x4 net's
- * MACs (1.2x), not measured, slim's measured, medium from issue 15's figures; thick measured on a
- * shared, loaded machine, so on the slow side). Other core counts scale roughly with 2 / threads.
+ * wasm tiering budget; onnxruntime-node's photo, slim and medium the CLI's, median of 3, measured
+ * in session 33 on an idle machine; thick measured on a shared, loaded machine, so on the slow
+ * side). Other core counts scale roughly with 2 / threads.
  */
 export const MEASURED_SECONDS_2_CORES: Record<LocalRuntimeName, Record<LocalModel, number>> = {
   'onnxruntime-web': { photo: 3.4, slim: 4.3, medium: 13.5, thick: 600 },
-  'onnxruntime-node': { photo: 1.1, slim: 1.5, medium: 6, thick: 150 },
+  'onnxruntime-node': { photo: 1.7, slim: 1.8, medium: 4.4, thick: 150 },
 };
 
 /** One model as `upscale providers local` shows it. */

@@ -100,9 +100,9 @@ export const MODEL_INTERNALS: Record<
   { valueRange: 1 | 255; version: string; weights: 'float32' | 'float16' }
 > = {
   // Trained on 0..1 pixels; `version` is the weights' own (src/local/weights/photo-x*/model.json):
-  // 1 the first nets, 2 issue 25's (the x4 net 12 layers deep, the x4 JPEG net), written as the
-  // source of each net in the built models.json.
-  photo: { valueRange: 1, version: '2', weights: 'float16' },
+  // 1 the first nets, 2 issue 25's (the x4 net 12 layers deep, the x4 JPEG net), 3 the x2 net
+  // trained again, written as the source of each net in the built models.json.
+  photo: { valueRange: 1, version: '3', weights: 'float16' },
   slim: { valueRange: 255, version: '1.0.0', weights: 'float16' },
   medium: { valueRange: 255, version: '1.0.0', weights: 'float16' },
   // RRDN nets were trained on 0..1 pixels (upscalerjs esrgan definition).

@@ -65,7 +65,7 @@ describe('what the build wrote', () => {
         expect(f?.weights).toBe('float16');
         expect(f?.source).toBe(
           {
-            photo: 'upscale/src/local/weights/photo@2',
+            photo: 'upscale/src/local/weights/photo@3',
             slim: '@upscalerjs/esrgan-slim@1.0.0',
             medium: '@upscalerjs/esrgan-medium@1.0.0',
           }[model],

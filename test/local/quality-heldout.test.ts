@@ -61,6 +61,7 @@ it('held-out photos, 4x from JPEG q75 inputs (the JPEG net): +0.3 dB on average,
   for (const g of gains) expect(g).toBeGreaterThanOrEqual(-0.1);
 }, 300_000);
 
-it("held-out photos, 2x from sharp's reduction: +1.5 dB on average", async () => {
-  expect(mean(await heldoutGains('sharp', 2))).toBeGreaterThanOrEqual(1.5);
+// The x2 net retrained in session 33 gives +1.81 dB here (the one before it +1.57).
+it("held-out photos, 2x from sharp's reduction: +1.7 dB on average", async () => {
+  expect(mean(await heldoutGains('sharp', 2))).toBeGreaterThanOrEqual(1.7);
 }, 300_000);
