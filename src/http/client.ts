@@ -3,7 +3,7 @@
  * every request and every sleep ends on the caller's AbortSignal; per-request timeouts
  * (connect, headers, body) are separate from a task's overall deadline.
  */
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { UpscaleError } from '../errors.js';
 import { isPassing, localFileErrorOf } from '../fs/fs-errors.js';
 import { linkedSignal } from './abort-listeners.js';
@@ -125,8 +125,13 @@ class BrokenAnswer extends Error {
   }
 }
 
+/** undici costs ~100 ms to import: loaded at the first request, so a run that sends none (-p local) never pays it. */
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const loadUndici = () => (undiciModule ??= import('undici'));
+
 export class HttpClient {
-  readonly dispatcher: Dispatcher;
+  /** The connection pool, made at the first request (or options.dispatcher). */
+  private agent: Dispatcher | undefined;
   /** One gate per origin: after a 429 every request to that origin waits. */
   private readonly gates = new Map<string, RateGate>();
   private readonly options: HttpClientOptions;
@@ -137,14 +142,20 @@ export class HttpClient {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.timeouts = timeouts;
     this.options = options;
-    this.dispatcher =
-      options.dispatcher ??
-      new Agent({
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: timeouts.headersMs,
-        // undici's request() never follows redirects, so a key cannot be re-sent to another host.
-        bodyTimeout: timeouts.bodyMs,
-      });
+    this.agent = options.dispatcher;
+  }
+
+  private async dispatcher(): Promise<Dispatcher> {
+    if (this.agent) return this.agent;
+    const { Agent } = await loadUndici();
+    const timeouts = this.timeouts;
+    this.agent ??= new Agent({
+      connect: { timeout: timeouts.connectMs },
+      headersTimeout: timeouts.headersMs,
+      // undici's request() never follows redirects, so a key cannot be re-sent to another host.
+      bodyTimeout: timeouts.bodyMs,
+    });
+    return this.agent;
   }
 
   log(line: string): void {
@@ -235,6 +246,11 @@ export class HttpClient {
       retryable(error: unknown): boolean;
     },
   ): Promise<T> {
+    // Loaded before the budget is asked: the budget dates a request when it lets it go, and the
+    // first import's delay would put it on the wire later than counted (a late request can make
+    // the server's window hold one more than the budget's).
+    const { request } = await loadUndici();
+    const dispatcher = await this.dispatcher();
     const gate = this.gateOf(req.url);
     for (let attempt = 1; ; attempt++) {
       await gate.wait(req.signal);
@@ -250,7 +266,7 @@ export class HttpClient {
           method,
           headers,
           body: body(),
-          dispatcher: this.dispatcher,
+          dispatcher,
           signal: linked.signal,
         } as Parameters<typeof request>[1]);
       } catch (error) {
@@ -330,7 +346,7 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    if (!this.options.dispatcher) await this.dispatcher.close();
+    if (this.agent && !this.options.dispatcher) await this.agent.close();
   }
 }
 

@@ -17,8 +17,8 @@ import { findNodeRuntime, findWebRuntime, LOCAL_RUNTIMES, type LocalRuntimeName 
  * side). Other core counts scale roughly with 2 / threads.
  */
 export const MEASURED_SECONDS_2_CORES: Record<LocalRuntimeName, Record<LocalModel, number>> = {
-  'onnxruntime-web': { photo: 3.4, slim: 4.3, medium: 13.5, thick: 600 },
-  'onnxruntime-node': { photo: 1.7, slim: 1.8, medium: 4.4, thick: 150 },
+  'onnxruntime-web': { photo: 3.3, slim: 4.3, medium: 13.5, thick: 600 },
+  'onnxruntime-node': { photo: 1.3, slim: 1.6, medium: 4.2, thick: 150 },
 };
 
 /** One model as `upscale providers local` shows it. */
