@@ -42,6 +42,8 @@ export function connect(options: ResolvedOptions, hooks: ConnectionHooks = {}): 
   });
   const connection =
     remote?.apiKey === undefined ? undefined : connectionTo(remote, remote.apiKey, client, options, hooks);
+  // A provider's API is called at once: undici loads while the run starts (a local run never loads it).
+  if (connection) client.preload();
   return {
     client,
     connection,

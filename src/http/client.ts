@@ -145,6 +145,15 @@ export class HttpClient {
     this.agent = options.dispatcher;
   }
 
+  /**
+   * Starts loading undici now, for a client that will send: the first request then waits for
+   * nothing. A request whose budget was taken before it reached send() (status-hub's prepaid
+   * polls) is dated by the budget then, so it must not wait for a slow import after that.
+   */
+  preload(): void {
+    this.dispatcher().catch(() => undefined); // a failed import fails the first request instead
+  }
+
   private async dispatcher(): Promise<Dispatcher> {
     if (this.agent) return this.agent;
     const { Agent } = await loadUndici();
