@@ -14,3 +14,8 @@ export function staticImports(file: string, seen = new Set<string>()): string[] 
     s.startsWith('.') ? [s, ...staticImports(join(dirname(file), s.replace(/\.js$/, '.ts')), seen)] : [s],
   );
 }
+
+/** The packages (not node: built-ins, not local files) a module pulls in, each once. */
+export function staticPackages(file: string): string[] {
+  return [...new Set(staticImports(file).filter((s) => !s.startsWith('.') && !s.startsWith('node:')))];
+}

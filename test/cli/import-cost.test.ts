@@ -5,12 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { staticImports } from '../static-imports.js';
+import { staticPackages } from '../static-imports.js';
 
-const packagesOf = (file: string) => {
-  const specs = staticImports(fileURLToPath(new URL(`../../src/${file}`, import.meta.url)));
-  return [...new Set(specs.filter((s) => !s.startsWith('.') && !s.startsWith('node:')))];
-};
+const packagesOf = (file: string) =>
+  staticPackages(fileURLToPath(new URL(`../../src/${file}`, import.meta.url)));
 
 it('the CLI entry and the upscale command import no package at load time', () => {
   expect(packagesOf('cli/main.ts')).toEqual([]);
